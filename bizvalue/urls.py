@@ -1,0 +1,38 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from dashboards import views as dashboard_views
+from governance import api as governance_api
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+api_v1 = [
+    path("tenant", governance_api.TenantView.as_view(), name="tenant"),
+    path("members", governance_api.MemberListView.as_view(), name="member-list"),
+    path("members/<str:username>", governance_api.MemberDetailView.as_view(), name="member-detail"),
+    path("keys", governance_api.ApiKeyListView.as_view(), name="apikey-list"),
+    path("keys/<int:pk>", governance_api.ApiKeyDetailView.as_view(), name="apikey-detail"),
+]
+
+urlpatterns = [
+    path("", dashboard_views.home, name="home"),
+    path("t/<slug:slug>/", dashboard_views.tenant_home, name="tenant-home"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("healthz", healthz, name="healthz"),
+]
+
+handler400 = "governance.errors.bad_request"
+handler403 = "governance.errors.permission_denied"
+handler404 = "governance.errors.not_found"
+handler500 = "governance.errors.server_error"

@@ -1,0 +1,135 @@
+"""Django admin for platform admins: tenants, members and roles, API keys.
+
+Admin runs in `all_tenants_scope` (see governance.middleware) and reads tenant-owned rows
+through the named `all_tenants` manager; only superusers get in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from guardian.admin import GuardedModelAdmin
+from simple_history.admin import SimpleHistoryAdmin
+
+from governance import selectors, services
+from governance.models import ApiKey, Tenant
+from governance.tenancy import tenant_scope
+
+
+class SuperuserOnlyAdmin(admin.ModelAdmin):
+    """Tenancy-aware data is managed by platform admins only."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    has_change_permission = has_view_permission
+    has_add_permission = has_module_permission
+
+
+@admin.register(Tenant)
+class TenantAdmin(GuardedModelAdmin, SuperuserOnlyAdmin):
+    """Tenants; the "Object permissions" page edits members' roles (guardian permissions)."""
+
+    list_display = ["name", "slug", "currency", "fiscal_year_start_month", "time_zone", "members"]
+    search_fields = ["name", "slug"]
+    readonly_fields = ["created_at", "member_roles"]
+    fields = ["name", "slug", "currency", "fiscal_year_start_month", "time_zone", "created_at", "member_roles"]
+
+    # Deleting a tenant would orphan its ledger; it is never done through the app.
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="Members")
+    def members(self, tenant: Tenant) -> int:
+        return len(selectors.members_of(tenant=tenant))
+
+    @admin.display(description="Members and roles")
+    def member_roles(self, tenant: Tenant) -> str:
+        if tenant.pk is None:
+            return "—"
+        members = selectors.members_of(tenant=tenant)
+        if not members:
+            return "No members yet. Use “Object permissions” above to grant a role."
+        return "; ".join(f"{user.get_username()}: {', '.join(sorted(held))}" for user, held in members)
+
+    def save_model(self, request: HttpRequest, obj: Tenant, form: Any, change: bool) -> None:
+        obj.full_clean()
+        super().save_model(request, obj, form, change)
+
+
+class ApiKeyAddForm(forms.ModelForm):
+    class Meta:
+        model = ApiKey
+        fields = ["tenant", "name", "role", "expires_at"]
+
+    def validate_unique(self) -> None:
+        # The key hash is random and unique in the database; the default check would query
+        # through the tenant-scoped manager outside any tenant.
+        pass
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(SimpleHistoryAdmin, SuperuserOnlyAdmin):
+    list_display = ["name", "tenant", "role", "prefix", "created_at", "expires_at", "revoked_at"]
+    list_filter = ["role", "tenant"]
+    search_fields = ["name", "prefix", "tenant__slug"]
+    readonly_fields = ["tenant", "prefix", "created_at", "created_by", "revoked_at"]
+    actions = ["revoke"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ApiKey]:
+        return ApiKey.all_tenants.select_related("tenant", "created_by")
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        if obj is None:
+            kwargs["form"] = ApiKeyAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is None:
+            return ["prefix", "created_at", "created_by", "revoked_at"]
+        return [*self.readonly_fields, "role"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is None:
+            return ["tenant", "name", "role", "expires_at"]
+        return ["tenant", "name", "role", "prefix", "created_at", "created_by", "expires_at", "revoked_at"]
+
+    def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
+        if change:
+            with tenant_scope(obj.tenant):
+                obj.save()
+            return
+        with tenant_scope(form.cleaned_data["tenant"]):
+            issued = services.api_key_create(
+                name=form.cleaned_data["name"],
+                role=form.cleaned_data["role"],
+                expires_at=form.cleaned_data.get("expires_at"),
+                created_by=request.user,
+            )
+        obj.pk = issued.api_key.pk
+        messages.warning(
+            request,
+            f"New key for {issued.api_key.tenant.slug} ({issued.api_key.role}): {issued.raw_key} — "
+            "copy it now; it is stored only as a hash and will not be shown again.",
+        )
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # revoke instead: a key's history must stay
+
+    @admin.action(description="Revoke selected keys")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        for api_key in queryset.select_related("tenant"):
+            with tenant_scope(api_key.tenant):
+                services.api_key_revoke(api_key=api_key)
+        self.message_user(request, f"Revoked {queryset.count()} key(s).")
+
+
+admin.site.site_header = "BizValue platform admin"
+admin.site.site_title = "BizValue admin"

@@ -1,0 +1,225 @@
+"""The API's tenancy and roles, and the tenant, member and key endpoints.
+
+Every tenant API view inherits `TenantAPIView`: once DRF has authenticated the caller, the
+tenant is resolved (from the key, or the session user's membership and `X-Tenant`) and the
+rest of the request runs inside `tenant_scope`, one transaction, rolled back on error.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from typing import Any, ClassVar
+
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from governance import roles, selectors, services
+from governance.models import ApiKey, Tenant
+from governance.roles import KeyRole, Role
+from governance.tenancy import tenant_scope
+
+TENANT_HEADER = "X-Tenant"
+
+
+def resolve_tenant(request: Request) -> tuple[Tenant, frozenset[str]]:
+    """The tenant this request acts on, and the caller's roles there.
+
+    A key names its tenant; a session user has their only tenant or the one named by
+    `X-Tenant`. A tenant the caller does not belong to is a 404, like one that does not exist.
+    """
+    named = request.headers.get(TENANT_HEADER, "").strip()
+    api_key = request.auth if isinstance(request.auth, ApiKey) else None
+    if api_key is not None:
+        if named and named != api_key.tenant.slug:
+            raise exceptions.NotFound("No such tenant.")
+        return api_key.tenant, frozenset({api_key.role})
+    if named:
+        tenant = Tenant.objects.filter(slug=named).first()
+        held = selectors.roles_for_user(user=request.user, tenant=tenant) if tenant else frozenset()
+        if tenant is None or not held:
+            raise exceptions.NotFound("No such tenant.")
+        return tenant, held
+    tenants = list(selectors.tenants_for_user(user=request.user)[:2])
+    if not tenants:
+        raise exceptions.PermissionDenied("You are not a member of any tenant.")
+    if len(tenants) > 1:
+        raise exceptions.ValidationError({TENANT_HEADER: ["You belong to several tenants: name one in this header."]})
+    return tenants[0], selectors.roles_for_user(user=request.user, tenant=tenants[0])
+
+
+class HasTenantRole(BasePermission):
+    """The caller holds one of the roles the view allows for this HTTP method."""
+
+    message = "Your role may not do this."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        allowed = view.roles_for(request.method)
+        return bool(getattr(request, "roles", frozenset()) & allowed)
+
+
+class TenantAPIView(APIView):
+    """Base of every tenant API view: tenant scope after authentication, roles per method."""
+
+    permission_classes = [IsAuthenticated, HasTenantRole]
+    # HTTP method -> roles allowed; "*" is the fallback for methods not listed.
+    allowed_roles: ClassVar[dict[str, frozenset[str]]] = {"*": roles.READ}
+
+    def roles_for(self, method: str) -> frozenset[str]:
+        return self.allowed_roles.get(method, self.allowed_roles.get("*", frozenset()))
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        with ExitStack() as stack:
+            self._scope_stack = stack
+            response = super().dispatch(request, *args, **kwargs)
+            if getattr(response, "exception", False) and getattr(self, "_tenant_scoped", False):
+                transaction.set_rollback(True)
+            return response
+
+    def perform_authentication(self, request: Request) -> None:
+        super().perform_authentication(request)
+        if not request.user or not request.user.is_authenticated:
+            return  # the permission check answers 401
+        tenant, held = resolve_tenant(request)
+        request.tenant = tenant  # type: ignore[attr-defined]
+        request.roles = held  # type: ignore[attr-defined]
+        self._scope_stack.enter_context(tenant_scope(tenant))
+        self._tenant_scoped = True
+
+
+TENANT_PARAMETER = OpenApiParameter(
+    TENANT_HEADER, str, OpenApiParameter.HEADER, required=False, description="Tenant slug, for session users in several tenants."
+)
+
+
+# --- Tenant -------------------------------------------------------------------------
+
+
+class TenantSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tenant
+        fields = ["slug", "name", "currency", "fiscal_year_start_month", "time_zone", "created_at"]
+
+
+class TenantInfoSerializer(serializers.Serializer):
+    tenant = TenantSerializer()
+    roles = serializers.ListField(child=serializers.CharField())
+
+
+class TenantView(TenantAPIView):
+    """The tenant the caller acts on, and the caller's roles there."""
+
+    @extend_schema(responses=TenantInfoSerializer, parameters=[TENANT_PARAMETER])
+    def get(self, request: Request) -> Response:
+        return Response(TenantInfoSerializer({"tenant": request.tenant, "roles": sorted(request.roles)}).data)
+
+
+# --- Members ------------------------------------------------------------------------
+
+
+class MemberSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices))
+
+
+class MemberRoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class MemberListView(TenantAPIView):
+    allowed_roles = {"GET": roles.MANAGE_TENANT | roles.AUDIT}
+
+    @extend_schema(responses=MemberSerializer(many=True), parameters=[TENANT_PARAMETER])
+    def get(self, request: Request) -> Response:
+        members = selectors.members_of(tenant=request.tenant)
+        data = [{"username": user.get_username(), "roles": sorted(held)} for user, held in members]
+        return Response(MemberSerializer(data, many=True).data)
+
+
+class MemberDetailView(TenantAPIView):
+    """Set a member's role (adding an existing user), or remove them from the tenant."""
+
+    allowed_roles = {"PUT": roles.MANAGE_TENANT, "DELETE": roles.MANAGE_TENANT}
+
+    def _user(self, username: str) -> Any:
+        user = selectors.user_by_username(username=username)
+        if user is None:
+            raise exceptions.NotFound("No such user.")
+        return user
+
+    @extend_schema(request=MemberRoleSerializer, responses=MemberSerializer, parameters=[TENANT_PARAMETER])
+    def put(self, request: Request, username: str) -> Response:
+        body = MemberRoleSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        user = self._user(username)
+        services.membership_set_role(tenant=request.tenant, user=user, role=body.validated_data["role"])
+        held = selectors.roles_for_user(user=user, tenant=request.tenant)
+        return Response(MemberSerializer({"username": user.get_username(), "roles": sorted(held)}).data)
+
+    @extend_schema(responses={204: None}, parameters=[TENANT_PARAMETER])
+    def delete(self, request: Request, username: str) -> Response:
+        user = self._user(username)
+        if not selectors.roles_for_user(user=user, tenant=request.tenant):
+            raise exceptions.NotFound("No such member.")
+        services.membership_set_role(tenant=request.tenant, user=user, role=None)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- API keys -----------------------------------------------------------------------
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    is_active = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = ApiKey
+        fields = ["id", "name", "role", "prefix", "created_at", "created_by", "expires_at", "revoked_at", "is_active"]
+
+
+class ApiKeyCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    role = serializers.ChoiceField(choices=KeyRole.choices)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class IssuedKeySerializer(ApiKeySerializer):
+    key = serializers.CharField(read_only=True, help_text="Shown once; only its hash is stored.")
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = [*ApiKeySerializer.Meta.fields, "key"]
+
+
+class ApiKeyListView(TenantAPIView):
+    allowed_roles = {"GET": roles.MANAGE_TENANT | roles.AUDIT, "POST": roles.MANAGE_TENANT}
+
+    @extend_schema(responses=ApiKeySerializer(many=True), parameters=[TENANT_PARAMETER])
+    def get(self, request: Request) -> Response:
+        return Response(ApiKeySerializer(selectors.api_keys_list(), many=True).data)
+
+    @extend_schema(request=ApiKeyCreateSerializer, responses={201: IssuedKeySerializer}, parameters=[TENANT_PARAMETER])
+    def post(self, request: Request) -> Response:
+        body = ApiKeyCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        creator = request.user if getattr(request.user, "pk", None) else None
+        issued = services.api_key_create(created_by=creator, **body.validated_data)
+        data = ApiKeySerializer(issued.api_key).data | {"key": issued.raw_key}
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+class ApiKeyDetailView(TenantAPIView):
+    allowed_roles = {"GET": roles.MANAGE_TENANT | roles.AUDIT, "DELETE": roles.MANAGE_TENANT}
+
+    @extend_schema(responses=ApiKeySerializer, parameters=[TENANT_PARAMETER])
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(ApiKeySerializer(get_object_or_404(selectors.api_keys_list(), pk=pk)).data)
+
+    @extend_schema(responses=ApiKeySerializer, parameters=[TENANT_PARAMETER], description="Revoke the key.")
+    def delete(self, request: Request, pk: int) -> Response:
+        api_key = services.api_key_revoke(api_key=get_object_or_404(selectors.api_keys_list(), pk=pk))
+        return Response(ApiKeySerializer(api_key).data)

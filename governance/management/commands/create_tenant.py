@@ -1,0 +1,31 @@
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from governance.services import tenant_create
+
+
+class Command(BaseCommand):
+    help = "Create a tenant: create_tenant SLUG --name NAME [--currency USD] [--fiscal-year-start 1]"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("slug")
+        parser.add_argument("--name", required=True)
+        parser.add_argument("--currency", default="USD", help="ISO 4217 code")
+        parser.add_argument("--fiscal-year-start", type=int, default=1, help="month the fiscal year starts (1-12)")
+        parser.add_argument("--time-zone", default="UTC")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            tenant = tenant_create(
+                slug=options["slug"],
+                name=options["name"],
+                currency=options["currency"],
+                fiscal_year_start_month=options["fiscal_year_start"],
+                time_zone=options["time_zone"],
+            )
+        except ValidationError as error:
+            messages = "; ".join(f"{field}: {' '.join(errs)}" for field, errs in error.message_dict.items())
+            raise CommandError(messages) from None
+        self.stdout.write(f"Created tenant {tenant.slug} ({tenant.name}, {tenant.currency})")

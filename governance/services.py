@@ -1,0 +1,128 @@
+"""Writes for tenants, members and API keys. The only code that changes them."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from guardian.shortcuts import assign_perm, get_perms, remove_perm
+
+from governance.models import ApiKey, Tenant
+from governance.roles import KeyRole, Role, permission_codename, role_from_codename
+from governance.tenancy import current_tenant
+
+API_KEY_PREFIX = "bv"
+
+
+def api_key_hash(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def tenant_create(
+    *, slug: str, name: str, currency: str = "USD", fiscal_year_start_month: int = 1, time_zone: str = "UTC"
+) -> Tenant:
+    """Create a tenant after full validation, so a command and admin refuse the same things."""
+    tenant = Tenant(
+        slug=slug,
+        name=name,
+        currency=currency.upper(),
+        fiscal_year_start_month=fiscal_year_start_month,
+        time_zone=time_zone,
+    )
+    tenant.full_clean()
+    tenant.save()
+    return tenant
+
+
+def membership_set_role(*, tenant: Tenant, user: AbstractBaseUser, role: str | None) -> None:
+    """Give `user` exactly one role on `tenant` (None removes them from it)."""
+    if role is not None and role not in Role.values:
+        raise ValidationError({"role": [f"Unknown role {role!r}; choose one of {', '.join(Role.values)}."]})
+    with transaction.atomic():
+        for codename in get_perms(user, tenant):
+            held = role_from_codename(codename)
+            if held is not None and held != role:
+                remove_perm(f"governance.{codename}", user, tenant)
+        if role is not None:
+            assign_perm(f"governance.{permission_codename(role)}", user, tenant)
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    api_key: ApiKey
+    raw_key: str  # shown once, never stored
+
+
+def api_key_create(
+    *,
+    name: str,
+    role: str,
+    created_by: AbstractBaseUser | None = None,
+    expires_at: datetime | None = None,
+) -> IssuedKey:
+    """Issue a key for the tenant in scope; the raw key is returned once and only hashed at rest."""
+    if role not in KeyRole.values:
+        raise ValidationError({"role": [f"Unknown role {role!r}; choose one of {', '.join(KeyRole.values)}."]})
+    if not name.strip():
+        raise ValidationError({"name": ["A key needs a name saying what uses it."]})
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": ["Must be in the future."]})
+    tenant = current_tenant()
+    prefix = secrets.token_hex(4)
+    raw_key = f"{API_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    api_key = ApiKey.objects.create(
+        tenant=tenant,
+        name=name.strip(),
+        role=role,
+        prefix=prefix,
+        key_hash=api_key_hash(raw_key),
+        created_by=created_by,
+        expires_at=expires_at,
+    )
+    return IssuedKey(api_key=api_key, raw_key=raw_key)
+
+
+def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+    """Revoke a key of the tenant in scope; revoking twice keeps the first time."""
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+    return api_key
+
+
+def api_keys_revoke_expired() -> int:
+    """Mark the scope's expired keys revoked, so the key list tells the truth at a glance."""
+    now = timezone.now()
+    count = 0
+    # One save per key (not QuerySet.update) so each revocation lands in the key's history.
+    for api_key in ApiKey.objects.filter(revoked_at__isnull=True, expires_at__lte=now):
+        api_key.revoked_at = now
+        api_key.save(update_fields=["revoked_at"])
+        count += 1
+    return count
+
+
+def demo_tenant_ensure(*, password_for: dict[str, str]) -> tuple[Tenant, list[str]]:
+    """Create the demo tenant with one user per role, if missing; returns the users created."""
+    from django.contrib.auth import get_user_model
+
+    user_model = get_user_model()
+    tenant = Tenant.objects.filter(slug="demo").first() or tenant_create(
+        slug="demo", name="Demo Corp", currency="USD", fiscal_year_start_month=1
+    )
+    created: list[str] = []
+    for role in Role:
+        username = f"demo-{role.value.replace('_', '-')}"
+        user, was_created = user_model.objects.get_or_create(username=username)
+        if was_created:
+            user.set_password(password_for[role.value])
+            user.save()
+            created.append(role.value)
+        membership_set_role(tenant=tenant, user=user, role=role.value)
+    return tenant, created

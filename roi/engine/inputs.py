@@ -1,0 +1,195 @@
+"""Parsing of flat, JSON-shaped method inputs into typed values with field-named errors.
+
+Every method's ``run`` reads its inputs through an ``InputReader`` so that one request
+gets all of its field errors back at once, and nothing but ``EngineInputError`` escapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from .money import ZERO, EngineInputError, to_decimal, to_int, to_share
+
+_MISSING = object()
+
+
+class InputReader:
+    """Collects typed values and field errors from one flat input mapping."""
+
+    def __init__(self, inputs: Mapping[str, Any], *, allowed: Iterable[str]) -> None:
+        if not isinstance(inputs, Mapping):
+            raise EngineInputError("inputs", "must be an object")
+        self.inputs = inputs
+        self.errors: dict[str, list[str]] = {}
+        allowed_names = set(allowed)
+        for name in inputs:
+            if name not in allowed_names:
+                # Rejecting unknown names catches typos that would silently use a default.
+                self.add_error(str(name), "is not an input of this method")
+
+    def add_error(self, field: str, message: str) -> None:
+        """Record one error against ``field``."""
+        self.errors.setdefault(field, []).append(message)
+
+    def has(self, field: str) -> bool:
+        """Whether ``field`` was given with a non-null value."""
+        return self.inputs.get(field) is not None
+
+    def _raw(self, field: str, required: bool) -> object:
+        value = self.inputs.get(field)
+        if value is None:
+            if required:
+                self.add_error(field, "is required")
+            return _MISSING
+        return value
+
+    def decimal(
+        self,
+        field: str,
+        *,
+        default: Decimal | None = None,
+        required: bool = False,
+        allow_negative: bool = False,
+        minimum: Decimal | None = None,
+        maximum: Decimal | None = None,
+    ) -> Decimal:
+        """Read a Decimal; on error record it and return a placeholder zero."""
+        raw = self._raw(field, required and default is None)
+        if raw is _MISSING:
+            return default if default is not None else ZERO
+        try:
+            return to_decimal(raw, field, allow_negative=allow_negative, minimum=minimum, maximum=maximum)
+        except EngineInputError as error:
+            self._merge(error)
+            return ZERO
+
+    def optional_decimal(
+        self,
+        field: str,
+        *,
+        allow_negative: bool = False,
+        minimum: Decimal | None = None,
+        maximum: Decimal | None = None,
+    ) -> Decimal | None:
+        """Read a Decimal that may be absent (``None``)."""
+        if not self.has(field):
+            return None
+        return self.decimal(field, allow_negative=allow_negative, minimum=minimum, maximum=maximum)
+
+    def share(self, field: str, *, default: Decimal | None = None) -> Decimal:
+        """Read a share in 0..1."""
+        raw = self._raw(field, default is None)
+        if raw is _MISSING:
+            return default if default is not None else ZERO
+        try:
+            return to_share(raw, field)
+        except EngineInputError as error:
+            self._merge(error)
+            return ZERO
+
+    def integer(self, field: str, *, default: int | None, minimum: int, maximum: int) -> int:
+        """Read a whole number within bounds."""
+        raw = self._raw(field, default is None)
+        if raw is _MISSING:
+            return default if default is not None else minimum
+        try:
+            return to_int(raw, field, minimum=minimum, maximum=maximum)
+        except EngineInputError as error:
+            self._merge(error)
+            return minimum
+
+    def boolean(self, field: str, *, default: bool) -> bool:
+        """Read a JSON boolean (strings "true"/"false" are accepted from form posts)."""
+        raw = self._raw(field, False)
+        if raw is _MISSING:
+            return default
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.strip().lower() in {"true", "false"}:
+            return raw.strip().lower() == "true"
+        self.add_error(field, "must be true or false")
+        return default
+
+    def choice(self, field: str, choices: Iterable[str], *, required: bool) -> str | None:
+        """Read one of a fixed set of strings."""
+        options = tuple(choices)
+        raw = self._raw(field, required)
+        if raw is _MISSING:
+            return None
+        if not isinstance(raw, str) or raw not in options:
+            self.add_error(field, f"must be one of {', '.join(options)}")
+            return None
+        return raw
+
+    def text(self, field: str, *, max_length: int = 200) -> str | None:
+        """Read an optional short string."""
+        raw = self._raw(field, False)
+        if raw is _MISSING:
+            return None
+        if not isinstance(raw, str) or len(raw) > max_length:
+            self.add_error(field, f"must be a string of at most {max_length} characters")
+            return None
+        return raw
+
+    def datetime(self, field: str) -> datetime | None:
+        """Read an optional ISO 8601 time with a UTC offset."""
+        raw = self._raw(field, False)
+        if raw is _MISSING:
+            return None
+        if isinstance(raw, str):
+            try:
+                parsed = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+            except ValueError:
+                self.add_error(field, "must be an ISO 8601 time with an offset")
+                return None
+        elif isinstance(raw, datetime):
+            parsed = raw
+        else:
+            self.add_error(field, "must be an ISO 8601 time with an offset")
+            return None
+        if parsed.tzinfo is None or parsed.utcoffset() is None:
+            self.add_error(field, "must include a UTC offset")
+            return None
+        return parsed
+
+    def decimal_list(
+        self,
+        field: str,
+        *,
+        min_length: int,
+        max_length: int,
+        allow_negative: bool = False,
+        required: bool = True,
+    ) -> list[Decimal] | None:
+        """Read a list of Decimals; element errors are named ``field[i]``."""
+        raw = self._raw(field, required)
+        if raw is _MISSING:
+            return None
+        if not isinstance(raw, list | tuple):
+            self.add_error(field, "must be a list of numbers")
+            return None
+        if not min_length <= len(raw) <= max_length:
+            self.add_error(field, f"must have between {min_length} and {max_length} items")
+            return None
+        values: list[Decimal] = []
+        for index, item in enumerate(raw):
+            try:
+                values.append(to_decimal(item, field, allow_negative=allow_negative))
+            except EngineInputError as error:
+                for message in error.errors[field]:
+                    self.add_error(f"{field}[{index}]", message)
+                values.append(ZERO)
+        return values
+
+    def _merge(self, error: EngineInputError) -> None:
+        for name, messages in error.errors.items():
+            for message in messages:
+                self.add_error(name, message)
+
+    def finish(self) -> None:
+        """Raise one ``EngineInputError`` with every error collected, if any."""
+        if self.errors:
+            raise EngineInputError(errors=self.errors)
