@@ -79,7 +79,6 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -91,6 +90,10 @@ MIDDLEWARE = [
     # Last, so a locked-out login never reaches the view.
     "axes.middleware.AxesMiddleware",
 ]
+
+if not DEBUG:
+    # Serves collected static files in production; runserver does it in embedded mode.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "bizvalue.urls"
 WSGI_APPLICATION = "bizvalue.wsgi.application"

@@ -14,10 +14,10 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
+from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from governance import roles, selectors, services
 from governance.models import ApiKey, Tenant
@@ -63,7 +63,7 @@ class HasTenantRole(BasePermission):
         return bool(getattr(request, "roles", frozenset()) & allowed)
 
 
-class TenantAPIView(APIView):
+class TenantAPIView(GenericAPIView):
     """Base of every tenant API view: tenant scope after authentication, roles per method."""
 
     permission_classes = [IsAuthenticated, HasTenantRole]
@@ -93,7 +93,11 @@ class TenantAPIView(APIView):
 
 
 TENANT_PARAMETER = OpenApiParameter(
-    TENANT_HEADER, str, OpenApiParameter.HEADER, required=False, description="Tenant slug, for session users in several tenants."
+    TENANT_HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Tenant slug, for session users in several tenants.",
 )
 
 
@@ -133,12 +137,15 @@ class MemberRoleSerializer(serializers.Serializer):
 
 class MemberListView(TenantAPIView):
     allowed_roles = {"GET": roles.MANAGE_TENANT | roles.AUDIT}
+    serializer_class = MemberSerializer
 
     @extend_schema(responses=MemberSerializer(many=True), parameters=[TENANT_PARAMETER])
     def get(self, request: Request) -> Response:
         members = selectors.members_of(tenant=request.tenant)
-        data = [{"username": user.get_username(), "roles": sorted(held)} for user, held in members]
-        return Response(MemberSerializer(data, many=True).data)
+        page = self.paginate_queryset(
+            [{"username": user.get_username(), "roles": sorted(held)} for user, held in members]
+        )
+        return self.get_paginated_response(MemberSerializer(page, many=True).data)
 
 
 class MemberDetailView(TenantAPIView):
@@ -198,9 +205,12 @@ class IssuedKeySerializer(ApiKeySerializer):
 class ApiKeyListView(TenantAPIView):
     allowed_roles = {"GET": roles.MANAGE_TENANT | roles.AUDIT, "POST": roles.MANAGE_TENANT}
 
+    serializer_class = ApiKeySerializer
+
     @extend_schema(responses=ApiKeySerializer(many=True), parameters=[TENANT_PARAMETER])
     def get(self, request: Request) -> Response:
-        return Response(ApiKeySerializer(selectors.api_keys_list(), many=True).data)
+        page = self.paginate_queryset(selectors.api_keys_list())
+        return self.get_paginated_response(ApiKeySerializer(page, many=True).data)
 
     @extend_schema(request=ApiKeyCreateSerializer, responses={201: IssuedKeySerializer}, parameters=[TENANT_PARAMETER])
     def post(self, request: Request) -> Response:

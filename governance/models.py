@@ -15,12 +15,19 @@ from governance.roles import KeyRole, Role, permission_codename
 from governance.tenancy import TenantManager, TenantOwned
 
 
-
 def validate_time_zone(value: str) -> None:
     # A validator, not choices: the list of zones depends on the machine's tzdata and
     # would otherwise leak into migrations.
     if value not in zoneinfo.available_timezones():
         raise ValidationError(f"{value!r} is not an IANA time zone name (e.g. Europe/Paris).")
+
+
+def history_user(instance: models.Model, request: object = None, **kwargs: object) -> object:
+    """The person behind a change; API-key callers are not users (their key is the actor)."""
+    from django.contrib.auth import get_user_model
+
+    user = getattr(request, "user", None)
+    return user if isinstance(user, get_user_model()) else None
 
 
 class Tenant(models.Model):
@@ -73,7 +80,7 @@ class ApiKey(TenantOwned):
 
     objects = TenantManager.from_queryset(ApiKeyQuerySet)()
     all_tenants = models.Manager.from_queryset(ApiKeyQuerySet)()
-    history = HistoricalRecords(excluded_fields=["key_hash"])
+    history = HistoricalRecords(excluded_fields=["key_hash"], get_user=history_user)
 
     class Meta:
         ordering = ["-created_at"]

@@ -113,7 +113,7 @@ class TenantOwned(models.Model):
     tenant = models.ForeignKey("governance.Tenant", on_delete=models.PROTECT, related_name="+")
 
     objects = TenantManager()
-    all_tenants = models.Manager()
+    all_tenants = models.Manager()  # noqa: DJ012 (a manager, not a field)
 
     class Meta:
         abstract = True

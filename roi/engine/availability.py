@@ -60,14 +60,15 @@ def availability_economics(
     cost_now = allowed * figures.revenue_per_minute
     next_unavailable = unavailable / NINE_FACTOR
     cost_next = next_unavailable * MINUTES_PER_MONTH * figures.revenue_per_minute
-    annual_value = MONTHS_PER_YEAR * (cost_now - cost_next)
+    annual_value = round_money(MONTHS_PER_YEAR * (cost_now - cost_next))
     return AvailabilityEconomics(
         current_target=round_rate(current_target),
         allowed_downtime_minutes_per_month=round_rate(allowed),
         downtime_cost_per_month=round_money(cost_now),
         next_nine_target=round_rate((ONE - next_unavailable) * HUNDRED),
-        next_nine_annual_value=round_money(annual_value),
+        next_nine_annual_value=annual_value,
         cost_per_9=round_money(price),
+        # Decided on the shown, rounded figure so the advice never contradicts the number.
         recommendation=INVEST if annual_value > price else HOLD,
     )
 

@@ -9,9 +9,9 @@ benefits are reduced by ``benefit_risk_adjustment``, costs raised by ``cost_risk
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from itertools import pairwise
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 from .figures import FinancialFigures

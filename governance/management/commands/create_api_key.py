@@ -26,5 +26,7 @@ class Command(BaseCommand):
                 issued = api_key_create(name=options["name"] or f"{options['role']} key", role=options["role"])
         except ValidationError as error:
             raise CommandError(str(error.message_dict)) from None
-        self.stderr.write(f"Key {issued.api_key.prefix} ({issued.api_key.role}) for {tenant.slug}; store it now, it is not shown again:")
+        self.stderr.write(
+            f"Key {issued.api_key.prefix} ({issued.api_key.role}), {tenant.slug}: store it now, it is not shown again."
+        )
         self.stdout.write(issued.raw_key)

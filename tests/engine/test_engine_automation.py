@@ -1,0 +1,74 @@
+"""automation_value: the brief's monthly figure corrected, and negative savings reported."""
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from roi.engine import METHODS, FinancialFigures
+from roi.engine.automation import METHOD, METHOD_VERSION, automation_value
+
+
+def figures(**changes: object) -> FinancialFigures:
+    values: dict[str, object] = {
+        "annual_recurring_revenue": Decimal(56000000),
+        "it_staff_hourly_rate": Decimal(75),
+        "cost_per_error": Decimal(200),
+        "compliance_value_per_check": Decimal(1000),
+    }
+    values.update(changes)
+    return FinancialFigures(**values)  # type: ignore[arg-type]
+
+
+def test_method_is_named_and_versioned() -> None:
+    assert (METHOD, METHOD_VERSION) == ("automation_value", 1)
+
+
+def test_the_briefs_month_is_worth_4000_not_4500() -> None:
+    # given 40 hours saved at 75 and 12,000 a year of compliance (1,000 a month, one check)
+    result = METHODS["automation_value"].run(
+        {"manual_time_equivalent": 40 * 3600, "execution_time": 0, "compliance_checks": 1}, figures()
+    )
+    assert result.cost_savings == Decimal("3000.00")
+    assert result.compliance_value == Decimal("1000.00")
+    assert result.total_value == Decimal("4000.00")
+
+
+@pytest.mark.parametrize(
+    ("manual", "execution", "runs", "hours", "savings"),
+    [
+        (Decimal(3600), Decimal(60), Decimal(1), Decimal("0.9833"), Decimal("73.75")),
+        (Decimal(900), Decimal(30), Decimal(100), Decimal("24.1667"), Decimal("1812.50")),
+        (Decimal(60), Decimal(120), Decimal(10), Decimal("-0.1667"), Decimal("-12.50")),  # slower: reported
+    ],
+)
+def test_time_and_cost_savings(
+    manual: Decimal, execution: Decimal, runs: Decimal, hours: Decimal, savings: Decimal
+) -> None:
+    result = automation_value(figures=figures(), manual_time_equivalent=manual, execution_time=execution, runs=runs)
+    assert result.time_saved_hours == hours
+    assert result.cost_savings == savings
+
+
+def test_errors_avoided_are_valued_at_cost_per_error() -> None:
+    result = automation_value(
+        figures=figures(), manual_time_equivalent=Decimal(0), execution_time=Decimal(0), errors_avoided=Decimal(7)
+    )
+    assert result.error_reduction_value == Decimal("1400.00")
+    assert result.total_value == Decimal("1400.00")
+
+
+amounts = st.decimals(min_value=0, max_value=10**7, places=3)
+
+
+@given(manual=amounts, execution=amounts, runs=st.integers(0, 10**5), errors=st.integers(0, 10**4),
+       checks=st.integers(0, 10**4))
+def test_total_is_the_sum_of_its_parts(manual: Decimal, execution: Decimal, runs: int, errors: int,
+                                       checks: int) -> None:
+    result = automation_value(
+        figures=figures(), manual_time_equivalent=manual, execution_time=execution, runs=Decimal(runs),
+        errors_avoided=Decimal(errors), compliance_checks=Decimal(checks),
+    )
+    parts = result.cost_savings + result.error_reduction_value + result.compliance_value
+    assert abs(result.total_value - parts) <= Decimal("0.01")

@@ -1,0 +1,173 @@
+"""incident_cost: the brief's worked example, recovery and customer formulas, revenue profile."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from roi.engine import METHODS, FinancialFigures
+from roi.engine.incident import METHOD, METHOD_VERSION, incident_cost
+from roi.engine.money import EngineInputError
+
+MONDAY_NOON = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)  # 2024-01-01 was a Monday
+
+
+def brief_figures(**changes: object) -> FinancialFigures:
+    values: dict[str, object] = {
+        "annual_recurring_revenue": Decimal(56000000),
+        "revenue_per_minute_override": Decimal("933.33"),
+        "override_reason": "the brief's figure",
+        "engineer_hourly_rate": Decimal(120),
+        "customer_support_cost_per_incident": Decimal(150),
+        "customer_churn_rate_per_incident": Decimal("0.02"),
+        "customer_lifetime_value": Decimal(10000),
+        "brand_impact_factor": Decimal("1.5"),
+    }
+    values.update(changes)
+    return FinancialFigures(**values)  # type: ignore[arg-type]
+
+
+def test_method_is_named_and_versioned() -> None:
+    assert (METHOD, METHOD_VERSION) == ("incident_cost", 1)
+
+
+def test_it_reproduces_the_briefs_worked_example() -> None:
+    # given the brief's incident: 45 minutes at 933.33 a minute, no customers affected
+    result = METHODS["incident_cost"].run(
+        {"downtime_minutes": 45, "recovery_cost": 2500, "reputational_damage": 5000}, brief_figures()
+    )
+    # then every component present is counted, to the cent
+    assert result.revenue_impact == Decimal("41999.85")
+    assert result.total_impact == Decimal("49499.85")
+    assert result.prevention_value == Decimal("49499.85")
+    assert result.as_dict()["total_impact"] == "49499.85"
+
+
+@pytest.mark.parametrize(
+    ("severity", "downtime", "expected"),
+    [
+        ("sev1", Decimal(45), Decimal("750.00")),  # 5 * max(0.75, 1) * 120 + 150
+        ("sev2", Decimal(120), Decimal("870.00")),  # 3 * 2 * 120 + 150
+        ("sev3", Decimal(90), Decimal("510.00")),  # 2 * 1.5 * 120 + 150
+        ("sev4", Decimal(0), Decimal("270.00")),  # 1 * 1 * 120 + 150
+    ],
+)
+def test_recovery_cost_from_responders(severity: str, downtime: Decimal, expected: Decimal) -> None:
+    result = incident_cost(figures=brief_figures(), downtime_minutes=downtime, severity=severity)
+    assert result.recovery_cost == expected
+
+
+@pytest.mark.parametrize(
+    ("public", "expected"),
+    [(False, Decimal("2000.00")), (True, Decimal("3000.00"))],  # 10 * 10,000 * 0.02 (* 1.5)
+)
+def test_customer_impact_uses_churn_and_brand_factor(public: bool, expected: Decimal) -> None:
+    result = incident_cost(
+        figures=brief_figures(), downtime_minutes=Decimal(0), affected_customers=Decimal(10),
+        public=public, recovery_cost=Decimal(0),
+    )
+    assert result.customer_impact == expected
+    assert result.total_impact == expected
+
+
+def test_share_and_prevention_confidence_scale_the_figures() -> None:
+    result = incident_cost(
+        figures=brief_figures(), downtime_minutes=Decimal(10), affected_revenue_share=Decimal("0.5"),
+        recovery_cost=Decimal(0), prevention_confidence=Decimal("0.8"),
+    )
+    assert result.revenue_impact == Decimal("4666.65")
+    assert result.prevention_value == Decimal("3733.32")
+
+
+def test_it_needs_a_severity_when_no_recovery_cost_is_given() -> None:
+    with pytest.raises(EngineInputError) as caught:
+        METHODS["incident_cost"].run({"downtime_minutes": 10}, brief_figures())
+    assert list(caught.value.errors) == ["severity"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("downtime_minutes", "NaN"), ("downtime_minutes", -5), ("affected_revenue_share", 1.5),
+     ("prevention_confidence", "-0.1"), ("severity", "sev9"), ("started_at", "yesterday"),
+     ("started_at", "2024-01-01T12:00:00"), ("public", "maybe"), ("downtime", 5)],
+)
+def test_it_rejects_bad_input_naming_the_field(field: str, value: object) -> None:
+    inputs = {"downtime_minutes": 45, "recovery_cost": 0, field: value}
+    with pytest.raises(EngineInputError) as caught:
+        METHODS["incident_cost"].run(inputs, brief_figures())
+    assert field in caught.value.errors
+
+
+def peak_profile() -> tuple[Decimal, ...]:
+    # Weekday 09:00-17:00 at 2, nights at 0.5, rest at 1, then rescaled to a mean of 1.
+    raw = []
+    for hour_of_week in range(168):
+        day, hour = divmod(hour_of_week, 24)
+        raw.append(Decimal(2) if day < 5 and 9 <= hour < 17 else Decimal("0.5") if hour < 6 else Decimal(1))
+    mean = sum(raw, Decimal(0)) / 168
+    return tuple(weight / mean for weight in raw)
+
+
+def test_a_flat_profile_changes_nothing() -> None:
+    figures = brief_figures(revenue_profile=(Decimal(1),) * 168)
+    result = incident_cost(
+        figures=figures, downtime_minutes=Decimal(45), recovery_cost=Decimal(0), started_at=MONDAY_NOON
+    )
+    assert result.revenue_profile_applied
+    assert result.revenue_impact == Decimal("41999.85")
+
+
+def test_a_peak_outage_costs_more_than_the_same_outage_at_night() -> None:
+    figures = brief_figures(revenue_profile=peak_profile())
+    peak = incident_cost(figures=figures, downtime_minutes=Decimal(45), recovery_cost=Decimal(0),
+                         started_at=MONDAY_NOON)
+    night = incident_cost(figures=figures, downtime_minutes=Decimal(45), recovery_cost=Decimal(0),
+                          started_at=MONDAY_NOON.replace(hour=3))
+    assert peak.revenue_impact > Decimal("41999.85") > night.revenue_impact
+    assert peak.revenue_impact / night.revenue_impact == pytest.approx(4, rel=Decimal("1e-6"))
+
+
+def test_profile_weights_split_across_hour_boundaries_in_the_tenant_zone() -> None:
+    profile = [Decimal(0)] * 168
+    profile[9] = Decimal(84)  # Monday 09:00-10:00 local
+    profile[10] = Decimal(84)  # Monday 10:00-11:00 local; mean stays 1
+    figures = brief_figures(revenue_profile=tuple(profile), time_zone="Europe/Berlin",
+                            revenue_per_minute_override=Decimal(1))
+    # 08:30 UTC in January is 09:30 in Berlin: 30 minutes in hour 9, 60 in hour 10, 30 in hour 11.
+    result = incident_cost(
+        figures=figures, downtime_minutes=Decimal(120), recovery_cost=Decimal(0),
+        started_at=datetime(2024, 1, 1, 8, 30, tzinfo=UTC),
+    )
+    assert result.revenue_impact == Decimal(84 * 90)
+
+
+def test_a_whole_week_of_downtime_weighs_like_an_unweighted_week() -> None:
+    figures = brief_figures(revenue_profile=peak_profile(), revenue_per_minute_override=Decimal(1))
+    result = incident_cost(
+        figures=figures, downtime_minutes=Decimal(10080), recovery_cost=Decimal(0),
+        started_at=MONDAY_NOON + timedelta(minutes=17),
+    )
+    assert result.revenue_impact == Decimal("10080.00")
+
+
+money = st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False, allow_infinity=False)
+share = st.decimals(min_value=0, max_value=1, places=4)
+
+
+@given(downtime=money, recovery=money, reputational=money, customers=st.integers(0, 10**6),
+       public=st.booleans(), revenue_share=share)
+def test_total_is_the_sum_of_its_parts(
+    downtime: Decimal, recovery: Decimal, reputational: Decimal, customers: int, public: bool,
+    revenue_share: Decimal,
+) -> None:
+    result = incident_cost(
+        figures=brief_figures(), downtime_minutes=downtime, recovery_cost=recovery,
+        reputational_damage=reputational, affected_customers=Decimal(customers), public=public,
+        affected_revenue_share=revenue_share,
+    )
+    parts = result.revenue_impact + result.recovery_cost + result.customer_impact + result.reputational_damage
+    # Parts and total are each rounded once, so they may differ by half a cent per part.
+    assert abs(result.total_impact - parts) <= Decimal("0.02")
+    assert result.prevention_value == result.total_impact

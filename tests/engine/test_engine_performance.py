@@ -1,0 +1,75 @@
+"""performance_impact and customer_experience: the spec's examples and both bases."""
+
+from decimal import Decimal
+
+import pytest
+
+from roi.engine import METHODS, FinancialFigures
+from roi.engine.money import EngineInputError
+from roi.engine.performance import customer_experience, performance_impact
+
+
+def figures(**changes: object) -> FinancialFigures:
+    values: dict[str, object] = {
+        "annual_recurring_revenue": Decimal(56000000),
+        "customer_count": Decimal(2000),
+        "customer_lifetime_value": Decimal(10000),
+    }
+    values.update(changes)
+    return FinancialFigures(**values)  # type: ignore[arg-type]
+
+
+def test_200ms_with_the_default_kpi_is_worth_100000_a_month() -> None:
+    result = METHODS["performance_impact"].run({"response_time_improvement_ms": 200}, figures())
+    assert result.monthly_revenue_impact == Decimal("100000.00")
+    assert result.basis == "per_100ms"
+
+
+@pytest.mark.parametrize(
+    ("improvement", "per_100ms", "expected"),
+    [
+        (Decimal(50), Decimal(50000), Decimal("25000.00")),
+        (Decimal(-30), Decimal(50000), Decimal("-15000.00")),  # slower service: negative
+        (Decimal(200), Decimal(10000), Decimal("20000.00")),
+    ],
+)
+def test_per_100ms_basis(improvement: Decimal, per_100ms: Decimal, expected: Decimal) -> None:
+    result = performance_impact(
+        figures=figures(revenue_impact_per_100ms=per_100ms), response_time_improvement_ms=improvement
+    )
+    assert result.monthly_revenue_impact == expected
+
+
+def test_a_conversion_lift_uses_monthly_recurring_revenue() -> None:
+    # 56,000,000 / 12 * 2.3 / 100
+    result = METHODS["performance_impact"].run(
+        {"response_time_improvement_ms": 200, "conversion_rate_lift": "2.3"}, figures()
+    )
+    assert result.basis == "conversion"
+    assert result.monthly_revenue_impact == Decimal("107333.33")
+
+
+def test_customer_experience_reproduces_the_spec_example() -> None:
+    result = METHODS["customer_experience"].run(
+        {"response_time_change_ms": -200, "availability_change": "0.05"}, figures()
+    )
+    assert result.satisfaction_impact == Decimal("5.5")
+    assert result.churn_reduction == Decimal("0.0055")
+    assert result.churn_value == Decimal("110000.00")
+    assert result.as_dict()["churn_value"] == "110000.00"
+
+
+def test_customer_experience_coefficients_are_configurable() -> None:
+    result = customer_experience(
+        figures=figures(satisfaction_per_100ms=Decimal(-5)),
+        response_time_change_ms=Decimal(100),
+        availability_change=Decimal(0),
+    )
+    assert result.satisfaction_impact == Decimal(-5)
+    assert result.churn_value == Decimal("-100000.00")
+
+
+def test_customer_experience_needs_at_least_one_change() -> None:
+    with pytest.raises(EngineInputError) as caught:
+        METHODS["customer_experience"].run({}, figures())
+    assert "response_time_change_ms" in caught.value.errors

@@ -1,0 +1,181 @@
+"""The API's front door: keys, roles, tenant resolution and the JSON error envelope."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import URLPattern, get_resolver
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from governance.models import ApiKey
+from governance.roles import KeyRole
+from governance.tenancy import tenant_scope
+
+pytestmark = pytest.mark.django_db
+
+TENANT_ADMIN = {"tenant_admin"}
+READERS = {"viewer", "analyst", "finance_admin", "tenant_admin", "auditor"}
+
+# (method, path template, roles that may call it, body). Every API route must appear here.
+MATRIX = [
+    ("get", "/api/v1/tenant", READERS, None),
+    ("get", "/api/v1/members", TENANT_ADMIN | {"auditor"}, None),
+    ("put", "/api/v1/members/{member}", TENANT_ADMIN, {"role": "viewer"}),
+    ("delete", "/api/v1/members/{member}", TENANT_ADMIN, None),
+    ("get", "/api/v1/keys", TENANT_ADMIN | {"auditor"}, None),
+    ("post", "/api/v1/keys", TENANT_ADMIN, {"name": "ci", "role": "ingest"}),
+    ("get", "/api/v1/keys/{key}", TENANT_ADMIN | {"auditor"}, None),
+    ("delete", "/api/v1/keys/{key}", TENANT_ADMIN, None),
+]
+
+
+def api_routes() -> set[str]:
+    """Every route under /api/v1/, as a path template, read from the URL configuration."""
+    resolver = get_resolver()
+    [api] = [p for p in resolver.url_patterns if getattr(p, "namespace", None) == "api"]
+    routes = set()
+    for pattern in api.url_patterns:
+        assert isinstance(pattern, URLPattern)
+        template = str(pattern.pattern)
+        for converter, name in (("<str:username>", "{member}"), ("<int:pk>", "{key}")):
+            template = template.replace(converter, name)
+        routes.add("/api/v1/" + template)
+    return routes
+
+
+def test_the_matrix_covers_every_api_route():
+    assert {path for _, path, _, _ in MATRIX} == api_routes()
+
+
+@pytest.fixture
+def target(acme, bob, make_key):
+    """An object of acme for each path parameter."""
+    make_key(acme, "viewer", name="target")
+    with tenant_scope(acme):
+        key_id = ApiKey.objects.get(name="target").pk
+    return {"member": "bob", "key": key_id}
+
+
+@pytest.mark.parametrize(("method", "path", "allowed", "body"), MATRIX)
+def test_it_answers_401_without_credentials(api, target, method, path, allowed, body):
+    response = getattr(api, method)(path.format(**target), body, format="json")
+    assert response.status_code == 401
+    assert response.json()["errors"]
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("role", KeyRole.values)
+@pytest.mark.parametrize(("method", "path", "allowed", "body"), MATRIX)
+def test_role_matrix(api_as, acme, target, role, method, path, allowed, body):
+    response = getattr(api_as(acme, role), method)(path.format(**target), body, format="json")
+    if role in allowed:
+        assert 200 <= response.status_code < 300, response.content
+    else:
+        assert response.status_code == 403, response.content
+        assert response.json() == {"errors": {"detail": ["Your role may not do this."]}}
+
+
+def test_a_bad_key_is_401(api):
+    api.credentials(HTTP_AUTHORIZATION="Bearer bv_deadbeef_not-a-key")
+    response = api.get("/api/v1/tenant")
+    assert response.status_code == 401
+    assert "detail" in response.json()["errors"]
+
+
+def test_a_revoked_key_is_401(api_as, acme):
+    client = api_as(acme, "tenant_admin")
+    key_id = client.get("/api/v1/keys").json()["results"][0]["id"]
+    assert client.delete(f"/api/v1/keys/{key_id}").json()["revoked_at"] is not None
+    assert client.get("/api/v1/tenant").status_code == 401
+
+
+def test_an_expired_key_is_401(api, acme):
+    from governance.services import api_key_create
+
+    with tenant_scope(acme):
+        issued = api_key_create(name="short", role="viewer", expires_at=timezone.now() + timedelta(seconds=1))
+        ApiKey.objects.filter(pk=issued.api_key.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.raw_key}")
+    assert api.get("/api/v1/tenant").status_code == 401
+
+
+def test_a_new_key_is_shown_once_and_stored_hashed(api_as, acme):
+    client = api_as(acme, "tenant_admin")
+    created = client.post("/api/v1/keys", {"name": "grafana", "role": "viewer"}, format="json")
+    assert created.status_code == 201
+    raw_key = created.json()["key"]
+    with tenant_scope(acme):
+        stored = ApiKey.objects.get(pk=created.json()["id"])
+    assert raw_key not in {stored.key_hash, stored.prefix} and stored.prefix in raw_key
+    assert "key" not in client.get(f"/api/v1/keys/{stored.pk}").json()
+
+    fresh = APIClient()
+    fresh.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+    assert fresh.get("/api/v1/tenant").json()["roles"] == ["viewer"]
+
+
+def test_it_rejects_malformed_json_with_a_400_naming_the_body(api_as, acme):
+    response = api_as(acme, "tenant_admin").post("/api/v1/keys", "{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["body"]
+
+
+def test_validation_errors_name_the_field(api_as, acme):
+    response = api_as(acme, "tenant_admin").post("/api/v1/keys", {"name": "x", "role": "god"}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["role"]
+
+
+def test_unknown_api_paths_are_json_404s(api_as, acme):
+    response = api_as(acme, "viewer").get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.json() == {"errors": {"detail": ["Not found."]}}
+
+
+def test_wrong_method_is_a_json_405(api_as, acme):
+    response = api_as(acme, "viewer").patch("/api/v1/tenant", {}, format="json")
+    assert response.status_code == 405
+    assert "detail" in response.json()["errors"]
+
+
+def test_a_key_naming_another_tenant_in_x_tenant_is_404(api_as, acme, globex):
+    response = api_as(acme, "viewer").get("/api/v1/tenant", HTTP_X_TENANT="globex")
+    assert response.status_code == 404
+
+
+class TestSessionCallers:
+    def test_a_member_of_one_tenant_uses_it(self, api, bob):
+        api.force_login(bob)
+        body = api.get("/api/v1/tenant").json()
+        assert (body["tenant"]["slug"], body["roles"]) == ("acme", ["viewer"])
+
+    def test_a_member_of_several_must_name_one(self, api, bob, globex):
+        from governance.services import membership_set_role
+
+        membership_set_role(tenant=globex, user=bob, role="analyst")
+        api.force_login(bob)
+        assert api.get("/api/v1/tenant").json() == {
+            "errors": {"X-Tenant": ["You belong to several tenants: name one in this header."]}
+        }
+        assert api.get("/api/v1/tenant", HTTP_X_TENANT="globex").json()["roles"] == ["analyst"]
+
+    def test_a_tenant_they_do_not_belong_to_is_404(self, api, bob, globex):
+        api.force_login(bob)
+        assert api.get("/api/v1/tenant", HTTP_X_TENANT="globex").status_code == 404
+        assert api.get("/api/v1/tenant", HTTP_X_TENANT="nope").status_code == 404
+
+    def test_unsafe_methods_need_the_csrf_token(self, tara):
+        client = APIClient(enforce_csrf_checks=True)
+        client.force_login(tara)
+        response = client.post("/api/v1/keys", {"name": "x", "role": "viewer"}, format="json")
+        assert response.status_code == 403
+        assert response.json()["errors"]
+
+
+def test_the_openapi_schema_and_docs_are_served(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    document = schema.json()
+    assert document["openapi"].startswith("3.")
+    assert "/api/v1/keys" in document["paths"]
+    assert client.get("/api/docs/").status_code == 200
