@@ -59,6 +59,8 @@ class HasTenantRole(BasePermission):
     message = "Your role may not do this."
 
     def has_permission(self, request: Request, view: Any) -> bool:
+        if not hasattr(view, request.method.lower()):
+            return True  # let DRF answer 405 for a method the view does not have
         allowed = view.roles_for(request.method)
         return bool(getattr(request, "roles", frozenset()) & allowed)
 
@@ -149,31 +151,32 @@ class MemberListView(TenantAPIView):
 
 
 class MemberDetailView(TenantAPIView):
-    """Set a member's role (adding an existing user), or remove them from the tenant."""
+    """Change a member's role, or remove them from the tenant.
+
+    Only existing members: adding people is a platform admin's job, so a tenant admin
+    cannot probe which usernames exist on the platform.
+    """
 
     allowed_roles = {"PUT": roles.MANAGE_TENANT, "DELETE": roles.MANAGE_TENANT}
 
-    def _user(self, username: str) -> Any:
+    def _member(self, request: Request, username: str) -> Any:
         user = selectors.user_by_username(username=username)
-        if user is None:
-            raise exceptions.NotFound("No such user.")
+        if user is None or not selectors.roles_for_user(user=user, tenant=request.tenant):
+            raise exceptions.NotFound("No such member.")
         return user
 
     @extend_schema(request=MemberRoleSerializer, responses=MemberSerializer, parameters=[TENANT_PARAMETER])
     def put(self, request: Request, username: str) -> Response:
         body = MemberRoleSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        user = self._user(username)
+        user = self._member(request, username)
         services.membership_set_role(tenant=request.tenant, user=user, role=body.validated_data["role"])
         held = selectors.roles_for_user(user=user, tenant=request.tenant)
         return Response(MemberSerializer({"username": user.get_username(), "roles": sorted(held)}).data)
 
     @extend_schema(responses={204: None}, parameters=[TENANT_PARAMETER])
     def delete(self, request: Request, username: str) -> Response:
-        user = self._user(username)
-        if not selectors.roles_for_user(user=user, tenant=request.tenant):
-            raise exceptions.NotFound("No such member.")
-        services.membership_set_role(tenant=request.tenant, user=user, role=None)
+        services.membership_set_role(tenant=request.tenant, user=self._member(request, username), role=None)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -179,3 +179,10 @@ def test_the_openapi_schema_and_docs_are_served(client):
     assert document["openapi"].startswith("3.")
     assert "/api/v1/keys" in document["paths"]
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_the_schema_generates_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
+    assert "/api/v1/tenant" in (tmp_path / "schema.yml").read_text()

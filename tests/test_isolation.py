@@ -1,0 +1,103 @@
+"""Tenant isolation, generated from the URL configuration so a new route cannot forget it.
+
+Every route is one of: a tenant API route (tenant B calling with A's object ids gets 404,
+or a list without A's rows), a tenant page under /t/<slug>/ (a non-member gets 404), Django
+admin (platform admins only), or a short allow-list of routes that hold no tenant data.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from governance import selectors
+from governance.models import ApiKey
+from governance.tenancy import tenant_scope
+
+pytestmark = pytest.mark.django_db
+
+UNTENANTED = {"", "accounts/login/", "accounts/logout/", "api/schema/", "api/docs/", "healthz"}
+
+
+def flatten(patterns, prefix=""):  # type: ignore[no-untyped-def]
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            if route.startswith("admin/"):
+                yield "admin/"
+                continue
+            yield from flatten(pattern.url_patterns, route)
+        elif isinstance(pattern, URLPattern):
+            yield route
+
+
+ALL_ROUTES = sorted(set(flatten(get_resolver().url_patterns)))
+API_ROUTES = [r for r in ALL_ROUTES if r.startswith("api/v1/")]
+PAGE_ROUTES = [r for r in ALL_ROUTES if r.startswith("t/<slug:slug>/")]
+
+
+def test_every_route_is_classified():
+    unclassified = set(ALL_ROUTES) - set(API_ROUTES) - set(PAGE_ROUTES) - UNTENANTED - {"admin/"}
+    assert unclassified == set(), "classify the new route in tests/test_isolation.py"
+
+
+@pytest.fixture
+def acme_objects(acme, bob, make_key):
+    """One object of acme for every kind of path parameter, and what would betray it in a list."""
+    make_key(acme, "viewer", name="acme-secret-key")
+    with tenant_scope(acme):
+        key = ApiKey.objects.get(name="acme-secret-key")
+    return {"<int:pk>": str(key.pk), "<str:username>": "bob"}, ["acme-secret-key", key.prefix, '"bob"', "acme"]
+
+
+@pytest.mark.parametrize("route", API_ROUTES)
+def test_api_route_shows_tenant_b_nothing_of_tenant_a(route, acme_objects, api_as, acme, globex, bob):
+    params, betrayals = acme_objects
+    path = "/" + route
+    for converter, value in params.items():
+        path = path.replace(converter, value)
+    assert "<" not in path, f"give acme_objects a value for {path}"
+    client = api_as(globex, "tenant_admin")
+
+    if path != "/" + route:  # an object route: every method that reads or changes it is a 404
+        for method in ("get", "put", "delete"):
+            response = getattr(client, method)(path, {"role": "viewer"}, format="json")
+            assert response.status_code in {404, 405}, (method, path, response.status_code)
+    else:
+        response = client.get(path)
+        assert response.status_code in {200, 405}
+        for betrayal in betrayals:
+            assert betrayal not in response.content.decode(), (path, betrayal)
+
+    with tenant_scope(acme):  # and nothing of acme's was changed
+        assert ApiKey.objects.get(name="acme-secret-key").revoked_at is None
+    assert selectors.roles_for_user(user=bob, tenant=acme) == {"viewer"}
+
+
+@pytest.mark.parametrize("route", PAGE_ROUTES)
+def test_page_of_another_tenant_is_404(route, client, charlie, acme):
+    client.force_login(charlie)
+    assert client.get("/" + route.replace("<slug:slug>", "acme")).status_code == 404
+    assert client.get("/" + route.replace("<slug:slug>", "globex")).status_code == 200
+
+
+@pytest.mark.parametrize("model", list(admin.site._registry), ids=lambda m: m._meta.label)
+def test_admin_changelists_are_for_platform_admins_only(model, client, gus):
+    gus.is_staff = True
+    gus.save()
+    client.force_login(gus)
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    assert client.get(url).status_code in {302, 403}
+
+
+def test_a_platform_admin_sees_every_tenants_keys(client, django_user_model, acme, globex, make_key):
+    make_key(acme, "viewer", name="acme-key")
+    make_key(globex, "viewer", name="globex-key")
+    root = django_user_model.objects.create_superuser("root", "root@example.invalid", "root-long-password")
+    client.force_login(root)
+    page = client.get(reverse("admin:governance_apikey_changelist")).content.decode()
+    assert "acme-key" in page and "globex-key" in page
+    assert re.search(r"2 api keys", page, re.IGNORECASE)
