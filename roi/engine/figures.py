@@ -339,6 +339,7 @@ def revenue_consistency_errors(
                     f"with annual_recurring_revenue / 12 = {_shown(expected_mrr)} by more than 0.5 %",
                 )
         if revenue_per_minute is not None:
+            sources: list[tuple[str, Decimal, tuple[str, ...]]]
             if revenue_per_minute_override is not None:
                 sources = [
                     ("revenue_per_minute_override", revenue_per_minute_override, ("revenue_per_minute_override",))

@@ -231,39 +231,52 @@ def investment_roi(
 
 
 def _evaluate_monthly(*, benefit_flows: list[Decimal], cost_flows: list[Decimal], rate: Decimal) -> InvestmentRoi:
-    figures = _evaluate(benefit_flows=benefit_flows, cost_flows=cost_flows, rate=rate)
-    irr = figures["irr"]
+    evaluation = _evaluate(benefit_flows=benefit_flows, cost_flows=cost_flows, rate=rate)
+    irr = evaluation.irr
     return InvestmentRoi(
-        total_benefits=round_money(figures["total_benefits"]),
-        total_costs=round_money(figures["total_costs"]),
-        roi_percent=round_rate_or_none(figures["roi_percent"]),
-        npv=round_money(figures["npv"]),
-        pv_benefits=round_money(figures["pv_benefits"]),
-        pv_costs=round_money(figures["pv_costs"]),
-        roi_percent_discounted=round_rate_or_none(figures["roi_percent_discounted"]),
-        payback_months=round_rate_or_none(figures["payback"]),
+        total_benefits=round_money(evaluation.total_benefits),
+        total_costs=round_money(evaluation.total_costs),
+        roi_percent=round_rate_or_none(evaluation.roi_percent),
+        npv=round_money(evaluation.npv),
+        pv_benefits=round_money(evaluation.pv_benefits),
+        pv_costs=round_money(evaluation.pv_costs),
+        roi_percent_discounted=round_rate_or_none(evaluation.roi_percent_discounted),
+        payback_months=round_rate_or_none(evaluation.payback),
         irr_annual=None if irr is None else round_rate((ONE + irr) ** 12 - ONE),
     )
 
 
-def _evaluate(*, benefit_flows: list[Decimal], cost_flows: list[Decimal], rate: Decimal) -> dict[str, Decimal | None]:
+@dataclass(frozen=True, slots=True)
+class _Evaluation:
+    total_benefits: Decimal
+    total_costs: Decimal
+    roi_percent: Decimal | None
+    npv: Decimal
+    pv_benefits: Decimal
+    pv_costs: Decimal
+    roi_percent_discounted: Decimal | None
+    payback: Decimal | None
+    irr: Decimal | None
+
+
+def _evaluate(*, benefit_flows: list[Decimal], cost_flows: list[Decimal], rate: Decimal) -> _Evaluation:
     net_flows = [benefit - cost for benefit, cost in zip(benefit_flows, cost_flows, strict=True)]
     total_benefits = sum(benefit_flows, ZERO)
     total_costs = sum(cost_flows, ZERO)
     pv_benefits = present_value(benefit_flows, rate)
     pv_costs = present_value(cost_flows, rate)
     npv = pv_benefits - pv_costs
-    return {
-        "total_benefits": total_benefits,
-        "total_costs": total_costs,
-        "roi_percent": _ratio_percent(total_benefits - total_costs, total_costs),
-        "npv": npv,
-        "pv_benefits": pv_benefits,
-        "pv_costs": pv_costs,
-        "roi_percent_discounted": _ratio_percent(npv, pv_costs),
-        "payback": payback(net_flows),
-        "irr": internal_rate(net_flows),
-    }
+    return _Evaluation(
+        total_benefits=total_benefits,
+        total_costs=total_costs,
+        roi_percent=_ratio_percent(total_benefits - total_costs, total_costs),
+        npv=npv,
+        pv_benefits=pv_benefits,
+        pv_costs=pv_costs,
+        roi_percent_discounted=_ratio_percent(npv, pv_costs),
+        payback=payback(net_flows),
+        irr=internal_rate(net_flows),
+    )
 
 
 @exact
@@ -288,23 +301,23 @@ def cash_flow_roi(
     if not 1 <= len(costs) <= MAX_PERIODS:
         raise EngineInputError("cash_flows.costs", f"must have between 1 and {MAX_PERIODS} items")
     rate = annual_discount_rate if period == PERIOD_YEAR else monthly_rate(annual_discount_rate)
-    figures = _evaluate(
+    evaluation = _evaluate(
         benefit_flows=[benefit * (ONE - benefit_risk_adjustment) for benefit in benefits],
         cost_flows=[cost * (ONE + cost_risk_adjustment) for cost in costs],
         rate=rate,
     )
-    irr = figures["irr"]
+    irr = evaluation.irr
     periods_per_year = 1 if period == PERIOD_YEAR else 12
     return CashFlowRoi(
         period=period,
-        total_benefits=round_money(figures["total_benefits"]),
-        total_costs=round_money(figures["total_costs"]),
-        roi_percent=round_rate_or_none(figures["roi_percent"]),
-        npv=round_money(figures["npv"]),
-        pv_benefits=round_money(figures["pv_benefits"]),
-        pv_costs=round_money(figures["pv_costs"]),
-        roi_percent_discounted=round_rate_or_none(figures["roi_percent_discounted"]),
-        payback_periods=round_rate_or_none(figures["payback"]),
+        total_benefits=round_money(evaluation.total_benefits),
+        total_costs=round_money(evaluation.total_costs),
+        roi_percent=round_rate_or_none(evaluation.roi_percent),
+        npv=round_money(evaluation.npv),
+        pv_benefits=round_money(evaluation.pv_benefits),
+        pv_costs=round_money(evaluation.pv_costs),
+        roi_percent_discounted=round_rate_or_none(evaluation.roi_percent_discounted),
+        payback_periods=round_rate_or_none(evaluation.payback),
         irr_annual=None if irr is None else round_rate((ONE + irr) ** periods_per_year - ONE),
     )
 

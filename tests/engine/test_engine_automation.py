@@ -62,13 +62,23 @@ def test_errors_avoided_are_valued_at_cost_per_error() -> None:
 amounts = st.decimals(min_value=0, max_value=10**7, places=3)
 
 
-@given(manual=amounts, execution=amounts, runs=st.integers(0, 10**5), errors=st.integers(0, 10**4),
-       checks=st.integers(0, 10**4))
-def test_total_is_the_sum_of_its_parts(manual: Decimal, execution: Decimal, runs: int, errors: int,
-                                       checks: int) -> None:
+@given(
+    manual=amounts,
+    execution=amounts,
+    runs=st.integers(0, 10**5),
+    errors=st.integers(0, 10**4),
+    checks=st.integers(0, 10**4),
+)
+def test_total_is_the_sum_of_its_parts(
+    manual: Decimal, execution: Decimal, runs: int, errors: int, checks: int
+) -> None:
     result = automation_value(
-        figures=figures(), manual_time_equivalent=manual, execution_time=execution, runs=Decimal(runs),
-        errors_avoided=Decimal(errors), compliance_checks=Decimal(checks),
+        figures=figures(),
+        manual_time_equivalent=manual,
+        execution_time=execution,
+        runs=Decimal(runs),
+        errors_avoided=Decimal(errors),
+        compliance_checks=Decimal(checks),
     )
     parts = result.cost_savings + result.error_reduction_value + result.compliance_value
     assert abs(result.total_value - parts) <= Decimal("0.01")

@@ -27,8 +27,12 @@ def test_target_defaults_to_the_kpi() -> None:
 
 @pytest.mark.parametrize(
     ("target", "cost_per_9", "recommendation"),
-    [(Decimal("99"), None, "invest"), (Decimal("99.9"), Decimal(50000), "invest"),
-     (Decimal("99.9"), Decimal(50400), "hold"), (Decimal("99.99"), None, "hold")],
+    [
+        (Decimal("99"), None, "invest"),
+        (Decimal("99.9"), Decimal(50000), "invest"),
+        (Decimal("99.9"), Decimal(50400), "hold"),
+        (Decimal("99.99"), None, "hold"),
+    ],
 )
 def test_recommendation(target: Decimal, cost_per_9: Decimal | None, recommendation: str) -> None:
     result = availability_economics(figures=figures(), current_target=target, cost_per_9=cost_per_9)

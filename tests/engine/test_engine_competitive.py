@@ -39,8 +39,14 @@ def test_score_is_capped_at_100_and_slow_lead_time_is_negative_value() -> None:
 
 @pytest.mark.parametrize(
     ("per_month", "tier"),
-    [(Decimal(60), "elite"), (Decimal(30), "high"), (Decimal(5), "high"), (Decimal(4), "medium"),
-     (Decimal(1), "medium"), (Decimal("0.5"), "low")],
+    [
+        (Decimal(60), "elite"),
+        (Decimal(30), "high"),
+        (Decimal(5), "high"),
+        (Decimal(4), "medium"),
+        (Decimal(1), "medium"),
+        (Decimal("0.5"), "low"),
+    ],
 )
 def test_deployment_frequency_tiers(per_month: Decimal, tier: str) -> None:
     assert deployment_frequency_tier(per_month) == tier
@@ -48,8 +54,13 @@ def test_deployment_frequency_tiers(per_month: Decimal, tier: str) -> None:
 
 @pytest.mark.parametrize(
     ("days", "tier"),
-    [(Decimal("0.5"), "elite"), (Decimal(1), "high"), (Decimal(7), "high"), (Decimal(20), "medium"),
-     (Decimal(45), "low")],
+    [
+        (Decimal("0.5"), "elite"),
+        (Decimal(1), "high"),
+        (Decimal(7), "high"),
+        (Decimal(20), "medium"),
+        (Decimal(45), "low"),
+    ],
 )
 def test_lead_time_tiers(days: Decimal, tier: str) -> None:
     assert lead_time_tier(days) == tier
@@ -57,8 +68,13 @@ def test_lead_time_tiers(days: Decimal, tier: str) -> None:
 
 @pytest.mark.parametrize(
     ("hours", "tier"),
-    [(Decimal("0.5"), "elite"), (Decimal(4), "high"), (Decimal(24), "medium"), (Decimal(168), "medium"),
-     (Decimal(400), "low")],
+    [
+        (Decimal("0.5"), "elite"),
+        (Decimal(4), "high"),
+        (Decimal(24), "medium"),
+        (Decimal(168), "medium"),
+        (Decimal(400), "low"),
+    ],
 )
 def test_recovery_time_tiers(hours: Decimal, tier: str) -> None:
     assert recovery_time_tier(hours) == tier
@@ -66,8 +82,7 @@ def test_recovery_time_tiers(hours: Decimal, tier: str) -> None:
 
 @pytest.mark.parametrize(
     ("percent", "tier"),
-    [(Decimal(3), "elite"), (Decimal(5), "elite"), (Decimal(8), "high"), (Decimal(15), "medium"),
-     (Decimal(40), "low")],
+    [(Decimal(3), "elite"), (Decimal(5), "elite"), (Decimal(8), "high"), (Decimal(15), "medium"), (Decimal(40), "low")],
 )
 def test_change_failure_rate_tiers(percent: Decimal, tier: str) -> None:
     assert change_failure_rate_tier(percent) == tier

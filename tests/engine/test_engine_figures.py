@@ -26,10 +26,14 @@ def test_monthly_recurring_revenue_is_arr_over_twelve() -> None:
     ("extra", "expected"),
     [
         ({}, Decimal("106.54")),  # ARR / 525,600
-        ({"average_transaction_value": Decimal(250), "transactions_per_minute": Decimal("0.4262")},
-         Decimal("106.55")),  # ATV * TPM when both given
-        ({"revenue_per_minute_override": Decimal("933.33"), "override_reason": "peak pricing"},
-         Decimal("933.33")),  # override wins
+        (
+            {"average_transaction_value": Decimal(250), "transactions_per_minute": Decimal("0.4262")},
+            Decimal("106.55"),
+        ),  # ATV * TPM when both given
+        (
+            {"revenue_per_minute_override": Decimal("933.33"), "override_reason": "peak pricing"},
+            Decimal("933.33"),
+        ),  # override wins
     ],
 )
 def test_revenue_per_minute_precedence(extra: dict[str, object], expected: Decimal) -> None:
@@ -46,21 +50,29 @@ def test_kpi_defaults_follow_the_spec() -> None:
     figures = FinancialFigures(annual_recurring_revenue=Decimal(1))
     assert figures.revenue_impact_per_100ms == 50000
     assert figures.cost_per_9 == 100000
-    assert (figures.satisfaction_per_100ms, figures.satisfaction_per_availability_point,
-            figures.churn_reduction_per_satisfaction_point) == (Decimal("-2.5"), 10, Decimal("0.001"))
-    assert (figures.incident_prevention_weighting, figures.incident_prevention_time_window) == (
-        Decimal("0.40"), 30)
+    assert (
+        figures.satisfaction_per_100ms,
+        figures.satisfaction_per_availability_point,
+        figures.churn_reduction_per_satisfaction_point,
+    ) == (Decimal("-2.5"), 10, Decimal("0.001"))
+    assert (figures.incident_prevention_weighting, figures.incident_prevention_time_window) == (Decimal("0.40"), 30)
     assert (figures.automation_roi_weighting, figures.automation_roi_time_window) == (Decimal("0.35"), 30)
     assert (figures.performance_improvement_weighting, figures.performance_improvement_time_window) == (
-        Decimal("0.25"), 90)
+        Decimal("0.25"),
+        90,
+    )
 
 
 def test_it_rejects_the_briefs_own_revenue_model() -> None:
     with pytest.raises(EngineInputError) as caught:
         FinancialFigures.from_mapping(BRIEF_REVENUE_MODEL)
     errors = caught.value.errors
-    assert {"revenue_per_minute", "annual_recurring_revenue", "average_transaction_value",
-            "transactions_per_minute"} <= set(errors)
+    assert {
+        "revenue_per_minute",
+        "annual_recurring_revenue",
+        "average_transaction_value",
+        "transactions_per_minute",
+    } <= set(errors)
     # MRR 4,666,667 is within 0.5 % of 56,000,000 / 12, so it is not blamed.
     assert "monthly_recurring_revenue" not in errors
     joined = " ".join(errors["revenue_per_minute"])
@@ -79,8 +91,13 @@ def test_consistency_function_names_each_field_and_both_values() -> None:
 
 @pytest.mark.parametrize(
     ("given", "ok"),
-    [(Decimal("106.54"), True), (Decimal("107.07"), True), (Decimal("107.08"), False),
-     (Decimal("106.02"), True), (Decimal("106.01"), False)],
+    [
+        (Decimal("106.54"), True),
+        (Decimal("107.07"), True),
+        (Decimal("107.08"), False),
+        (Decimal("106.02"), True),
+        (Decimal("106.01"), False),
+    ],
 )
 def test_consistency_tolerance_is_half_a_percent(given: Decimal, ok: bool) -> None:
     errors = revenue_consistency_errors(annual_recurring_revenue=Decimal(56000000), revenue_per_minute=given)
@@ -89,8 +106,12 @@ def test_consistency_tolerance_is_half_a_percent(given: Decimal, ok: bool) -> No
 
 def test_a_consistent_request_is_accepted_and_derived_figures_dropped() -> None:
     figures = FinancialFigures.from_mapping(
-        {"annual_recurring_revenue": "56000000", "monthly_recurring_revenue": "4666666.67",
-         "revenue_per_minute": "106.54", "engineer_hourly_rate": 120}
+        {
+            "annual_recurring_revenue": "56000000",
+            "monthly_recurring_revenue": "4666666.67",
+            "revenue_per_minute": "106.54",
+            "engineer_hourly_rate": 120,
+        }
     )
     assert figures.engineer_hourly_rate == 120
 
@@ -117,18 +138,24 @@ def test_revenue_profile_must_have_168_weights() -> None:
 def test_weightings_must_sum_to_one() -> None:
     with pytest.raises(EngineInputError) as caught:
         FinancialFigures.from_mapping({"annual_recurring_revenue": 1, "incident_prevention_weighting": "0.5"})
-    assert {"incident_prevention_weighting", "automation_roi_weighting",
-            "performance_improvement_weighting"} <= set(caught.value.errors)
+    assert {"incident_prevention_weighting", "automation_roi_weighting", "performance_improvement_weighting"} <= set(
+        caught.value.errors
+    )
 
 
 def test_it_collects_every_field_error_at_once() -> None:
     with pytest.raises(EngineInputError) as caught:
         FinancialFigures.from_mapping(
-            {"annual_recurring_revenue": "NaN", "engineer_hourly_rate": -1, "severity_responders": {"sev9": 1},
-             "unknown_field": 1}
+            {
+                "annual_recurring_revenue": "NaN",
+                "engineer_hourly_rate": -1,
+                "severity_responders": {"sev9": 1},
+                "unknown_field": 1,
+            }
         )
-    assert {"annual_recurring_revenue", "engineer_hourly_rate", "severity_responders.sev9",
-            "unknown_field"} <= set(caught.value.errors)
+    assert {"annual_recurring_revenue", "engineer_hourly_rate", "severity_responders.sev9", "unknown_field"} <= set(
+        caught.value.errors
+    )
 
 
 def test_as_dict_round_trips_through_from_mapping() -> None:

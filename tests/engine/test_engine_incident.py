@@ -65,8 +65,11 @@ def test_recovery_cost_from_responders(severity: str, downtime: Decimal, expecte
 )
 def test_customer_impact_uses_churn_and_brand_factor(public: bool, expected: Decimal) -> None:
     result = incident_cost(
-        figures=brief_figures(), downtime_minutes=Decimal(0), affected_customers=Decimal(10),
-        public=public, recovery_cost=Decimal(0),
+        figures=brief_figures(),
+        downtime_minutes=Decimal(0),
+        affected_customers=Decimal(10),
+        public=public,
+        recovery_cost=Decimal(0),
     )
     assert result.customer_impact == expected
     assert result.total_impact == expected
@@ -74,8 +77,11 @@ def test_customer_impact_uses_churn_and_brand_factor(public: bool, expected: Dec
 
 def test_share_and_prevention_confidence_scale_the_figures() -> None:
     result = incident_cost(
-        figures=brief_figures(), downtime_minutes=Decimal(10), affected_revenue_share=Decimal("0.5"),
-        recovery_cost=Decimal(0), prevention_confidence=Decimal("0.8"),
+        figures=brief_figures(),
+        downtime_minutes=Decimal(10),
+        affected_revenue_share=Decimal("0.5"),
+        recovery_cost=Decimal(0),
+        prevention_confidence=Decimal("0.8"),
     )
     assert result.revenue_impact == Decimal("4666.65")
     assert result.prevention_value == Decimal("3733.32")
@@ -89,9 +95,17 @@ def test_it_needs_a_severity_when_no_recovery_cost_is_given() -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("downtime_minutes", "NaN"), ("downtime_minutes", -5), ("affected_revenue_share", 1.5),
-     ("prevention_confidence", "-0.1"), ("severity", "sev9"), ("started_at", "yesterday"),
-     ("started_at", "2024-01-01T12:00:00"), ("public", "maybe"), ("downtime", 5)],
+    [
+        ("downtime_minutes", "NaN"),
+        ("downtime_minutes", -5),
+        ("affected_revenue_share", 1.5),
+        ("prevention_confidence", "-0.1"),
+        ("severity", "sev9"),
+        ("started_at", "yesterday"),
+        ("started_at", "2024-01-01T12:00:00"),
+        ("public", "maybe"),
+        ("downtime", 5),
+    ],
 )
 def test_it_rejects_bad_input_naming_the_field(field: str, value: object) -> None:
     inputs = {"downtime_minutes": 45, "recovery_cost": 0, field: value}
@@ -121,10 +135,12 @@ def test_a_flat_profile_changes_nothing() -> None:
 
 def test_a_peak_outage_costs_more_than_the_same_outage_at_night() -> None:
     figures = brief_figures(revenue_profile=peak_profile())
-    peak = incident_cost(figures=figures, downtime_minutes=Decimal(45), recovery_cost=Decimal(0),
-                         started_at=MONDAY_NOON)
-    night = incident_cost(figures=figures, downtime_minutes=Decimal(45), recovery_cost=Decimal(0),
-                          started_at=MONDAY_NOON.replace(hour=3))
+    peak = incident_cost(
+        figures=figures, downtime_minutes=Decimal(45), recovery_cost=Decimal(0), started_at=MONDAY_NOON
+    )
+    night = incident_cost(
+        figures=figures, downtime_minutes=Decimal(45), recovery_cost=Decimal(0), started_at=MONDAY_NOON.replace(hour=3)
+    )
     assert peak.revenue_impact > Decimal("41999.85") > night.revenue_impact
     assert peak.revenue_impact / night.revenue_impact == pytest.approx(4, rel=Decimal("1e-6"))
 
@@ -133,11 +149,14 @@ def test_profile_weights_split_across_hour_boundaries_in_the_tenant_zone() -> No
     profile = [Decimal(0)] * 168
     profile[9] = Decimal(84)  # Monday 09:00-10:00 local
     profile[10] = Decimal(84)  # Monday 10:00-11:00 local; mean stays 1
-    figures = brief_figures(revenue_profile=tuple(profile), time_zone="Europe/Berlin",
-                            revenue_per_minute_override=Decimal(1))
+    figures = brief_figures(
+        revenue_profile=tuple(profile), time_zone="Europe/Berlin", revenue_per_minute_override=Decimal(1)
+    )
     # 08:30 UTC in January is 09:30 in Berlin: 30 minutes in hour 9, 60 in hour 10, 30 in hour 11.
     result = incident_cost(
-        figures=figures, downtime_minutes=Decimal(120), recovery_cost=Decimal(0),
+        figures=figures,
+        downtime_minutes=Decimal(120),
+        recovery_cost=Decimal(0),
         started_at=datetime(2024, 1, 1, 8, 30, tzinfo=UTC),
     )
     assert result.revenue_impact == Decimal(84 * 90)
@@ -146,7 +165,9 @@ def test_profile_weights_split_across_hour_boundaries_in_the_tenant_zone() -> No
 def test_a_whole_week_of_downtime_weighs_like_an_unweighted_week() -> None:
     figures = brief_figures(revenue_profile=peak_profile(), revenue_per_minute_override=Decimal(1))
     result = incident_cost(
-        figures=figures, downtime_minutes=Decimal(10080), recovery_cost=Decimal(0),
+        figures=figures,
+        downtime_minutes=Decimal(10080),
+        recovery_cost=Decimal(0),
         started_at=MONDAY_NOON + timedelta(minutes=17),
     )
     assert result.revenue_impact == Decimal("10080.00")
@@ -156,15 +177,29 @@ money = st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False, all
 share = st.decimals(min_value=0, max_value=1, places=4)
 
 
-@given(downtime=money, recovery=money, reputational=money, customers=st.integers(0, 10**6),
-       public=st.booleans(), revenue_share=share)
+@given(
+    downtime=money,
+    recovery=money,
+    reputational=money,
+    customers=st.integers(0, 10**6),
+    public=st.booleans(),
+    revenue_share=share,
+)
 def test_total_is_the_sum_of_its_parts(
-    downtime: Decimal, recovery: Decimal, reputational: Decimal, customers: int, public: bool,
+    downtime: Decimal,
+    recovery: Decimal,
+    reputational: Decimal,
+    customers: int,
+    public: bool,
     revenue_share: Decimal,
 ) -> None:
     result = incident_cost(
-        figures=brief_figures(), downtime_minutes=downtime, recovery_cost=recovery,
-        reputational_damage=reputational, affected_customers=Decimal(customers), public=public,
+        figures=brief_figures(),
+        downtime_minutes=downtime,
+        recovery_cost=recovery,
+        reputational_damage=reputational,
+        affected_customers=Decimal(customers),
+        public=public,
         affected_revenue_share=revenue_share,
     )
     parts = result.revenue_impact + result.recovery_cost + result.customer_impact + result.reputational_damage

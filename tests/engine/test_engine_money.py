@@ -75,8 +75,24 @@ def test_to_decimal_accepts_numbers_and_numeric_strings(raw: object, expected: D
 
 @pytest.mark.parametrize(
     "raw",
-    [float("nan"), float("inf"), float("-inf"), "NaN", "sNaN", "Infinity", "-inf", "1e16", 10**16,
-     "abc", "", None, True, [1], {"a": 1}, "1" * 100],
+    [
+        float("nan"),
+        float("inf"),
+        float("-inf"),
+        "NaN",
+        "sNaN",
+        "Infinity",
+        "-inf",
+        "1e16",
+        10**16,
+        "abc",
+        "",
+        None,
+        True,
+        [1],
+        {"a": 1},
+        "1" * 100,
+    ],
 )
 def test_to_decimal_rejects_non_finite_or_huge_or_non_numbers(raw: object) -> None:
     with pytest.raises(EngineInputError) as caught:
