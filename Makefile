@@ -28,7 +28,7 @@ test: install-dev lint
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
-	$(PY) manage.py makemigrations --check --dry-run
+	env -u DATABASE_URL $(PY) manage.py makemigrations --check --dry-run
 
 clean:
 	rm -rf $(VENV) var staticfiles
