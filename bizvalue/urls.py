@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from dashboards import views as dashboard_views
 from governance import api as governance_api
+from roi import api as roi_api
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -17,7 +18,17 @@ api_v1 = [
     path("members", governance_api.MemberListView.as_view(), name="member-list"),
     path("members/<str:username>", governance_api.MemberDetailView.as_view(), name="member-detail"),
     path("keys", governance_api.ApiKeyListView.as_view(), name="apikey-list"),
-    path("keys/<int:pk>", governance_api.ApiKeyDetailView.as_view(), name="apikey-detail"),
+    path("keys/<int:key_id>", governance_api.ApiKeyDetailView.as_view(), name="apikey-detail"),
+    path("config/financial-model", roi_api.FinancialModelView.as_view(), name="financial-model"),
+    path("config/revenue-model", roi_api.RevenueModelView.as_view(), name="revenue-model"),
+    path("config/business-kpis", roi_api.BusinessKpisView.as_view(), name="business-kpis"),
+    *(
+        path(f"calculate/{slug}", roi_api.calculation_view(method).as_view(), name=f"calculate-{slug}")
+        for slug, method in roi_api.CALCULATION_PATHS.items()
+    ),
+    path("ledger/", roi_api.LedgerListView.as_view(), name="ledger-list"),
+    path("ledger/verify", roi_api.LedgerVerifyView.as_view(), name="ledger-verify"),
+    path("ledger/<int:record_id>/", roi_api.LedgerDetailView.as_view(), name="ledger-detail"),
 ]
 
 urlpatterns = [

@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from governance import roles, selectors, services
+from governance.ledger import Actor
 from governance.models import ApiKey, Tenant
 from governance.roles import KeyRole, Role
 from governance.tenancy import tenant_scope
@@ -51,6 +52,13 @@ def resolve_tenant(request: Request) -> tuple[Tenant, frozenset[str]]:
     if len(tenants) > 1:
         raise exceptions.ValidationError({TENANT_HEADER: ["You belong to several tenants: name one in this header."]})
     return tenants[0], selectors.roles_for_user(user=request.user, tenant=tenants[0])
+
+
+def actor_of(request: Request) -> Actor:
+    """The person or key behind an authenticated request, as the ledger and history name it."""
+    if isinstance(request.auth, ApiKey):
+        return Actor.of_key(request.auth)
+    return Actor.of_user(request.user)
 
 
 class HasTenantRole(BasePermission):
@@ -229,10 +237,10 @@ class ApiKeyDetailView(TenantAPIView):
     allowed_roles = {"GET": roles.MANAGE_TENANT | roles.AUDIT, "DELETE": roles.MANAGE_TENANT}
 
     @extend_schema(responses=ApiKeySerializer, parameters=[TENANT_PARAMETER])
-    def get(self, request: Request, pk: int) -> Response:
-        return Response(ApiKeySerializer(get_object_or_404(selectors.api_keys_list(), pk=pk)).data)
+    def get(self, request: Request, key_id: int) -> Response:
+        return Response(ApiKeySerializer(get_object_or_404(selectors.api_keys_list(), pk=key_id)).data)
 
     @extend_schema(responses=ApiKeySerializer, parameters=[TENANT_PARAMETER], description="Revoke the key.")
-    def delete(self, request: Request, pk: int) -> Response:
-        api_key = services.api_key_revoke(api_key=get_object_or_404(selectors.api_keys_list(), pk=pk))
+    def delete(self, request: Request, key_id: int) -> Response:
+        api_key = services.api_key_revoke(api_key=get_object_or_404(selectors.api_keys_list(), pk=key_id))
         return Response(ApiKeySerializer(api_key).data)

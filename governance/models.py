@@ -30,8 +30,47 @@ def history_user(instance: models.Model, request: object = None, **kwargs: objec
     return user if isinstance(user, get_user_model()) else None
 
 
+class Industry(models.TextChoices):
+    # Keys of the benchmark tables the dashboard compares against.
+    SAAS = "saas", "Software / SaaS"
+    ECOMMERCE = "ecommerce", "E-commerce and retail"
+    FINANCIAL_SERVICES = "financial_services", "Financial services"
+    HEALTHCARE = "healthcare", "Healthcare"
+    MANUFACTURING = "manufacturing", "Manufacturing"
+    MEDIA = "media", "Media and telecoms"
+    PUBLIC_SECTOR = "public_sector", "Public sector"
+    OTHER = "other", "Other"
+
+
+class CompanySize(models.TextChoices):
+    SMALL = "small", "Under 100 employees"
+    MIDMARKET = "midmarket", "100 to 999 employees"
+    ENTERPRISE = "enterprise", "1,000 to 9,999 employees"
+    LARGE_ENTERPRISE = "large_enterprise", "10,000+ employees"
+
+
+class BusinessModel(models.TextChoices):
+    SUBSCRIPTION = "subscription", "Subscription"
+    TRANSACTIONAL = "transactional", "Transactional"
+    MARKETPLACE = "marketplace", "Marketplace"
+    ADVERTISING = "advertising", "Advertising"
+    HYBRID = "hybrid", "Hybrid"
+
+
+class AccountingStandard(models.TextChoices):
+    US_GAAP = "us_gaap", "US GAAP"
+    IFRS = "ifrs", "IFRS"
+    OTHER = "other", "Other"
+
+
+class ReportingFrequency(models.TextChoices):
+    MONTHLY = "monthly", "Monthly"
+    QUARTERLY = "quarterly", "Quarterly"
+    ANNUAL = "annual", "Annual"
+
+
 class Tenant(models.Model):
-    """A customer organisation; every tenant-owned row points here."""
+    """A customer organisation and its business context; every tenant-owned row points here."""
 
     slug = models.SlugField(max_length=63, unique=True)
     name = models.CharField(max_length=200)
@@ -44,6 +83,16 @@ class Tenant(models.Model):
         default=1, validators=[MinValueValidator(1), MaxValueValidator(12)]
     )
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    industry = models.CharField(max_length=32, choices=Industry.choices, default=Industry.SAAS)
+    company_size = models.CharField(max_length=32, choices=CompanySize.choices, default=CompanySize.MIDMARKET)
+    business_model = models.CharField(max_length=32, choices=BusinessModel.choices, default=BusinessModel.SUBSCRIPTION)
+    customer_segments = models.JSONField(default=list, blank=True, help_text='e.g. ["enterprise", "smb"]')
+    accounting_standard = models.CharField(
+        max_length=16, choices=AccountingStandard.choices, default=AccountingStandard.US_GAAP
+    )
+    reporting_frequency = models.CharField(
+        max_length=16, choices=ReportingFrequency.choices, default=ReportingFrequency.MONTHLY
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -94,3 +143,49 @@ class ApiKey(TenantOwned):
         if self.revoked_at is not None:
             return False
         return self.expires_at is None or self.expires_at > timezone.now()
+
+
+GENESIS_HASH = "0" * 64
+
+
+class LedgerRecord(TenantOwned):
+    """One calculation, append-only and hash-chained per tenant (SOX).
+
+    `hash = sha256(previous_hash ‖ canonical JSON of the record)`; the database refuses
+    UPDATE and DELETE on this table (a trigger, see the migration), and verification
+    recomputes every record from its stored inputs and figures.
+    """
+
+    sequence = models.PositiveBigIntegerField()
+    method = models.CharField(max_length=64)
+    method_version = models.PositiveIntegerField()
+    model_version = models.PositiveIntegerField(null=True, blank=True)
+    kpi_version = models.PositiveIntegerField(null=True, blank=True)
+    inputs = models.JSONField()
+    figures = models.JSONField()
+    result = models.JSONField()
+    currency = models.CharField(max_length=3)
+    actor = models.CharField(max_length=200)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["tenant", "sequence"]
+        constraints = [
+            # A second record claiming the same place in the chain is refused, so
+            # concurrent writers can never fork it.
+            models.UniqueConstraint(fields=["tenant", "sequence"], name="ledger_unique_sequence"),
+            models.UniqueConstraint(fields=["tenant", "previous_hash"], name="ledger_unique_parent"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "method", "created_at"]),
+            models.Index(fields=["tenant", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.method} v{self.method_version} ({self.hash[:12]})"

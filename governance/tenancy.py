@@ -23,9 +23,7 @@ class TenantScopeMissing(RuntimeError):
     """A tenant-owned model was queried with no tenant in scope: a bug, never a fallback."""
 
 
-_current_tenant: contextvars.ContextVar[Tenant | None] = contextvars.ContextVar(
-    "bizvalue_current_tenant", default=None
-)
+_current_tenant: contextvars.ContextVar[Tenant | None] = contextvars.ContextVar("bizvalue_current_tenant", default=None)
 
 RLS_TENANT_SETTING = "app.tenant_id"
 RLS_ALL_TENANTS_SETTING = "app.all_tenants"
@@ -35,9 +33,7 @@ def current_tenant() -> Tenant:
     """The tenant in scope; raises rather than guess."""
     tenant = _current_tenant.get()
     if tenant is None:
-        raise TenantScopeMissing(
-            "No tenant in scope. Wrap the work in governance.tenancy.tenant_scope(tenant)."
-        )
+        raise TenantScopeMissing("No tenant in scope. Wrap the work in governance.tenancy.tenant_scope(tenant).")
     return tenant
 
 
@@ -67,9 +63,7 @@ def tenant_scope(tenant: Tenant) -> Iterator[Tenant]:
                 yield tenant
             finally:
                 if not connection.needs_rollback:
-                    _set_database_setting(
-                        RLS_TENANT_SETTING, "" if previous is None else str(previous.pk)
-                    )
+                    _set_database_setting(RLS_TENANT_SETTING, "" if previous is None else str(previous.pk))
     finally:
         _current_tenant.reset(token)
 

@@ -183,3 +183,35 @@ def api_as(make_key: Callable[..., str]) -> Callable[[Tenant, str], APIClient]:
         return client
 
     return client_for
+
+
+# The brief's figures, with its inconsistent derived revenue figures left out.
+ACME_MODEL = {
+    "revenue_model": {"annual_recurring_revenue": "56000000"},
+    "cost_model": {
+        "it_staff_hourly_rate": "75",
+        "engineer_hourly_rate": "120",
+        "infrastructure_cost_per_hour": "50",
+        "customer_support_cost_per_incident": "150",
+        "cost_per_error": "200",
+        "compliance_value_per_check": "1000",
+        "development_value_per_day": "2000",
+    },
+    "impact_model": {
+        "customer_count": "2000",
+        "customer_churn_rate_per_incident": "0.02",
+        "new_customer_acquisition_cost": "5000",
+        "customer_lifetime_value": "10000",
+        "brand_impact_factor": "1.5",
+    },
+}
+
+
+@pytest.fixture
+def acme_model(acme: Tenant) -> Any:
+    """Acme's financial model, version 1."""
+    from governance.ledger import Actor
+    from roi.services import financial_model_update
+
+    with tenant_scope(acme):
+        return financial_model_update(actor=Actor.system("test"), groups=ACME_MODEL, change_reason="Initial figures")

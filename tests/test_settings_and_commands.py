@@ -32,8 +32,13 @@ def test_it_refuses_to_start_with_debug_off_on_the_default_secret_key():
 
 def test_the_deploy_check_reports_nothing_when_configured_for_production():
     result = manage(
-        "check", "--deploy", "--fail-level", "WARNING",
-        DEBUG="0", SECRET_KEY=secrets.token_urlsafe(64), ALLOWED_HOSTS="bizvalue.example.com",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(64),
+        ALLOWED_HOSTS="bizvalue.example.com",
     )
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout

@@ -14,7 +14,29 @@ from governance.tenancy import tenant_scope
 pytestmark = pytest.mark.django_db
 
 TENANT_ADMIN = {"tenant_admin"}
+MODEL_ADMINS = {"finance_admin", "tenant_admin"}
+CALCULATORS = {"analyst", "finance_admin", "tenant_admin"}
+LEDGER_READERS = CALCULATORS | {"auditor"}
 READERS = {"viewer", "analyst", "finance_admin", "tenant_admin", "auditor"}
+
+# A valid body for every calculation endpoint.
+CALCULATION_BODIES = {
+    "roi": {"upfront_cost": 100000, "monthly_cost": 5000, "monthly_benefit": 25000, "months": 36},
+    "incident-prevention": {"downtime_minutes": 45, "severity": "sev1"},
+    "automation-value": {"manual_time_equivalent": 3600, "execution_time": 60, "runs": 10},
+    "performance-impact": {"response_time_improvement_ms": 200},
+    "customer-experience": {"response_time_change_ms": -200, "availability_change": 0.05},
+    "competitive-advantage": {"deployment_frequency": 20, "lead_time": 2, "recovery_time": 1},
+    "value-at-risk": {
+        "upfront_cost": 100000,
+        "monthly_cost": 5000,
+        "monthly_benefit": {"low": 10000, "mode": 25000, "high": 30000},
+        "months": 36,
+        "trials": 1000,
+        "seed": 7,
+    },
+    "availability": {"current_target": 99.9},
+}
 
 # (method, path template, roles that may call it, body). Every API route must appear here.
 MATRIX = [
@@ -26,6 +48,20 @@ MATRIX = [
     ("post", "/api/v1/keys", TENANT_ADMIN, {"name": "ci", "role": "ingest"}),
     ("get", "/api/v1/keys/{key}", TENANT_ADMIN | {"auditor"}, None),
     ("delete", "/api/v1/keys/{key}", TENANT_ADMIN, None),
+    ("get", "/api/v1/config/financial-model", READERS, None),
+    (
+        "put",
+        "/api/v1/config/financial-model",
+        MODEL_ADMINS,
+        {"cost_model": {"cost_per_error": 90}, "change_reason": "r"},
+    ),
+    ("post", "/api/v1/config/revenue-model", MODEL_ADMINS, {"annual_recurring_revenue": 1, "change_reason": "r"}),
+    ("get", "/api/v1/config/business-kpis", READERS, None),
+    ("put", "/api/v1/config/business-kpis", MODEL_ADMINS, {"alerts": {"roi_target": 250}, "change_reason": "r"}),
+    *(("post", f"/api/v1/calculate/{path}", CALCULATORS, body) for path, body in CALCULATION_BODIES.items()),
+    ("get", "/api/v1/ledger/", LEDGER_READERS, None),
+    ("get", "/api/v1/ledger/{record}/", LEDGER_READERS, None),
+    ("post", "/api/v1/ledger/verify", {"auditor"}, None),
 ]
 
 
@@ -37,7 +73,11 @@ def api_routes() -> set[str]:
     for pattern in api.url_patterns:
         assert isinstance(pattern, URLPattern)
         template = str(pattern.pattern)
-        for converter, name in (("<str:username>", "{member}"), ("<int:pk>", "{key}")):
+        for converter, name in (
+            ("<str:username>", "{member}"),
+            ("<int:key_id>", "{key}"),
+            ("<int:record_id>", "{record}"),
+        ):
             template = template.replace(converter, name)
         routes.add("/api/v1/" + template)
     return routes
@@ -48,12 +88,19 @@ def test_the_matrix_covers_every_api_route():
 
 
 @pytest.fixture
-def target(acme, bob, make_key):
-    """An object of acme for each path parameter."""
+def target(acme, bob, make_key, acme_model):
+    """An object of acme for each path parameter, and KPIs so every config route has something."""
+    from governance.ledger import Actor
+    from roi.services import business_kpis_update, calculation_run
+
     make_key(acme, "viewer", name="target")
     with tenant_scope(acme):
         key_id = ApiKey.objects.get(name="target").pk
-    return {"member": "bob", "key": key_id}
+        business_kpis_update(actor=Actor.system("test"), sections={}, change_reason="defaults")
+        record = calculation_run(
+            actor=Actor.system("test"), method="availability_economics", body={"current_target": 99}
+        )
+    return {"member": "bob", "key": key_id, "record": record.pk}
 
 
 @pytest.mark.parametrize(("method", "path", "allowed", "body"), MATRIX)

@@ -20,8 +20,32 @@ def raw(sql: str, params: list | None = None) -> list[tuple]:
         return cursor.fetchall()
 
 
+@pytest.fixture
+def populated(acme, globex, make_key):
+    """A row of each tenant, in every tenant table."""
+    from governance.ledger import Actor
+    from roi.services import business_kpis_update, calculation_run, financial_model_update
+
+    for tenant in (acme, globex):
+        make_key(tenant, "viewer")
+        with tenant_scope(tenant):
+            actor = Actor.system("test")
+            financial_model_update(
+                actor=actor, groups={"revenue_model": {"annual_recurring_revenue": "1000"}}, change_reason="r"
+            )
+            business_kpis_update(actor=actor, sections={}, change_reason="r")
+            calculation_run(actor=actor, method="availability_economics", body={"current_target": 99})
+    return acme, globex
+
+
 def test_tenant_tables_include_history_tables():
-    assert {"governance_apikey", "governance_historicalapikey"} <= set(tenant_tables())
+    assert {
+        "governance_apikey",
+        "governance_historicalapikey",
+        "governance_ledgerrecord",
+        "roi_financialmodel",
+        "roi_historicalfinancialmodel",
+    } <= set(tenant_tables())
 
 
 def test_every_tenant_table_has_forced_rls_with_read_and_write_policies(owner_sql):
@@ -43,18 +67,15 @@ def test_the_application_role_owns_no_table_and_cannot_bypass_rls(owner_sql):
     assert owned == []
 
 
-def test_raw_sql_in_one_tenant_sees_none_of_anothers_rows(acme, globex, make_key):
-    make_key(acme, "viewer")
-    make_key(globex, "viewer")
+def test_raw_sql_in_one_tenant_sees_none_of_anothers_rows(populated):
+    acme, _globex = populated
     with tenant_scope(acme):
         for table in tenant_tables():
             seen = {row[0] for row in raw(f'SELECT DISTINCT tenant_id FROM "{table}"')}
             assert seen == {acme.pk}, table
 
 
-def test_with_no_tenant_set_every_tenant_table_is_empty_to_the_app(acme, globex, make_key):
-    make_key(acme, "viewer")
-    make_key(globex, "viewer")
+def test_with_no_tenant_set_every_tenant_table_is_empty_to_the_app(populated):
     for table in tenant_tables():
         # The rows are uncommitted, so only this connection can prove the table is not
         # empty: through the platform-admin hatch, then without any tenant.

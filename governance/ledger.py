@@ -1,0 +1,181 @@
+"""The calculation ledger: canonical records, the per-tenant hash chain, and its check.
+
+Recomputing a record's result needs the value engine, which lives in `roi`; this module
+checks everything that does not (hashes, links, order), and `roi.services.ledger_verify`
+adds the recomputation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from governance.models import GENESIS_HASH, ApiKey, LedgerRecord, Tenant
+from governance.tenancy import current_tenant
+
+APPEND_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asked for a calculation: a person, an API key, or the system (a scheduled job)."""
+
+    label: str
+    user: AbstractBaseUser | None = None
+    api_key: ApiKey | None = None
+
+    @classmethod
+    def of_user(cls, user: AbstractBaseUser) -> Actor:
+        return cls(label=f"user:{user.get_username()}", user=user)
+
+    @classmethod
+    def of_key(cls, api_key: ApiKey) -> Actor:
+        return cls(label=f"api-key:{api_key.prefix}:{api_key.name}", api_key=api_key)
+
+    @classmethod
+    def system(cls, job: str) -> Actor:
+        return cls(label=f"system:{job}")
+
+
+def json_ready(value: Any) -> Any:
+    """Inputs as the ledger stores them: floats and Decimals become exact numeric strings.
+
+    Databases re-encode JSON numbers (PostgreSQL's jsonb prints 1e16 as
+    10000000000000000), which would change the canonical text and break the hash; strings
+    survive untouched, and the engine reads numeric strings exactly.
+    """
+    if isinstance(value, bool) or value is None or isinstance(value, int | str):
+        return value
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else str(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(key): json_ready(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(item) for item in value]
+    return str(value)
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def record_payload(record: LedgerRecord) -> dict[str, Any]:
+    """Everything a record asserts, except its own hash."""
+    return {
+        "tenant": record.tenant_id,
+        "sequence": record.sequence,
+        "method": record.method,
+        "method_version": record.method_version,
+        "model_version": record.model_version,
+        "kpi_version": record.kpi_version,
+        "inputs": record.inputs,
+        "figures": record.figures,
+        "result": record.result,
+        "currency": record.currency,
+        "actor": record.actor,
+        "created_at": record.created_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "previous_hash": record.previous_hash,
+    }
+
+
+def record_hash(record: LedgerRecord) -> str:
+    """sha256(previous_hash ‖ canonical JSON of the record)."""
+    return hashlib.sha256((record.previous_hash + canonical_json(record_payload(record))).encode()).hexdigest()
+
+
+def _lock_chain(tenant: Tenant) -> None:
+    # Serialises appends per tenant. NO KEY UPDATE does not block the KEY SHARE locks
+    # that foreign-key checks take, so other inserts for the tenant carry on.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM governance_tenant WHERE id = %s FOR NO KEY UPDATE", [tenant.pk])
+
+
+def ledger_append(
+    *,
+    actor: Actor,
+    method: str,
+    method_version: int,
+    model_version: int | None,
+    kpi_version: int | None,
+    inputs: dict[str, Any],
+    figures: dict[str, Any],
+    result: dict[str, Any],
+) -> LedgerRecord:
+    """Append one record to the scope tenant's chain; concurrent appends queue, never fork."""
+    tenant = current_tenant()
+    for attempt in range(APPEND_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                _lock_chain(tenant)
+                last = LedgerRecord.objects.order_by("-sequence").only("sequence", "hash").first()
+                record = LedgerRecord(
+                    tenant=tenant,
+                    sequence=1 if last is None else last.sequence + 1,
+                    previous_hash=GENESIS_HASH if last is None else last.hash,
+                    method=method,
+                    method_version=method_version,
+                    model_version=model_version,
+                    kpi_version=kpi_version,
+                    inputs=json_ready(inputs),
+                    figures=json_ready(figures),
+                    result=json_ready(result),
+                    currency=tenant.currency,
+                    actor=actor.label,
+                    actor_user=actor.user,
+                    actor_key=actor.api_key,
+                    created_at=timezone.now(),
+                )
+                record.hash = record_hash(record)
+                record.save(force_insert=True)
+                return record
+        except IntegrityError:
+            # Only where the database cannot lock the chain (SQLite): another writer took
+            # this place first; read the new head and try again.
+            if attempt == APPEND_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    record_id: int
+    sequence: int
+    reason: str
+
+
+def chain_breaks(records: Iterable[LedgerRecord]) -> list[ChainBreak]:
+    """Every record whose hash, link or place in the chain is wrong, in sequence order."""
+    breaks: list[ChainBreak] = []
+    expected_previous = GENESIS_HASH
+    expected_sequence = 1
+    for record in records:
+        if record.sequence != expected_sequence:
+            breaks.append(
+                ChainBreak(
+                    record.pk,
+                    record.sequence,
+                    f"out of place: expected sequence {expected_sequence} (records missing or reordered)",
+                )
+            )
+        if record.previous_hash != expected_previous:
+            breaks.append(
+                ChainBreak(record.pk, record.sequence, "previous_hash does not match the hash of the record before it")
+            )
+        if record_hash(record) != record.hash:
+            breaks.append(ChainBreak(record.pk, record.sequence, "hash does not match the record's contents (edited)"))
+        expected_previous = record.hash
+        expected_sequence = record.sequence + 1
+    return breaks

@@ -1,0 +1,306 @@
+"""API for the money side: configuration, calculations and the ledger.
+
+Views translate HTTP to a service or selector and back; engine validation errors become
+400s naming each field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from governance import roles
+from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of
+from governance.models import LedgerRecord
+from roi import selectors, services
+from roi.engine import EngineInputError, FinancialFigures
+from roi.figures import stored_flat
+from roi.models import BusinessKpis, FinancialModel
+
+
+@contextmanager
+def engine_errors_as_400() -> Iterator[None]:
+    try:
+        yield
+    except EngineInputError as error:
+        raise exceptions.ValidationError(error.errors) from None
+
+
+def json_object(request: Request) -> dict[str, Any]:
+    if not isinstance(request.data, Mapping):
+        raise exceptions.ValidationError({"body": ["Must be a JSON object."]})
+    return dict(request.data)
+
+
+class WhoChanged(serializers.Serializer):
+    version = serializers.IntegerField()
+    effective_from = serializers.DateTimeField()
+    changed_at = serializers.DateTimeField()
+    changed_by = serializers.SerializerMethodField()
+    change_reason = serializers.CharField()
+
+    def get_changed_by(self, config: Any) -> str | None:
+        if config.changed_by_id:
+            return config.changed_by.get_username()
+        if config.changed_by_key_id:
+            return f"api-key:{config.changed_by_key.prefix}"
+        return None
+
+
+# --- Configuration ------------------------------------------------------------------
+
+
+def financial_model_data(model: FinancialModel, currency: str) -> dict[str, Any]:
+    groups = {
+        "revenue_model": model.revenue_model,
+        "cost_model": model.cost_model,
+        "impact_model": model.impact_model,
+        "severity_responders": model.severity_responders,
+        "revenue_profile": model.revenue_profile,
+    }
+    figures = FinancialFigures.from_mapping(stored_flat(groups, None, "UTC")).as_dict()
+    revenue = {
+        **model.revenue_model,
+        "monthly_recurring_revenue": figures["monthly_recurring_revenue"],
+        "revenue_per_minute": figures["revenue_per_minute"],
+    }
+    return {**WhoChanged(model).data, "currency": currency, **groups, "revenue_model": revenue}
+
+
+def business_kpis_data(kpis: BusinessKpis) -> dict[str, Any]:
+    return {
+        **WhoChanged(kpis).data,
+        "kpis": kpis.kpis,
+        "alerts": kpis.alerts,
+        "attribution_rules": kpis.attribution_rules,
+    }
+
+
+def _effective_from(body: dict[str, Any]) -> Any:
+    raw = body.pop("effective_from", None)
+    if raw is None:
+        return None
+    field = serializers.DateTimeField()
+    try:
+        return field.to_internal_value(raw)
+    except serializers.ValidationError as error:
+        raise exceptions.ValidationError({"effective_from": error.detail}) from None
+
+
+def _take(body: dict[str, Any], allowed: set[str]) -> dict[str, Any]:
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise exceptions.ValidationError({key: ["Unknown field."] for key in unknown})
+    return body
+
+
+MODEL_BODY_KEYS = {"revenue_model", "cost_model", "impact_model", "severity_responders", "revenue_profile"}
+KPI_BODY_KEYS = {"kpis", "alerts", "attribution_rules"}
+
+
+class FinancialModelView(TenantAPIView):
+    """The financial model in force; PUT makes a new version (groups sent replace those groups)."""
+
+    allowed_roles = {"GET": roles.READ, "PUT": roles.MANAGE_MODEL}
+
+    @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[TENANT_PARAMETER])
+    def get(self, request: Request) -> Response:
+        model = selectors.financial_model_current()
+        if model is None:
+            raise exceptions.NotFound("No financial model yet: a finance admin sets one with PUT.")
+        return Response(financial_model_data(model, request.tenant.currency))
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT, parameters=[TENANT_PARAMETER])
+    def put(self, request: Request) -> Response:
+        body = json_object(request)
+        reason = body.pop("change_reason", "")
+        effective_from = _effective_from(body)
+        groups = _take(body, MODEL_BODY_KEYS)
+        with engine_errors_as_400():
+            model = services.financial_model_update(
+                actor=actor_of(request), groups=groups, change_reason=reason, effective_from=effective_from
+            )
+        return Response(financial_model_data(model, request.tenant.currency))
+
+
+class RevenueModelView(TenantAPIView):
+    """The revenue group alone, as `{"revenue_model": {...}}` or its fields at the top level."""
+
+    allowed_roles = {"POST": roles.MANAGE_MODEL}
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT, parameters=[TENANT_PARAMETER])
+    def post(self, request: Request) -> Response:
+        body = json_object(request)
+        reason = body.pop("change_reason", "")
+        effective_from = _effective_from(body)
+        revenue = body.pop("revenue_model") if "revenue_model" in body else body
+        if not isinstance(revenue, Mapping):
+            raise exceptions.ValidationError({"revenue_model": ["Must be an object."]})
+        if revenue is not body:
+            _take(body, set())
+        with engine_errors_as_400():
+            model = services.financial_model_update(
+                actor=actor_of(request),
+                groups={"revenue_model": dict(revenue)},
+                change_reason=reason,
+                effective_from=effective_from,
+            )
+        return Response(financial_model_data(model, request.tenant.currency))
+
+
+class BusinessKpisView(TenantAPIView):
+    """KPI targets, alert thresholds and attribution rules; PUT makes a new version."""
+
+    allowed_roles = {"GET": roles.READ, "PUT": roles.MANAGE_MODEL}
+
+    @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[TENANT_PARAMETER])
+    def get(self, request: Request) -> Response:
+        kpis = selectors.business_kpis_current()
+        if kpis is None:
+            raise exceptions.NotFound("No KPIs yet: a finance admin sets them with PUT.")
+        return Response(business_kpis_data(kpis))
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT, parameters=[TENANT_PARAMETER])
+    def put(self, request: Request) -> Response:
+        body = json_object(request)
+        reason = body.pop("change_reason", "")
+        effective_from = _effective_from(body)
+        sections = _take(body, KPI_BODY_KEYS)
+        with engine_errors_as_400():
+            kpis = services.business_kpis_update(
+                actor=actor_of(request), sections=sections, change_reason=reason, effective_from=effective_from
+            )
+        return Response(business_kpis_data(kpis))
+
+
+# --- Calculations -------------------------------------------------------------------
+
+
+class LedgerRecordSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LedgerRecord
+        fields = [
+            "id",
+            "sequence",
+            "method",
+            "method_version",
+            "model_version",
+            "kpi_version",
+            "inputs",
+            "figures",
+            "result",
+            "currency",
+            "actor",
+            "created_at",
+            "hash",
+            "previous_hash",
+        ]
+
+
+class CalculationView(TenantAPIView):
+    """Run one engine method on the tenant's figures; answers 201 with the ledger record."""
+
+    allowed_roles = {"POST": roles.CALCULATE}
+    method_name: str = ""
+
+    def post(self, request: Request) -> Response:
+        body = json_object(request)
+        with engine_errors_as_400():
+            record = services.calculation_run(actor=actor_of(request), method=self.method_name, body=body)
+        return Response(LedgerRecordSerializer(record).data, status=status.HTTP_201_CREATED)
+
+
+CALCULATION_PATHS = {
+    "roi": "investment_roi",
+    "incident-prevention": "incident_cost",
+    "automation-value": "automation_value",
+    "performance-impact": "performance_impact",
+    "customer-experience": "customer_experience",
+    "competitive-advantage": "competitive_advantage",
+    "value-at-risk": "value_at_risk",
+    "availability": "availability_economics",
+}
+
+
+def calculation_view(method: str) -> Any:
+    """The view class for one method, documented under its own name."""
+
+    def post(self: CalculationView, request: Request) -> Response:
+        return CalculationView.post(self, request)
+
+    documented = extend_schema(
+        operation_id=f"calculate_{method}",
+        request=OpenApiTypes.OBJECT,
+        responses={201: LedgerRecordSerializer},
+        parameters=[TENANT_PARAMETER],
+        description=(
+            f"Inputs of `{method}` as flat fields (names as in calculations.md), plus optional "
+            '`"assumptions": {<financial model or KPI field>: value}` for a what-if.'
+        ),
+    )(post)
+    return type(
+        f"Calculate_{method}",
+        (CalculationView,),
+        {
+            "method_name": method,
+            "post": documented,
+            "__doc__": f"Run `{method}` (see docs/methodology.md) and record it in the ledger.",
+        },
+    )
+
+
+# --- Ledger -------------------------------------------------------------------------
+
+
+class LedgerFilters(serializers.Serializer):
+    method = serializers.CharField(required=False)
+    actor = serializers.CharField(required=False)
+    since = serializers.DateField(required=False)
+    until = serializers.DateField(required=False)
+
+
+class LedgerListView(TenantAPIView):
+    allowed_roles = {"GET": roles.READ_LEDGER}
+    serializer_class = LedgerRecordSerializer
+
+    @extend_schema(
+        responses=LedgerRecordSerializer(many=True),
+        parameters=[
+            TENANT_PARAMETER,
+            OpenApiParameter("method", str),
+            OpenApiParameter("actor", str, description="part of the actor label, e.g. a username"),
+            OpenApiParameter("since", OpenApiTypes.DATE),
+            OpenApiParameter("until", OpenApiTypes.DATE),
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        filters = LedgerFilters(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        page = self.paginate_queryset(selectors.ledger_records(**filters.validated_data))
+        return self.get_paginated_response(LedgerRecordSerializer(page, many=True).data)
+
+
+class LedgerDetailView(TenantAPIView):
+    allowed_roles = {"GET": roles.READ_LEDGER}
+
+    @extend_schema(responses=LedgerRecordSerializer, parameters=[TENANT_PARAMETER])
+    def get(self, request: Request, record_id: int) -> Response:
+        return Response(LedgerRecordSerializer(get_object_or_404(selectors.ledger_records(), pk=record_id)).data)
+
+
+class LedgerVerifyView(TenantAPIView):
+    """Recompute every record and check the chain; lists each failing record and why."""
+
+    allowed_roles = {"POST": roles.AUDIT}
+
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT, parameters=[TENANT_PARAMETER])
+    def post(self, request: Request) -> Response:
+        return Response(services.ledger_verify().as_dict())

@@ -1,0 +1,36 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from governance.models import Tenant
+from governance.tenancy import tenant_scope
+from roi.services import ledger_verify
+
+
+class Command(BaseCommand):
+    help = "Recompute every ledger record and check each tenant's chain; exit 1 on any failure."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("slug", nargs="?", help="one tenant (default: every tenant)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        tenants = Tenant.objects.order_by("slug")
+        if options["slug"]:
+            tenants = tenants.filter(slug=options["slug"])
+            if not tenants.exists():
+                raise CommandError(f"No tenant {options['slug']!r}.")
+        failed = 0
+        for tenant in tenants:
+            with tenant_scope(tenant):
+                verification = ledger_verify()
+            head = f"head #{verification.head_sequence} {verification.head_hash or '-'}"
+            if verification.ok:
+                self.stdout.write(f"{tenant.slug}: OK, {verification.checked} records, {head}")
+                continue
+            failed += 1
+            self.stdout.write(f"{tenant.slug}: FAILED, {verification.checked} records, {head}")
+            for failure in verification.as_dict()["failures"]:
+                for reason in failure["reasons"]:
+                    self.stdout.write(f"  record {failure['id']} (#{failure['sequence']}): {reason}")
+        if failed:
+            raise CommandError(f"{failed} tenant ledger(s) failed verification", returncode=1)

@@ -1,0 +1,63 @@
+"""Reads of the financial model, KPIs and ledger, always for the tenant in scope."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.db.models import QuerySet
+
+from governance.models import LedgerRecord
+from governance.tenancy import current_tenant
+from roi.models import BusinessKpis, FinancialModel
+
+
+def financial_model_current() -> FinancialModel | None:
+    return FinancialModel.objects.select_related("changed_by", "changed_by_key").first()
+
+
+def business_kpis_current() -> BusinessKpis | None:
+    return BusinessKpis.objects.select_related("changed_by", "changed_by_key").first()
+
+
+def financial_model_versions() -> QuerySet[Any]:
+    """Every version of the scope tenant's model, newest first (history rows)."""
+    # History managers are not tenant-scoped managers, so the tenant is named here.
+    return FinancialModel.history.filter(tenant=current_tenant()).order_by("-version", "-history_id")
+
+
+def business_kpis_versions() -> QuerySet[Any]:
+    return BusinessKpis.history.filter(tenant=current_tenant()).order_by("-version", "-history_id")
+
+
+def financial_model_version(version: int) -> Any | None:
+    return financial_model_versions().filter(version=version).first()
+
+
+def business_kpis_version(version: int) -> Any | None:
+    return business_kpis_versions().filter(version=version).first()
+
+
+def financial_model_at(moment: datetime) -> Any | None:
+    """The version effective at `moment`: the latest effective by then, else the first."""
+    versions = financial_model_versions()
+    return (
+        versions.filter(effective_from__lte=moment).order_by("-effective_from", "-version").first()
+        or versions.order_by("version").first()
+    )
+
+
+def ledger_records(
+    *, method: str | None = None, actor: str | None = None, since: date | None = None, until: date | None = None
+) -> QuerySet[LedgerRecord]:
+    """Ledger records of the scope tenant, newest first, filtered as asked."""
+    records = LedgerRecord.objects.order_by("-sequence")
+    if method:
+        records = records.filter(method=method)
+    if actor:
+        records = records.filter(actor__icontains=actor)
+    if since:
+        records = records.filter(created_at__date__gte=since)
+    if until:
+        records = records.filter(created_at__date__lte=until)
+    return records

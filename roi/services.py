@@ -1,0 +1,294 @@
+"""Writes on the money side: model and KPI versions, calculations, ledger verification.
+
+Every function works on the tenant in scope. Validation is the engine's own (one set of
+rules for the API, pages and commands); engine errors are renamed to the caller's paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from governance.ledger import Actor, chain_breaks, json_ready, ledger_append
+from governance.models import LedgerRecord
+from governance.tenancy import current_tenant
+from roi import selectors
+from roi.engine import METHODS, EngineInputError, FinancialFigures, method_for
+from roi.figures import (
+    kpi_sections,
+    kpis_flat,
+    model_flat,
+    model_groups,
+    nest_errors,
+    stored_flat,
+)
+from roi.models import BusinessKpis, FinancialModel, VersionedConfig
+
+# KPIs are validated together with the model they will be used with; before a tenant has
+# a model, this stands in for its revenue so the KPI rules can still run.
+PLACEHOLDER_REVENUE = {"revenue_model": {"annual_recurring_revenue": "0"}}
+
+
+def _require_reason(change_reason: str) -> None:
+    if not isinstance(change_reason, str) or not change_reason.strip():
+        raise EngineInputError("change_reason", "is required: say why the figures change")
+
+
+def _figures(flat: Mapping[str, Any], *, assumption_names: frozenset[str] = frozenset()) -> FinancialFigures:
+    """Validated figures; errors named by the path the caller used (assumptions.X for what-ifs)."""
+    try:
+        return FinancialFigures.from_mapping(flat)
+    except EngineInputError as error:
+        errors: dict[str, list[str]] = {}
+        for name, messages in error.errors.items():
+            if name.partition(".")[0] in assumption_names:
+                errors.setdefault(f"assumptions.{name}", []).extend(messages)
+            else:
+                for path, renamed in nest_errors({name: messages}).items():
+                    errors.setdefault(path, []).extend(renamed)
+        raise EngineInputError(errors=errors) from None
+
+
+def _save_version(
+    config: VersionedConfig, *, actor: Actor, change_reason: str, effective_from: datetime | None
+) -> None:
+    now = timezone.now()
+    config.version = 1 if config.pk is None else config.version + 1
+    config.effective_from = effective_from or now
+    config.change_reason = change_reason.strip()
+    config.changed_at = now
+    config.changed_by = actor.user
+    config.changed_by_key = actor.api_key
+    config._change_reason = config.change_reason  # type: ignore[attr-defined]  (simple-history's "why")
+    config.save()
+
+
+def financial_model_update(
+    *,
+    actor: Actor,
+    groups: Mapping[str, Any],
+    change_reason: str,
+    effective_from: datetime | None = None,
+) -> FinancialModel:
+    """Make a new version of the scope tenant's financial model.
+
+    The groups sent replace those groups whole; groups not sent keep their current values.
+    """
+    _require_reason(change_reason)
+    tenant = current_tenant()
+    with transaction.atomic():
+        current = FinancialModel.objects.select_for_update().first()
+        merged: dict[str, Any] = {}
+        if current is not None:
+            merged = {
+                "revenue_model": current.revenue_model,
+                "cost_model": current.cost_model,
+                "impact_model": current.impact_model,
+                "severity_responders": current.severity_responders,
+                "revenue_profile": current.revenue_profile,
+            }
+        merged.update(groups)
+        kpis = selectors.business_kpis_current()
+        flat = {"time_zone": tenant.time_zone, **model_flat(merged)}
+        if kpis is not None:
+            flat.update(kpis_flat(_kpi_sections_of(kpis))[0])
+        figures = _figures(flat)
+        stored = model_groups(figures)
+        model = current or FinancialModel(tenant=tenant)
+        for key, value in stored.items():
+            setattr(model, key, value)
+        _save_version(model, actor=actor, change_reason=change_reason, effective_from=effective_from)
+        return model
+
+
+def business_kpis_update(
+    *,
+    actor: Actor,
+    sections: Mapping[str, Any],
+    change_reason: str,
+    effective_from: datetime | None = None,
+) -> BusinessKpis:
+    """Make a new version of the scope tenant's KPI targets, alert thresholds and attribution rules.
+
+    Sections sent replace those sections whole; sections not sent keep their current values.
+    """
+    _require_reason(change_reason)
+    tenant = current_tenant()
+    with transaction.atomic():
+        current = BusinessKpis.objects.select_for_update().first()
+        merged: dict[str, Any] = {} if current is None else _kpi_sections_of(current)
+        merged.update(sections)
+        kpi_figures, extras = kpis_flat(merged)
+        model = selectors.financial_model_current()
+        model_groups_now = PLACEHOLDER_REVENUE if model is None else _model_groups_of(model)
+        figures = _figures({"time_zone": tenant.time_zone, **model_flat(model_groups_now), **kpi_figures})
+        kpis = current or BusinessKpis(tenant=tenant)
+        for key, value in kpi_sections(figures, extras).items():
+            setattr(kpis, key, value)
+        _save_version(kpis, actor=actor, change_reason=change_reason, effective_from=effective_from)
+        return kpis
+
+
+def _model_groups_of(model: Any) -> dict[str, Any]:
+    return {
+        "revenue_model": model.revenue_model,
+        "cost_model": model.cost_model,
+        "impact_model": model.impact_model,
+        "severity_responders": model.severity_responders,
+        "revenue_profile": model.revenue_profile,
+    }
+
+
+def _kpi_sections_of(kpis: Any) -> dict[str, Any]:
+    return {"kpis": kpis.kpis, "alerts": kpis.alerts, "attribution_rules": kpis.attribution_rules}
+
+
+def figures_in_force(
+    *, assumptions: Mapping[str, Any] | None = None
+) -> tuple[FinancialFigures, int | None, int | None]:
+    """The figures a calculation uses now: current model and KPIs, then the what-if assumptions.
+
+    Returns the figures and the model and KPI versions they came from.
+    """
+    tenant = current_tenant()
+    model = selectors.financial_model_current()
+    kpis = selectors.business_kpis_current()
+    flat = stored_flat(
+        None if model is None else _model_groups_of(model),
+        None if kpis is None else _kpi_sections_of(kpis),
+        tenant.time_zone,
+    )
+    assumptions = dict(assumptions or {})
+    flat.update(assumptions)
+    if "annual_recurring_revenue" not in flat:
+        raise EngineInputError(
+            "financial_model",
+            "is not set for this tenant: PUT config/financial-model first, "
+            "or give annual_recurring_revenue in assumptions",
+        )
+    figures = _figures(flat, assumption_names=frozenset(assumptions))
+    return figures, None if model is None else model.version, None if kpis is None else kpis.version
+
+
+def calculation_run(*, actor: Actor, method: str, body: Mapping[str, Any]) -> LedgerRecord:
+    """Run one engine method on the scope tenant's figures and record it in the ledger."""
+    spec = METHODS.get(method)
+    if spec is None:
+        raise EngineInputError("method", f"unknown method {method!r}")
+    inputs = dict(body)
+    assumptions = inputs.pop("assumptions", None) or {}
+    if not isinstance(assumptions, Mapping):
+        raise EngineInputError("assumptions", "must be an object of financial model or KPI fields")
+    figures, model_version, kpi_version = figures_in_force(assumptions=assumptions)
+    inputs = spec.prepare(inputs)
+    result = spec.run(inputs, figures)
+    return ledger_append(
+        actor=actor,
+        method=spec.name,
+        method_version=spec.version,
+        model_version=model_version,
+        kpi_version=kpi_version,
+        inputs={**inputs, "assumptions": dict(assumptions)},
+        figures=figures.as_dict(include_derived=False),
+        result=result.as_dict(),
+    )
+
+
+# --- Verification ---------------------------------------------------------------------
+
+
+@dataclass
+class Verification:
+    checked: int = 0
+    head_sequence: int = 0
+    head_hash: str = ""
+    failures: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def fail(self, record: LedgerRecord, reason: str) -> None:
+        entry = self.failures.setdefault(record.pk, {"id": record.pk, "sequence": record.sequence, "reasons": []})
+        entry["reasons"].append(reason)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "checked": self.checked,
+            "head_sequence": self.head_sequence,
+            "head_hash": self.head_hash,
+            "failures": sorted(self.failures.values(), key=lambda failure: failure["sequence"]),
+        }
+
+
+def _recompute_problems(record: LedgerRecord) -> list[str]:
+    """Why `record` does not recompute from its own inputs and figures (empty: it does)."""
+    try:
+        spec = method_for(record.method, record.method_version)
+        figures = FinancialFigures.from_mapping(record.figures)
+        inputs = {key: value for key, value in record.inputs.items() if key != "assumptions"}
+        recomputed = json_ready(spec.run(inputs, figures).as_dict())
+    except EngineInputError as error:
+        return [f"stored inputs or figures no longer valid: {error}"]
+    if recomputed == record.result:
+        return []
+    differing = sorted(
+        key for key in set(recomputed) | set(record.result) if recomputed.get(key) != record.result.get(key)
+    )
+    return [
+        f"result does not recompute: {key} stored {record.result.get(key)!r}, recomputed {recomputed.get(key)!r}"
+        for key in differing
+    ]
+
+
+def _expected_figures(record: LedgerRecord, cache: dict[tuple[int | None, int | None], Any]) -> dict[str, Any] | None:
+    """The figures the record's model and KPI versions give with its assumptions (None: no versions)."""
+    key = (record.model_version, record.kpi_version)
+    if key not in cache:
+        model = None if record.model_version is None else selectors.financial_model_version(record.model_version)
+        kpis = None if record.kpi_version is None else selectors.business_kpis_version(record.kpi_version)
+        cache[key] = (model, kpis)
+    model, kpis = cache[key]
+    if (record.model_version is not None and model is None) or (record.kpi_version is not None and kpis is None):
+        return {"missing": True}
+    flat = stored_flat(
+        None if model is None else _model_groups_of(model),
+        None if kpis is None else _kpi_sections_of(kpis),
+        record.figures.get("time_zone", "UTC"),
+    )
+    flat.update(record.inputs.get("assumptions") or {})
+    try:
+        return json_ready(FinancialFigures.from_mapping(flat).as_dict(include_derived=False))
+    except EngineInputError:
+        return {"invalid": True}
+
+
+def ledger_verify() -> Verification:
+    """Recompute every record of the scope tenant and check its chain."""
+    verification = Verification()
+    records = list(LedgerRecord.objects.order_by("sequence"))
+    for chain_break in chain_breaks(records):
+        record = next(r for r in records if r.pk == chain_break.record_id)
+        verification.fail(record, chain_break.reason)
+    versions_cache: dict[tuple[int | None, int | None], Any] = {}
+    for record in records:
+        verification.checked += 1
+        for problem in _recompute_problems(record):
+            verification.fail(record, problem)
+        expected = _expected_figures(record, versions_cache)
+        if expected is not None and expected != record.figures:
+            verification.fail(
+                record,
+                f"figures differ from financial model v{record.model_version} / KPIs v{record.kpi_version} "
+                "with the recorded assumptions",
+            )
+    if records:
+        verification.head_sequence = records[-1].sequence
+        verification.head_hash = records[-1].hash
+    return verification
