@@ -42,8 +42,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Deselect (not skip) what this run's services cannot host: the PostgreSQL run has them all."""
     unavailable = set()
-    if not _on_postgres():
-        unavailable.add("postgres")
+    unavailable.add("sqlite" if _on_postgres() else "postgres")
     if not settings.REDIS_URL:
         unavailable.add("redis")
     kept, dropped = [], []

@@ -1,0 +1,224 @@
+"""Calculations over the API: worked examples to the cent, what-ifs, and 400s that name fields."""
+
+import json
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from governance.models import LedgerRecord
+from governance.tenancy import tenant_scope
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def analyst(api_as, acme, acme_model):
+    return api_as(acme, "analyst")
+
+
+def calculate(client, path, body):
+    response = client.post(f"/api/v1/calculate/{path}", body, format="json")
+    return response.status_code, response.json()
+
+
+def test_the_briefs_incident_costs_49499_85_to_the_cent(analyst):
+    status, record = calculate(
+        analyst,
+        "incident-prevention",
+        {
+            "downtime_minutes": 45,
+            "recovery_cost": 2500,
+            "reputational_damage": 5000,
+            "severity": "sev1",
+            "assumptions": {"revenue_per_minute_override": "933.33", "override_reason": "the brief's figure"},
+        },
+    )
+    assert status == 201, record
+    assert record["result"]["revenue_impact"] == "41999.85"
+    assert record["result"]["total_impact"] == "49499.85"
+    assert record["method"] == "incident_cost" and record["method_version"] == 1
+    assert record["model_version"] == 1 and record["currency"] == "USD"
+    assert record["inputs"]["assumptions"]["revenue_per_minute_override"] == "933.33"
+    assert record["figures"]["revenue_per_minute_override"] == "933.33"
+    assert record["actor"].startswith("api-key:") and len(record["hash"]) == 64
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "expected"),
+    [
+        # 40 hours saved at 75 an hour, plus 12,000 a year of compliance value (1,000 a month).
+        (
+            "automation-value",
+            {"manual_time_equivalent": 3600, "execution_time": 0, "runs": 40, "compliance_checks": 1},
+            {"cost_savings": "3000.00", "compliance_value": "1000.00", "total_value": "4000.00"},
+        ),
+        ("performance-impact", {"response_time_improvement_ms": 200}, {"monthly_revenue_impact": "100000.00"}),
+        (
+            "customer-experience",
+            {"response_time_change_ms": -200, "availability_change": "0.05"},
+            {"satisfaction_impact": "5.5000", "churn_reduction": "0.0055", "churn_value": "110000.00"},
+        ),
+        (
+            "roi",
+            {"upfront_cost": 100000, "monthly_cost": 5000, "monthly_benefit": 25000, "months": 36},
+            {
+                "total_benefits": "900000.00",
+                "total_costs": "280000.00",
+                "roi_percent": "221.4286",
+                "npv": "523729.17",
+            },
+        ),
+        (
+            "roi",
+            {
+                "cash_flows": {
+                    "period": "year",
+                    "costs": [10000, 5000, 5000, 5000],
+                    "benefits": [0, 12000, 14000, 16000],
+                },
+                "annual_discount_rate": "0.10",
+            },
+            {
+                "pv_costs": "22434.26",
+                "pv_benefits": "34500.38",
+                "npv": "12066.12",
+                "roi_percent_discounted": "53.7843",
+                "payback_periods": "1.3333",
+            },
+        ),
+        (
+            "availability",
+            {"current_target": "99.9"},
+            {
+                "allowed_downtime_minutes_per_month": "43.8000",
+                "downtime_cost_per_month": "4666.67",
+                "next_nine_annual_value": "50400.00",
+                "recommendation": "hold",
+            },
+        ),
+    ],
+)
+def test_worked_examples_to_the_cent(analyst, path, body, expected):
+    status, record = calculate(analyst, path, body)
+    assert status == 201, record
+    for field, value in expected.items():
+        assert record["result"][field] == value, (field, record["result"])
+
+
+def test_value_at_risk_is_reproducible_from_its_seed(analyst):
+    body = {
+        "upfront_cost": 100000,
+        "monthly_cost": {"low": 4000, "mode": 5000, "high": 8000},
+        "monthly_benefit": {"low": 5000, "mode": 25000, "high": 30000},
+        "months": 36,
+        "trials": 20000,
+        "seed": 42,
+    }
+    first = calculate(analyst, "value-at-risk", body)[1]
+    second = calculate(analyst, "value-at-risk", body)[1]
+    assert first["result"] == second["result"]
+    assert Decimal(first["result"]["p5_npv"]) < Decimal(first["result"]["mean_npv"])
+
+
+def test_an_unseeded_monte_carlo_stores_the_seed_it_chose(analyst):
+    body = {"upfront_cost": 1000, "monthly_cost": 10, "monthly_benefit": {"low": 0, "mode": 50, "high": 100}}
+    record = calculate(analyst, "value-at-risk", {**body, "months": 12, "trials": 1000})[1]
+    assert isinstance(record["inputs"]["seed"], int | str)
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("incident-prevention", {"downtime_minutes": -5, "severity": "sev1"}, "downtime_minutes"),
+        ("incident-prevention", {"downtime_minutes": "NaN", "severity": "sev1"}, "downtime_minutes"),
+        ("incident-prevention", {"downtime_minutes": "Infinity", "severity": "sev1"}, "downtime_minutes"),
+        ("incident-prevention", {"downtime_minutes": "1e20", "severity": "sev1"}, "downtime_minutes"),
+        ("incident-prevention", {"downtime_minutes": 5, "severity": "sev9"}, "severity"),
+        ("incident-prevention", {"downtime_minutes": 5, "severity": "sev1", "affected_revenue_share": 1.2}, "affected_revenue_share"),
+        ("incident-prevention", {"downtime_minutes": 5, "severity": "sev1", "prevention_confidence": -0.1}, "prevention_confidence"),
+        ("incident-prevention", {"downtime": 5, "severity": "sev1"}, "downtime"),
+        ("roi", {"upfront_cost": 1, "monthly_cost": 1, "monthly_benefit": 1, "months": 0}, "months"),
+        ("value-at-risk", {"upfront_cost": {"low": 5, "mode": 1, "high": 9}, "monthly_cost": 1, "monthly_benefit": 1, "months": 3}, "upfront_cost"),
+        ("availability", {"current_target": 101}, "current_target"),
+        ("automation-value", {"manual_time_equivalent": 60, "execution_time": 1, "assumptions": {"it_staff_hourly_rate": -1}}, "assumptions.it_staff_hourly_rate"),
+        ("automation-value", {"manual_time_equivalent": 60, "execution_time": 1, "assumptions": {"nonsense": 1}}, "assumptions.nonsense"),
+        ("automation-value", {"manual_time_equivalent": 60, "execution_time": 1, "assumptions": [1]}, "assumptions"),
+    ],
+)  # fmt: skip
+def test_bad_inputs_are_400s_naming_the_field(analyst, path, body, field):
+    status, answer = calculate(analyst, path, body)
+    assert status == 400, answer
+    assert any(name == field or name.startswith(field + ".") for name in answer["errors"]), answer
+
+
+def test_a_body_that_is_not_an_object_is_a_400(analyst):
+    response = analyst.post("/api/v1/calculate/roi", [1, 2], format="json")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["body"]
+
+
+def test_without_a_financial_model_the_error_says_what_to_do(api_as, globex):
+    status, answer = calculate(api_as(globex, "analyst"), "performance-impact", {"response_time_improvement_ms": 1})
+    assert status == 400
+    assert "financial_model" in answer["errors"]
+
+
+def test_a_rejected_calculation_writes_nothing(analyst, acme):
+    calculate(analyst, "availability", {"current_target": 101})
+    with tenant_scope(acme):
+        assert LedgerRecord.objects.count() == 0
+
+
+def test_a_what_if_does_not_change_the_model(analyst, api_as, acme):
+    calculate(
+        analyst,
+        "performance-impact",
+        {"response_time_improvement_ms": 100, "assumptions": {"revenue_impact_per_100ms": 1}},
+    )
+    model = api_as(acme, "viewer").get("/api/v1/config/financial-model").json()
+    assert model["version"] == 1
+
+
+numbers = st.one_of(
+    st.integers(min_value=-(10**20), max_value=10**20),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.decimals(allow_nan=False, allow_infinity=False, places=4).map(str),
+    st.sampled_from(["NaN", "Infinity", "-Infinity", "1e999", "abc", "", "0x10"]),
+    st.none(),
+    st.booleans(),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    path=st.sampled_from(["incident-prevention", "automation-value", "performance-impact", "availability", "roi"]),
+    body=st.dictionaries(
+        st.sampled_from(
+            [
+                "downtime_minutes",
+                "severity",
+                "affected_revenue_share",
+                "manual_time_equivalent",
+                "execution_time",
+                "runs",
+                "response_time_improvement_ms",
+                "current_target",
+                "upfront_cost",
+                "monthly_cost",
+                "monthly_benefit",
+                "months",
+            ]
+        ),
+        numbers,
+        max_size=6,
+    ),
+)
+def test_any_body_gives_a_201_or_a_400_never_a_500(analyst, path, body):
+    # Sent as Python's json writes it, NaN and Infinity literals included, as some clients do.
+    response = analyst.post(f"/api/v1/calculate/{path}", json.dumps(body), content_type="application/json")
+    status, answer = response.status_code, response.json()
+    assert status in {201, 400}, answer
+    if status == 400:
+        assert answer["errors"] and all(isinstance(v, list) for v in answer["errors"].values())
