@@ -276,3 +276,6 @@ LOGGING = {
 }
 
 CSRF_FAILURE_VIEW = "governance.errors.csrf_failure"
+
+# History is evidence: it is read, never rolled back from admin.
+SIMPLE_HISTORY_REVERT_DISABLED = True

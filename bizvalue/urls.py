@@ -34,6 +34,7 @@ api_v1 = [
 urlpatterns = [
     path("", dashboard_views.home, name="home"),
     path("t/<slug:slug>/", dashboard_views.tenant_home, name="tenant-home"),
+    path("t/<slug:slug>/methodology/", dashboard_views.methodology, name="methodology"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

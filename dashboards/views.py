@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
+
+import markdown
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.safestring import mark_safe
 
 from governance import roles, selectors
 from governance.pages import tenant_page
@@ -28,3 +34,16 @@ def tenant_home(request: HttpRequest) -> HttpResponse:
         "api_keys": list(selectors.api_keys_list()) if can_manage else [],
     }
     return render(request, "dashboards/tenant_home.html", context)
+
+
+@cache
+def methodology_html() -> str:
+    """docs/methodology.md as HTML: the one text of every method, shown as written."""
+    text = Path(settings.BASE_DIR, "docs", "methodology.md").read_text(encoding="utf-8")
+    return markdown.markdown(text, extensions=["tables", "toc"])
+
+
+@tenant_page()
+def methodology(request: HttpRequest) -> HttpResponse:
+    # Our own file, rendered by Markdown without raw user input: safe to mark as HTML.
+    return render(request, "dashboards/methodology.html", {"methodology": mark_safe(methodology_html())})  # noqa: S308

@@ -16,7 +16,7 @@ from guardian.admin import GuardedModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from governance import selectors, services
-from governance.models import ApiKey, Tenant
+from governance.models import ApiKey, LedgerRecord, Tenant
 from governance.tenancy import tenant_scope
 
 
@@ -133,3 +133,39 @@ class ApiKeyAdmin(SimpleHistoryAdmin, SuperuserOnlyAdmin):
 
 admin.site.site_header = "BizValue platform admin"
 admin.site.site_title = "BizValue admin"
+
+
+class ReadOnlyTenantAdmin(SuperuserOnlyAdmin):
+    """Append-only or service-written records: admins read them, never edit them here."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return self.model.all_tenants.select_related("tenant")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(LedgerRecord)
+class LedgerRecordAdmin(ReadOnlyTenantAdmin):
+    list_display = [
+        "sequence",
+        "tenant",
+        "method",
+        "method_version",
+        "model_version",
+        "actor",
+        "created_at",
+        "short_hash",
+    ]
+    list_filter = ["method", "tenant"]
+    search_fields = ["hash", "actor", "tenant__slug"]
+
+    @admin.display(description="hash")
+    def short_hash(self, record: LedgerRecord) -> str:
+        return record.hash[:16] + "…"

@@ -115,3 +115,11 @@ def test_a_platform_admin_sees_every_tenants_keys(client, django_user_model, acm
     page = client.get(reverse("admin:governance_apikey_changelist")).content.decode()
     assert "acme-key" in page and "globex-key" in page
     assert re.search(r"2 api keys", page, re.IGNORECASE)
+
+
+@pytest.mark.parametrize("model", list(admin.site._registry), ids=lambda m: m._meta.label)
+def test_every_admin_changelist_renders_for_a_platform_admin(model, client, django_user_model, acme_objects):
+    root = django_user_model.objects.create_superuser("root", "root@example.invalid", "root-long-password")
+    client.force_login(root)
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    assert client.get(url).status_code == 200

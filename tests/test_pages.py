@@ -65,3 +65,9 @@ def test_login_is_rate_limited(client, bob):
 def test_a_correct_login_lands_on_the_tenant(client, bob):
     response = client.post("/accounts/login/", {"username": "bob", "password": "bob-long-password"}, follow=True)
     assert response.redirect_chain[-1][0] == "/t/acme/"
+
+
+def test_the_methodology_is_shown_in_the_app(client, bob):
+    client.force_login(bob)
+    page = client.get("/t/acme/methodology/").content.decode()
+    assert "<h3" in page and "incident_cost" in page and "Assumption register" in page

@@ -1,0 +1,20 @@
+"""Financial models and KPIs in admin: read-only, since every change must be a new version
+with a reason (made through the API or the pages, by a finance admin)."""
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from governance.admin import ReadOnlyTenantAdmin
+from roi.models import BusinessKpis, FinancialModel
+
+
+@admin.register(FinancialModel)
+class FinancialModelAdmin(SimpleHistoryAdmin, ReadOnlyTenantAdmin):
+    list_display = ["tenant", "version", "effective_from", "changed_at", "changed_by", "change_reason"]
+    search_fields = ["tenant__slug", "change_reason"]
+
+
+@admin.register(BusinessKpis)
+class BusinessKpisAdmin(SimpleHistoryAdmin, ReadOnlyTenantAdmin):
+    list_display = ["tenant", "version", "effective_from", "changed_at", "changed_by", "change_reason"]
+    search_fields = ["tenant__slug", "change_reason"]
