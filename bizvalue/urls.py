@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from dashboards import views as dashboard_views
 from governance import api as governance_api
 from roi import api as roi_api
+from roi import events_api
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -26,6 +27,11 @@ api_v1 = [
         path(f"calculate/{slug}", roi_api.calculation_view(method).as_view(), name=f"calculate-{slug}")
         for slug, method in roi_api.CALCULATION_PATHS.items()
     ),
+    *(
+        path(f"events/{kind}", events_api.events_view(kind).as_view(), name=f"events-{kind}")
+        for kind in events_api.SERIALIZERS
+    ),
+    path("metrics/business-impact", roi_api.BusinessImpactView.as_view(), name="business-impact"),
     path("ledger/", roi_api.LedgerListView.as_view(), name="ledger-list"),
     path("ledger/verify", roi_api.LedgerVerifyView.as_view(), name="ledger-verify"),
     path("ledger/<int:record_id>/", roi_api.LedgerDetailView.as_view(), name="ledger-detail"),

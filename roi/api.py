@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
@@ -304,3 +308,56 @@ class LedgerVerifyView(TenantAPIView):
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT, parameters=[TENANT_PARAMETER])
     def post(self, request: Request) -> Response:
         return Response(services.ledger_verify().as_dict())
+
+
+# --- Metrics ------------------------------------------------------------------------
+
+
+def _month_param(raw: str | None, name: str, default: date) -> date:
+    if not raw:
+        return default
+    for pattern in ("%Y-%m", "%Y-%m-%d"):
+        try:
+            parsed = datetime.strptime(raw, pattern).date()
+            return parsed.replace(day=1)
+        except ValueError:
+            continue
+    raise exceptions.ValidationError({name: ["Use a month (YYYY-MM) or a date (YYYY-MM-DD)."]})
+
+
+def money(value: Decimal) -> str:
+    return str(value.quantize(Decimal("0.01")))
+
+
+class BusinessImpactView(TenantAPIView):
+    """Value by stream, and the cost of downtime beside it, over whole months (from rollups)."""
+
+    allowed_roles = {"GET": roles.READ}
+
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        parameters=[
+            TENANT_PARAMETER,
+            OpenApiParameter("start", str, description="first month, YYYY-MM (default: 11 months before end)"),
+            OpenApiParameter("end", str, description="last month, YYYY-MM (default: this month)"),
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        today = timezone.localdate(timezone=ZoneInfo(request.tenant.time_zone))
+        end = _month_param(request.query_params.get("end"), "end", today.replace(day=1))
+        default_start = date(end.year - (1 if end.month < 12 else 0), (end.month % 12) + 1, 1)
+        start = _month_param(request.query_params.get("start"), "start", default_start)
+        if start > end:
+            raise exceptions.ValidationError({"start": ["Must not be after end."]})
+        impact = selectors.business_impact(start=start, end=end)
+        streams = {name: impact[name] for name in selectors.VALUE_STREAMS}
+        return Response(
+            {
+                "start": f"{start:%Y-%m}",
+                "end": f"{end:%Y-%m}",
+                "currency": request.tenant.currency,
+                "streams": {name: money(value) for name, value in streams.items()},
+                "total": money(sum(streams.values(), Decimal(0))),
+                "downtime_cost": money(impact["downtime"]),
+            }
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
@@ -61,3 +62,22 @@ def ledger_records(
     if until:
         records = records.filter(created_at__date__lte=until)
     return records
+
+
+VALUE_STREAMS = ("incident_prevention", "automation", "performance")
+
+
+def business_impact(*, start: date, end: date) -> dict[str, Decimal]:
+    """Value by stream and downtime cost over whole months [start, end], read from rollups."""
+    from django.db.models import Sum
+
+    from roi.models import MonthlyRollup
+
+    sums = dict(
+        MonthlyRollup.objects.filter(month__gte=start, month__lte=end)
+        .values("stream")
+        .annotate(total=Sum("value"))
+        .values_list("stream", "total")
+    )
+    impact = {stream: Decimal(sums.get(stream) or 0) for stream in (*VALUE_STREAMS, "downtime")}
+    return impact

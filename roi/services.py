@@ -270,15 +270,24 @@ def _expected_figures(record: LedgerRecord, cache: dict[tuple[int | None, int | 
 
 
 def ledger_verify() -> Verification:
-    """Recompute every record of the scope tenant and check its chain."""
+    """Recompute every record of the scope tenant, check its chain and the events' values."""
+    from roi.ingestion import BATCH_METHOD, batch_problems, event_value_problems
+
     verification = Verification()
     records = list(LedgerRecord.objects.order_by("sequence"))
+    by_id = {record.pk: record for record in records}
     for chain_break in chain_breaks(records):
-        record = next(r for r in records if r.pk == chain_break.record_id)
-        verification.fail(record, chain_break.reason)
+        verification.fail(by_id[chain_break.record_id], chain_break.reason)
+    for record_id, problems in event_value_problems(records).items():
+        for problem in problems:
+            verification.fail(by_id[record_id], problem)
     versions_cache: dict[tuple[int | None, int | None], Any] = {}
     for record in records:
         verification.checked += 1
+        if record.method == BATCH_METHOD:
+            for problem in batch_problems(record):
+                verification.fail(record, problem)
+            continue
         for problem in _recompute_problems(record):
             verification.fail(record, problem)
         expected = _expected_figures(record, versions_cache)

@@ -208,9 +208,16 @@ ACME_MODEL = {
 
 @pytest.fixture
 def acme_model(acme: Tenant) -> Any:
-    """Acme's financial model, version 1."""
+    """Acme's financial model, version 1, in force since 2020."""
+    from datetime import UTC, datetime
+
     from governance.ledger import Actor
     from roi.services import financial_model_update
 
     with tenant_scope(acme):
-        return financial_model_update(actor=Actor.system("test"), groups=ACME_MODEL, change_reason="Initial figures")
+        return financial_model_update(
+            actor=Actor.system("test"),
+            groups=ACME_MODEL,
+            change_reason="Initial figures",
+            effective_from=datetime(2020, 1, 1, tzinfo=UTC),
+        )

@@ -16,6 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from governance import selectors
 from governance.models import ApiKey
 from governance.tenancy import tenant_scope
+from tests.governance.test_api import EVENT_BODIES
 
 pytestmark = pytest.mark.django_db
 
@@ -64,6 +65,7 @@ def acme_objects(acme, bob, make_key, acme_model, globex):
         )
     params = {"<int:key_id>": str(key.pk), "<int:record_id>": str(record.pk), "<str:username>": "bob"}
     betrayals = ["acme-secret-key", key.prefix, '"bob"', "acme", "56000000", record.hash]
+    betrayals += [f"acme-{kind}" for kind in EVENT_BODIES]
     return params, betrayals
 
 

@@ -37,6 +37,25 @@ CALCULATION_BODIES = {
     },
     "availability": {"current_target": 99.9},
 }
+EVENT_BODIES = {
+    "incidents": {"external_id": "i", "severity": "sev3", "started_at": "2026-01-01T00:00:00Z", "downtime_minutes": 3},
+    "automation-runs": {
+        "external_id": "a",
+        "process": "p",
+        "started_at": "2026-01-01T00:00:00Z",
+        "execution_time": 1,
+        "manual_time_equivalent": 9,
+    },
+    "performance-samples": {
+        "external_id": "p",
+        "service": "web",
+        "measured_at": "2026-01-01T00:00:00Z",
+        "response_time_ms": 120,
+    },
+    "deployments": {"external_id": "d", "service": "web", "deployed_at": "2026-01-01T00:00:00Z"},
+    "investments": {"external_id": "v", "name": "SRE team", "started_at": "2026-01-01T00:00:00Z", "upfront_cost": 1000},
+}
+EVENT_SENDERS = CALCULATORS | {"ingest"}
 
 # (method, path template, roles that may call it, body). Every API route must appear here.
 MATRIX = [
@@ -59,6 +78,9 @@ MATRIX = [
     ("get", "/api/v1/config/business-kpis", READERS, None),
     ("put", "/api/v1/config/business-kpis", MODEL_ADMINS, {"alerts": {"roi_target": 250}, "change_reason": "r"}),
     *(("post", f"/api/v1/calculate/{path}", CALCULATORS, body) for path, body in CALCULATION_BODIES.items()),
+    *(("post", f"/api/v1/events/{kind}", EVENT_SENDERS, body) for kind, body in EVENT_BODIES.items()),
+    *(("get", f"/api/v1/events/{kind}", READERS, None) for kind in EVENT_BODIES),
+    ("get", "/api/v1/metrics/business-impact", READERS, None),
     ("get", "/api/v1/ledger/", LEDGER_READERS, None),
     ("get", "/api/v1/ledger/{record}/", LEDGER_READERS, None),
     ("post", "/api/v1/ledger/verify", {"auditor"}, None),

@@ -1,0 +1,142 @@
+"""Event ingestion and listing: `POST/GET /api/v1/events/<kind>`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from governance import roles
+from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of
+from roi import ingestion
+from roi.models import AutomationRun, Deployment, Incident, Investment, PerformanceSample
+
+COMMON_FIELDS = ["external_id", "department", "product"]
+VALUATION_FIELDS = ["value", "valuation", "model_version", "ledger_record", "ledger_item", "received_at", "updated_at"]
+
+
+def event_serializer(model: type[Any], fields: list[str]) -> type[serializers.ModelSerializer]:
+    meta = type("Meta", (), {"model": model, "fields": [*COMMON_FIELDS, *fields, *VALUATION_FIELDS]})
+    return type(f"{model.__name__}Serializer", (serializers.ModelSerializer,), {"Meta": meta})
+
+
+SERIALIZERS = {
+    "incidents": event_serializer(
+        Incident,
+        [
+            "title",
+            "severity",
+            "started_at",
+            "resolved_at",
+            "downtime_minutes",
+            "affected_services",
+            "affected_customers",
+            "affected_revenue_share",
+            "public",
+            "prevented",
+            "estimated_downtime_minutes",
+            "prevention_confidence",
+            "downtime_cost",
+        ],
+    ),
+    "automation-runs": event_serializer(
+        AutomationRun,
+        [
+            "process",
+            "started_at",
+            "execution_time",
+            "manual_time_equivalent",
+            "runs",
+            "errors_avoided",
+            "compliance_checks",
+            "hours_saved",
+        ],
+    ),
+    "performance-samples": event_serializer(
+        PerformanceSample, ["service", "measured_at", "response_time_ms", "availability_percent", "conversion_rate"]
+    ),
+    "deployments": event_serializer(Deployment, ["service", "deployed_at", "committed_at", "failed", "restored_at"]),
+    "investments": event_serializer(
+        Investment, ["name", "started_at", "upfront_cost", "monthly_cost", "expected_monthly_benefit", "months"]
+    ),
+}
+
+
+class EventFilters(serializers.Serializer):
+    external_id = serializers.CharField(required=False)
+    department = serializers.CharField(required=False, allow_blank=True)
+    product = serializers.CharField(required=False, allow_blank=True)
+    since = serializers.DateTimeField(required=False)
+    until = serializers.DateTimeField(required=False)
+
+
+class EventsView(TenantAPIView):
+    """POST one event or a list of up to 10,000 (upserted by external_id); GET lists them, newest first."""
+
+    allowed_roles = {"GET": roles.READ, "POST": roles.RECORD_EVENTS}
+    kind: str = ""
+
+    def get_serializer_class(self) -> type[serializers.ModelSerializer]:
+        return SERIALIZERS[self.kind]
+
+    def get(self, request: Request) -> Response:
+        filters = EventFilters(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        wanted = filters.validated_data
+        events = ingestion.KINDS[self.kind].model.objects.order_by("-occurred_at", "-id")
+        for name in ("external_id", "department", "product"):
+            if name in wanted:
+                events = events.filter(**{name: wanted[name]})
+        if "since" in wanted:
+            events = events.filter(occurred_at__gte=wanted["since"])
+        if "until" in wanted:
+            events = events.filter(occurred_at__lt=wanted["until"])
+        page = self.paginate_queryset(events)
+        return self.get_paginated_response(self.get_serializer_class()(page, many=True).data)
+
+    def post(self, request: Request) -> Response:
+        try:
+            outcome = ingestion.events_ingest(actor=actor_of(request), kind=self.kind, payload=request.data)
+        except ingestion.BatchInvalid as invalid:
+            raise exceptions.ValidationError(invalid.errors) from None
+        return Response(outcome.as_dict(), status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK)
+
+
+def events_view(kind: str) -> Any:
+    """The view class for one event kind, documented under its own name."""
+    serializer = SERIALIZERS[kind]
+    name = kind.replace("-", "_")
+
+    def get(self: EventsView, request: Request) -> Response:
+        return EventsView.get(self, request)
+
+    def post(self: EventsView, request: Request) -> Response:
+        return EventsView.post(self, request)
+
+    filters = [
+        TENANT_PARAMETER,
+        *(OpenApiParameter(f, str) for f in ("external_id", "department", "product")),
+        OpenApiParameter("since", OpenApiTypes.DATETIME),
+        OpenApiParameter("until", OpenApiTypes.DATETIME),
+    ]
+    return type(
+        f"Events_{name}",
+        (EventsView,),
+        {
+            "kind": kind,
+            "get": extend_schema(
+                operation_id=f"events_{name}_list", responses=serializer(many=True), parameters=filters
+            )(get),
+            "post": extend_schema(
+                operation_id=f"events_{name}_ingest",
+                request=OpenApiTypes.OBJECT,
+                responses={200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT},
+                parameters=[TENANT_PARAMETER],
+                description="One event object, or a list of up to 10,000; the batch is stored whole or not at all.",
+            )(post),
+        },
+    )

@@ -1,0 +1,693 @@
+"""Event ingestion: validate a batch whole, value it, upsert it, roll it up, ledger it.
+
+One transaction per batch. The events go in with one multi-row upsert keyed on
+(tenant, external_id), so a re-sent event updates its row; the monthly rollups move by
+the difference between each event's old and new contribution, in one more upsert; and one
+ledger record commits to every valuation of the batch (its items, and their Merkle root),
+so `verify_ledger` recomputes each event's value.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import connection, transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from governance.ledger import Actor, canonical_json, json_ready, ledger_append
+from governance.models import LedgerRecord
+from governance.tenancy import current_tenant
+from roi import event_fields, selectors
+from roi.engine import METHODS, EngineInputError, FinancialFigures
+from roi.figures import stored_flat
+from roi.models import (
+    AutomationRun,
+    Deployment,
+    EventKind,
+    Incident,
+    Investment,
+    MonthlyRollup,
+    PerformanceMonth,
+    PerformanceSample,
+    Stream,
+)
+
+MAX_BATCH = 10_000
+BATCH_METHOD = "event_batch"
+BATCH_METHOD_VERSION = 1
+UPSERT_CHUNK = 1000
+ZERO = Decimal(0)
+
+
+class BatchInvalid(Exception):
+    """A batch with errors, keyed "<index>.<field>"; nothing of it was stored."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__(f"{len(errors)} invalid field(s)")
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    kind: EventKind
+    model: type[Any]
+    parse: event_fields.Parser
+    # Engine method and its inputs for one parsed event (None: not valued one by one).
+    valuation: Callable[[dict[str, Any]], tuple[str, dict[str, Any]] | None]
+    apply: Callable[[dict[str, Any], dict[str, Any] | None], None]
+    contributions: Callable[[dict[str, Any]], list[tuple[str, dict[str, Decimal]]]]
+
+
+def _s(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+# --- Per kind: what to value, how the result lands on the event, what it adds up to ----
+
+
+def _incident_valuation(event: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    downtime = event["estimated_downtime_minutes"] if event["prevented"] else event["downtime_minutes"]
+    if downtime is None:
+        return None  # still open: valued when it is resolved
+    inputs = {
+        "downtime_minutes": _s(downtime),
+        "severity": event["severity"],
+        "affected_revenue_share": _s(event["affected_revenue_share"]),
+        "affected_customers": event["affected_customers"],
+        "public": event["public"],
+        "started_at": event["started_at"].isoformat(),
+    }
+    if event["prevented"]:
+        inputs["prevention_confidence"] = _s(event["prevention_confidence"])
+    return "incident_cost", inputs
+
+
+def _incident_apply(event: dict[str, Any], result: dict[str, Any] | None) -> None:
+    if result is None:
+        event["value"] = event["downtime_cost"] = None
+    elif event["prevented"]:
+        event["value"], event["downtime_cost"] = Decimal(result["prevention_value"]), None
+    else:
+        event["value"], event["downtime_cost"] = None, Decimal(result["total_impact"])
+
+
+def _incident_contributions(event: dict[str, Any]) -> list[tuple[str, dict[str, Decimal]]]:
+    if event["prevented"]:
+        return [(Stream.INCIDENT_PREVENTION, {"value": event["value"] or ZERO, "event_count": Decimal(1)})]
+    return [
+        (
+            Stream.DOWNTIME,
+            {
+                "value": event["downtime_cost"] or ZERO,
+                "event_count": Decimal(1),
+                "downtime_minutes": event["downtime_minutes"] or ZERO,
+            },
+        )
+    ]
+
+
+def _automation_valuation(event: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    return "automation_value", {
+        "manual_time_equivalent": _s(event["manual_time_equivalent"]),
+        "execution_time": _s(event["execution_time"]),
+        "runs": event["runs"],
+        "errors_avoided": event["errors_avoided"],
+        "compliance_checks": event["compliance_checks"],
+    }
+
+
+def _automation_apply(event: dict[str, Any], result: dict[str, Any] | None) -> None:
+    event["value"] = None if result is None else Decimal(result["total_value"])
+    event["hours_saved"] = None if result is None else Decimal(result["time_saved_hours"])
+
+
+def _automation_contributions(event: dict[str, Any]) -> list[tuple[str, dict[str, Decimal]]]:
+    return [
+        (
+            Stream.AUTOMATION,
+            {"value": event["value"] or ZERO, "event_count": Decimal(1), "hours_saved": event["hours_saved"] or ZERO},
+        )
+    ]
+
+
+def _investment_valuation(event: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    return "investment_roi", {
+        "upfront_cost": _s(event["upfront_cost"]),
+        "monthly_cost": _s(event["monthly_cost"]),
+        "monthly_benefit": _s(event["expected_monthly_benefit"]),
+        "months": event["months"],
+    }
+
+
+def _no_valuation(event: dict[str, Any]) -> None:
+    return None
+
+
+def _keep_result_only(event: dict[str, Any], result: dict[str, Any] | None) -> None:
+    event["value"] = None
+
+
+def _performance_contributions(event: dict[str, Any]) -> list[tuple[str, dict[str, Decimal]]]:
+    # Money for performance is set per service and month (see _value_performance_months).
+    return [(Stream.PERFORMANCE, {"event_count": Decimal(1), "response_time_ms_sum": event["response_time_ms"]})]
+
+
+def _deployment_contributions(event: dict[str, Any]) -> list[tuple[str, dict[str, Decimal]]]:
+    return [(Stream.DEPLOYMENTS, {"event_count": Decimal(1), "failures": Decimal(1 if event["failed"] else 0)})]
+
+
+def _investment_contributions(event: dict[str, Any]) -> list[tuple[str, dict[str, Decimal]]]:
+    return [(Stream.INVESTMENT, {"event_count": Decimal(1), "value": event["upfront_cost"]})]
+
+
+KINDS: dict[str, KindSpec] = {
+    spec.kind.value: spec
+    for spec in (
+        KindSpec(
+            EventKind.INCIDENT,
+            Incident,
+            event_fields.parse_incident,
+            _incident_valuation,
+            _incident_apply,
+            _incident_contributions,
+        ),
+        KindSpec(
+            EventKind.AUTOMATION_RUN,
+            AutomationRun,
+            event_fields.parse_automation_run,
+            _automation_valuation,
+            _automation_apply,
+            _automation_contributions,
+        ),
+        KindSpec(
+            EventKind.PERFORMANCE_SAMPLE,
+            PerformanceSample,
+            event_fields.parse_performance_sample,
+            _no_valuation,
+            _keep_result_only,
+            _performance_contributions,
+        ),
+        KindSpec(
+            EventKind.DEPLOYMENT,
+            Deployment,
+            event_fields.parse_deployment,
+            _no_valuation,
+            _keep_result_only,
+            _deployment_contributions,
+        ),
+        KindSpec(
+            EventKind.INVESTMENT,
+            Investment,
+            event_fields.parse_investment,
+            _investment_valuation,
+            _keep_result_only,
+            _investment_contributions,
+        ),
+    )
+}
+
+
+# --- Figures in force at a moment ------------------------------------------------------
+
+
+class FiguresTimeline:
+    """The model and KPI versions of the tenant, to find the ones in force at any moment.
+
+    Loaded once per batch (a handful of rows); each pair of versions is turned into
+    `FinancialFigures` once.
+    """
+
+    def __init__(self, time_zone: str) -> None:
+        self.time_zone = time_zone
+        self.models = sorted(selectors.financial_model_versions(), key=lambda v: (v.effective_from, v.version))
+        self.kpis = sorted(selectors.business_kpis_versions(), key=lambda v: (v.effective_from, v.version))
+        self._model_times = [v.effective_from for v in self.models]
+        self._kpi_times = [v.effective_from for v in self.kpis]
+        self._figures: dict[str, FinancialFigures] = {}
+
+    @staticmethod
+    def _pick(versions: list[Any], times: list[datetime], moment: datetime) -> Any | None:
+        if not versions:
+            return None
+        index = bisect.bisect_right(times, moment) - 1
+        # Events older than the first version use the first version.
+        return versions[max(index, 0)]
+
+    def at(self, moment: datetime) -> tuple[str, int | None, FinancialFigures] | None:
+        """(reference, model version, figures) in force at `moment`; None without a model."""
+        model = self._pick(self.models, self._model_times, moment)
+        if model is None:
+            return None
+        kpis = self._pick(self.kpis, self._kpi_times, moment)
+        reference = f"m{model.version}-k{kpis.version if kpis else 0}"
+        if reference not in self._figures:
+            groups = {
+                "revenue_model": model.revenue_model,
+                "cost_model": model.cost_model,
+                "impact_model": model.impact_model,
+                "severity_responders": model.severity_responders,
+                "revenue_profile": model.revenue_profile,
+            }
+            sections = (
+                None
+                if kpis is None
+                else {"kpis": kpis.kpis, "alerts": kpis.alerts, "attribution_rules": kpis.attribution_rules}
+            )
+            self._figures[reference] = FinancialFigures.from_mapping(stored_flat(groups, sections, self.time_zone))
+        return reference, model.version, self._figures[reference]
+
+    def baseline_response_time(self) -> Decimal | None:
+        """The KPI baseline in force now, if the tenant set one."""
+        if not self.kpis:
+            return None
+        raw = (self.kpis[-1].kpis.get("performance") or {}).get("baseline_response_time")
+        return None if raw is None else Decimal(raw)
+
+
+# --- Merkle root ------------------------------------------------------------------------
+
+
+def leaf_hash(item: Mapping[str, Any], result: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical_json({"item": item, "result": result}).encode()).hexdigest()
+
+
+def merkle_root(leaves: Sequence[str]) -> str:
+    """Root of a binary Merkle tree over the leaf hashes (an odd node is carried up)."""
+    if not leaves:
+        return hashlib.sha256(b"").hexdigest()
+    level = list(leaves)
+    while len(level) > 1:
+        paired = [
+            hashlib.sha256((level[i] + level[i + 1]).encode()).hexdigest() if i + 1 < len(level) else level[i]
+            for i in range(0, len(level), 2)
+        ]
+        level = paired
+    return level[0]
+
+
+# --- The batch --------------------------------------------------------------------------
+
+
+@dataclass
+class BatchOutcome:
+    kind: str
+    received: int = 0
+    created: int = 0
+    updated: int = 0
+    valued: int = 0
+    unvalued: int = 0
+    total_value: Decimal = ZERO
+    ledger_record: LedgerRecord | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "received": self.received,
+            "created": self.created,
+            "updated": self.updated,
+            "valued": self.valued,
+            "unvalued": self.unvalued,
+            "total_value": str(self.total_value.quantize(Decimal("0.01"))),
+            "ledger_record": None if self.ledger_record is None else self.ledger_record.pk,
+            "notes": self.notes,
+        }
+
+
+def parse_batch(kind: str, payload: Any) -> list[dict[str, Any]]:
+    """Every item parsed, or BatchInvalid with the errors of all of them ("<index>.<field>")."""
+    spec = KINDS[kind]
+    items = payload if isinstance(payload, list) else [payload]
+    if not items:
+        raise BatchInvalid({"body": ["Send one event object or a list of them."]})
+    if len(items) > MAX_BATCH:
+        raise BatchInvalid({"body": [f"At most {MAX_BATCH} events a request; this one has {len(items)}."]})
+    errors: dict[str, list[str]] = {}
+    events: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            errors[f"{index}"] = ["must be an object"]
+            continue
+        event, item_errors = spec.parse(item)
+        for name, messages in item_errors.items():
+            errors[f"{index}.{name}"] = messages
+        external_id = event.get("external_id")
+        if external_id:
+            if external_id in seen:
+                errors.setdefault(f"{index}.external_id", []).append(
+                    f"appears twice in this batch (first at index {seen[external_id]})"
+                )
+            seen[external_id] = index
+        events.append(event)
+    if errors:
+        raise BatchInvalid(errors)
+    return events
+
+
+def _month(moment: datetime, zone: ZoneInfo) -> date:
+    local = moment.astimezone(zone)
+    return date(local.year, local.month, 1)
+
+
+def _lock_tenant_ingestion() -> None:
+    # One batch at a time per tenant, so rollup deltas computed from the rows as they were
+    # read are never applied twice by concurrent re-sends of the same events.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM governance_tenant WHERE id = %s FOR NO KEY UPDATE", [current_tenant().pk])
+
+
+def events_ingest(*, actor: Actor, kind: str, payload: Any) -> BatchOutcome:
+    """Store one batch of events of `kind` for the scope tenant, valued and rolled up."""
+    spec = KINDS[kind]
+    events = parse_batch(kind, payload)
+    tenant = current_tenant()
+    zone = ZoneInfo(tenant.time_zone)
+    outcome = BatchOutcome(kind=kind, received=len(events))
+    with transaction.atomic():
+        _lock_tenant_ingestion()
+        existing = {
+            row.external_id: row
+            for row in spec.model.objects.filter(external_id__in=[e["external_id"] for e in events])
+        }
+        timeline = FiguresTimeline(tenant.time_zone)
+        items, results, figures_used = _value(spec, events, timeline, outcome)
+        record = _ledger(actor, kind, items, results, figures_used) if items else None
+        _upsert(spec, events, record)
+        deltas = _rollup_deltas(spec, events, existing.values(), zone)
+        if kind == EventKind.PERFORMANCE_SAMPLE:
+            _value_performance_months(actor, events, existing.values(), zone, timeline, deltas, outcome)
+        _apply_rollup_deltas(deltas)
+    outcome.created = sum(1 for e in events if e["external_id"] not in existing)
+    outcome.updated = len(events) - outcome.created
+    outcome.ledger_record = outcome.ledger_record or record
+    return outcome
+
+
+def _value(
+    spec: KindSpec, events: list[dict[str, Any]], timeline: FiguresTimeline, outcome: BatchOutcome
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, FinancialFigures]]:
+    items: list[dict[str, Any]] = []
+    results: list[dict[str, Any]] = []
+    figures_used: dict[str, FinancialFigures] = {}
+    errors: dict[str, list[str]] = {}
+    for index, event in enumerate(events):
+        event["ledger_item"] = event["model_version"] = event["valuation"] = None
+        asked = spec.valuation(event)
+        in_force = timeline.at(event["occurred_at"]) if asked else None
+        if asked is None or in_force is None:
+            spec.apply(event, None)
+            if asked is not None:
+                outcome.unvalued += 1
+            continue
+        method, inputs = asked
+        reference, model_version, figures = in_force
+        try:
+            result = METHODS[method].run(inputs, figures).as_dict()
+        except EngineInputError as error:
+            for name, messages in error.errors.items():
+                errors[f"{index}.{name}"] = messages
+            continue
+        figures_used[reference] = figures
+        event["ledger_item"] = len(items)
+        event["model_version"] = model_version
+        event["valuation"] = result
+        items.append(
+            {
+                "kind": spec.kind.value,
+                "external_id": event["external_id"],
+                "method": method,
+                "method_version": METHODS[method].version,
+                "figures": reference,
+                "inputs": inputs,
+            }
+        )
+        results.append(result)
+        spec.apply(event, result)
+        outcome.valued += 1
+        outcome.total_value += event.get("value") or ZERO
+    if errors:
+        raise BatchInvalid(errors)
+    if outcome.unvalued:
+        outcome.notes.append(
+            f"{outcome.unvalued} event(s) stored without a value: set the financial model, then run revalue."
+        )
+    return items, results, figures_used
+
+
+def _ledger(
+    actor: Actor,
+    kind: str,
+    items: list[dict[str, Any]],
+    results: list[dict[str, Any]],
+    figures_used: Mapping[str, FinancialFigures],
+) -> LedgerRecord:
+    leaves = [leaf_hash(item, result) for item, result in zip(items, results, strict=True)]
+    return ledger_append(
+        actor=actor,
+        method=BATCH_METHOD,
+        method_version=BATCH_METHOD_VERSION,
+        model_version=None,
+        kpi_version=None,
+        inputs={"kind": kind, "items": items},
+        figures={reference: figures.as_dict(include_derived=False) for reference, figures in figures_used.items()},
+        result={"items": results, "count": len(items), "merkle_root": merkle_root(leaves)},
+    )
+
+
+MODEL_FIELDS: dict[type[Any], list[Any]] = {}
+
+
+def _fields_of(model: type[Any]) -> list[Any]:
+    """The columns an upsert writes (all but the key, the tenant and the first-received time)."""
+    if model not in MODEL_FIELDS:
+        MODEL_FIELDS[model] = [
+            f for f in model._meta.concrete_fields if not f.primary_key and f.name not in {"tenant", "received_at"}
+        ]
+    return MODEL_FIELDS[model]
+
+
+def _upsert(spec: KindSpec, events: list[dict[str, Any]], record: LedgerRecord | None) -> None:
+    tenant = current_tenant()
+    now = timezone.now()
+    fields = _fields_of(spec.model)
+    rows = []
+    for event in events:
+        values = {f.attname: event.get(f.name) for f in fields if f.name not in {"ledger_record", "updated_at"}}
+        values["ledger_record_id"] = record.pk if record is not None and event["ledger_item"] is not None else None
+        values["updated_at"] = now
+        rows.append(spec.model(tenant=tenant, received_at=now, **values))
+    spec.model.objects.bulk_create(
+        rows,
+        batch_size=UPSERT_CHUNK,
+        update_conflicts=True,
+        unique_fields=["tenant", "external_id"],
+        update_fields=[f.name for f in fields if f.name != "external_id"],
+    )
+
+
+RollupKey = tuple[date, str, str, str]
+ROLLUP_COLUMNS = ("value", "event_count", "downtime_minutes", "hours_saved", "response_time_ms_sum", "failures")
+
+
+def _contribution_of_row(spec: KindSpec, row: Any) -> dict[str, Any]:
+    return {f.name: getattr(row, f.attname) for f in _fields_of(spec.model)}
+
+
+def _rollup_deltas(
+    spec: KindSpec, events: list[dict[str, Any]], old_rows: Iterable[Any], zone: ZoneInfo
+) -> dict[RollupKey, dict[str, Decimal]]:
+    deltas: dict[RollupKey, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+
+    def add(event: Mapping[str, Any], sign: int) -> None:
+        month = _month(event["occurred_at"], zone)
+        for stream, amounts in spec.contributions(dict(event)):
+            cell = deltas[(month, stream, event["department"], event["product"])]
+            for column, amount in amounts.items():
+                cell[column] += sign * (amount or ZERO)
+
+    for row in old_rows:
+        add(_contribution_of_row(spec, row), -1)
+    for event in events:
+        add(event, +1)
+    return deltas
+
+
+def _apply_rollup_deltas(deltas: Mapping[RollupKey, Mapping[str, Decimal]]) -> None:
+    """One multi-row upsert that adds each delta to its cell (PostgreSQL and SQLite alike)."""
+    cells = [(key, amounts) for key, amounts in deltas.items() if any(amounts.values())]
+    if not cells:
+        return
+    tenant_id = current_tenant().pk
+    table = MonthlyRollup._meta.db_table
+    columns = ("tenant_id", "month", "stream", "department", "product", *ROLLUP_COLUMNS)
+    updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in ROLLUP_COLUMNS)
+    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(cells), 500):
+            chunk = cells[start : start + 500]
+            params: list[Any] = []
+            for (month, stream, department, product), amounts in chunk:
+                params += [tenant_id, month, stream, department, product]
+                params += [amounts.get(c, ZERO) for c in ROLLUP_COLUMNS]
+            # Table and column names are ours; every value is a parameter.
+            sql = (
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([placeholders] * len(chunk))} "  # noqa: S608
+                f"ON CONFLICT (tenant_id, month, stream, department, product) DO UPDATE SET {updates}"
+            )
+            cursor.execute(sql, params)
+
+
+# --- Performance: valued per service and month ------------------------------------------
+
+
+def _value_performance_months(
+    actor: Actor,
+    events: list[dict[str, Any]],
+    old_rows: Iterable[Any],
+    zone: ZoneInfo,
+    timeline: FiguresTimeline,
+    deltas: dict[RollupKey, dict[str, Decimal]],
+    outcome: BatchOutcome,
+) -> None:
+    """Re-value every service-month the batch touched, and move the money in the rollups."""
+    touched = {(e["service"], _month(e["occurred_at"], zone)) for e in events}
+    touched |= {(r.service, _month(r.occurred_at, zone)) for r in old_rows}
+    services = {service for service, _ in touched}
+    sums = _service_month_sums(services, zone)
+    months = {(m.service, m.month): m for m in PerformanceMonth.objects.filter(service__in=services)}
+    baseline_kpi = timeline.baseline_response_time()
+    first_month_mean = {}
+    for (service, _month_start), (total, count, _, _) in sorted(sums.items(), key=lambda pair: pair[0][1]):
+        first_month_mean.setdefault(service, total / count)
+
+    items: list[dict[str, Any]] = []
+    results: list[dict[str, Any]] = []
+    figures_used: dict[str, FinancialFigures] = {}
+    valued_rows: list[tuple[PerformanceMonth, int | None]] = []
+    for service, month in sorted(touched):
+        total, count, department, product = sums.get((service, month), (ZERO, 0, "", ""))
+        row = months.get((service, month)) or PerformanceMonth(tenant=current_tenant(), service=service, month=month)
+        old_value, old_labels = row.value or ZERO, (row.department, row.product)
+        row.samples, row.response_time_ms_sum = count, total
+        row.department, row.product = department, product
+        baseline = baseline_kpi if baseline_kpi is not None else first_month_mean.get(service)
+        in_force = timeline.at(datetime(month.year, month.month, 1, tzinfo=zone))
+        row.value, row.ledger_item = None, None
+        if count and baseline is not None and in_force is not None:
+            reference, _, figures = in_force
+            inputs = {"response_time_improvement_ms": str(baseline - total / count)}
+            result = METHODS["performance_impact"].run(inputs, figures).as_dict()
+            figures_used[reference] = figures
+            row.value = Decimal(result["monthly_revenue_impact"])
+            row.ledger_item = len(items)
+            items.append(
+                {
+                    "kind": "performance_month",
+                    "external_id": f"{service}|{month:%Y-%m}",
+                    "method": "performance_impact",
+                    "method_version": METHODS["performance_impact"].version,
+                    "figures": reference,
+                    "inputs": inputs,
+                }
+            )
+            results.append(result)
+        valued_rows.append((row, row.ledger_item))
+        deltas[(month, Stream.PERFORMANCE, *old_labels)]["value"] -= old_value
+        deltas[(month, Stream.PERFORMANCE, department, product)]["value"] += row.value or ZERO
+    record = _ledger(actor, "performance_months", items, results, figures_used) if items else None
+    for row, item in valued_rows:
+        row.ledger_record = record if item is not None else None
+        row.save()
+    if record is not None:
+        outcome.ledger_record = record
+        outcome.total_value = sum((Decimal(r["monthly_revenue_impact"]) for r in results), ZERO)
+
+
+def _service_month_sums(services: set[str], zone: ZoneInfo) -> dict[tuple[str, date], tuple[Decimal, int, str, str]]:
+    """Sum and count of response times per service and month, with the latest labels seen."""
+    from django.db.models.functions import TruncMonth
+
+    rows = (
+        PerformanceSample.objects.filter(service__in=services)
+        .annotate(month=TruncMonth("measured_at", tzinfo=zone))
+        .values("service", "month", "department", "product")
+        .annotate(total=Sum("response_time_ms"), count=Count("id"))
+    )
+    sums: dict[tuple[str, date], tuple[Decimal, int, str, str]] = {}
+    for row in rows:
+        month = row["month"].date() if isinstance(row["month"], datetime) else row["month"]
+        key = (row["service"], date(month.year, month.month, 1))
+        total, count, _, _ = sums.get(key, (ZERO, 0, "", ""))
+        sums[key] = (total + Decimal(row["total"]), count + row["count"], row["department"], row["product"])
+    return sums
+
+
+# --- Verification of batch records ----------------------------------------------------
+
+
+def batch_problems(record: LedgerRecord) -> list[str]:
+    """Why a batch record does not recompute (empty: every item does, and the root holds)."""
+    problems: list[str] = []
+    figures = {}
+    try:
+        figures = {ref: FinancialFigures.from_mapping(data) for ref, data in record.figures.items()}
+    except EngineInputError as error:
+        return [f"stored figures no longer valid: {error}"]
+    items = record.inputs.get("items", [])
+    stored = record.result.get("items", [])
+    if len(items) != len(stored):
+        return ["items and results differ in number"]
+    leaves = []
+    for index, (item, result) in enumerate(zip(items, stored, strict=True)):
+        try:
+            recomputed = json_ready(METHODS[item["method"]].run(item["inputs"], figures[item["figures"]]).as_dict())
+        except (EngineInputError, KeyError) as error:
+            problems.append(f"item {index} ({item.get('external_id')}): cannot recompute: {error}")
+            continue
+        if recomputed != result:
+            problems.append(f"item {index} ({item.get('external_id')}): result does not recompute")
+        leaves.append(leaf_hash(item, result))
+    if merkle_root(leaves) != record.result.get("merkle_root"):
+        problems.append("merkle_root does not match the items")
+    return problems
+
+
+EVENT_MODELS = (Incident, AutomationRun, Investment)
+
+
+def event_value_problems(records: Sequence[LedgerRecord]) -> dict[int, list[str]]:
+    """Events whose stored valuation differs from the ledger item that holds it."""
+    by_id = {record.pk: record for record in records}
+    problems: dict[int, list[str]] = defaultdict(list)
+    for model in EVENT_MODELS:
+        rows = model.objects.filter(ledger_record__isnull=False).values_list(
+            "external_id", "ledger_record_id", "ledger_item", "valuation"
+        )
+        for external_id, record_id, item, valuation in rows.iterator(chunk_size=2000):
+            record = by_id.get(record_id)
+            if record is None or item is None:
+                continue
+            stored = record.result.get("items", [])
+            if item >= len(stored) or json_ready(valuation) != stored[item]:
+                problems[record_id].append(f"event {external_id}: its stored value differs from ledger item {item}")
+    for row in PerformanceMonth.objects.filter(ledger_record__isnull=False):
+        record = by_id.get(row.ledger_record_id)
+        stored = [] if record is None else record.result.get("items", [])
+        if row.ledger_item is None or row.ledger_item >= len(stored):
+            continue
+        if str(row.value) != stored[row.ledger_item]["monthly_revenue_impact"]:
+            problems[row.ledger_record_id].append(
+                f"performance {row.service} {row.month:%Y-%m}: stored value differs from its ledger item"
+            )
+    return problems

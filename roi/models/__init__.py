@@ -1,0 +1,27 @@
+from roi.models.config import BusinessKpis, FinancialModel, VersionedConfig
+from roi.models.events import (
+    AutomationRun,
+    Deployment,
+    Event,
+    EventKind,
+    Incident,
+    Investment,
+    PerformanceSample,
+)
+from roi.models.rollups import MonthlyRollup, PerformanceMonth, Stream
+
+__all__ = [
+    "AutomationRun",
+    "BusinessKpis",
+    "Deployment",
+    "Event",
+    "EventKind",
+    "FinancialModel",
+    "Incident",
+    "Investment",
+    "MonthlyRollup",
+    "PerformanceMonth",
+    "PerformanceSample",
+    "Stream",
+    "VersionedConfig",
+]
