@@ -24,7 +24,9 @@ def raw(sql: str, params: list | None = None) -> list[tuple]:
 def populated(acme, globex, make_key):
     """A row of each tenant, in every tenant table."""
     from governance.ledger import Actor
+    from roi.ingestion import events_ingest
     from roi.services import business_kpis_update, calculation_run, financial_model_update
+    from tests.governance.test_api import EVENT_BODIES
 
     for tenant in (acme, globex):
         make_key(tenant, "viewer")
@@ -35,6 +37,8 @@ def populated(acme, globex, make_key):
             )
             business_kpis_update(actor=actor, sections={}, change_reason="r")
             calculation_run(actor=actor, method="availability_economics", body={"current_target": 99})
+            for kind, body in EVENT_BODIES.items():
+                events_ingest(actor=actor, kind=kind, payload=body)
     return acme, globex
 
 
