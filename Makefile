@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint install install-dev clean
+.PHONY: run test lint install install-dev browser clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,14 @@ run: install
 	$(PY) manage.py seed_demo
 	bin/run-embedded
 
-test: install-dev lint
+# The browser tests drive Debian's Chromium (Playwright's own download cannot run here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null \
+	  || { echo "Could not install chromium: run 'apt-get install chromium' as root" >&2; exit 1; }; }
+
+test: install-dev lint browser
 	$(PY) -m pytest
 
 lint: install-dev

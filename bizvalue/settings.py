@@ -5,11 +5,16 @@ DEBUG on. Production sets DATABASE_URL (PostgreSQL), REDIS_URL, SECRET_KEY,
 ALLOWED_HOSTS and DEBUG=0; the app refuses to start with DEBUG off on the default key.
 """
 
+import base64
+import binascii
+import hashlib
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -240,13 +245,15 @@ if REDIS_URL:
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
 else:
-    for folder in ("out", "processed", "results"):
+    for folder in ("out", "processed", "results", "control"):
         (CELERY_DATA_DIR / folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_DATA_DIR / "out"),
         "data_folder_out": str(CELERY_DATA_DIR / "out"),
         "processed_folder": str(CELERY_DATA_DIR / "processed"),
+        # Broadcast and remote-control messages (kombu keeps them in ./control otherwise).
+        "control_folder": str(CELERY_DATA_DIR / "control"),
         "store_processed": False,
     }
     CELERY_RESULT_BACKEND = f"file://{CELERY_DATA_DIR / 'results'}"
@@ -262,6 +269,11 @@ CELERY_BEAT_SCHEDULE = {
     "revoke-expired-api-keys": {
         "task": "governance.tasks.api_keys_revoke_expired_all_tenants",
         "schedule": 3600.0,
+    },
+    # Nightly, quiet hours: rollups recomputed from raw events, so any drift lives a day at most.
+    "rebuild-rollups": {
+        "task": "roi.tasks.rebuild_rollups_all_tenants",
+        "schedule": crontab(hour=3, minute=30),
     },
 }
 
@@ -279,3 +291,36 @@ CSRF_FAILURE_VIEW = "governance.errors.csrf_failure"
 
 # History is evidence: it is read, never rolled back from admin.
 SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# --- Field encryption -----------------------------------------------------------------
+# Integration secrets are stored encrypted (AES-256-GCM, governance.secrets).
+# FIELD_ENCRYPTION_KEYS="id1:base64key,id2:base64key": the first key encrypts, every key
+# decrypts, so a new key goes first and the old one stays until `rotate_encryption_key`
+# has run. The embedded default is derived from SECRET_KEY; production must set its own.
+FIELD_ENCRYPTION_KEY_BYTES = 32
+
+
+def env_encryption_keys(name: str, fallback_secret: str) -> dict[str, bytes]:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        if not DEBUG:
+            raise ImproperlyConfigured(f"{name} must be set when DEBUG is off (see docs/integration-guide.md)")
+        derived = hashlib.sha256(f"bizvalue-field-encryption:{fallback_secret}".encode()).digest()
+        return {"embedded": derived}
+    keys: dict[str, bytes] = {}
+    for entry in raw.split(","):
+        key_id, _, encoded = entry.strip().partition(":")
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,32}", key_id) or key_id in keys:
+            raise ImproperlyConfigured(f"{name}: {key_id!r} is not a unique key id (letters, digits, _ . -)")
+        encoded = encoded.strip().translate(str.maketrans("-_", "+/"))  # standard or URL-safe alphabet
+        try:
+            key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+        except (binascii.Error, ValueError):
+            key = b""
+        if len(key) != FIELD_ENCRYPTION_KEY_BYTES:
+            raise ImproperlyConfigured(f"{name}: key {key_id!r} must be {FIELD_ENCRYPTION_KEY_BYTES} bytes, base64")
+        keys[key_id] = key
+    return keys
+
+
+FIELD_ENCRYPTION_KEYS = env_encryption_keys("FIELD_ENCRYPTION_KEYS", SECRET_KEY)

@@ -4,10 +4,12 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from dashboards import api as dashboard_api
+from dashboards import pages as dashboard_pages
 from dashboards import views as dashboard_views
 from governance import api as governance_api
 from roi import api as roi_api
-from roi import events_api
+from roi import costs_api, events_api
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -23,6 +25,7 @@ api_v1 = [
     path("config/financial-model", roi_api.FinancialModelView.as_view(), name="financial-model"),
     path("config/revenue-model", roi_api.RevenueModelView.as_view(), name="revenue-model"),
     path("config/business-kpis", roi_api.BusinessKpisView.as_view(), name="business-kpis"),
+    path("config/integrations/<str:tool>", governance_api.IntegrationSecretView.as_view(), name="integration-secret"),
     *(
         path(f"calculate/{slug}", roi_api.calculation_view(method).as_view(), name=f"calculate-{slug}")
         for slug, method in roi_api.CALCULATION_PATHS.items()
@@ -31,6 +34,12 @@ api_v1 = [
         path(f"events/{kind}", events_api.events_view(kind).as_view(), name=f"events-{kind}")
         for kind in events_api.SERIALIZERS
     ),
+    path("dashboard/executive", dashboard_api.ExecutiveView.as_view(), name="dashboard-executive"),
+    path("dashboard/real-time", dashboard_api.RealTimeView.as_view(), name="dashboard-real-time"),
+    path("dashboard/trends", dashboard_api.TrendsView.as_view(), name="dashboard-trends"),
+    path("dashboard/comparative", dashboard_api.ComparativeView.as_view(), name="dashboard-comparative"),
+    path("costs/focus", costs_api.FocusImportView.as_view(), name="costs-focus"),
+    path("costs/monthly", costs_api.MonthlyCostsView.as_view(), name="costs-monthly"),
     path("metrics/business-impact", roi_api.BusinessImpactView.as_view(), name="business-impact"),
     path("ledger/", roi_api.LedgerListView.as_view(), name="ledger-list"),
     path("ledger/verify", roi_api.LedgerVerifyView.as_view(), name="ledger-verify"),
@@ -39,12 +48,25 @@ api_v1 = [
 
 urlpatterns = [
     path("", dashboard_views.home, name="home"),
-    path("t/<slug:slug>/", dashboard_views.tenant_home, name="tenant-home"),
+    path("t/<slug:slug>/", dashboard_pages.overview, name="tenant-home"),
+    path("t/<slug:slug>/settings/", dashboard_views.tenant_home, name="tenant-settings"),
+    path("t/<slug:slug>/trends/", dashboard_pages.trends, name="trends"),
+    path("t/<slug:slug>/comparative/", dashboard_pages.comparative, name="comparative"),
+    path("t/<slug:slug>/drill/<str:stream>/<str:month>/", dashboard_pages.drill_down, name="drill-down"),
+    path("t/<slug:slug>/ledger/", dashboard_pages.ledger_list, name="ledger"),
+    path("t/<slug:slug>/ledger/<int:record_id>/", dashboard_pages.ledger_record, name="ledger-record"),
+    path("t/<slug:slug>/ledger/<int:record_id>/pdf", dashboard_pages.ledger_record_pdf, name="ledger-record-pdf"),
+    path("t/<slug:slug>/model/", dashboard_pages.financial_model, name="financial-model"),
+    path("t/<slug:slug>/model/edit/", dashboard_pages.financial_model_edit, name="financial-model-edit"),
+    path("t/<slug:slug>/calculate/", dashboard_pages.calculators, name="calculators"),
+    path("t/<slug:slug>/calculate/<str:method>/", dashboard_pages.calculator, name="calculator"),
     path("t/<slug:slug>/methodology/", dashboard_views.methodology, name="methodology"),
+    path("t/<slug:slug>/import/", dashboard_views.import_data, name="import-data"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/v1/webhooks/", include("roi.webhook_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),

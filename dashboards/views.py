@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import markdown
 from django.conf import settings
@@ -12,8 +13,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 
+from dashboards.forms import FOCUS_KIND, ImportForm
 from governance import roles, selectors
+from governance.ledger import Actor
 from governance.pages import tenant_page
+from roi.csv_import import CsvFileRefused, CsvRowsInvalid, csv_text, events_import_csv, upload_read
+from roi.focus import FocusAlreadyImported, cost_imports_recent, focus_import
+
+IMPORTERS = roles.at_least(roles.Role.ANALYST)
 
 
 @login_required
@@ -32,6 +39,7 @@ def tenant_home(request: HttpRequest) -> HttpResponse:
         "can_manage": can_manage,
         "members": selectors.members_of(tenant=request.tenant) if can_manage else [],  # type: ignore[attr-defined]
         "api_keys": list(selectors.api_keys_list()) if can_manage else [],
+        "can_import": bool(request.roles & IMPORTERS),  # type: ignore[attr-defined]
     }
     return render(request, "dashboards/tenant_home.html", context)
 
@@ -47,3 +55,37 @@ def methodology_html() -> str:
 def methodology(request: HttpRequest) -> HttpResponse:
     # Our own file, rendered by Markdown without raw user input: safe to mark as HTML.
     return render(request, "dashboards/methodology.html", {"methodology": mark_safe(methodology_html())})  # noqa: S308
+
+
+@tenant_page(IMPORTERS)
+def import_data(request: HttpRequest) -> HttpResponse:
+    """Upload a CSV of events or a FOCUS cost export; shows what was stored or every row error."""
+    form = ImportForm(request.POST or None, request.FILES or None)
+    outcome: dict[str, Any] | None = None
+    errors: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        outcome, errors = _import_upload(request, form.cleaned_data)
+    elif request.method == "POST":
+        errors = [f"{name}: {message}" for name, messages in form.errors.items() for message in messages]
+    context = {"form": form, "outcome": outcome, "errors": errors, "cost_imports": cost_imports_recent()}
+    return render(request, "dashboards/import.html", context, status=400 if errors else 200)
+
+
+def _import_upload(request: HttpRequest, data: dict[str, Any]) -> tuple[dict[str, Any] | None, list[str]]:
+    actor = Actor.of_user(request.user)  # type: ignore[arg-type]
+    try:
+        raw = upload_read(data["file"])
+        if data["kind"] == FOCUS_KIND:
+            outcome = focus_import(
+                actor=actor,
+                file_name=data["file"].name or "upload.csv",
+                data=raw,
+                department_tag=data["department_tag"],
+                product_tag=data["product_tag"],
+            )
+            return outcome.as_dict() | {"kind": FOCUS_KIND}, []
+        return events_import_csv(actor=actor, kind=data["kind"], text=csv_text(raw)).as_dict(), []
+    except (CsvFileRefused, CsvRowsInvalid) as refused:
+        return None, refused.messages
+    except FocusAlreadyImported as duplicate:
+        return None, [str(duplicate)]

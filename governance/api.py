@@ -19,9 +19,9 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from governance import roles, selectors, services
+from governance import roles, secrets, selectors, services
 from governance.ledger import Actor
-from governance.models import ApiKey, Tenant
+from governance.models import ApiKey, IntegrationSecret, IntegrationTool, Tenant
 from governance.roles import KeyRole, Role
 from governance.tenancy import tenant_scope
 
@@ -244,3 +244,55 @@ class ApiKeyDetailView(TenantAPIView):
     def delete(self, request: Request, key_id: int) -> Response:
         api_key = services.api_key_revoke(api_key=get_object_or_404(selectors.api_keys_list(), pk=key_id))
         return Response(ApiKeySerializer(api_key).data)
+
+
+# --- Integration secrets ------------------------------------------------------------
+
+
+class IntegrationSecretBodySerializer(serializers.Serializer):
+    secret = serializers.CharField(write_only=True, max_length=secrets.MAX_SECRET_LENGTH)
+
+
+class IntegrationSecretStatusSerializer(serializers.Serializer):
+    tool = serializers.ChoiceField(choices=IntegrationTool.choices)
+    set = serializers.BooleanField()
+    set_at = serializers.DateTimeField(allow_null=True)
+
+
+def integration_status_data(tool: str, row: IntegrationSecret | None) -> dict[str, Any]:
+    return IntegrationSecretStatusSerializer(
+        {"tool": tool, "set": row is not None, "set_at": None if row is None else row.set_at}
+    ).data
+
+
+TOOL_PARAMETER = OpenApiParameter("tool", str, OpenApiParameter.PATH, enum=IntegrationTool.values)
+
+
+class IntegrationSecretView(TenantAPIView):
+    """A tool's webhook signing secret: write-only; reading tells whether one is set, and since when."""
+
+    allowed_roles = {"GET": roles.MANAGE_TENANT | roles.AUDIT, "PUT": roles.MANAGE_TENANT}
+
+    @staticmethod
+    def _known(tool: str) -> str:
+        if tool not in IntegrationTool.values:
+            raise exceptions.NotFound(f"No such integration; choose one of {', '.join(IntegrationTool.values)}.")
+        return tool
+
+    @extend_schema(responses=IntegrationSecretStatusSerializer, parameters=[TENANT_PARAMETER, TOOL_PARAMETER])
+    def get(self, request: Request, tool: str) -> Response:
+        tool = self._known(tool)
+        return Response(integration_status_data(tool, secrets.integration_secret_status(tool=tool)))
+
+    @extend_schema(
+        request=IntegrationSecretBodySerializer,
+        responses=IntegrationSecretStatusSerializer,
+        parameters=[TENANT_PARAMETER, TOOL_PARAMETER],
+        description="Store the tool's signing secret, encrypted. It is never shown again.",
+    )
+    def put(self, request: Request, tool: str) -> Response:
+        tool = self._known(tool)
+        body = IntegrationSecretBodySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        row = secrets.integration_secret_set(tool=tool, secret=body.validated_data["secret"], actor=actor_of(request))
+        return Response(integration_status_data(tool, row))

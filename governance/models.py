@@ -189,3 +189,32 @@ class LedgerRecord(TenantOwned):
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.method} v{self.method_version} ({self.hash[:12]})"
+
+
+class IntegrationTool(models.TextChoices):
+    PAGERDUTY = "pagerduty", "PagerDuty"
+    GITHUB = "github", "GitHub"
+
+
+class IntegrationSecret(TenantOwned):
+    """A tenant's webhook signing secret for one tool, encrypted at rest (governance.secrets).
+
+    Only the ciphertext and the id of the key that made it are stored, so a database dump
+    alone reveals no secret and key rotation knows which rows still need re-encrypting.
+    """
+
+    tool = models.CharField(max_length=20, choices=IntegrationTool.choices)
+    ciphertext = models.TextField(editable=False)
+    key_id = models.CharField(max_length=32, editable=False)
+    set_at = models.DateTimeField(default=timezone.now)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    set_by_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["tenant", "tool"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "tool"], name="integration_secret_unique_tool")]
+
+    def __str__(self) -> str:
+        return f"{self.get_tool_display()} secret (set {self.set_at:%Y-%m-%d})"

@@ -5,7 +5,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from governance.admin import ReadOnlyTenantAdmin
-from roi.models import BusinessKpis, FinancialModel
+from roi.models import BusinessKpis, CostImport, CostMonth, FinancialModel
 
 
 @admin.register(FinancialModel)
@@ -18,3 +18,16 @@ class FinancialModelAdmin(SimpleHistoryAdmin, ReadOnlyTenantAdmin):
 class BusinessKpisAdmin(SimpleHistoryAdmin, ReadOnlyTenantAdmin):
     list_display = ["tenant", "version", "effective_from", "changed_at", "changed_by", "change_reason"]
     search_fields = ["tenant__slug", "change_reason"]
+
+
+@admin.register(CostImport)
+class CostImportAdmin(ReadOnlyTenantAdmin):
+    list_display = ["tenant", "file_name", "rows", "imported_at"]
+    search_fields = ["tenant__slug", "file_name", "sha256"]
+
+
+@admin.register(CostMonth)
+class CostMonthAdmin(ReadOnlyTenantAdmin):
+    list_display = ["tenant", "month", "service_name", "department", "product", "effective_cost"]
+    list_filter = ["month"]
+    search_fields = ["tenant__slug", "service_name"]

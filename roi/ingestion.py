@@ -559,8 +559,14 @@ def _value_performance_months(
     timeline: FiguresTimeline,
     deltas: dict[RollupKey, dict[str, Decimal]],
     outcome: BatchOutcome,
+    *,
+    keep_unchanged: bool = False,
 ) -> None:
-    """Re-value every service-month the batch touched, and move the money in the rollups."""
+    """Re-value every service-month the batch touched, and move the money in the rollups.
+
+    With `keep_unchanged` (revaluation), a month whose samples and value are as they were
+    keeps the ledger item that already proves it, so re-running adds no records.
+    """
     touched = {(e["service"], _month(e["occurred_at"], zone)) for e in events}
     touched |= {(r.service, _month(r.occurred_at, zone)) for r in old_rows}
     services = {service for service, _ in touched}
@@ -579,6 +585,7 @@ def _value_performance_months(
         total, count, department, product = sums.get((service, month), (ZERO, 0, "", ""))
         row = months.get((service, month)) or PerformanceMonth(tenant=current_tenant(), service=service, month=month)
         old_value, old_labels = row.value or ZERO, (row.department, row.product)
+        before = (row.value, row.samples, row.response_time_ms_sum, *old_labels, row.ledger_record_id, row.ledger_item)
         row.samples, row.response_time_ms_sum = count, total
         row.department, row.product = department, product
         baseline = baseline_kpi if baseline_kpi is not None else first_month_mean.get(service)
@@ -588,8 +595,12 @@ def _value_performance_months(
             reference, _, figures = in_force
             inputs = {"response_time_improvement_ms": str(baseline - total / count)}
             result = METHODS["performance_impact"].run(inputs, figures).as_dict()
+            value = Decimal(result["monthly_revenue_impact"])
+            if keep_unchanged and before[5] is not None and before[:5] == (value, count, total, department, product):
+                row.value, row.ledger_item = before[0], before[6]
+                continue
             figures_used[reference] = figures
-            row.value = Decimal(result["monthly_revenue_impact"])
+            row.value = value
             row.ledger_item = len(items)
             items.append(
                 {

@@ -81,3 +81,48 @@ def business_impact(*, start: date, end: date) -> dict[str, Decimal]:
     )
     impact = {stream: Decimal(sums.get(stream) or 0) for stream in (*VALUE_STREAMS, "downtime")}
     return impact
+
+
+def _flatten(prefix: str, value: Any, into: dict[str, Any]) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _flatten(f"{prefix}.{key}" if prefix else str(key), item, into)
+    elif isinstance(value, list) and len(value) > 20:
+        into[prefix] = f"[{len(value)} values]"
+    else:
+        into[prefix] = value
+
+
+def config_history(versions: QuerySet[Any], sections: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Each version (newest first) with who, when, why and a field-by-field diff from the one before."""
+    rows = list(versions.select_related("changed_by", "changed_by_key"))
+    history = []
+    for index, version in enumerate(rows):
+        current: dict[str, Any] = {}
+        for section in sections:
+            _flatten(section, getattr(version, section), current)
+        previous: dict[str, Any] = {}
+        if index + 1 < len(rows):
+            for section in sections:
+                _flatten(section, getattr(rows[index + 1], section), previous)
+        changes = [
+            {"field": name, "old": previous.get(name), "new": current.get(name)}
+            for name in sorted(set(current) | set(previous))
+            if current.get(name) != previous.get(name)
+        ]
+        who = version.changed_by or (f"api-key:{version.changed_by_key.prefix}" if version.changed_by_key else None)
+        history.append(
+            {
+                "version": version.version,
+                "effective_from": version.effective_from,
+                "changed_at": version.changed_at,
+                "changed_by": str(who) if who else "system",
+                "change_reason": version.change_reason,
+                "changes": changes,
+            }
+        )
+    return history
+
+
+MODEL_SECTIONS = ("revenue_model", "cost_model", "impact_model", "severity_responders", "revenue_profile")
+KPI_SECTIONS = ("kpis", "alerts", "attribution_rules")

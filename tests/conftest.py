@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import hypothesis
 import psycopg
 import pytest
 from django.conf import settings
@@ -32,6 +33,11 @@ from governance.tenancy import tenant_scope
 
 def _on_postgres() -> bool:
     return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+# Timing is not what these properties test: a loaded CI machine must not fail them.
+hypothesis.settings.register_profile("bizvalue", deadline=None, print_blob=True)
+hypothesis.settings.load_profile("bizvalue")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -85,6 +91,45 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[N
     connection.close()
     connection.close_pool()
     connection.settings_dict["USER"] = owner
+
+
+# SQLite: Django empties tables between transactional tests with DELETE, which the
+# ledger's append-only triggers refuse. Around such tests the triggers are dropped just
+# before the flush and put back right after it (PostgreSQL's TRUNCATE needs none of this).
+LEDGER_TRIGGERS = ("ledger_no_update", "ledger_no_delete")
+
+
+def _transactional(request: pytest.FixtureRequest) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return "transactional_db" in request.fixturenames or bool(marker and marker.kwargs.get("transaction"))
+
+
+@pytest.fixture(autouse=True)
+def _sqlite_ledger_flush_guard(request: pytest.FixtureRequest) -> Iterator[None]:
+    transactional = not _on_postgres() and _transactional(request)
+    if transactional:
+        request.getfixturevalue("_drop_sqlite_ledger_triggers_before_flush")
+    yield
+    if transactional:
+        from importlib import import_module
+
+        migration = import_module("governance.migrations.0004_ledger_append_only")
+        connection = connections["default"]
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            present = {row[0] for row in cursor.fetchall()}
+            if not present & set(LEDGER_TRIGGERS):
+                for statement in migration.SQLITE_FORWARD:
+                    cursor.execute(statement)
+
+
+@pytest.fixture
+def _drop_sqlite_ledger_triggers_before_flush(transactional_db: None) -> Iterator[None]:
+    yield
+    if not _on_postgres():
+        with connections["default"].cursor() as cursor:
+            for trigger in LEDGER_TRIGGERS:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {trigger}")
 
 
 @pytest.fixture

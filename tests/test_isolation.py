@@ -17,6 +17,7 @@ from governance import selectors
 from governance.models import ApiKey
 from governance.tenancy import tenant_scope
 from tests.governance.test_api import EVENT_BODIES
+from tests.roi.test_webhooks import STORING, arm, deliver, fixture, stored_events
 
 pytestmark = pytest.mark.django_db
 
@@ -36,12 +37,14 @@ def flatten(patterns, prefix=""):  # type: ignore[no-untyped-def]
 
 
 ALL_ROUTES = sorted(set(flatten(get_resolver().url_patterns)))
-API_ROUTES = [r for r in ALL_ROUTES if r.startswith("api/v1/")]
+# Webhooks name their tenant in the path and authenticate the sender against it.
+WEBHOOK_ROUTES = [r for r in ALL_ROUTES if r.startswith("api/v1/webhooks/")]
+API_ROUTES = [r for r in ALL_ROUTES if r.startswith("api/v1/") and r not in WEBHOOK_ROUTES]
 PAGE_ROUTES = [r for r in ALL_ROUTES if r.startswith("t/<slug:slug>/")]
 
 
 def test_every_route_is_classified():
-    unclassified = set(ALL_ROUTES) - set(API_ROUTES) - set(PAGE_ROUTES) - UNTENANTED - {"admin/"}
+    unclassified = set(ALL_ROUTES) - set(API_ROUTES) - set(WEBHOOK_ROUTES) - set(PAGE_ROUTES) - UNTENANTED - {"admin/"}
     assert unclassified == set(), "classify the new route in tests/test_isolation.py"
 
 
@@ -66,12 +69,30 @@ def acme_objects(acme, bob, make_key, acme_model, globex):
     params = {"<int:key_id>": str(key.pk), "<int:record_id>": str(record.pk), "<str:username>": "bob"}
     betrayals = ["acme-secret-key", key.prefix, '"bob"', "acme", "56000000", record.hash]
     betrayals += [f"acme-{kind}" for kind in EVENT_BODIES]
+    betrayals += [acme_cost_import(acme), "4242.42"]
     return params, betrayals
+
+
+def acme_cost_import(acme) -> str:  # type: ignore[no-untyped-def]
+    """A FOCUS import for acme, this month so costs/monthly's default window holds it; its service name."""
+    from django.utils import timezone
+
+    from governance.ledger import Actor
+    from roi.focus import focus_import
+    from tests.roi.test_focus import focus_csv
+
+    month = f"{timezone.now():%Y-%m}"
+    charge = {"ServiceName": "acme-cost-service", "BilledCost": "4242.42", "EffectiveCost": "4242.42"}
+    charge |= {"ChargePeriodStart": f"{month}-01T00:00:00Z", "ChargePeriodEnd": f"{month}-02T00:00:00Z"}
+    with tenant_scope(acme):
+        focus_import(actor=Actor.system("test"), file_name="acme-costs.csv", data=focus_csv(charge))
+    return "acme-cost-service"
 
 
 @pytest.mark.parametrize("route", API_ROUTES)
 def test_api_route_shows_tenant_b_nothing_of_tenant_a(route, acme_objects, api_as, acme, globex, bob):
     params, betrayals = acme_objects
+    route = route.replace("<str:tool>", "pagerduty")  # every tenant has its own: a name, not acme's object
     path = "/" + route
     for converter, value in params.items():
         path = path.replace(converter, value)
@@ -93,11 +114,39 @@ def test_api_route_shows_tenant_b_nothing_of_tenant_a(route, acme_objects, api_a
     assert selectors.roles_for_user(user=bob, tenant=acme) == {"viewer"}
 
 
+def page_path(route: str, tenant, record_id: int) -> str:
+    from django.utils import timezone
+
+    path = "/" + route.replace("<slug:slug>", tenant.slug)
+    for converter, value in (
+        ("<str:stream>", "automation"),
+        ("<str:month>", f"{timezone.now():%Y-%m}"),
+        ("<int:record_id>", str(record_id)),
+        ("<str:method>", "incident_cost"),
+    ):
+        path = path.replace(converter, value)
+    assert "<" not in path, f"give page_path a value for {path}"
+    return path
+
+
 @pytest.mark.parametrize("route", PAGE_ROUTES)
-def test_page_of_another_tenant_is_404(route, client, charlie, acme):
-    client.force_login(charlie)
-    assert client.get("/" + route.replace("<slug:slug>", "acme")).status_code == 404
-    assert client.get("/" + route.replace("<slug:slug>", "globex")).status_code == 200
+def test_page_of_another_tenant_is_404(route, client, gus, acme, globex):
+    from governance.ledger import Actor
+    from roi.services import calculation_run
+
+    records = {}
+    for tenant in (acme, globex):
+        with tenant_scope(tenant):
+            body = {"current_target": 99, "assumptions": {"annual_recurring_revenue": 1000}}
+            records[tenant.slug] = calculation_run(
+                actor=Actor.system("test"), method="availability_economics", body=body
+            )
+    client.force_login(gus)  # globex's tenant admin: every page of globex is open to him
+    # acme's page with acme's object, and even globex's object under acme's slug: 404.
+    assert client.get(page_path(route, acme, records["acme"].pk)).status_code == 404
+    if "<int:record_id>" in route:
+        assert client.get(page_path(route, globex, records["acme"].pk)).status_code == 404
+    assert client.get(page_path(route, globex, records["globex"].pk)).status_code == 200
 
 
 @pytest.mark.parametrize("model", list(admin.site._registry), ids=lambda m: m._meta.label)
@@ -125,3 +174,13 @@ def test_every_admin_changelist_renders_for_a_platform_admin(model, client, djan
     client.force_login(root)
     url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
     assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("route", WEBHOOK_ROUTES)
+def test_webhook_refuses_tenant_b_credentials_on_tenant_a(route, client, acme, globex, acme_model, make_key):
+    tool = route.split("/")[3]
+    assert route == f"api/v1/webhooks/{tool}/<slug:slug>" and tool in STORING, "give the new webhook a fixture"
+    arm(acme, tool, make_key)  # acme is set up too: it is the credential that fails, not a missing secret
+    response = deliver(client, tool, "acme", fixture(STORING[tool]), arm(globex, tool, make_key))
+    assert response.status_code == 401
+    assert stored_events(acme) == stored_events(globex) == 0

@@ -40,10 +40,10 @@ def test_a_tenant_you_do_not_belong_to_is_404_like_one_that_does_not_exist(clien
 def test_tenant_admins_see_members_and_keys_viewers_do_not(client, tara, bob, make_key, acme):
     make_key(acme, "ingest", name="alertmanager")
     client.force_login(tara)
-    page = client.get("/t/acme/").content.decode()
+    page = client.get("/t/acme/settings/").content.decode()
     assert "alertmanager" in page and "bob" in page
     client.force_login(bob)
-    page = client.get("/t/acme/").content.decode()
+    page = client.get("/t/acme/settings/").content.decode()
     assert "alertmanager" not in page
 
 
@@ -52,7 +52,7 @@ def test_the_home_page_runs_a_bounded_number_of_queries(client, tara, acme, make
         make_key(acme, "viewer", name=f"key {n}")
     client.force_login(tara)
     with django_assert_max_num_queries(15):
-        assert client.get("/t/acme/").status_code == 200
+        assert client.get("/t/acme/settings/").status_code == 200
 
 
 def test_login_is_rate_limited(client, bob):

@@ -39,6 +39,7 @@ def test_the_deploy_check_reports_nothing_when_configured_for_production():
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(64),
         ALLOWED_HOSTS="bizvalue.example.com",
+        FIELD_ENCRYPTION_KEYS=f"k1:{secrets.token_urlsafe(32)}",
     )
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout

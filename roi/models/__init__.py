@@ -1,4 +1,5 @@
 from roi.models.config import BusinessKpis, FinancialModel, VersionedConfig
+from roi.models.costs import CostImport, CostMonth
 from roi.models.events import (
     AutomationRun,
     Deployment,
@@ -13,6 +14,8 @@ from roi.models.rollups import MonthlyRollup, PerformanceMonth, Stream
 __all__ = [
     "AutomationRun",
     "BusinessKpis",
+    "CostImport",
+    "CostMonth",
     "Deployment",
     "Event",
     "EventKind",

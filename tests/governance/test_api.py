@@ -57,7 +57,23 @@ EVENT_BODIES = {
 }
 EVENT_SENDERS = CALCULATORS | {"ingest"}
 
-# (method, path template, roles that may call it, body). Every API route must appear here.
+
+def focus_upload() -> dict:
+    """A fresh one-row FOCUS file in acme's currency (a file object is read once)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.roi.test_focus import focus_csv
+
+    return {"file": SimpleUploadedFile("focus.csv", focus_csv({}), content_type="text/csv")}
+
+
+def request_args(body):  # type: ignore[no-untyped-def]
+    """(data, format) for a matrix row: a callable body builds a multipart upload."""
+    return (body(), "multipart") if callable(body) else (body, "json")
+
+
+# (method, path template, roles that may call it, body: JSON, or a callable for multipart).
+# Every API route must appear here.
 MATRIX = [
     ("get", "/api/v1/tenant", READERS, None),
     ("get", "/api/v1/members", TENANT_ADMIN | {"auditor"}, None),
@@ -77,10 +93,18 @@ MATRIX = [
     ("post", "/api/v1/config/revenue-model", MODEL_ADMINS, {"annual_recurring_revenue": 1, "change_reason": "r"}),
     ("get", "/api/v1/config/business-kpis", READERS, None),
     ("put", "/api/v1/config/business-kpis", MODEL_ADMINS, {"alerts": {"roi_target": 250}, "change_reason": "r"}),
+    ("get", "/api/v1/config/integrations/{tool}", TENANT_ADMIN | {"auditor"}, None),
+    ("put", "/api/v1/config/integrations/{tool}", TENANT_ADMIN, {"secret": "a-signing-secret"}),
     *(("post", f"/api/v1/calculate/{path}", CALCULATORS, body) for path, body in CALCULATION_BODIES.items()),
     *(("post", f"/api/v1/events/{kind}", EVENT_SENDERS, body) for kind, body in EVENT_BODIES.items()),
     *(("get", f"/api/v1/events/{kind}", READERS, None) for kind in EVENT_BODIES),
     ("get", "/api/v1/metrics/business-impact", READERS, None),
+    ("post", "/api/v1/costs/focus", CALCULATORS, focus_upload),
+    ("get", "/api/v1/costs/monthly", READERS, None),
+    *(
+        ("get", f"/api/v1/dashboard/{name}", READERS, None)
+        for name in ("executive", "real-time", "trends", "comparative")
+    ),
     ("get", "/api/v1/ledger/", LEDGER_READERS, None),
     ("get", "/api/v1/ledger/{record}/", LEDGER_READERS, None),
     ("post", "/api/v1/ledger/verify", {"auditor"}, None),
@@ -99,6 +123,7 @@ def api_routes() -> set[str]:
             ("<str:username>", "{member}"),
             ("<int:key_id>", "{key}"),
             ("<int:record_id>", "{record}"),
+            ("<str:tool>", "{tool}"),
         ):
             template = template.replace(converter, name)
         routes.add("/api/v1/" + template)
@@ -122,12 +147,13 @@ def target(acme, bob, make_key, acme_model):
         record = calculation_run(
             actor=Actor.system("test"), method="availability_economics", body={"current_target": 99}
         )
-    return {"member": "bob", "key": key_id, "record": record.pk}
+    return {"member": "bob", "key": key_id, "record": record.pk, "tool": "pagerduty"}
 
 
 @pytest.mark.parametrize(("method", "path", "allowed", "body"), MATRIX)
 def test_it_answers_401_without_credentials(api, target, method, path, allowed, body):
-    response = getattr(api, method)(path.format(**target), body, format="json")
+    data, form = request_args(body)
+    response = getattr(api, method)(path.format(**target), data, format=form)
     assert response.status_code == 401
     assert response.json()["errors"]
     assert response.headers["WWW-Authenticate"] == "Bearer"
@@ -136,7 +162,8 @@ def test_it_answers_401_without_credentials(api, target, method, path, allowed, 
 @pytest.mark.parametrize("role", KeyRole.values)
 @pytest.mark.parametrize(("method", "path", "allowed", "body"), MATRIX)
 def test_role_matrix(api_as, acme, target, role, method, path, allowed, body):
-    response = getattr(api_as(acme, role), method)(path.format(**target), body, format="json")
+    data, form = request_args(body)
+    response = getattr(api_as(acme, role), method)(path.format(**target), data, format=form)
     if role in allowed:
         assert 200 <= response.status_code < 300, response.content
     else:

@@ -24,9 +24,12 @@ def raw(sql: str, params: list | None = None) -> list[tuple]:
 def populated(acme, globex, make_key):
     """A row of each tenant, in every tenant table."""
     from governance.ledger import Actor
+    from governance.secrets import integration_secret_set
+    from roi.focus import focus_import
     from roi.ingestion import events_ingest
     from roi.services import business_kpis_update, calculation_run, financial_model_update
     from tests.governance.test_api import EVENT_BODIES
+    from tests.roi.test_focus import focus_csv
 
     for tenant in (acme, globex):
         make_key(tenant, "viewer")
@@ -37,8 +40,10 @@ def populated(acme, globex, make_key):
             )
             business_kpis_update(actor=actor, sections={}, change_reason="r")
             calculation_run(actor=actor, method="availability_economics", body={"current_target": 99})
+            integration_secret_set(tool="github", secret=f"{tenant.slug}-secret", actor=actor)
             for kind, body in EVENT_BODIES.items():
                 events_ingest(actor=actor, kind=kind, payload=body)
+            focus_import(actor=actor, file_name="f.csv", data=focus_csv({}, currency=tenant.currency))
     return acme, globex
 
 

@@ -1,0 +1,26 @@
+"""Forms of the tenant pages."""
+
+from __future__ import annotations
+
+from django import forms
+
+from roi.focus import DEFAULT_DEPARTMENT_TAG, DEFAULT_PRODUCT_TAG
+from roi.models import EventKind
+
+FOCUS_KIND = "focus-costs"
+
+
+class ImportForm(forms.Form):
+    """A CSV file of events of one kind, or a FinOps FOCUS cost export."""
+
+    kind = forms.ChoiceField(choices=[*EventKind.choices, (FOCUS_KIND, "Costs (FinOps FOCUS export)")])
+    file = forms.FileField(help_text="CSV, UTF-8, at most 20 MB.")
+    department_tag = forms.CharField(
+        max_length=100,
+        required=False,
+        initial=DEFAULT_DEPARTMENT_TAG,
+        help_text="FOCUS only: the tag naming the department.",
+    )
+    product_tag = forms.CharField(
+        max_length=100, required=False, initial=DEFAULT_PRODUCT_TAG, help_text="FOCUS only: the tag naming the product."
+    )

@@ -1,0 +1,242 @@
+"""The executive pages: overview, trends, comparative views, drill-downs and the ledger.
+
+Each page renders the same selectors as the API, inside the tenant's scope, and links
+every figure to the events and ledger records it is made of.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_http_methods
+
+from dashboards import selectors
+from dashboards.calculators import CALCULATORS, EDITABLE_FIGURES, calculation_body
+from governance import roles
+from governance.ledger import Actor, record_hash
+from governance.pages import tenant_page
+from roi import selectors as roi_selectors
+from roi.engine import EngineInputError
+from roi.figures import MODEL_GROUPS
+from roi.models import AutomationRun, Incident, PerformanceMonth, Stream
+from roi.services import calculation_run, figures_in_force, financial_model_update, ledger_verify
+
+
+@tenant_page()
+def overview(request: HttpRequest) -> HttpResponse:
+    data = selectors.tenant_figures()
+    return render(request, "dashboards/overview.html", {"figures": selectors.executive_overview(data=data)})
+
+
+@tenant_page()
+def trends(request: HttpRequest) -> HttpResponse:
+    return render(request, "dashboards/trends.html", {"trends": selectors.trends()})
+
+
+@tenant_page()
+def comparative(request: HttpRequest) -> HttpResponse:
+    by = request.GET.get("by", "department")
+    if by not in {"department", "product", "period"}:
+        by = "department"
+    split = None
+    if request.GET.get("date"):
+        try:
+            split = date.fromisoformat(request.GET["date"])
+        except ValueError:
+            split = None
+    return render(
+        request, "dashboards/comparative.html", {"comparison": selectors.comparative(by=by, split=split), "by": by}
+    )
+
+
+DRILL_MODELS = {
+    Stream.INCIDENT_PREVENTION: (Incident, {"prevented": True}),
+    Stream.DOWNTIME: (Incident, {"prevented": False}),
+    Stream.AUTOMATION: (AutomationRun, {}),
+}
+
+
+@tenant_page()
+def drill_down(request: HttpRequest, stream: str, month: str) -> HttpResponse:
+    """The events (or service-months) that make up one stream's figure in one month."""
+    try:
+        first = datetime.strptime(month, "%Y-%m").date()
+    except ValueError:
+        raise Http404("No such month.") from None
+    zone = ZoneInfo(request.tenant.time_zone)  # type: ignore[attr-defined]
+    start = datetime(first.year, first.month, 1, tzinfo=zone)
+    end = datetime(*selectors.add_months(first, 1).timetuple()[:3], tzinfo=zone)
+    if stream == Stream.PERFORMANCE:
+        rows = PerformanceMonth.objects.filter(month=first).order_by("service")
+        template = "dashboards/drill_performance.html"
+    elif stream in DRILL_MODELS:
+        model, conditions = DRILL_MODELS[stream]
+        rows = model.objects.filter(occurred_at__gte=start, occurred_at__lt=end, **conditions).order_by("-occurred_at")
+        template = "dashboards/drill_events.html"
+    else:
+        raise Http404("No such stream.")
+    page = Paginator(rows.select_related("ledger_record"), 100).get_page(request.GET.get("page"))
+    return render(request, template, {"page": page, "stream": stream, "month": month})
+
+
+@tenant_page(roles.READ_LEDGER)
+def ledger_list(request: HttpRequest) -> HttpResponse:
+    method = request.GET.get("method") or None
+    actor = request.GET.get("actor") or None
+    records = roi_selectors.ledger_records(method=method, actor=actor)
+    page = Paginator(records, 50).get_page(request.GET.get("page"))
+    return render(request, "dashboards/ledger_list.html", {"page": page, "method": method or "", "actor": actor or ""})
+
+
+@tenant_page(roles.READ_LEDGER)
+@require_http_methods(["GET", "POST"])
+def ledger_record(request: HttpRequest, record_id: int) -> HttpResponse:
+    """One record with its inputs, versions and hash; POST re-verifies the whole chain."""
+    record = get_object_or_404(roi_selectors.ledger_records(), pk=record_id)
+    verification = None
+    if request.method == "POST":
+        result = ledger_verify().as_dict()
+        mine = [failure for failure in result["failures"] if failure["id"] == record.pk]
+        verification = {"chain": result, "record_ok": not mine, "reasons": mine[0]["reasons"] if mine else []}
+    return render(
+        request,
+        "dashboards/ledger_record.html",
+        {
+            "record": record,
+            "hash_matches": record_hash(record) == record.hash,
+            "verification": verification,
+            "items": _record_items(record),
+        },
+    )
+
+
+def _record_items(record: object) -> list[dict[str, object]]:
+    """A batch record's items beside their results, for display (the first 200)."""
+    inputs = getattr(record, "inputs", {}) or {}
+    results = (getattr(record, "result", {}) or {}).get("items", [])
+    return [
+        {"index": index, "item": item, "result": result}
+        for index, (item, result) in enumerate(zip(inputs.get("items", [])[:200], results[:200], strict=False))
+    ]
+
+
+# --- Calculators --------------------------------------------------------------------
+
+
+@tenant_page(roles.CALCULATE)
+def calculators(request: HttpRequest) -> HttpResponse:
+    return render(request, "dashboards/calculators.html", {"calculators": CALCULATORS.values()})
+
+
+@tenant_page(roles.CALCULATE)
+@require_http_methods(["GET", "POST"])
+def calculator(request: HttpRequest, method: str) -> HttpResponse:
+    """One method's form; a submission is a ledger record, shown on its own page."""
+    chosen = CALCULATORS.get(method)
+    if chosen is None:
+        raise Http404("No such calculator.")
+    try:
+        figures = figures_in_force()[0].as_dict(include_derived=False)
+    except EngineInputError:
+        figures = {}
+    shown = {name: figures.get(name) for name in EDITABLE_FIGURES if name in figures}
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        body = calculation_body(chosen, request.POST, shown)
+        try:
+            record = calculation_run(actor=Actor.of_user(request.user), method=method, body=body)
+        except EngineInputError as error:
+            errors = error.errors
+        else:
+            return redirect("ledger-record", slug=request.tenant.slug, record_id=record.pk)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "dashboards/calculator.html",
+        {
+            "calculator": chosen,
+            "inputs": [(field, request.POST.get(field.name, field.example)) for field in chosen.fields],
+            "figures": [(name, request.POST.get(f"assume_{name}", value)) for name, value in shown.items()],
+            "errors": errors,
+        },
+        status=400 if errors else 200,
+    )
+
+
+@tenant_page(roles.READ_LEDGER)
+def ledger_record_pdf(request: HttpRequest, record_id: int) -> HttpResponse:
+    """A one-page PDF of a calculation for a prospect or a board member, with its id and hash."""
+    from weasyprint import HTML
+
+    record = get_object_or_404(roi_selectors.ledger_records(), pk=record_id)
+    html = render_to_string("dashboards/ledger_record_pdf.html", {"record": record, "tenant": request.tenant})  # type: ignore[attr-defined]
+    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="bizvalue-{record.method}-{record.sequence}.pdf"'
+    return response
+
+
+# --- Financial model and KPIs -------------------------------------------------------
+
+
+@tenant_page()
+def financial_model(request: HttpRequest) -> HttpResponse:
+    """The model and KPIs in force, and every version with who, when, why and what changed."""
+    model = roi_selectors.financial_model_current()
+    kpis = roi_selectors.business_kpis_current()
+    context = {
+        "model": model,
+        "kpis": kpis,
+        "model_history": roi_selectors.config_history(
+            roi_selectors.financial_model_versions(), roi_selectors.MODEL_SECTIONS
+        ),
+        "kpi_history": roi_selectors.config_history(roi_selectors.business_kpis_versions(), roi_selectors.KPI_SECTIONS),
+        "can_edit": bool(request.roles & roles.MANAGE_MODEL),  # type: ignore[attr-defined]
+    }
+    return render(request, "dashboards/financial_model.html", context)
+
+
+@tenant_page(roles.MANAGE_MODEL)
+@require_http_methods(["GET", "POST"])
+def financial_model_edit(request: HttpRequest) -> HttpResponse:
+    """A finance admin's form: every figure of the model, a reason, and when it takes effect."""
+    model = roi_selectors.financial_model_current()
+    groups = {name: dict(getattr(model, name) or {}) if model else {} for name in MODEL_GROUPS}
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        submitted = {
+            group: {name: request.POST.get(f"{group}.{name}", "").strip() or None for name in names}
+            for group, names in MODEL_GROUPS.items()
+        }
+        effective = request.POST.get("effective_from") or None
+        try:
+            effective_from = datetime.fromisoformat(effective) if effective else None
+            if effective_from is not None and effective_from.tzinfo is None:
+                effective_from = effective_from.replace(tzinfo=ZoneInfo(request.tenant.time_zone))  # type: ignore[attr-defined]
+            financial_model_update(
+                actor=Actor.of_user(request.user),
+                groups=submitted,
+                change_reason=request.POST.get("change_reason", ""),
+                effective_from=effective_from,
+            )
+        except EngineInputError as error:
+            errors = error.errors
+        except ValueError:
+            errors = {"effective_from": ["Use a date and time such as 2026-12-01T00:00."]}
+        else:
+            return redirect("financial-model", slug=request.tenant.slug)  # type: ignore[attr-defined]
+        groups = submitted
+    fields = [
+        (group, [(name, request.POST.get(f"{group}.{name}", groups[group].get(name)) or "") for name in names])
+        for group, names in MODEL_GROUPS.items()
+    ]
+    return render(
+        request,
+        "dashboards/financial_model_edit.html",
+        {"fields": fields, "errors": errors, "reason": request.POST.get("change_reason", "")},
+        status=400 if errors else 200,
+    )

@@ -1,0 +1,397 @@
+"""What the dashboards show, computed once for the API and the pages alike.
+
+Everything reads monthly rollups (a few hundred rows per tenant, whatever the number of
+events), the model and KPIs in force, and the tenant's investments; a fixed number of
+queries per figure set, asserted in the tests.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import Max, Sum
+from django.utils import timezone
+
+from governance.models import Tenant
+from governance.tenancy import current_tenant
+from roi.engine import METHODS, EngineInputError
+from roi.ingestion import KINDS
+from roi.models import Investment, MonthlyRollup, Stream
+from roi.selectors import VALUE_STREAMS
+from roi.services import figures_in_force
+
+ZERO = Decimal(0)
+CENT = Decimal("0.01")
+INDEX_STREAMS = {
+    "incident_prevention": "incident_prevention",
+    "automation": "automation_roi",
+    "performance": "performance_improvement",
+}
+
+
+def money(value: Decimal | None) -> str | None:
+    return None if value is None else str(value.quantize(CENT))
+
+
+def add_months(month: date, count: int) -> date:
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def months_between(start: date, end: date) -> list[date]:
+    months, month = [], start
+    while month <= end:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
+def fiscal_year_start(today: date, start_month: int) -> date:
+    year = today.year if today.month >= start_month else today.year - 1
+    return date(year, start_month, 1)
+
+
+@dataclass
+class MonthFigures:
+    """One month of one tenant: value per stream, downtime cost and counts."""
+
+    value: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    count: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    downtime_minutes: Decimal = ZERO
+    hours_saved: Decimal = ZERO
+
+    @property
+    def total(self) -> Decimal:
+        return sum((self.value[stream] for stream in VALUE_STREAMS), ZERO)
+
+
+@dataclass
+class TenantFigures:
+    """The rollups of a window of months, with the tenant's calendar, targets and costs."""
+
+    tenant: Tenant
+    today: date
+    this_month: date
+    months: dict[date, MonthFigures]
+    investments: list[Investment]
+    alerts: dict[str, Decimal]
+    figures: Any  # FinancialFigures in force, or None without a model
+
+    def month(self, month: date) -> MonthFigures:
+        return self.months.get(month) or MonthFigures()
+
+    def value_between(self, start: date, end: date) -> Decimal:
+        return sum((self.month(m).total for m in months_between(start, end)), ZERO)
+
+    def cost_in(self, month: date) -> Decimal:
+        """Investment cost booked in `month`: upfront when it starts, then its monthly cost."""
+        zone = ZoneInfo(self.tenant.time_zone)
+        total = ZERO
+        for investment in self.investments:
+            local = investment.started_at.astimezone(zone)
+            first = date(local.year, local.month, 1)
+            last = add_months(first, investment.months - 1)
+            if month == first:
+                total += investment.upfront_cost
+            if first <= month <= last:
+                total += investment.monthly_cost
+        return total
+
+    def cost_between(self, start: date, end: date) -> Decimal:
+        return sum((self.cost_in(m) for m in months_between(start, end)), ZERO)
+
+
+def tenant_figures(*, months_back: int = 24) -> TenantFigures:
+    """Load the rollup window and context every dashboard figure is computed from (4 queries)."""
+    tenant = current_tenant()
+    today = timezone.localdate(timezone=ZoneInfo(tenant.time_zone))
+    this_month = today.replace(day=1)
+    first = min(add_months(this_month, -months_back), fiscal_year_start(today, tenant.fiscal_year_start_month))
+    months: dict[date, MonthFigures] = {}
+    rows = (
+        MonthlyRollup.objects.filter(month__gte=first, month__lte=this_month)
+        .values("month", "stream")
+        .annotate(
+            value=Sum("value"),
+            count=Sum("event_count"),
+            downtime=Sum("downtime_minutes"),
+            hours=Sum("hours_saved"),
+        )
+    )
+    for row in rows:
+        month = months.setdefault(row["month"], MonthFigures())
+        month.value[row["stream"]] += row["value"] or ZERO
+        month.count[row["stream"]] += row["count"] or 0
+        month.downtime_minutes += row["downtime"] or ZERO
+        month.hours_saved += row["hours"] or ZERO
+    try:
+        figures, _, _ = figures_in_force()
+    except EngineInputError:
+        figures = None
+    from roi.selectors import business_kpis_current
+
+    kpis = business_kpis_current()
+    alerts = {key: Decimal(value) for key, value in (kpis.alerts if kpis else {}).items() if value is not None}
+    alerts.setdefault("monthly_value_target", Decimal(100000))
+    alerts.setdefault("roi_target", Decimal(300))
+    alerts.setdefault("incident_prevention_target", Decimal(50000))
+    return TenantFigures(
+        tenant=tenant,
+        today=today,
+        this_month=this_month,
+        months=months,
+        investments=list(Investment.objects.order_by("started_at")),
+        alerts=alerts,
+        figures=figures,
+    )
+
+
+def as_of() -> datetime | None:
+    """When the newest event counted occurred (one indexed MAX per event kind)."""
+    newest = [spec.model.objects.aggregate(newest=Max("occurred_at"))["newest"] for spec in KINDS.values()]
+    present = [moment for moment in newest if moment is not None]
+    return max(present) if present else None
+
+
+def percent(part: Decimal, whole: Decimal) -> Decimal | None:
+    return None if not whole else (part / whole * 100).quantize(Decimal("0.0001"))
+
+
+def business_value_index(data: TenantFigures) -> dict[str, Any] | None:
+    """The index over each stream's attribution window, with the inputs that explain it."""
+    if data.figures is None:
+        return None
+    inputs: dict[str, Any] = {}
+    for stream, name in INDEX_STREAMS.items():
+        window_days = getattr(data.figures, f"{name}_time_window")
+        window_months = max(1, round(window_days / 30))
+        first = add_months(data.this_month, -(window_months - 1))
+        value = sum((data.month(m).value[stream] for m in months_between(first, data.this_month)), ZERO)
+        # Whole months stand for the window: scale back to the window's length in days.
+        inputs[f"{name}_value"] = str(value * Decimal(window_days) / (Decimal(window_months) * Decimal("30.4167")))
+    result = METHODS["business_value_index"].run(inputs, data.figures).as_dict()
+    return {"value": result["business_value_index"], "method": "business_value_index", "inputs": inputs, **result}
+
+
+def open_alerts(data: TenantFigures, *, fiscal_roi: Decimal | None) -> list[dict[str, str]]:
+    """Thresholds of the KPI alerts that the last complete month (or the fiscal year) misses."""
+    last_month = add_months(data.this_month, -1)
+    found = []
+    last_total = data.month(last_month).total
+    if last_total < data.alerts["monthly_value_target"]:
+        found.append(
+            {
+                "kind": "value_below_target",
+                "escalation": "notify_cfo",
+                "audience": "CFO",
+                "unit": "money",
+                "message": f"Value created in {last_month:%Y-%m} is below the monthly target.",
+                "figure": money(last_total),
+                "target": money(data.alerts["monthly_value_target"]),
+            }
+        )
+    if fiscal_roi is not None and fiscal_roi < data.alerts["roi_target"]:
+        found.append(
+            {
+                "kind": "roi_below_target",
+                "escalation": "board_review",
+                "audience": "Board",
+                "unit": "percent",
+                "message": "Fiscal year-to-date ROI is below the target.",
+                "figure": str(fiscal_roi),
+                "target": str(data.alerts["roi_target"]),
+            }
+        )
+    prevention = data.month(last_month).value[Stream.INCIDENT_PREVENTION]
+    if prevention < data.alerts["incident_prevention_target"]:
+        found.append(
+            {
+                "kind": "prevention_below_target",
+                "escalation": "executive_alert",
+                "audience": "Executives",
+                "unit": "money",
+                "message": f"Incident prevention in {last_month:%Y-%m} is below the monthly target.",
+                "figure": money(prevention),
+                "target": money(data.alerts["incident_prevention_target"]),
+            }
+        )
+    return found
+
+
+def executive_overview(*, data: TenantFigures | None = None) -> dict[str, Any]:
+    """The executive headline figures, each with last month and its target beside it."""
+    data = data or tenant_figures()
+    this, last = data.this_month, add_months(data.this_month, -1)
+    fy_start = fiscal_year_start(data.today, data.tenant.fiscal_year_start_month)
+    fy_value = data.value_between(fy_start, this)
+    fy_cost = data.cost_between(fy_start, this)
+    fy_roi = percent(fy_value - fy_cost, fy_cost)
+    mtd, previous = data.month(this), data.month(last)
+    run_rate = previous.value[Stream.AUTOMATION]
+    index = business_value_index(data)
+    newest = as_of()
+    return {
+        "as_of": newest.isoformat() if newest else None,
+        "currency": data.tenant.currency,
+        "month": f"{this:%Y-%m}",
+        "fiscal_year_start": f"{fy_start:%Y-%m}",
+        "month_to_date_value": money(mtd.total),
+        "fiscal_ytd_value": money(fy_value),
+        "fiscal_ytd_cost": money(fy_cost),
+        "fiscal_ytd_roi_percent": None if fy_roi is None else str(fy_roi),
+        "active_automation_value": money(run_rate),
+        "incidents_prevented": mtd.count[Stream.INCIDENT_PREVENTION],
+        "prevention_value": money(mtd.value[Stream.INCIDENT_PREVENTION]),
+        "downtime_cost_month_to_date": money(mtd.value[Stream.DOWNTIME]),
+        "business_value_index": None if index is None else index["value"],
+        "business_value_index_detail": index,
+        "open_alerts": open_alerts(data, fiscal_roi=fy_roi),
+        "comparisons": {
+            "month_to_date_value": {
+                "last_month": money(previous.total),
+                "target": money(data.alerts["monthly_value_target"]),
+            },
+            "prevention_value": {
+                "last_month": money(previous.value[Stream.INCIDENT_PREVENTION]),
+                "target": money(data.alerts["incident_prevention_target"]),
+            },
+            "incidents_prevented": {"last_month": previous.count[Stream.INCIDENT_PREVENTION]},
+            "active_automation_value": {"last_month": money(data.month(add_months(this, -2)).value[Stream.AUTOMATION])},
+            "fiscal_ytd_roi_percent": {"target": str(data.alerts["roi_target"])},
+        },
+    }
+
+
+def real_time() -> dict[str, Any]:
+    """The running figures of this month, and the newest event counted."""
+    data = tenant_figures(months_back=1)
+    month = data.month(data.this_month)
+    newest = as_of()
+    return {
+        "as_of": newest.isoformat() if newest else None,
+        "currency": data.tenant.currency,
+        "month": f"{data.this_month:%Y-%m}",
+        "streams": {stream: money(month.value[stream]) for stream in VALUE_STREAMS},
+        "month_to_date_value": money(month.total),
+        "downtime_cost_month_to_date": money(month.value[Stream.DOWNTIME]),
+        "incidents_prevented": month.count[Stream.INCIDENT_PREVENTION],
+        "hours_saved": str(month.hours_saved.quantize(CENT)),
+    }
+
+
+def trends(*, months: int = 24, horizon: int = 6) -> dict[str, Any]:
+    """Monthly value per stream, cumulative value and ROI, and the forecast of the total."""
+    data = tenant_figures(months_back=months)
+    window = months_between(add_months(data.this_month, -(months - 1)), data.this_month)
+    series, cumulative_value, cumulative_cost = [], ZERO, ZERO
+    for month in window:
+        figures = data.month(month)
+        cumulative_value += figures.total
+        cumulative_cost += data.cost_in(month)
+        series.append(
+            {
+                "month": f"{month:%Y-%m}",
+                **{stream: money(figures.value[stream]) for stream in VALUE_STREAMS},
+                "total": money(figures.total),
+                "downtime_cost": money(figures.value[Stream.DOWNTIME]),
+                "cumulative_value": money(cumulative_value),
+                "cumulative_cost": money(cumulative_cost),
+                "cumulative_roi_percent": (
+                    None if not cumulative_cost else str(percent(cumulative_value - cumulative_cost, cumulative_cost))
+                ),
+            }
+        )
+    return {"currency": data.tenant.currency, "months": series, "forecast": forecast(data, window, horizon)}
+
+
+def forecast(data: TenantFigures, window: list[date], horizon: int) -> dict[str, Any]:
+    """The `forecast` method on complete months only (the current one is still filling)."""
+    complete = [m for m in window if m < data.this_month]
+    # Leading months without any value are before the tenant started sending events.
+    while complete and not data.month(complete[0]).total:
+        complete.pop(0)
+    if len(complete) < 3:
+        return {
+            "method": None,
+            "mape": None,
+            "points": [],
+            "note": "A forecast needs at least three complete months of value.",
+        }
+    inputs = {
+        "series": [str(data.month(m).total) for m in complete],
+        "horizon": horizon,
+        "last_month": f"{complete[-1]:%Y-%m}",
+    }
+    result = METHODS["forecast"].run(inputs, data.figures).as_dict()
+    return {
+        "method": result["method"],
+        "mape": result["mape"],
+        "points": [
+            {key: point[key] for key in ("month", "value", "low_80", "high_80", "low_95", "high_95")}
+            for point in result["points"]
+        ],
+    }
+
+
+def comparative(*, by: str, split: date | None = None) -> dict[str, Any]:
+    """Fiscal year-to-date value by department or product, or monthly value before/after a date."""
+    tenant = current_tenant()
+    if by in {"department", "product"}:
+        data = tenant_figures(months_back=0)
+        fy_start = fiscal_year_start(data.today, tenant.fiscal_year_start_month)
+        rows = (
+            MonthlyRollup.objects.filter(month__gte=fy_start, month__lte=data.this_month)
+            .values(by, "stream")
+            .annotate(value=Sum("value"), count=Sum("event_count"))
+        )
+        groups: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+        for row in rows:
+            groups[row[by] or "(none)"][row["stream"]] += row["value"] or ZERO
+        breakdown = [
+            {
+                by: label,
+                **{stream: money(values[stream]) for stream in VALUE_STREAMS},
+                "total": money(sum((values[s] for s in VALUE_STREAMS), ZERO)),
+                "downtime_cost": money(values[Stream.DOWNTIME]),
+            }
+            for label, values in sorted(groups.items())
+        ]
+        return {
+            "by": by,
+            "currency": tenant.currency,
+            "start": f"{fy_start:%Y-%m}",
+            "end": f"{data.this_month:%Y-%m}",
+            "groups": breakdown,
+        }
+    data = tenant_figures(months_back=24)
+    split_month = (split or add_months(data.this_month, -6)).replace(day=1)
+    complete = [m for m in months_between(add_months(data.this_month, -24), add_months(data.this_month, -1))]
+    before = [m for m in complete if m < split_month]
+    after = [m for m in complete if m > split_month]
+
+    def mean(months: list[date], stream: str | None = None) -> str | None:
+        if not months:
+            return None
+        values = [data.month(m).total if stream is None else data.month(m).value[stream] for m in months]
+        return money(sum(values, ZERO) / len(values))
+
+    return {
+        "by": "period",
+        "currency": tenant.currency,
+        "split": f"{split_month:%Y-%m}",
+        "before": {
+            "months": len(before),
+            "mean_monthly_value": mean(before),
+            **{s: mean(before, s) for s in VALUE_STREAMS},
+        },
+        "after": {
+            "months": len(after),
+            "mean_monthly_value": mean(after),
+            **{s: mean(after, s) for s in VALUE_STREAMS},
+        },
+    }

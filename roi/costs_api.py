@@ -1,0 +1,154 @@
+"""Cost API: `POST /api/v1/costs/focus` imports a FOCUS export, `GET /api/v1/costs/monthly` reads the sums."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from governance import roles
+from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of
+from governance.roles import Role
+from roi import focus
+from roi.csv_import import MAX_UPLOAD_BYTES, CsvFileRefused, CsvRowsInvalid, upload_read
+
+IMPORT_COSTS = roles.at_least(Role.ANALYST)
+# Room for the multipart envelope and the other form fields around a file at the limit.
+MULTIPART_ALLOWANCE = 64 * 1024
+
+
+class FocusUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="A FOCUS 1.x CSV export, UTF-8, at most 20 MB.")
+    department_tag = serializers.CharField(required=False, default=focus.DEFAULT_DEPARTMENT_TAG, max_length=100)
+    product_tag = serializers.CharField(required=False, default=focus.DEFAULT_PRODUCT_TAG, max_length=100)
+
+
+class MonthCostSerializer(serializers.Serializer):
+    billed_cost = serializers.CharField()
+    effective_cost = serializers.CharField()
+
+
+class FocusImportSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    file_name = serializers.CharField()
+    sha256 = serializers.CharField()
+    rows = serializers.IntegerField()
+    currency = serializers.CharField()
+    months = serializers.DictField(child=MonthCostSerializer(), help_text="YYYY-MM: this file's costs in that month")
+
+
+class ImportErrorsSerializer(serializers.Serializer):
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class FocusImportView(TenantAPIView):
+    """Import a FinOps FOCUS CSV: costs summed per month, service, department and product."""
+
+    allowed_roles = {"POST": IMPORT_COSTS}
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        operation_id="costs_focus_import",
+        request={"multipart/form-data": FocusUploadSerializer},
+        responses={
+            201: FocusImportSerializer,
+            400: OpenApiResponse(ImportErrorsSerializer, description="The file, or rows of it, are invalid."),
+            409: OpenApiResponse(ImportErrorsSerializer, description="This file (same sha256) was already imported."),
+        },
+        parameters=[TENANT_PARAMETER],
+        description=(
+            "Rows whose BillingCurrency is not the tenant's currency, or otherwise invalid, refuse the whole "
+            "file with a 400 naming each row. The same file again is a 409 and stores nothing."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        # Checked before the body is parsed, so an oversized upload is not spooled to disk.
+        if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_UPLOAD_BYTES + MULTIPART_ALLOWANCE:
+            raise exceptions.ValidationError({"file": [f"The upload exceeds the limit of {MAX_UPLOAD_BYTES:,} bytes."]})
+        body = FocusUploadSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        upload = body.validated_data["file"]
+        try:
+            outcome = focus.focus_import(
+                actor=actor_of(request),
+                file_name=upload.name or "upload.csv",
+                data=upload_read(upload),
+                department_tag=body.validated_data["department_tag"],
+                product_tag=body.validated_data["product_tag"],
+            )
+        except CsvFileRefused as refused:
+            raise exceptions.ValidationError({"file": refused.messages}) from None
+        except CsvRowsInvalid as invalid:
+            raise exceptions.ValidationError({"rows": invalid.messages}) from None
+        except focus.FocusAlreadyImported as duplicate:
+            return Response({"errors": {"file": [str(duplicate)]}}, status=status.HTTP_409_CONFLICT)
+        return Response(outcome.as_dict(), status=status.HTTP_201_CREATED)
+
+
+class MonthlyCostsQuery(serializers.Serializer):
+    start = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", required=False, help_text="first month, YYYY-MM")
+    end = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", required=False, help_text="last month, YYYY-MM")
+    by = serializers.ChoiceField(choices=sorted(focus.BREAKDOWNS), required=False)
+
+
+class CostGroupSerializer(MonthCostSerializer):
+    name = serializers.CharField()
+
+
+class CostMonthSerializer(MonthCostSerializer):
+    month = serializers.CharField()
+    groups = CostGroupSerializer(many=True, required=False)
+
+
+class MonthlyCostsSerializer(serializers.Serializer):
+    start = serializers.CharField()
+    end = serializers.CharField()
+    by = serializers.CharField(allow_null=True)
+    currency = serializers.CharField()
+    months = CostMonthSerializer(many=True)
+
+
+def _month(text: str) -> date:
+    return datetime.strptime(text, "%Y-%m").date()
+
+
+class MonthlyCostsView(TenantAPIView):
+    """Imported costs per month (default: the last twelve), optionally split by service, department or product."""
+
+    allowed_roles = {"GET": roles.READ}
+
+    @extend_schema(
+        operation_id="costs_monthly",
+        responses=MonthlyCostsSerializer,
+        parameters=[
+            TENANT_PARAMETER,
+            OpenApiParameter("start", str, description="first month, YYYY-MM (default: 11 months before end)"),
+            OpenApiParameter("end", str, description="last month, YYYY-MM (default: this month)"),
+            OpenApiParameter("by", str, enum=sorted(focus.BREAKDOWNS), description="split each month by this label"),
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        query = MonthlyCostsQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        wanted = query.validated_data
+        today = timezone.localdate(timezone=ZoneInfo(request.tenant.time_zone))
+        end = _month(wanted["end"]) if "end" in wanted else today.replace(day=1)
+        default_start = date(end.year - (1 if end.month < 12 else 0), end.month % 12 + 1, 1)
+        start = _month(wanted["start"]) if "start" in wanted else default_start
+        if start > end:
+            raise exceptions.ValidationError({"start": ["Must not be after end."]})
+        months = focus.costs_monthly(start=start, end=end, by=wanted.get("by"))
+        data = {
+            "start": f"{start:%Y-%m}",
+            "end": f"{end:%Y-%m}",
+            "by": wanted.get("by"),
+            "currency": request.tenant.currency,
+            "months": months,
+        }
+        return Response(data)

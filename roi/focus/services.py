@@ -1,0 +1,145 @@
+"""Storing a FOCUS import: the file recorded once, its cells added to the tenant's monthly costs."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from governance.ledger import Actor
+from governance.tenancy import current_tenant
+from roi.csv_import import csv_text
+from roi.focus.parse import (
+    CELL_COLUMNS,
+    DEFAULT_DEPARTMENT_TAG,
+    DEFAULT_PRODUCT_TAG,
+    STORED,
+    ZERO,
+    CellKey,
+    CellSum,
+    focus_cells,
+    money,
+)
+from roi.models import CostImport, CostMonth
+
+UPSERT_CHUNK = 500
+
+
+class FocusAlreadyImported(Exception):
+    """This very file (same sha256) was imported before; nothing was stored again."""
+
+    def __init__(self, previous: CostImport) -> None:
+        super().__init__(
+            f"This file was already imported on {previous.imported_at:%Y-%m-%d %H:%M} UTC "
+            f"as import #{previous.pk} ({previous.file_name}, sha256 {previous.sha256[:12]}…); nothing was stored."
+        )
+        self.previous = previous
+
+
+@dataclass
+class FocusImportOutcome:
+    cost_import: CostImport
+    months: dict[str, CellSum] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.cost_import.pk,
+            "file_name": self.cost_import.file_name,
+            "sha256": self.cost_import.sha256,
+            "rows": self.cost_import.rows,
+            "currency": self.cost_import.currency,
+            "months": {
+                month: {"billed_cost": money(total.billed_cost), "effective_cost": money(total.effective_cost)}
+                for month, total in sorted(self.months.items())
+            },
+        }
+
+
+def _lock_tenant_costs() -> None:
+    # One import at a time per tenant: the already-imported check and the additive upsert
+    # must not interleave with a concurrent import of the same file.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM governance_tenant WHERE id = %s FOR NO KEY UPDATE", [current_tenant().pk])
+
+
+def focus_import(
+    *,
+    actor: Actor,
+    file_name: str,
+    data: bytes,
+    department_tag: str = DEFAULT_DEPARTMENT_TAG,
+    product_tag: str = DEFAULT_PRODUCT_TAG,
+) -> FocusImportOutcome:
+    """Import one FOCUS export for the scope tenant: its costs summed per month and cell.
+
+    Refuses the whole file on any invalid row (CsvRowsInvalid) and the same file a second
+    time (FocusAlreadyImported), so the stored sums never count a charge twice.
+    """
+    tenant = current_tenant()
+    sha256 = hashlib.sha256(data).hexdigest()
+    rows, cells = focus_cells(
+        csv_text(data),
+        currency=tenant.currency,
+        zone=ZoneInfo(tenant.time_zone),
+        department_tag=department_tag.strip() or DEFAULT_DEPARTMENT_TAG,
+        product_tag=product_tag.strip() or DEFAULT_PRODUCT_TAG,
+    )
+    months: dict[str, CellSum] = defaultdict(CellSum)
+    for key, cell in cells.items():
+        total = months[f"{key[0]:%Y-%m}"]
+        total.billed_cost += cell.billed_cost
+        total.effective_cost += cell.effective_cost
+        total.rows += cell.rows
+    with transaction.atomic():
+        _lock_tenant_costs()
+        previous = CostImport.objects.filter(sha256=sha256).first()
+        if previous is not None:
+            raise FocusAlreadyImported(previous)
+        cost_import = CostImport.objects.create(
+            tenant=tenant,
+            file_name=file_name[:255],
+            sha256=sha256,
+            rows=rows,
+            months=sorted(months),
+            currency=tenant.currency,
+            billed_cost=sum((m.billed_cost for m in months.values()), ZERO).quantize(STORED),
+            effective_cost=sum((m.effective_cost for m in months.values()), ZERO).quantize(STORED),
+            imported_at=timezone.now(),
+            actor=actor.label,
+            actor_user=actor.user,
+            actor_key=actor.api_key,
+        )
+        _add_to_cells(cells, cost_import)
+    return FocusImportOutcome(cost_import, dict(months))
+
+
+def _add_to_cells(cells: Mapping[CellKey, CellSum], cost_import: CostImport) -> None:
+    """One multi-row upsert per chunk that adds each cell's sums to the stored cell."""
+    table = CostMonth._meta.db_table
+    sums = ("billed_cost", "effective_cost", "row_count")
+    columns = ("tenant_id", *CELL_COLUMNS, *sums, "source_import_id")
+    updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in sums)
+    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    items = list(cells.items())
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), UPSERT_CHUNK):
+            chunk = items[start : start + UPSERT_CHUNK]
+            params: list[Any] = []
+            for key, cell in chunk:
+                params += [cost_import.tenant_id, *key]
+                params += [cell.billed_cost.quantize(STORED), cell.effective_cost.quantize(STORED), cell.rows]
+                params.append(cost_import.pk)
+            # Table and column names are ours; every value is a parameter.
+            sql = (
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([placeholders] * len(chunk))} "  # noqa: S608
+                f"ON CONFLICT (tenant_id, {', '.join(CELL_COLUMNS)}) "
+                f"DO UPDATE SET {updates}, source_import_id = excluded.source_import_id"
+            )
+            cursor.execute(sql, params)

@@ -1,0 +1,27 @@
+"""Celery tasks of the money side. A tenant task takes `tenant_id` and runs in that tenant's scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+
+from governance.models import Tenant
+from governance.tasks import in_tenant_scope
+from roi.rollups import rollups_rebuild as rollups_rebuild_service
+
+
+@shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+@in_tenant_scope
+def rollups_rebuild(self: Any, *, tenant: Tenant) -> int:
+    """Rebuild one tenant's rollups from its raw events; returns the cells that changed."""
+    return rollups_rebuild_service().cells_changed
+
+
+@shared_task
+def rebuild_rollups_all_tenants() -> int:
+    """Beat entry point (nightly): fan out one scoped rebuild per tenant."""
+    tenant_ids = list(Tenant.objects.values_list("pk", flat=True))
+    for tenant_id in tenant_ids:
+        rollups_rebuild.delay(tenant_id=tenant_id)
+    return len(tenant_ids)

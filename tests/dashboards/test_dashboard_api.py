@@ -1,0 +1,84 @@
+"""Dashboard figures: read from rollups, equal to the metrics and the ledger, in bounded queries."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from governance.tenancy import tenant_scope
+from roi.ingestion import events_ingest
+from tests.dashboards.conftest import SYSTEM, automation_runs, month_start
+
+pytestmark = pytest.mark.django_db
+
+
+def test_executive_figures_match_the_business_impact_metrics(api_as, acme, history):
+    viewer = api_as(acme, "viewer")
+    executive = viewer.get("/api/v1/dashboard/executive").json()
+    this_month = f"{history[0]:%Y-%m}"
+    impact = viewer.get("/api/v1/metrics/business-impact", {"start": this_month, "end": this_month}).json()
+    assert executive["month_to_date_value"] == impact["total"]
+    assert executive["incidents_prevented"] == 1
+    assert executive["prevention_value"] == impact["streams"]["incident_prevention"]
+    # Each run saves an hour at 75: ten runs last month are the automation run-rate.
+    assert executive["active_automation_value"] == "750.00"
+    assert executive["comparisons"]["month_to_date_value"]["last_month"] == "750.00"
+    assert executive["currency"] == "USD" and executive["as_of"]
+    assert {"kind", "message", "figure", "target"} <= set(executive["open_alerts"][0])
+
+
+def test_fiscal_ytd_roi_counts_investment_cost(api_as, acme, history):
+    executive = api_as(acme, "viewer").get("/api/v1/dashboard/executive").json()
+    value, cost = Decimal(executive["fiscal_ytd_value"]), Decimal(executive["fiscal_ytd_cost"])
+    assert cost > 0
+    assert Decimal(executive["fiscal_ytd_roi_percent"]) == ((value - cost) / cost * 100).quantize(Decimal("0.0001"))
+
+
+def test_trends_have_24_months_and_cumulative_figures(api_as, acme, history):
+    trends = api_as(acme, "viewer").get("/api/v1/dashboard/trends").json()
+    assert len(trends["months"]) == 24
+    assert trends["months"][-1]["month"] == f"{history[0]:%Y-%m}"
+    assert trends["months"][-2]["automation"] == "750.00"
+    assert trends["months"][-1]["cumulative_value"] == str(
+        sum(Decimal(m["total"]) for m in trends["months"]).quantize(Decimal("0.01"))
+    )
+    assert trends["forecast"]["points"] == [] and "note" in trends["forecast"]  # one complete month only
+
+
+def test_comparative_by_department_and_by_period(api_as, acme, history):
+    viewer = api_as(acme, "viewer")
+    by_department = viewer.get("/api/v1/dashboard/comparative", {"by": "department"}).json()
+    assert [g["department"] for g in by_department["groups"]] == ["(none)", "finance", "ops"]
+    by_period = viewer.get("/api/v1/dashboard/comparative", {"by": "period", "date": f"{history[1]:%Y-%m-%d}"}).json()
+    assert by_period["split"] == f"{history[1]:%Y-%m}" and by_period["after"]["months"] == 0
+    assert viewer.get("/api/v1/dashboard/comparative", {"by": "colour"}).status_code == 400
+
+
+def test_real_time_shows_the_running_month(api_as, acme, history):
+    live = api_as(acme, "viewer").get("/api/v1/dashboard/real-time").json()
+    assert live["month"] == f"{history[0]:%Y-%m}" and Decimal(live["streams"]["automation"]) == Decimal("300.00")
+
+
+@pytest.mark.parametrize("path", ["executive", "real-time", "trends", "comparative"])
+def test_dashboard_queries_do_not_grow_with_events(api_as, acme, acme_model, path):
+    viewer = api_as(acme, "viewer")
+    start = month_start(timezone.now())
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert viewer.get(f"/api/v1/dashboard/{path}").status_code == 200
+        return len(captured)
+
+    with tenant_scope(acme):
+        events_ingest(actor=SYSTEM, kind="automation-runs", payload=automation_runs("a", 3, start))
+    few = queries()
+    with tenant_scope(acme):
+        events_ingest(actor=SYSTEM, kind="automation-runs", payload=automation_runs("b", 400, start))
+    assert queries() == few <= 20
+
+
+def test_without_any_data_the_dashboard_still_answers(api_as, globex):
+    executive = api_as(globex, "viewer").get("/api/v1/dashboard/executive").json()
+    assert executive["month_to_date_value"] == "0.00" and executive["business_value_index"] is None

@@ -1,0 +1,1 @@
+from tests.dashboards.conftest import history  # noqa: F401  (the same little history, in the browser)

@@ -1,0 +1,469 @@
+"""Webhook receivers, fed the payloads Alertmanager, PagerDuty and GitHub document."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from governance.ledger import Actor
+from governance.models import LedgerRecord, Tenant
+from governance.secrets import integration_secret_set
+from governance.tenancy import tenant_scope
+from roi.models import Deployment, Incident
+from roi.webhooks import alertmanager_severity, pagerduty_severity
+
+pytestmark = pytest.mark.django_db
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "webhooks"
+# A payload of each tool that stores something, for tests that only care who may send it.
+STORING = {
+    "alertmanager": "alertmanager_firing.json",
+    "pagerduty": "pagerduty_incident_triggered.json",
+    "github": "github_deployment_status_success.json",
+}
+
+
+def fixture(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def sign(secret: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def deliver(
+    client: Client,
+    tool: str,
+    slug: str,
+    payload: Any,
+    credential: str,
+    *,
+    event: str = "deployment_status",
+    signature: str | None = None,
+    body: bytes | None = None,
+) -> Any:
+    """POST `payload` as the tool would, signed with (or carrying) `credential`."""
+    body = json.dumps(payload).encode() if body is None else body
+    headers: dict[str, str] = {}
+    if tool == "alertmanager":
+        headers["HTTP_AUTHORIZATION"] = f"Bearer {credential}"
+    elif tool == "pagerduty":
+        headers["HTTP_X_PAGERDUTY_SIGNATURE"] = signature or f"v1={sign(credential, body)}"
+    else:
+        headers["HTTP_X_HUB_SIGNATURE_256"] = signature or f"sha256={sign(credential, body)}"
+        headers["HTTP_X_GITHUB_EVENT"] = event
+    return client.post(f"/api/v1/webhooks/{tool}/{slug}", data=body, content_type="application/json", **headers)
+
+
+def arm(tenant: Tenant, tool: str, make_key: Any) -> str:
+    """Give `tenant` what `tool` authenticates with (an ingest key, or a signing secret) and return it."""
+    if tool == "alertmanager":
+        return make_key(tenant, "ingest", name="alertmanager")
+    secret = f"{tenant.slug}-{tool}-signing-secret"
+    with tenant_scope(tenant):
+        integration_secret_set(tool=tool, secret=secret, actor=Actor.system("test"))
+    return secret
+
+
+def stored_events(tenant: Tenant) -> int:
+    with tenant_scope(tenant):
+        return Incident.objects.count() + Deployment.objects.count()
+
+
+def minutes(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(Decimal("0.01"))
+
+
+# --- Alertmanager -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def alertmanager_key(acme: Tenant, acme_model: Any, make_key: Any) -> str:
+    return arm(acme, "alertmanager", make_key)
+
+
+class TestAlertmanager:
+    def test_firing_then_resolved_gives_one_incident_per_alert_with_its_downtime(self, client, acme, alertmanager_key):
+        # when
+        firing = deliver(client, "alertmanager", "acme", fixture("alertmanager_firing.json"), alertmanager_key)
+        resolved = deliver(client, "alertmanager", "acme", fixture("alertmanager_resolved.json"), alertmanager_key)
+
+        # then
+        assert firing.status_code == 201, firing.json()
+        assert (firing.json()["created"], firing.json()["valued"]) == (2, 0)  # open: valued once resolved
+        assert resolved.status_code == 200, resolved.json()
+        assert (resolved.json()["updated"], resolved.json()["valued"]) == (2, 2)
+        with tenant_scope(acme):
+            critical, warning = Incident.objects.order_by("started_at")
+        assert critical.external_id == "alertmanager:5f7c4a1b2e9d3c08:2026-10-05T10:00:00+00:00"
+        assert (critical.severity, warning.severity) == ("sev1", "sev3")
+        assert (minutes(critical.downtime_minutes), minutes(warning.downtime_minutes)) == (Decimal(42), Decimal(10))
+        assert critical.resolved_at == datetime(2026, 10, 5, 10, 42, tzinfo=UTC)
+        assert critical.title == "Checkout API 5xx rate above 5% for 5 minutes"
+        assert (critical.department, critical.product, critical.affected_services) == (
+            "payments",
+            "webshop",
+            ["checkout"],
+        )
+        assert critical.downtime_cost > 0
+
+    def test_the_ledger_names_the_key_that_sent_the_alerts(self, client, acme, alertmanager_key):
+        deliver(client, "alertmanager", "acme", fixture("alertmanager_resolved.json"), alertmanager_key)
+        with tenant_scope(acme):
+            assert LedgerRecord.objects.get().actor.startswith("api-key:")
+
+    def test_a_re_sent_alert_is_an_upsert(self, client, acme, alertmanager_key):
+        payload = fixture("alertmanager_firing.json")
+        deliver(client, "alertmanager", "acme", payload, alertmanager_key)
+        again = deliver(client, "alertmanager", "acme", payload, alertmanager_key)
+        assert again.status_code == 200
+        assert (again.json()["created"], again.json()["updated"]) == (0, 2)
+        assert stored_events(acme) == 2
+
+    def test_a_late_firing_re_send_does_not_reopen_a_resolved_incident(self, client, acme, alertmanager_key):
+        deliver(client, "alertmanager", "acme", fixture("alertmanager_resolved.json"), alertmanager_key)
+        late = deliver(client, "alertmanager", "acme", fixture("alertmanager_firing.json"), alertmanager_key)
+        assert late.status_code == 202
+        with tenant_scope(acme):
+            assert not Incident.objects.filter(resolved_at__isnull=True).exists()
+
+    def test_the_same_alert_firing_again_later_is_a_new_incident(self, client, acme, alertmanager_key):
+        deliver(client, "alertmanager", "acme", fixture("alertmanager_resolved.json"), alertmanager_key)
+        again = fixture("alertmanager_firing.json")
+        again["alerts"] = again["alerts"][:1]
+        again["alerts"][0]["startsAt"] = "2026-10-06T03:00:00Z"
+        assert deliver(client, "alertmanager", "acme", again, alertmanager_key).status_code == 201
+        assert stored_events(acme) == 3
+
+    def test_an_analyst_key_may_send(self, client, acme, acme_model, make_key):
+        key = make_key(acme, "analyst")
+        assert deliver(client, "alertmanager", "acme", fixture("alertmanager_firing.json"), key).status_code == 201
+
+    def test_a_viewer_key_is_403_and_stores_nothing(self, client, acme, make_key):
+        response = deliver(
+            client, "alertmanager", "acme", fixture("alertmanager_firing.json"), make_key(acme, "viewer")
+        )
+        assert response.status_code == 403
+        assert stored_events(acme) == 0
+
+    @pytest.mark.parametrize("credential", ["", "bv_deadbeef_not-a-key"])
+    def test_a_missing_or_unknown_key_is_401(self, client, acme, credential):
+        response = deliver(client, "alertmanager", "acme", fixture("alertmanager_firing.json"), credential)
+        assert response.status_code == 401
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+        assert stored_events(acme) == 0
+
+    def test_another_tenants_key_is_401_like_any_bad_key(self, client, acme, globex, make_key):
+        theirs = arm(globex, "alertmanager", make_key)
+        response = deliver(client, "alertmanager", "acme", fixture("alertmanager_firing.json"), theirs)
+        unknown = deliver(client, "alertmanager", "acme", fixture("alertmanager_firing.json"), "bv_x_y")
+        assert response.status_code == 401
+        assert response.json() == unknown.json()
+        assert stored_events(acme) == stored_events(globex) == 0
+
+    def test_an_unknown_tenant_is_404(self, client, alertmanager_key):
+        response = deliver(client, "alertmanager", "nope", fixture("alertmanager_firing.json"), alertmanager_key)
+        assert response.status_code == 404
+        assert response.json() == {"errors": {"detail": ["Not found."]}}
+
+    def test_a_malformed_payload_is_a_400_naming_the_alertmanager_fields(self, client, acme, alertmanager_key):
+        payload = fixture("alertmanager_resolved.json")
+        payload["version"] = "3"
+        del payload["alerts"][0]["startsAt"]
+        payload["alerts"][1]["endsAt"] = "yesterday"
+        response = deliver(client, "alertmanager", "acme", payload, alertmanager_key)
+        assert response.status_code == 400
+        assert set(response.json()["errors"]) == {"version", "alerts.0.startsAt", "alerts.1.endsAt"}
+        assert stored_events(acme) == 0
+
+    def test_ingestion_errors_name_the_alertmanager_field(self, client, acme, alertmanager_key):
+        payload = fixture("alertmanager_resolved.json")
+        payload["alerts"][1]["endsAt"] = "2026-10-05T09:00:00Z"  # before startsAt
+        payload["alerts"][0]["labels"]["department"] = "x" * 101
+        response = deliver(client, "alertmanager", "acme", payload, alertmanager_key)
+        assert response.status_code == 400
+        assert set(response.json()["errors"]) == {"alerts.1.endsAt", "alerts.0.labels.department"}
+
+    def test_errors_name_the_alert_even_when_earlier_ones_are_skipped(self, client, acme, alertmanager_key):
+        deliver(client, "alertmanager", "acme", fixture("alertmanager_resolved.json"), alertmanager_key)
+        payload = fixture("alertmanager_firing.json")  # alert 0 is already resolved: skipped
+        payload["alerts"][1]["startsAt"] = "2026-10-06T00:00:00Z"
+        payload["alerts"][1]["labels"]["product"] = "x" * 101
+        response = deliver(client, "alertmanager", "acme", payload, alertmanager_key)
+        assert response.status_code == 400
+        assert list(response.json()["errors"]) == ["alerts.1.labels.product"]
+
+    @pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b'"text"', b"[" * 100_000])
+    def test_a_body_that_is_not_a_webhook_is_a_400(self, client, acme, alertmanager_key, body):
+        response = deliver(client, "alertmanager", "acme", None, alertmanager_key, body=body)
+        assert response.status_code == 400
+        assert list(response.json()["errors"]) == ["body"]
+
+
+@pytest.mark.parametrize(
+    ("label", "severity"),
+    [
+        ("critical", "sev1"),
+        ("error", "sev2"),
+        ("high", "sev2"),
+        ("warning", "sev3"),
+        ("info", "sev4"),
+        ("CRITICAL", "sev1"),
+        ("sev2", "sev2"),
+        ("page", "sev3"),
+        ("", "sev3"),
+    ],
+)
+def test_alertmanager_severity_labels_map_to_ours(label, severity):
+    assert alertmanager_severity(label) == severity
+
+
+# --- PagerDuty ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pagerduty_secret(acme: Tenant, acme_model: Any, make_key: Any) -> str:
+    return arm(acme, "pagerduty", make_key)
+
+
+class TestPagerDuty:
+    def test_triggered_then_resolved_gives_one_incident_with_its_downtime(self, client, acme, pagerduty_secret):
+        triggered = deliver(client, "pagerduty", "acme", fixture("pagerduty_incident_triggered.json"), pagerduty_secret)
+        resolved = deliver(client, "pagerduty", "acme", fixture("pagerduty_incident_resolved.json"), pagerduty_secret)
+
+        assert triggered.status_code == 201, triggered.json()
+        assert resolved.status_code == 200, resolved.json()
+        with tenant_scope(acme):
+            incident = Incident.objects.get()
+            record = LedgerRecord.objects.order_by("-sequence").first()
+        assert incident.external_id == "pagerduty:Q2K9Z3ABCDEF12"
+        assert (incident.severity, incident.title) == ("sev1", "Payments API p99 latency above 2s")
+        assert minutes(incident.downtime_minutes) == Decimal(48)
+        assert (incident.department, incident.affected_services) == ("payments", ["Payments API"])
+        assert incident.value is None and incident.downtime_cost > 0
+        assert record.actor == "system:webhook:pagerduty"
+
+    def test_a_re_sent_event_is_an_upsert(self, client, acme, pagerduty_secret):
+        payload = fixture("pagerduty_incident_triggered.json")
+        deliver(client, "pagerduty", "acme", payload, pagerduty_secret)
+        again = deliver(client, "pagerduty", "acme", payload, pagerduty_secret)
+        assert again.status_code == 200
+        assert (again.json()["created"], again.json()["updated"]) == (0, 1)
+        assert stored_events(acme) == 1
+
+    def test_a_resolution_delivered_before_its_trigger_is_kept(self, client, acme, pagerduty_secret):
+        deliver(client, "pagerduty", "acme", fixture("pagerduty_incident_resolved.json"), pagerduty_secret)
+        late = deliver(client, "pagerduty", "acme", fixture("pagerduty_incident_triggered.json"), pagerduty_secret)
+        assert late.status_code == 202
+        with tenant_scope(acme):
+            assert minutes(Incident.objects.get().downtime_minutes) == Decimal(48)
+
+    def test_any_of_several_signatures_may_match(self, client, acme, pagerduty_secret):
+        payload = fixture("pagerduty_incident_triggered.json")
+        body = json.dumps(payload).encode()
+        header = f"v1={sign('the-old-secret', body)}, v1={sign(pagerduty_secret, body)}"
+        response = deliver(client, "pagerduty", "acme", payload, pagerduty_secret, signature=header, body=body)
+        assert response.status_code == 201
+
+    @pytest.mark.parametrize(
+        "signature",
+        ["", "v1=", "v1=deadbeef", "v0=whatever", "v1=é-not-ascii", "sha256=abc"],
+    )
+    def test_a_bad_signature_is_401_and_stores_nothing(self, client, acme, pagerduty_secret, signature):
+        payload = fixture("pagerduty_incident_triggered.json")
+        response = deliver(client, "pagerduty", "acme", payload, pagerduty_secret, signature=signature or " ")
+        assert response.status_code == 401
+        assert "X-PagerDuty-Signature" in response.headers["WWW-Authenticate"]
+        assert stored_events(acme) == 0
+
+    def test_a_body_changed_after_signing_is_401(self, client, acme, pagerduty_secret):
+        payload = fixture("pagerduty_incident_triggered.json")
+        signature = f"v1={sign(pagerduty_secret, json.dumps(payload).encode())}"
+        payload["event"]["data"]["priority"]["summary"] = "P5"
+        response = deliver(client, "pagerduty", "acme", payload, pagerduty_secret, signature=signature)
+        assert response.status_code == 401
+
+    def test_without_a_secret_set_every_delivery_is_401(self, client, acme, acme_model):
+        response = deliver(client, "pagerduty", "acme", fixture("pagerduty_incident_triggered.json"), "guess")
+        assert response.status_code == 401
+        assert stored_events(acme) == 0
+
+    def test_another_tenants_secret_is_401_like_a_wrong_one(self, client, acme, globex, pagerduty_secret, make_key):
+        theirs = arm(globex, "pagerduty", make_key)
+        payload = fixture("pagerduty_incident_triggered.json")
+        response = deliver(client, "pagerduty", "acme", payload, theirs)
+        wrong = deliver(client, "pagerduty", "acme", payload, "wrong")
+        assert response.status_code == 401
+        assert response.json() == wrong.json()
+        assert stored_events(acme) == stored_events(globex) == 0
+
+    def test_an_event_it_does_not_use_is_202_and_stores_nothing(self, client, acme, pagerduty_secret):
+        response = deliver(
+            client, "pagerduty", "acme", fixture("pagerduty_incident_acknowledged.json"), pagerduty_secret
+        )
+        assert response.status_code == 202
+        assert response.json()["stored"] is False
+        assert stored_events(acme) == 0
+
+    def test_an_unused_event_with_a_bad_signature_is_still_401(self, client, acme, pagerduty_secret):
+        payload = fixture("pagerduty_incident_acknowledged.json")
+        assert deliver(client, "pagerduty", "acme", payload, "wrong").status_code == 401
+
+    def test_an_unknown_tenant_is_404(self, client, pagerduty_secret):
+        payload = fixture("pagerduty_incident_triggered.json")
+        assert deliver(client, "pagerduty", "nope", payload, pagerduty_secret).status_code == 404
+
+    def test_a_malformed_event_is_a_400_naming_the_pagerduty_fields(self, client, acme, pagerduty_secret):
+        payload = fixture("pagerduty_incident_resolved.json")
+        del payload["event"]["data"]["created_at"]
+        payload["event"]["occurred_at"] = 17
+        payload["event"]["data"]["id"] = {"not": "an id"}
+        response = deliver(client, "pagerduty", "acme", payload, pagerduty_secret)
+        assert response.status_code == 400
+        assert set(response.json()["errors"]) == {"event.data.created_at", "event.occurred_at", "event.data.id"}
+
+    @pytest.mark.parametrize(
+        ("payload", "field"), [({"event": "incident.triggered"}, "event"), ({}, "event.event_type"), ([], "body")]
+    )
+    def test_a_payload_without_an_event_is_a_400(self, client, acme, pagerduty_secret, payload, field):
+        response = deliver(client, "pagerduty", "acme", payload, pagerduty_secret)
+        assert response.status_code == 400
+        assert list(response.json()["errors"]) == [field]
+
+
+@pytest.mark.parametrize(
+    ("priority", "urgency", "severity"),
+    [
+        ("P1", "high", "sev1"),
+        ("P2", "low", "sev2"),
+        ("p3", "high", "sev3"),
+        ("P4", "high", "sev4"),
+        ("P5", "high", "sev4"),
+        ("", "high", "sev2"),
+        ("", "low", "sev4"),
+        ("", "", "sev3"),
+        ("Critical", "low", "sev4"),
+    ],
+)
+def test_pagerduty_priority_or_urgency_maps_to_our_severity(priority, urgency, severity):
+    assert pagerduty_severity(priority, urgency) == severity
+
+
+# --- GitHub -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def github_secret(acme: Tenant, make_key: Any) -> str:
+    return arm(acme, "github", make_key)
+
+
+def deployment_status(state: str, **changes: Any) -> dict[str, Any]:
+    payload = copy.deepcopy(fixture("github_deployment_status_success.json"))
+    payload["deployment_status"]["state"] = state
+    payload.update(changes)
+    return payload
+
+
+class TestGitHub:
+    def test_a_successful_deployment_is_stored(self, client, acme, github_secret):
+        response = deliver(client, "github", "acme", deployment_status("success"), github_secret)
+        assert response.status_code == 201, response.json()
+        with tenant_scope(acme):
+            deployment = Deployment.objects.get()
+        assert deployment.external_id == "github:1288449321"
+        assert deployment.service == "checkout/production"
+        assert deployment.deployed_at == datetime(2026, 10, 8, 14, 31, 7, tzinfo=UTC)
+        assert deployment.committed_at == datetime(2026, 10, 8, 11, 58, 40, tzinfo=UTC)
+        assert deployment.failed is False
+
+    @pytest.mark.parametrize("state", ["failure", "error"])
+    def test_a_failed_status_marks_the_same_deployment_failed(self, client, acme, github_secret, state):
+        deliver(client, "github", "acme", deployment_status("success"), github_secret)
+        response = deliver(client, "github", "acme", deployment_status(state), github_secret)
+        assert response.status_code == 200
+        with tenant_scope(acme):
+            assert Deployment.objects.get().failed is True
+
+    def test_without_a_workflow_run_the_commit_time_is_left_out(self, client, acme, github_secret):
+        payload = deployment_status("success")
+        del payload["workflow_run"]
+        assert deliver(client, "github", "acme", payload, github_secret).status_code == 201
+        with tenant_scope(acme):
+            assert Deployment.objects.get().committed_at is None
+
+    @pytest.mark.parametrize(
+        ("event", "payload"),
+        [
+            ("ping", fixture("github_ping.json")),
+            ("push", {"ref": "refs/heads/main"}),
+            ("deployment_status", deployment_status("pending")),
+            ("deployment_status", deployment_status("in_progress")),
+            ("deployment_status", deployment_status("inactive")),
+        ],
+    )
+    def test_events_and_states_it_does_not_use_are_202_and_store_nothing(
+        self, client, acme, github_secret, event, payload
+    ):
+        response = deliver(client, "github", "acme", payload, github_secret, event=event)
+        assert response.status_code == 202
+        assert stored_events(acme) == 0
+
+    @pytest.mark.parametrize("signature", ["", "sha256=", "sha256=00ff", "sha1=abc", "nonsense"])
+    def test_a_bad_signature_is_401_and_stores_nothing(self, client, acme, github_secret, signature):
+        response = deliver(
+            client, "github", "acme", deployment_status("success"), github_secret, signature=signature or " "
+        )
+        assert response.status_code == 401
+        assert stored_events(acme) == 0
+
+    def test_a_ping_with_a_bad_signature_is_401(self, client, acme, github_secret):
+        assert deliver(client, "github", "acme", fixture("github_ping.json"), "wrong", event="ping").status_code == 401
+
+    def test_a_form_encoded_delivery_is_a_400_saying_to_send_json(self, client, acme, github_secret):
+        body = b"payload=%7B%22action%22%3A%22created%22%7D"
+        response = deliver(client, "github", "acme", None, github_secret, body=body)
+        assert response.status_code == 400
+        assert "application/json" in response.json()["errors"]["body"][0]
+
+    def test_a_malformed_deployment_is_a_400_naming_the_github_fields(self, client, acme, github_secret):
+        payload = deployment_status("success")
+        del payload["deployment"]["id"]
+        payload["repository"]["name"] = ["checkout"]
+        payload["deployment_status"]["created_at"] = "2026-10-08 14:31"
+        response = deliver(client, "github", "acme", payload, github_secret)
+        assert response.status_code == 400
+        assert set(response.json()["errors"]) == {
+            "deployment.id",
+            "repository.name",
+            "deployment_status.created_at",
+        }
+        assert stored_events(acme) == 0
+
+
+# --- Tenant isolation ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tool", list(STORING))
+def test_tenant_b_cannot_write_into_tenant_a(client, acme, globex, acme_model, make_key, tool):
+    # given: both tenants are set up for the tool
+    arm(acme, tool, make_key)
+    theirs = arm(globex, tool, make_key)
+
+    # when: globex's credential is used on acme's path
+    response = deliver(client, tool, "acme", fixture(STORING[tool]), theirs)
+
+    # then
+    assert response.status_code == 401
+    assert stored_events(acme) == stored_events(globex) == 0
+    # and on its own path the same delivery is accepted, into globex only
+    assert deliver(client, tool, "globex", fixture(STORING[tool]), theirs).status_code == 201
+    assert (stored_events(acme), stored_events(globex)) == (0, 1 if tool != "alertmanager" else 2)
