@@ -52,6 +52,7 @@ urlpatterns = [
     path("t/<slug:slug>/settings/", dashboard_views.tenant_home, name="tenant-settings"),
     path("t/<slug:slug>/trends/", dashboard_pages.trends, name="trends"),
     path("t/<slug:slug>/comparative/", dashboard_pages.comparative, name="comparative"),
+    path("t/<slug:slug>/investments/", dashboard_pages.investments, name="investments"),
     path("t/<slug:slug>/drill/<str:stream>/<str:month>/", dashboard_pages.drill_down, name="drill-down"),
     path("t/<slug:slug>/ledger/", dashboard_pages.ledger_list, name="ledger"),
     path("t/<slug:slug>/ledger/<int:record_id>/", dashboard_pages.ledger_record, name="ledger-record"),

@@ -240,3 +240,8 @@ def financial_model_edit(request: HttpRequest) -> HttpResponse:
         {"fields": fields, "errors": errors, "reason": request.POST.get("change_reason", "")},
         status=400 if errors else 200,
     )
+
+
+@tenant_page()
+def investments(request: HttpRequest) -> HttpResponse:
+    return render(request, "dashboards/investments.html", {"overview": selectors.investments_overview()})

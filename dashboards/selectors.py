@@ -21,7 +21,7 @@ from governance.models import Tenant
 from governance.tenancy import current_tenant
 from roi.engine import METHODS, EngineInputError
 from roi.ingestion import KINDS
-from roi.models import Investment, MonthlyRollup, Stream
+from roi.models import CostMonth, Investment, MonthlyRollup, Stream
 from roi.selectors import VALUE_STREAMS
 from roi.services import figures_in_force
 
@@ -79,6 +79,7 @@ class TenantFigures:
     this_month: date
     months: dict[date, MonthFigures]
     investments: list[Investment]
+    cloud_costs: dict[date, Decimal]
     alerts: dict[str, Decimal]
     figures: Any  # FinancialFigures in force, or None without a model
 
@@ -89,7 +90,8 @@ class TenantFigures:
         return sum((self.month(m).total for m in months_between(start, end)), ZERO)
 
     def cost_in(self, month: date) -> Decimal:
-        """Investment cost booked in `month`: upfront when it starts, then its monthly cost."""
+        """Cost booked in `month`: investments (upfront when they start, then monthly) plus
+        the cloud and infrastructure cost imported from FOCUS files."""
         zone = ZoneInfo(self.tenant.time_zone)
         total = ZERO
         for investment in self.investments:
@@ -100,14 +102,14 @@ class TenantFigures:
                 total += investment.upfront_cost
             if first <= month <= last:
                 total += investment.monthly_cost
-        return total
+        return total + self.cloud_costs.get(month, ZERO)
 
     def cost_between(self, start: date, end: date) -> Decimal:
         return sum((self.cost_in(m) for m in months_between(start, end)), ZERO)
 
 
 def tenant_figures(*, months_back: int = 24) -> TenantFigures:
-    """Load the rollup window and context every dashboard figure is computed from (4 queries)."""
+    """Load the rollup window and context every dashboard figure is computed from (a few queries)."""
     tenant = current_tenant()
     today = timezone.localdate(timezone=ZoneInfo(tenant.time_zone))
     this_month = today.replace(day=1)
@@ -146,6 +148,12 @@ def tenant_figures(*, months_back: int = 24) -> TenantFigures:
         this_month=this_month,
         months=months,
         investments=list(Investment.objects.order_by("started_at")),
+        cloud_costs=dict(
+            CostMonth.objects.filter(month__gte=first, month__lte=this_month)
+            .values("month")
+            .annotate(total=Sum("effective_cost"))
+            .values_list("month", "total")
+        ),
         alerts=alerts,
         figures=figures,
     )
@@ -394,4 +402,75 @@ def comparative(*, by: str, split: date | None = None) -> dict[str, Any]:
             "mean_monthly_value": mean(after),
             **{s: mean(after, s) for s in VALUE_STREAMS},
         },
+    }
+
+
+def investments_overview() -> dict[str, Any]:
+    """Each investment's business case beside its cost and attributed value to date, and the
+    fiscal year's cost by month with a run-rate forecast to the year's end.
+
+    Value is attributed by label: the value streams of the investment's department and
+    product (where it names them) since the month it started.
+    """
+    data = tenant_figures(months_back=24)
+    zone = ZoneInfo(data.tenant.time_zone)
+    labelled = defaultdict(Decimal)
+    rows = (
+        MonthlyRollup.objects.filter(stream__in=VALUE_STREAMS)
+        .values("month", "department", "product")
+        .annotate(value=Sum("value"))
+    )
+    for row in rows:
+        labelled[(row["month"], row["department"], row["product"])] += row["value"] or ZERO
+    investments = []
+    for investment in data.investments:
+        local = investment.started_at.astimezone(zone)
+        first = date(local.year, local.month, 1)
+        elapsed = max(0, min(investment.months, len(months_between(first, data.this_month))))
+        cost = investment.upfront_cost + investment.monthly_cost * elapsed
+        value = sum(
+            (
+                amount
+                for (month, department, product), amount in labelled.items()
+                if month >= first
+                and (not investment.department or department == investment.department)
+                and (not investment.product or product == investment.product)
+            ),
+            ZERO,
+        )
+        case = investment.valuation or {}
+        investments.append(
+            {
+                "investment": investment,
+                "months_elapsed": elapsed,
+                "cost_to_date": money(cost),
+                "value_to_date": money(value),
+                "roi_to_date_percent": None if not cost else str(percent(value - cost, cost)),
+                "case_roi_percent": case.get("roi_percent"),
+                "case_npv": case.get("npv"),
+                "case_payback_months": case.get("payback_months"),
+            }
+        )
+    fy_start = fiscal_year_start(data.today, data.tenant.fiscal_year_start_month)
+    fy_months = months_between(fy_start, add_months(fy_start, 11))
+    actual = [m for m in fy_months if m <= data.this_month]
+    recent = [data.cost_in(m) for m in actual[-4:-1]] or [data.cost_in(data.this_month)]
+    run_rate = sum(recent, ZERO) / len(recent)
+    months = [
+        {
+            "month": f"{m:%Y-%m}",
+            "cost": money(data.cost_in(m)) if m <= data.this_month else None,
+            "forecast": money(run_rate) if m > data.this_month else None,
+        }
+        for m in fy_months
+    ]
+    spent = sum((data.cost_in(m) for m in actual), ZERO)
+    return {
+        "currency": data.tenant.currency,
+        "investments": investments,
+        "fiscal_year_start": f"{fy_start:%Y-%m}",
+        "months": months,
+        "cost_to_date": money(spent),
+        "forecast_year_cost": money(spent + run_rate * (len(fy_months) - len(actual))),
+        "run_rate": money(run_rate),
     }

@@ -118,3 +118,31 @@ def test_a_finance_admin_changes_the_model_and_everyone_sees_the_diff(client, al
     assert "cost_model.engineer_hourly_rate" in page and "130" in page
     assert "Change the financial model" not in page  # viewers read, finance admins edit
     assert client.get("/t/acme/model/edit/").status_code == 403
+
+
+def test_investments_show_business_case_beside_cost_and_value_to_date(viewer_client, api_as, acme, history):
+    page = viewer_client.get("/t/acme/investments/").content.decode()
+    assert "RPA platform" in page and "business case" in page
+    executive = api_as(acme, "viewer").get("/api/v1/dashboard/executive").json()
+    assert executive["fiscal_ytd_cost"] == "1200.00"  # upfront 1,000 + two months of 100
+
+
+def test_imported_cloud_cost_is_part_of_the_roi_denominator(api_as, acme, history):
+    from roi.focus import focus_import
+    from tests.roi.test_focus import focus_csv
+
+    month = f"{history[0]:%Y-%m}"
+    with tenant_scope(acme):
+        focus_import(
+            actor=SYSTEM,
+            file_name="cloud.csv",
+            data=focus_csv(
+                {
+                    "ChargePeriodStart": f"{month}-01T00:00:00Z",
+                    "ChargePeriodEnd": f"{month}-02T00:00:00Z",
+                    "EffectiveCost": "300.00",
+                }
+            ),
+        )
+    executive = api_as(acme, "viewer").get("/api/v1/dashboard/executive").json()
+    assert executive["fiscal_ytd_cost"] == "1500.00"  # investment 1,200 + cloud 300
