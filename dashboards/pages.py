@@ -49,9 +49,8 @@ def comparative(request: HttpRequest) -> HttpResponse:
             split = date.fromisoformat(request.GET["date"])
         except ValueError:
             split = None
-    return render(
-        request, "dashboards/comparative.html", {"comparison": selectors.comparative(by=by, split=split), "by": by}
-    )
+    context = {"comparison": selectors.comparative(by=by, split=split), "by": by, "benchmarks": selectors.benchmarks()}
+    return render(request, "dashboards/comparative.html", context)
 
 
 DRILL_MODELS = {

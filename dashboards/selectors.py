@@ -474,3 +474,55 @@ def investments_overview() -> dict[str, Any]:
         "forecast_year_cost": money(spent + run_rate * (len(fy_months) - len(actual))),
         "run_rate": money(run_rate),
     }
+
+
+def benchmarks() -> dict[str, Any]:
+    """The tenant's downtime cost per minute and DORA tiers over the last 12 complete months."""
+    from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
+
+    from dashboards.benchmarks import DOWNTIME_BENCHMARKS
+    from roi.models import Deployment
+
+    data = tenant_figures(months_back=12)
+    first, last = add_months(data.this_month, -12), add_months(data.this_month, -1)
+    window = months_between(first, last)
+    cost = sum((data.month(m).value[Stream.DOWNTIME] for m in window), ZERO)
+    minutes = sum((data.month(m).downtime_minutes for m in window), ZERO)
+    deployments = sum((data.month(m).count[Stream.DEPLOYMENTS] for m in window), 0)
+    zone = ZoneInfo(data.tenant.time_zone)
+    start = datetime(first.year, first.month, 1, tzinfo=zone)
+    end = datetime(data.this_month.year, data.this_month.month, 1, tzinfo=zone)
+    timing = Deployment.objects.filter(occurred_at__gte=start, occurred_at__lt=end).aggregate(
+        failure_count=Count("id", filter=Q(failed=True)),
+        lead=Avg(ExpressionWrapper(F("deployed_at") - F("committed_at"), output_field=DurationField())),
+        restore=Avg(
+            ExpressionWrapper(F("restored_at") - F("deployed_at"), output_field=DurationField()),
+            filter=Q(failed=True),
+        ),
+    )
+    dora = None
+    if deployments and data.figures is not None:
+        inputs: dict[str, Any] = {"deployment_frequency": str(Decimal(deployments) / Decimal(len(window)))}
+        if timing["lead"] is not None:
+            inputs["lead_time"] = str(Decimal(timing["lead"].total_seconds()) / Decimal(86400))
+        if timing["restore"] is not None:
+            inputs["recovery_time"] = str(Decimal(timing["restore"].total_seconds()) / Decimal(3600))
+        inputs["change_failure_rate"] = str(Decimal(timing["failure_count"]) / Decimal(deployments) * 100)
+        try:
+            dora = {"inputs": inputs, **METHODS["competitive_advantage"].run(inputs, data.figures).as_dict()}
+        except EngineInputError as error:
+            dora = {"inputs": inputs, "errors": error.errors}
+    return {
+        "currency": data.tenant.currency,
+        "industry": data.tenant.get_industry_display(),
+        "start": f"{first:%Y-%m}",
+        "end": f"{last:%Y-%m}",
+        "downtime_minutes": str(minutes.quantize(CENT)),
+        "downtime_cost": money(cost),
+        "downtime_cost_per_minute": money(cost / minutes) if minutes else None,
+        "published": [
+            {"source": b.source, "year": b.year, "cost_per_minute_usd": money(b.cost_per_minute_usd), "note": b.note}
+            for b in DOWNTIME_BENCHMARKS
+        ],
+        "dora": dora,
+    }

@@ -146,3 +146,22 @@ def test_imported_cloud_cost_is_part_of_the_roi_denominator(api_as, acme, histor
         )
     executive = api_as(acme, "viewer").get("/api/v1/dashboard/executive").json()
     assert executive["fiscal_ytd_cost"] == "1500.00"  # investment 1,200 + cloud 300
+
+
+def test_the_comparative_page_sets_downtime_and_delivery_against_published_figures(viewer_client, acme, acme_model):
+    from datetime import timedelta
+
+    last_month = month_start(month_start(timezone.now()) - timedelta(days=1))
+    deployments = [
+        {"external_id": f"d{n}", "service": "web", "deployed_at": (last_month + timedelta(days=n)).isoformat(),
+         "committed_at": (last_month + timedelta(days=n) - timedelta(hours=20)).isoformat(),
+         "failed": n == 3, "restored_at": (last_month + timedelta(days=n, hours=2)).isoformat() if n == 3 else None}
+        for n in range(10)
+    ]  # fmt: skip
+    outage = {"external_id": "o1", "severity": "sev2", "started_at": last_month.isoformat(), "downtime_minutes": 30}
+    with tenant_scope(acme):
+        events_ingest(actor=SYSTEM, kind="deployments", payload=deployments)
+        events_ingest(actor=SYSTEM, kind="incidents", payload=outage)
+    page = viewer_client.get("/t/acme/comparative/").content.decode()
+    assert "Gartner" in page and "Ponemon" in page and "a minute</strong>" in page
+    assert "DORA tiers of the 2023" in page and "10.0" in page
