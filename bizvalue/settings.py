@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "guardian",
     "simple_history",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "governance",
     "roi",
     "dashboards",
@@ -87,6 +89,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Marks request.user verified when this session entered a TOTP token (governance.mfa).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -143,6 +147,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 else:
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Ledger chain heads, one JSON line per good verification, kept outside the database so a
+# truncated or rewritten chain is caught (governance.anchors). Point it at storage the
+# database's administrators cannot rewrite, or ship it to the auditors.
+LEDGER_ANCHOR_FILE = Path(env_str("LEDGER_ANCHOR_FILE", str(VAR_DIR / "ledger-anchors.jsonl")))
 
 # --- Auth -----------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -202,6 +210,42 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+# Generated reports. Never served as public media: downloads go through tenant-scoped views.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_URL = "media/"
+
+# --- E-mail ---------------------------------------------------------------------------
+# EMAIL_URL (smtp://user:password@host:587?tls=1, console://, file:///path) or the
+# individual EMAIL_* variables; the console backend in embedded mode.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "BizValue <bizvalue@localhost>")
+if EMAIL_URL := env_str("EMAIL_URL", ""):
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    _email = urlsplit(EMAIL_URL)
+    _email_query = {key: values[-1] for key, values in parse_qs(_email.query).items()}
+    if _email.scheme in {"smtp", "smtps"}:
+        EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        EMAIL_HOST = _email.hostname or "localhost"
+        EMAIL_PORT = _email.port or (465 if _email.scheme == "smtps" else 25)
+        EMAIL_HOST_USER = unquote(_email.username or "")
+        EMAIL_HOST_PASSWORD = unquote(_email.password or "")
+        EMAIL_USE_SSL = _email.scheme == "smtps"
+        EMAIL_USE_TLS = _email_query.get("tls", "") in {"1", "true", "yes", "on"}
+    elif _email.scheme == "console":
+        EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    elif _email.scheme == "file":
+        EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+        EMAIL_FILE_PATH = _email.path or str(VAR_DIR / "mail")
+    else:
+        raise ImproperlyConfigured(f"EMAIL_URL scheme must be smtp, smtps, console or file, not {_email.scheme!r}")
 
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -211,8 +255,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": ["governance.parsers.BoundedJSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "governance.schema.AutoSchema",
     "EXCEPTION_HANDLER": "governance.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
@@ -232,6 +276,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "MemberRoleEnum": "governance.roles.Role.choices",
         "KeyRoleEnum": "governance.roles.KeyRole.choices",
+        "AuditKindEnum": "governance.models.AuditKind.choices",
+        # Two `kind` fields (audit events, reports) need a name each.
+        "ReportKindEnum": "dashboards.models.ReportKind.choices",
     },
 }
 
@@ -274,6 +321,11 @@ CELERY_BEAT_SCHEDULE = {
     "rebuild-rollups": {
         "task": "roi.tasks.rebuild_rollups_all_tenants",
         "schedule": crontab(hour=3, minute=30),
+    },
+    # After the rollup rebuild: each tenant's just-closed month, quarter and year (idempotent).
+    "make-closed-period-reports": {
+        "task": "dashboards.tasks.reports_make_closed_all_tenants",
+        "schedule": crontab(hour=4, minute=30),
     },
 }
 

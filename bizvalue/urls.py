@@ -5,9 +5,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from dashboards import api as dashboard_api
+from dashboards import audit_pages
 from dashboards import pages as dashboard_pages
 from dashboards import views as dashboard_views
 from governance import api as governance_api
+from governance import mfa
 from roi import api as roi_api
 from roi import costs_api, events_api
 
@@ -43,7 +45,15 @@ api_v1 = [
     path("metrics/business-impact", roi_api.BusinessImpactView.as_view(), name="business-impact"),
     path("ledger/", roi_api.LedgerListView.as_view(), name="ledger-list"),
     path("ledger/verify", roi_api.LedgerVerifyView.as_view(), name="ledger-verify"),
+    path("audit/events", governance_api.AuditEventListView.as_view(), name="audit-events"),
+    path("periods/<str:month>/close", governance_api.PeriodCloseView.as_view(), name="period-close"),
     path("ledger/<int:record_id>/", roi_api.LedgerDetailView.as_view(), name="ledger-detail"),
+    path("reports", dashboard_api.ReportListView.as_view(), name="report-list"),
+    path(
+        "reports/<int:report_id>/<str:file_format>",
+        dashboard_api.ReportDownloadView.as_view(),
+        name="report-download",
+    ),
 ]
 
 urlpatterns = [
@@ -55,8 +65,18 @@ urlpatterns = [
     path("t/<slug:slug>/investments/", dashboard_pages.investments, name="investments"),
     path("t/<slug:slug>/drill/<str:stream>/<str:month>/", dashboard_pages.drill_down, name="drill-down"),
     path("t/<slug:slug>/ledger/", dashboard_pages.ledger_list, name="ledger"),
+    path("t/<slug:slug>/ledger/export.csv", audit_pages.ledger_export, name="ledger-export"),
+    path("t/<slug:slug>/audit/", audit_pages.audit, name="audit"),
+    path("t/<slug:slug>/audit/events.csv", audit_pages.audit_events_export, name="audit-export"),
+    path("t/<slug:slug>/periods/", audit_pages.periods_page, name="periods"),
     path("t/<slug:slug>/ledger/<int:record_id>/", dashboard_pages.ledger_record, name="ledger-record"),
     path("t/<slug:slug>/ledger/<int:record_id>/pdf", dashboard_pages.ledger_record_pdf, name="ledger-record-pdf"),
+    path("t/<slug:slug>/reports/", dashboard_views.reports_page, name="reports"),
+    path(
+        "t/<slug:slug>/reports/<int:report_id>/<str:file_format>",
+        dashboard_views.report_download,
+        name="report-download",
+    ),
     path("t/<slug:slug>/model/", dashboard_pages.financial_model, name="financial-model"),
     path("t/<slug:slug>/model/edit/", dashboard_pages.financial_model_edit, name="financial-model-edit"),
     path("t/<slug:slug>/calculate/", dashboard_pages.calculators, name="calculators"),
@@ -65,6 +85,8 @@ urlpatterns = [
     path("t/<slug:slug>/import/", dashboard_views.import_data, name="import-data"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/mfa/setup/", mfa.mfa_setup, name="mfa-setup"),
+    path("accounts/mfa/verify/", mfa.mfa_verify, name="mfa-verify"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/v1/webhooks/", include("roi.webhook_urls")),

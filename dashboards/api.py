@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.http import FileResponse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+from rest_framework import exceptions, serializers, status
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from dashboards import selectors
+from dashboards import reports, selectors
+from dashboards.models import Report, ReportFormat, ReportKind
+from dashboards.tasks import report_deliver_after_commit
 from governance import roles
-from governance.api import TENANT_PARAMETER, TenantAPIView
+from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of
 
 
 class DashboardView(TenantAPIView):
@@ -63,3 +70,92 @@ class ComparativeView(DashboardView):
         query = ComparativeQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         return Response(selectors.comparative(by=query.validated_data["by"], split=query.validated_data.get("date")))
+
+
+# --- Reports --------------------------------------------------------------------------
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    downloads = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Report
+        fields = [
+            "id",
+            "kind",
+            "period",
+            "model_version",
+            "figures",
+            "ledger_record_ids",
+            "chain_head_sequence",
+            "chain_head_hash",
+            "created_at",
+            "actor",
+            "emailed_at",
+            "downloads",
+        ]
+
+    def get_downloads(self, report: Report) -> dict[str, str]:
+        return {
+            file_format: reverse("api:report-download", kwargs={"report_id": report.pk, "file_format": file_format})
+            for file_format in ReportFormat.values
+        }
+
+
+class ReportRequestSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ReportKind.choices)
+    period = serializers.CharField(max_length=16, help_text="2026-10, 2026-Q3 or FY2026, on the fiscal calendar.")
+
+
+class ReportListView(TenantAPIView):
+    """Reports of closed periods: listed by viewers and up, generated on demand by finance admins."""
+
+    allowed_roles = {"GET": roles.READ, "POST": roles.MANAGE_MODEL}
+    serializer_class = ReportSerializer
+
+    @extend_schema(responses=ReportSerializer(many=True), parameters=[TENANT_PARAMETER])
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(reports.reports_list())
+        return self.get_paginated_response(ReportSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=ReportRequestSerializer,
+        responses={201: ReportSerializer, 200: ReportSerializer},
+        parameters=[TENANT_PARAMETER],
+        description="Generate a closed period's report (201), or answer the one already made (200).",
+    )
+    def post(self, request: Request) -> Response:
+        body = ReportRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            generated = reports.report_generate(actor=actor_of(request), **body.validated_data)
+        except reports.ReportRefused as error:
+            raise exceptions.ValidationError(error.errors) from None
+        report_deliver_after_commit(generated.report)
+        status_code = status.HTTP_201_CREATED if generated.created else status.HTTP_200_OK
+        return Response(ReportSerializer(generated.report).data, status=status_code)
+
+
+class AnyAccept(BaseContentNegotiation):
+    """A download is a file whatever the client's Accept header says; errors are still JSON."""
+
+    def select_renderer(self, request: Request, renderers: list[Any], format_suffix: str | None = None) -> Any:
+        return renderers[0], renderers[0].media_type
+
+    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
+        return parsers[0]
+
+
+class ReportDownloadView(TenantAPIView):
+    allowed_roles = {"GET": roles.READ}
+    content_negotiation_class = AnyAccept
+
+    @extend_schema(
+        responses={(200, media): OpenApiTypes.BINARY for media in reports.MEDIA_TYPES.values()},
+        parameters=[
+            TENANT_PARAMETER,
+            OpenApiParameter("file_format", str, OpenApiParameter.PATH, enum=ReportFormat.values),
+        ],
+    )
+    def get(self, request: Request, report_id: int, file_format: str) -> FileResponse:
+        return reports.report_file_response(report_id=report_id, file_format=file_format)

@@ -18,7 +18,9 @@ from django.views.decorators.http import require_http_methods
 from dashboards import selectors
 from dashboards.calculators import CALCULATORS, EDITABLE_FIGURES, calculation_body
 from governance import roles
+from governance.audit import audit_record
 from governance.ledger import Actor, record_hash
+from governance.models import AuditKind
 from governance.pages import tenant_page
 from roi import selectors as roi_selectors
 from roi.engine import EngineInputError
@@ -99,7 +101,7 @@ def ledger_record(request: HttpRequest, record_id: int) -> HttpResponse:
     record = get_object_or_404(roi_selectors.ledger_records(), pk=record_id)
     verification = None
     if request.method == "POST":
-        result = ledger_verify().as_dict()
+        result = ledger_verify(actor=Actor.of_user(request.user).label).as_dict()
         mine = [failure for failure in result["failures"] if failure["id"] == record.pk]
         verification = {"chain": result, "record_ok": not mine, "reasons": mine[0]["reasons"] if mine else []}
     return render(
@@ -176,6 +178,12 @@ def ledger_record_pdf(request: HttpRequest, record_id: int) -> HttpResponse:
     pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="bizvalue-{record.method}-{record.sequence}.pdf"'
+    audit_record(
+        kind=AuditKind.EXPORT,
+        actor=Actor.of_user(request.user).label,
+        detail={"export": "ledger_record_pdf", "record": record.sequence},
+        request=request,
+    )
     return response
 
 

@@ -9,11 +9,17 @@ from typing import Any
 import markdown
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_http_methods
 
+from dashboards import reports
 from dashboards.forms import FOCUS_KIND, ImportForm
+from dashboards.models import ReportKind
+from dashboards.tasks import report_deliver_after_commit
 from governance import roles, selectors
 from governance.ledger import Actor
 from governance.pages import tenant_page
@@ -89,3 +95,40 @@ def _import_upload(request: HttpRequest, data: dict[str, Any]) -> tuple[dict[str
         return None, refused.messages
     except FocusAlreadyImported as duplicate:
         return None, [str(duplicate)]
+
+
+@tenant_page()
+@require_http_methods(["GET", "POST"])
+def reports_page(request: HttpRequest) -> HttpResponse:
+    """The tenant's reports with their downloads; finance admins generate one for a closed period."""
+    can_generate = bool(request.roles & roles.MANAGE_MODEL)  # type: ignore[attr-defined]
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        if not can_generate:
+            raise PermissionDenied
+        try:
+            generated = reports.report_generate(
+                actor=Actor.of_user(request.user),  # type: ignore[arg-type]
+                kind=request.POST.get("kind", ""),
+                period=request.POST.get("period", "").strip(),
+            )
+        except reports.ReportRefused as refused:
+            errors = refused.errors
+        else:
+            report_deliver_after_commit(generated.report)
+            return redirect("reports", slug=request.tenant.slug)  # type: ignore[attr-defined]
+    page = Paginator(reports.reports_list(), 50).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "can_generate": can_generate,
+        "kinds": ReportKind.choices,
+        "examples": reports.PERIOD_EXAMPLES,
+        "errors": errors,
+        "posted": request.POST,
+    }
+    return render(request, "dashboards/reports.html", context, status=400 if errors else 200)
+
+
+@tenant_page()
+def report_download(request: HttpRequest, report_id: int, file_format: str) -> HttpResponse:
+    return reports.report_file_response(report_id=report_id, file_format=file_format)

@@ -10,14 +10,31 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from guardian.admin import GuardedModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from governance import selectors, services
 from governance.models import ApiKey, LedgerRecord, Tenant
 from governance.tenancy import tenant_scope
+
+
+class NoRevertHistoryAdmin(SimpleHistoryAdmin):
+    """History pages that show past versions and never write them back (SOX).
+
+    SIMPLE_HISTORY_REVERT_DISABLED only hides the revert button: simple-history still saves
+    a POST to a past version's form, so that form is refused outright; the history list
+    still shows every version and what changed.
+    """
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        if self.revert_disabled(request):
+            raise PermissionDenied("Reverting to a past version is disabled: history is append-only.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 class SuperuserOnlyAdmin(admin.ModelAdmin):
@@ -76,7 +93,7 @@ class ApiKeyAddForm(forms.ModelForm):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(SimpleHistoryAdmin, SuperuserOnlyAdmin):
+class ApiKeyAdmin(NoRevertHistoryAdmin, SuperuserOnlyAdmin):
     list_display = ["name", "tenant", "role", "prefix", "created_at", "expires_at", "revoked_at"]
     list_filter = ["role", "tenant"]
     search_fields = ["name", "prefix", "tenant__slug"]
@@ -127,7 +144,7 @@ class ApiKeyAdmin(SimpleHistoryAdmin, SuperuserOnlyAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         for api_key in queryset.select_related("tenant"):
             with tenant_scope(api_key.tenant):
-                services.api_key_revoke(api_key=api_key)
+                services.api_key_revoke(api_key=api_key, actor=f"admin:{request.user.get_username()}")
         self.message_user(request, f"Revoked {queryset.count()} key(s).")
 
 

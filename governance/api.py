@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from django.db import transaction
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.generics import GenericAPIView
@@ -19,9 +20,18 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from governance import roles, secrets, selectors, services
+from governance import audit, mfa, periods, roles, secrets, selectors, services
+from governance.idempotency import IdempotentMixin
 from governance.ledger import Actor
-from governance.models import ApiKey, IntegrationSecret, IntegrationTool, Tenant
+from governance.models import (
+    ApiKey,
+    AuditEvent,
+    AuditKind,
+    ClosedPeriod,
+    IntegrationSecret,
+    IntegrationTool,
+    Tenant,
+)
 from governance.roles import KeyRole, Role
 from governance.tenancy import tenant_scope
 
@@ -40,6 +50,8 @@ def resolve_tenant(request: Request) -> tuple[Tenant, frozenset[str]]:
         if named and named != api_key.tenant.slug:
             raise exceptions.NotFound("No such tenant.")
         return api_key.tenant, frozenset({api_key.role})
+    if not mfa.mfa_satisfied(request):
+        raise exceptions.PermissionDenied(mfa.MFA_REQUIRED_MESSAGE)
     if named:
         tenant = Tenant.objects.filter(slug=named).first()
         held = selectors.roles_for_user(user=request.user, tenant=tenant) if tenant else frozenset()
@@ -73,8 +85,11 @@ class HasTenantRole(BasePermission):
         return bool(getattr(request, "roles", frozenset()) & allowed)
 
 
-class TenantAPIView(GenericAPIView):
-    """Base of every tenant API view: tenant scope after authentication, roles per method."""
+class TenantAPIView(IdempotentMixin, GenericAPIView):
+    """Base of every tenant API view: tenant scope after authentication, roles per method.
+
+    Unsafe requests may carry an `Idempotency-Key` (governance.idempotency).
+    """
 
     permission_classes = [IsAuthenticated, HasTenantRole]
     # HTTP method -> roles allowed; "*" is the fallback for methods not listed.
@@ -178,13 +193,17 @@ class MemberDetailView(TenantAPIView):
         body = MemberRoleSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         user = self._member(request, username)
-        services.membership_set_role(tenant=request.tenant, user=user, role=body.validated_data["role"])
+        services.membership_set_role(
+            tenant=request.tenant, user=user, role=body.validated_data["role"], actor=actor_of(request).label
+        )
         held = selectors.roles_for_user(user=user, tenant=request.tenant)
         return Response(MemberSerializer({"username": user.get_username(), "roles": sorted(held)}).data)
 
     @extend_schema(responses={204: None}, parameters=[TENANT_PARAMETER])
     def delete(self, request: Request, username: str) -> Response:
-        services.membership_set_role(tenant=request.tenant, user=self._member(request, username), role=None)
+        services.membership_set_role(
+            tenant=request.tenant, user=self._member(request, username), role=None, actor=actor_of(request).label
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -192,7 +211,7 @@ class MemberDetailView(TenantAPIView):
 
 
 class ApiKeySerializer(serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     is_active = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -240,9 +259,11 @@ class ApiKeyDetailView(TenantAPIView):
     def get(self, request: Request, key_id: int) -> Response:
         return Response(ApiKeySerializer(get_object_or_404(selectors.api_keys_list(), pk=key_id)).data)
 
-    @extend_schema(responses=ApiKeySerializer, parameters=[TENANT_PARAMETER], description="Revoke the key.")
+    @extend_schema(responses={200: ApiKeySerializer}, parameters=[TENANT_PARAMETER], description="Revoke the key.")
     def delete(self, request: Request, key_id: int) -> Response:
-        api_key = services.api_key_revoke(api_key=get_object_or_404(selectors.api_keys_list(), pk=key_id))
+        api_key = services.api_key_revoke(
+            api_key=get_object_or_404(selectors.api_keys_list(), pk=key_id), actor=actor_of(request).label
+        )
         return Response(ApiKeySerializer(api_key).data)
 
 
@@ -296,3 +317,67 @@ class IntegrationSecretView(TenantAPIView):
         body.is_valid(raise_exception=True)
         row = secrets.integration_secret_set(tool=tool, secret=body.validated_data["secret"], actor=actor_of(request))
         return Response(integration_status_data(tool, row))
+
+
+# --- Audit log ----------------------------------------------------------------------
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEvent
+        fields = ["id", "kind", "occurred_at", "actor", "ip_address", "detail"]
+
+
+class AuditFilters(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=AuditKind.choices, required=False)
+    since = serializers.DateTimeField(required=False, help_text="inclusive")
+    until = serializers.DateTimeField(required=False, help_text="exclusive")
+
+
+class AuditEventListView(TenantAPIView):
+    """The tenant's security events, newest first (auditors only)."""
+
+    allowed_roles = {"GET": roles.AUDIT}
+    serializer_class = AuditEventSerializer
+
+    @extend_schema(
+        responses=AuditEventSerializer(many=True),
+        parameters=[
+            TENANT_PARAMETER,
+            OpenApiParameter("kind", str, enum=AuditKind.values),
+            OpenApiParameter("since", OpenApiTypes.DATETIME, description="inclusive"),
+            OpenApiParameter("until", OpenApiTypes.DATETIME, description="exclusive"),
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        filters = AuditFilters(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        page = self.paginate_queryset(audit.audit_events(**filters.validated_data))
+        return self.get_paginated_response(AuditEventSerializer(page, many=True).data)
+
+
+# --- Period close -------------------------------------------------------------------
+
+
+class ClosedPeriodSerializer(serializers.ModelSerializer):
+    month = serializers.DateField(format="%Y-%m")
+    closed_by = serializers.CharField(source="closed_by_actor")
+
+    class Meta:
+        model = ClosedPeriod
+        fields = ["month", "closed_by", "closed_at"]
+
+
+class PeriodCloseView(TenantAPIView):
+    """Close a month: its events can no longer be sent or changed, and revaluation skips it."""
+
+    allowed_roles = {"POST": roles.MANAGE_MODEL}
+
+    @extend_schema(
+        request=None,
+        responses={201: ClosedPeriodSerializer},
+        parameters=[TENANT_PARAMETER, OpenApiParameter("month", str, OpenApiParameter.PATH, description="YYYY-MM")],
+    )
+    def post(self, request: Request, month: str) -> Response:
+        period = periods.period_close(month=periods.parse_month(month), actor=actor_of(request))
+        return Response(ClosedPeriodSerializer(period).data, status=status.HTTP_201_CREATED)

@@ -6,4 +6,9 @@ class GovernanceConfig(AppConfig):
     verbose_name = "Governance: tenants, roles, keys"
 
     def ready(self) -> None:
-        from governance import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from django.contrib.auth.signals import user_logged_in, user_login_failed
+
+        from governance import audit, schema  # noqa: F401  (schema registers the OpenAPI auth extension)
+
+        user_logged_in.connect(audit.on_user_logged_in, dispatch_uid="governance-audit-login")
+        user_login_failed.connect(audit.on_user_login_failed, dispatch_uid="governance-audit-login-failed")

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+from governance.parsers import RequestBodyTooLarge
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +35,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = RequestBodyTooLarge()
     response = exception_handler(exc, context)
     if response is None:
         # An unexpected error: logged with its traceback, answered as JSON.
@@ -62,6 +66,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _wants_json(request) and isinstance(exception, RequestDataTooBig):
+        return JsonResponse({"errors": {"body": [str(RequestBodyTooLarge().detail["body"][0])]}}, status=413)
     if _wants_json(request):
         return JsonResponse({"errors": {NON_FIELD: ["Bad request."]}}, status=400)
     return HttpResponse("Bad request", status=400, content_type="text/plain")

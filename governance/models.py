@@ -12,7 +12,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from governance.roles import KeyRole, Role, permission_codename
-from governance.tenancy import TenantManager, TenantOwned
+from governance.tenancy import HistoryGuardedQuerySet, TenantManager, TenantOwned
 
 
 def validate_time_zone(value: str) -> None:
@@ -103,7 +103,7 @@ class Tenant(models.Model):
         return f"{self.name} ({self.slug})"
 
 
-class ApiKeyQuerySet(models.QuerySet):
+class ApiKeyQuerySet(HistoryGuardedQuerySet):
     def active(self) -> ApiKeyQuerySet:
         now = timezone.now()
         return self.filter(revoked_at__isnull=True).exclude(expires_at__lte=now)
@@ -218,3 +218,82 @@ class IntegrationSecret(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.get_tool_display()} secret (set {self.set_at:%Y-%m-%d})"
+
+
+class AuditKind(models.TextChoices):
+    LOGIN = "login", "Login"
+    LOGIN_FAILED = "login_failed", "Failed login"
+    ROLE_CHANGED = "role_changed", "Role changed"
+    KEY_CREATED = "key_created", "API key created"
+    KEY_REVOKED = "key_revoked", "API key revoked"
+    SECRET_CHANGED = "secret_changed", "Secret changed"
+    EXPORT = "export", "Export"
+    LEDGER_VERIFIED = "ledger_verified", "Ledger verified"
+    PERIOD_CLOSED = "period_closed", "Period closed"
+
+
+class AuditEvent(TenantOwned):
+    """One security event, append-only like the ledger (a trigger refuses UPDATE and DELETE).
+
+    `tenant` is empty for platform events (a failed login naming no known user): RLS shows
+    such rows only inside `all_tenants_scope`, so no tenant's auditor sees another's.
+    """
+
+    tenant = models.ForeignKey("governance.Tenant", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=32, choices=AuditKind.choices)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    # A label, not a foreign key: the trail must outlive the user or key it names.
+    actor = models.CharField(max_length=200)
+    detail = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "occurred_at"]),
+            models.Index(fields=["tenant", "kind", "occurred_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.actor} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class ClosedPeriod(TenantOwned):
+    """A month a finance admin closed: its events and valuations can no longer change (SOX).
+
+    Late corrections are sent as new events dated in an open month, so they show there.
+    """
+
+    month = models.DateField(help_text="First day of the closed month, in the tenant's time zone.")
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_by_actor = models.CharField(max_length=200)
+    closed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["tenant", "-month"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "month"], name="closed_period_unique_month")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} closed"
+
+
+class IdempotencyRecord(TenantOwned):
+    """The stored answer to an unsafe API request sent with an `Idempotency-Key` (24 hours).
+
+    A retry with the same key and body gets this answer again instead of writing twice.
+    """
+
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "key"], name="idempotency_unique_key")]
+        indexes = [models.Index(fields=["tenant", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.status}"

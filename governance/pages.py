@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 
-from governance import roles, selectors
+from governance import mfa, roles, selectors
 from governance.models import Tenant
 from governance.tenancy import tenant_scope
 
@@ -32,6 +32,8 @@ def tenant_page(allowed_roles: frozenset[str] = roles.READ) -> Callable[[View], 
             held = selectors.roles_for_user(user=request.user, tenant=tenant) if tenant else frozenset()
             if not held:
                 raise Http404("No such tenant.")
+            if not mfa.mfa_satisfied(request):
+                return mfa.mfa_redirect(request)
             if not held & allowed_roles:
                 raise PermissionDenied
             request.tenant = tenant  # type: ignore[attr-defined]

@@ -1,6 +1,11 @@
 """OpenAPI descriptions drf-spectacular cannot infer on its own."""
 
+from typing import Any
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema as DrfAutoSchema
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -13,3 +18,51 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": "An API key: `Authorization: Bearer <key>`. One tenant, one role.",
         }
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": "Field name (or `detail`, `body`) -> messages; nested objects for nested fields.",
+        "additionalProperties": {"oneOf": [{"type": "array", "items": {}}, {"type": "object"}]},
+    }
+)
+class ErrorsField(serializers.JSONField):
+    """The `errors` member of the envelope, typed for the schema."""
+
+
+class ErrorEnvelopeSerializer(serializers.Serializer):
+    """`{"errors": {"<field>": ["<message>", ...]}}`: the body of every API error (governance.errors)."""
+
+    errors = ErrorsField()
+
+
+ERROR_RESPONSES: dict[str, str] = {
+    "400": "Invalid input, or `X-Tenant` missing for a member of several tenants.",
+    "401": "Missing or invalid credentials.",
+    "403": "Your role may not do this.",
+    "404": "Not found, or not yours (the same answer on purpose).",
+    "413": "Request body too large.",
+}
+# Only where a body is parsed: a body in an unsupported media type.
+BODY_ERROR_RESPONSES: dict[str, str] = {"415": "Unsupported media type."}
+
+
+class AutoSchema(DrfAutoSchema):
+    """drf-spectacular's AutoSchema plus the error envelope on every operation.
+
+    Every tenant endpoint can answer these codes (authentication, role, tenant resolution),
+    so listing them once here keeps the schema honest without repeating them on every view.
+    """
+
+    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+        responses = super()._get_response_bodies(direction)
+        codes = dict(ERROR_RESPONSES)
+        if self.method in {"POST", "PUT", "PATCH"}:
+            codes |= BODY_ERROR_RESPONSES
+        for code, description in codes.items():
+            if code not in responses:
+                response = self._get_response_for_code(ErrorEnvelopeSerializer, code, direction=direction)
+                response["description"] = description
+                responses[code] = response
+        return responses

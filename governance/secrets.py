@@ -19,8 +19,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from governance.audit import audit_record
 from governance.ledger import Actor
-from governance.models import IntegrationSecret, IntegrationTool
+from governance.models import AuditKind, IntegrationSecret, IntegrationTool
 from governance.tenancy import current_tenant
 
 NONCE_BYTES = 12
@@ -81,6 +82,7 @@ def integration_secret_set(*, tool: str, secret: str, actor: Actor) -> Integrati
     row.set_by = actor.user
     row.set_by_key = actor.api_key
     row.save()
+    audit_record(kind=AuditKind.SECRET_CHANGED, actor=actor.label, detail={"tool": tool, "key_id": row.key_id})
     return row
 
 

@@ -13,7 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, get_perms, remove_perm
 
-from governance.models import ApiKey, Tenant
+from governance.audit import audit_record
+from governance.models import ApiKey, AuditKind, Tenant
 from governance.roles import KeyRole, Role, permission_codename, role_from_codename
 from governance.tenancy import current_tenant
 
@@ -40,17 +41,25 @@ def tenant_create(
     return tenant
 
 
-def membership_set_role(*, tenant: Tenant, user: AbstractBaseUser, role: str | None) -> None:
-    """Give `user` exactly one role on `tenant` (None removes them from it)."""
+def membership_set_role(*, tenant: Tenant, user: AbstractBaseUser, role: str | None, actor: str = "system") -> None:
+    """Give `user` exactly one role on `tenant` (None removes them from it); audited."""
     if role is not None and role not in Role.values:
         raise ValidationError({"role": [f"Unknown role {role!r}; choose one of {', '.join(Role.values)}."]})
     with transaction.atomic():
+        previous = sorted(filter(None, (role_from_codename(codename) for codename in get_perms(user, tenant))))
         for codename in get_perms(user, tenant):
             held = role_from_codename(codename)
             if held is not None and held != role:
                 remove_perm(f"governance.{codename}", user, tenant)
         if role is not None:
             assign_perm(f"governance.{permission_codename(role)}", user, tenant)
+        if previous != ([role] if role else []):
+            audit_record(
+                kind=AuditKind.ROLE_CHANGED,
+                actor=actor,
+                tenant=tenant,
+                detail={"user": user.get_username(), "from": previous, "to": role},
+            )
 
 
 @dataclass(frozen=True)
@@ -85,14 +94,20 @@ def api_key_create(
         created_by=created_by,
         expires_at=expires_at,
     )
+    audit_record(
+        kind=AuditKind.KEY_CREATED,
+        actor=f"user:{created_by.get_username()}" if created_by is not None else "system",
+        detail={"key": api_key.prefix, "name": api_key.name, "role": role},
+    )
     return IssuedKey(api_key=api_key, raw_key=raw_key)
 
 
-def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+def api_key_revoke(*, api_key: ApiKey, actor: str = "system") -> ApiKey:
     """Revoke a key of the tenant in scope; revoking twice keeps the first time."""
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
+        audit_record(kind=AuditKind.KEY_REVOKED, actor=actor, detail={"key": api_key.prefix, "name": api_key.name})
     return api_key
 
 
@@ -104,6 +119,9 @@ def api_keys_revoke_expired() -> int:
     for api_key in ApiKey.objects.filter(revoked_at__isnull=True, expires_at__lte=now):
         api_key.revoked_at = now
         api_key.save(update_fields=["revoked_at"])
+        audit_record(
+            kind=AuditKind.KEY_REVOKED, actor="system:expiry", detail={"key": api_key.prefix, "name": api_key.name}
+        )
         count += 1
     return count
 

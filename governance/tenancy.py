@@ -89,6 +89,37 @@ class TenantQuerySet(models.QuerySet):
     pass
 
 
+class HistoryBypassRefused(RuntimeError):
+    """A bulk write on an audited model would skip its history rows (SOX): refused."""
+
+
+class HistoryGuardedQuerySet(models.QuerySet):
+    """Queryset of audited models: `update`, `bulk_update` and `bulk_create` are refused.
+
+    django-simple-history records a row only from `save()` and `delete()`; these three
+    paths write without it, so an audited change could leave no trace. Save each object.
+    """
+
+    def _refuse(self, path: str) -> RuntimeError:
+        return HistoryBypassRefused(
+            f"{self.model.__name__}.{path}() is refused: it would skip the audit history. "
+            "Change rows one by one through the model's service (save() records history)."
+        )
+
+    def update(self, **kwargs: object) -> int:
+        raise self._refuse("update")
+
+    def bulk_update(self, objs: object, fields: object, batch_size: int | None = None) -> int:
+        raise self._refuse("bulk_update")
+
+    def bulk_create(self, objs: object, *args: object, **kwargs: object) -> list:  # type: ignore[override]
+        raise self._refuse("bulk_create")
+
+    update.alters_data = True  # type: ignore[attr-defined]
+    bulk_update.alters_data = True  # type: ignore[attr-defined]
+    bulk_create.alters_data = True  # type: ignore[attr-defined]
+
+
 class TenantManager(models.Manager):
     """Default manager of tenant-owned models: filters by the tenant in scope, or raises."""
 

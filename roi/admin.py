@@ -2,20 +2,19 @@
 with a reason (made through the API or the pages, by a finance admin)."""
 
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
-from governance.admin import ReadOnlyTenantAdmin
+from governance.admin import NoRevertHistoryAdmin, ReadOnlyTenantAdmin
 from roi.models import BusinessKpis, CostImport, CostMonth, FinancialModel
 
 
 @admin.register(FinancialModel)
-class FinancialModelAdmin(SimpleHistoryAdmin, ReadOnlyTenantAdmin):
+class FinancialModelAdmin(NoRevertHistoryAdmin, ReadOnlyTenantAdmin):
     list_display = ["tenant", "version", "effective_from", "changed_at", "changed_by", "change_reason"]
     search_fields = ["tenant__slug", "change_reason"]
 
 
 @admin.register(BusinessKpis)
-class BusinessKpisAdmin(SimpleHistoryAdmin, ReadOnlyTenantAdmin):
+class BusinessKpisAdmin(NoRevertHistoryAdmin, ReadOnlyTenantAdmin):
     list_display = ["tenant", "version", "effective_from", "changed_at", "changed_by", "change_reason"]
     search_fields = ["tenant__slug", "change_reason"]
 

@@ -307,7 +307,7 @@ class LedgerVerifyView(TenantAPIView):
 
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT, parameters=[TENANT_PARAMETER])
     def post(self, request: Request) -> Response:
-        return Response(services.ledger_verify().as_dict())
+        return Response(services.ledger_verify(actor=actor_of(request).label).as_dict())
 
 
 # --- Metrics ------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
+from governance import periods
 from governance.ledger import Actor, canonical_json, json_ready, ledger_append
 from governance.models import LedgerRecord
 from governance.tenancy import current_tenant
@@ -371,6 +372,7 @@ def events_ingest(*, actor: Actor, kind: str, payload: Any) -> BatchOutcome:
     """Store one batch of events of `kind` for the scope tenant, valued and rolled up."""
     spec = KINDS[kind]
     events = parse_batch(kind, payload)
+    periods.ensure_open(events=events, stored=spec.model.objects)
     tenant = current_tenant()
     zone = ZoneInfo(tenant.time_zone)
     outcome = BatchOutcome(kind=kind, received=len(events))

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.db.models.functions import TruncMonth
 
+from governance import periods
 from governance.ledger import Actor, json_ready
 from governance.tenancy import current_tenant
 from roi.ingestion import (
@@ -107,7 +108,8 @@ def _revalue_performance_months(
         .values_list("service", "month")
         .distinct()
     )
-    touched = set(before) | {(service, _as_date(month)) for service, month in sampled}
+    closed = periods.closed_months()
+    touched = {key for key in set(before) | {(s, _as_date(m)) for s, m in sampled} if key[1] not in closed}
     if not touched:
         return
     # `_value_performance_months` reads (service, occurred_at) pairs; the month's first moment stands for it.
@@ -140,6 +142,7 @@ def events_revalue(*, actor: Actor, since: datetime) -> Revaluation:
     with transaction.atomic():
         _lock_tenant_ingestion()
         timeline = FiguresTimeline(tenant.time_zone)
+        closed = periods.closed_months()
         for kind in REVALUED_KINDS:
             spec = KINDS[kind.value]
             # Ids first, rows chunk by chunk: the table is written while it is walked.
@@ -150,6 +153,7 @@ def events_revalue(*, actor: Actor, since: datetime) -> Revaluation:
             )
             for start in range(0, len(ids), CHUNK):
                 rows = list(spec.model.objects.filter(pk__in=ids[start : start + CHUNK]).order_by("occurred_at", "pk"))
+                rows = [row for row in rows if not periods.is_closed(row.occurred_at, closed)]  # closed stays put
                 _revalue_chunk(actor, spec, rows, timeline, zone, report)
         _revalue_performance_months(actor, since, timeline, zone, report)
     return report

@@ -7,15 +7,17 @@ rules for the API, pages and commands); engine errors are renamed to the caller'
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from governance.anchors import anchor_append, anchor_breaks, anchor_latest
+from governance.audit import audit_record
 from governance.ledger import Actor, chain_breaks, json_ready, ledger_append
-from governance.models import LedgerRecord
+from governance.models import AuditKind, LedgerRecord
 from governance.tenancy import current_tenant
 from roi import selectors
 from roi.engine import METHODS, EngineInputError, FinancialFigures, method_for
@@ -208,13 +210,19 @@ class Verification:
     head_sequence: int = 0
     head_hash: str = ""
     failures: dict[int, dict[str, Any]] = field(default_factory=dict)
+    anchor: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
         return not self.failures
 
     def fail(self, record: LedgerRecord, reason: str) -> None:
-        entry = self.failures.setdefault(record.pk, {"id": record.pk, "sequence": record.sequence, "reasons": []})
+        self.fail_at(record.pk, record.sequence, reason)
+
+    def fail_at(self, record_id: int | None, sequence: int, reason: str) -> None:
+        """A failure at a place in the chain, which may hold no record (a truncated tail)."""
+        key = record_id if record_id is not None else -sequence
+        entry = self.failures.setdefault(key, {"id": record_id, "sequence": sequence, "reasons": []})
         entry["reasons"].append(reason)
 
     def as_dict(self) -> dict[str, Any]:
@@ -223,6 +231,7 @@ class Verification:
             "checked": self.checked,
             "head_sequence": self.head_sequence,
             "head_hash": self.head_hash,
+            "anchor": self.anchor,
             "failures": sorted(self.failures.values(), key=lambda failure: failure["sequence"]),
         }
 
@@ -269,15 +278,25 @@ def _expected_figures(record: LedgerRecord, cache: dict[tuple[int | None, int | 
         return {"invalid": True}
 
 
-def ledger_verify() -> Verification:
-    """Recompute every record of the scope tenant, check its chain and the events' values."""
+def ledger_verify(*, actor: str = "system") -> Verification:
+    """Recompute every record of the scope tenant, check its chain and the events' values.
+
+    The chain is also held against the head last anchored outside the database (a cut
+    tail or a rebuilt chain fails); a good run anchors the new head. Every run lands in the
+    audit log with its verdict and chain head, so auditors see when and by whom.
+    """
     from roi.ingestion import BATCH_METHOD, batch_problems, event_value_problems
 
     verification = Verification()
+    tenant = current_tenant()
     records = list(LedgerRecord.objects.order_by("sequence"))
     by_id = {record.pk: record for record in records}
     for chain_break in chain_breaks(records):
         verification.fail(by_id[chain_break.record_id], chain_break.reason)
+    anchored = anchor_latest(tenant_id=tenant.pk)
+    verification.anchor = None if anchored is None else asdict(anchored)
+    for anchor_break in anchor_breaks(records, anchored):
+        verification.fail_at(anchor_break.record_id or None, anchor_break.sequence, anchor_break.reason)
     for record_id, problems in event_value_problems(records).items():
         for problem in problems:
             verification.fail(by_id[record_id], problem)
@@ -300,4 +319,14 @@ def ledger_verify() -> Verification:
     if records:
         verification.head_sequence = records[-1].sequence
         verification.head_hash = records[-1].hash
+    if verification.ok:
+        # Only a good head is anchored: anchoring a broken one would legitimise it.
+        anchor_append(tenant_id=tenant.pk, sequence=verification.head_sequence, head_hash=verification.head_hash)
+    summary = verification.as_dict()
+    audit_record(
+        kind=AuditKind.LEDGER_VERIFIED,
+        actor=actor,
+        detail={key: summary[key] for key in ("ok", "checked", "head_sequence", "head_hash")}
+        | {"failures": len(summary["failures"])},
+    )
     return verification

@@ -21,6 +21,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connections
+from django.test import Client as DjangoClient
 from rest_framework.test import APIClient
 
 from governance.models import Tenant
@@ -94,9 +95,22 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[N
 
 
 # SQLite: Django empties tables between transactional tests with DELETE, which the
-# ledger's append-only triggers refuse. Around such tests the triggers are dropped just
-# before the flush and put back right after it (PostgreSQL's TRUNCATE needs none of this).
+# append-only triggers (ledger, history, audit) refuse. Around such tests the triggers
+# are dropped just before the flush and put back right after it (PostgreSQL's TRUNCATE
+# needs none of this).
 LEDGER_TRIGGERS = ("ledger_no_update", "ledger_no_delete")
+
+
+def _sqlite_trigger_groups() -> list[tuple[tuple[str, ...], list[str]]]:
+    """Each migration's SQLite append-only triggers: their names and their CREATE statements."""
+    from importlib import import_module
+
+    ledger = import_module("governance.migrations.0004_ledger_append_only")
+    sox = import_module("governance.migrations.0006_sox_controls")
+    return [
+        (LEDGER_TRIGGERS, list(ledger.SQLITE_FORWARD)),
+        (tuple(sox.sqlite_trigger_names()), sox.sqlite_forward()),
+    ]
 
 
 def _transactional(request: pytest.FixtureRequest) -> bool:
@@ -111,16 +125,14 @@ def _sqlite_ledger_flush_guard(request: pytest.FixtureRequest) -> Iterator[None]
         request.getfixturevalue("_drop_sqlite_ledger_triggers_before_flush")
     yield
     if transactional:
-        from importlib import import_module
-
-        migration = import_module("governance.migrations.0004_ledger_append_only")
         connection = connections["default"]
         with connection.cursor() as cursor:
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
             present = {row[0] for row in cursor.fetchall()}
-            if not present & set(LEDGER_TRIGGERS):
-                for statement in migration.SQLITE_FORWARD:
-                    cursor.execute(statement)
+            for names, statements in _sqlite_trigger_groups():
+                if not present & set(names):
+                    for statement in statements:
+                        cursor.execute(statement)
 
 
 @pytest.fixture
@@ -128,8 +140,9 @@ def _drop_sqlite_ledger_triggers_before_flush(transactional_db: None) -> Iterato
     yield
     if not _on_postgres():
         with connections["default"].cursor() as cursor:
-            for trigger in LEDGER_TRIGGERS:
-                cursor.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+            for names, _statements in _sqlite_trigger_groups():
+                for trigger in names:
+                    cursor.execute(f"DROP TRIGGER IF EXISTS {trigger}")
 
 
 @pytest.fixture
@@ -150,6 +163,12 @@ def owner_sql(django_db_setup: None) -> Iterator[Callable[..., list[tuple[Any, .
                 return cursor.fetchall() if cursor.description else []
 
         yield run
+
+
+@pytest.fixture(autouse=True)
+def _ledger_anchor_file(settings: Any, tmp_path: Any) -> None:
+    """Each test anchors ledger heads in its own file: ids repeat across tests' databases."""
+    settings.LEDGER_ANCHOR_FILE = tmp_path / "ledger-anchors.jsonl"
 
 
 # --- The cast ---------------------------------------------------------------------------
@@ -266,3 +285,37 @@ def acme_model(acme: Tenant) -> Any:
             change_reason="Initial figures",
             effective_from=datetime(2020, 1, 1, tzinfo=UTC),
         )
+
+
+# --- MFA: elevated members must have entered a TOTP token in their session -----------------
+
+
+def plain_login(client: Any, user: Any) -> None:
+    """Django's force_login, untouched: a session that has not passed MFA (for tests of MFA itself)."""
+    _django_force_login(client, user)
+
+
+def verified_login(client: Any, user: Any) -> None:
+    """Log `user` in with a confirmed TOTP device, as right after entering a valid token."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    _django_force_login(client, user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test authenticator", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+_django_force_login = DjangoClient.force_login
+
+
+@pytest.fixture(autouse=True)
+def _force_login_passes_mfa(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`client.force_login(user)` in tests is `verified_login`: tests about roles need not repeat MFA.
+
+    Tests of MFA itself use `plain_login`; MFA changes nothing for users it does not apply to.
+    """
+    monkeypatch.setattr(DjangoClient, "force_login", lambda client, user, backend=None: verified_login(client, user))

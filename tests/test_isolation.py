@@ -21,7 +21,16 @@ from tests.roi.test_webhooks import STORING, arm, deliver, fixture, stored_event
 
 pytestmark = pytest.mark.django_db
 
-UNTENANTED = {"", "accounts/login/", "accounts/logout/", "api/schema/", "api/docs/", "healthz"}
+UNTENANTED = {
+    "",
+    "accounts/login/",
+    "accounts/logout/",
+    "accounts/mfa/setup/",
+    "accounts/mfa/verify/",
+    "api/schema/",
+    "api/docs/",
+    "healthz",
+}
 
 
 def flatten(patterns, prefix=""):  # type: ignore[no-untyped-def]
@@ -49,10 +58,14 @@ def test_every_route_is_classified():
 
 
 @pytest.fixture
-def acme_objects(acme, bob, make_key, acme_model, globex):
+def acme_objects(acme, bob, make_key, acme_model, globex, settings, tmp_path):
     """One object of acme for every kind of path parameter, and what would betray it in a list."""
     from governance.ledger import Actor
     from roi.services import calculation_run, financial_model_update
+    from tests.dashboards.test_reports import stored_report
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    report = stored_report(acme, period="2020-01")
 
     make_key(acme, "viewer", name="acme-secret-key")
     with tenant_scope(acme):
@@ -67,6 +80,8 @@ def acme_objects(acme, bob, make_key, acme_model, globex):
             change_reason="globex figures",
         )
     params = {"<int:key_id>": str(key.pk), "<int:record_id>": str(record.pk), "<str:username>": "bob"}
+    params["<str:month>"] = "2020-01"  # a month to close: globex's call must not close acme's
+    params |= {"<int:report_id>": str(report.pk), "<str:file_format>": "csv"}
     betrayals = ["acme-secret-key", key.prefix, '"bob"', "acme", "56000000", record.hash]
     betrayals += [f"acme-{kind}" for kind in EVENT_BODIES]
     betrayals += [acme_cost_import(acme), "4242.42"]
@@ -105,6 +120,8 @@ def test_api_route_shows_tenant_b_nothing_of_tenant_a(route, acme_objects, api_a
             assert response.status_code in {404, 405}, (method, path, response.status_code)
     else:
         response = client.get(path)
+        if response.status_code == 403:  # an auditor-only route: ask as globex's auditor
+            response = api_as(globex, "auditor").get(path)
         assert response.status_code in {200, 404, 405}
         for betrayal in betrayals:
             assert betrayal not in response.content.decode(), (path, betrayal)
@@ -114,7 +131,7 @@ def test_api_route_shows_tenant_b_nothing_of_tenant_a(route, acme_objects, api_a
     assert selectors.roles_for_user(user=bob, tenant=acme) == {"viewer"}
 
 
-def page_path(route: str, tenant, record_id: int) -> str:
+def page_path(route: str, tenant, record_id: int, report_id: int = 0) -> str:
     from django.utils import timezone
 
     path = "/" + route.replace("<slug:slug>", tenant.slug)
@@ -123,6 +140,8 @@ def page_path(route: str, tenant, record_id: int) -> str:
         ("<str:month>", f"{timezone.now():%Y-%m}"),
         ("<int:record_id>", str(record_id)),
         ("<str:method>", "incident_cost"),
+        ("<int:report_id>", str(report_id)),
+        ("<str:file_format>", "csv"),
     ):
         path = path.replace(converter, value)
     assert "<" not in path, f"give page_path a value for {path}"
@@ -130,10 +149,13 @@ def page_path(route: str, tenant, record_id: int) -> str:
 
 
 @pytest.mark.parametrize("route", PAGE_ROUTES)
-def test_page_of_another_tenant_is_404(route, client, gus, acme, globex):
+def test_page_of_another_tenant_is_404(route, client, gus, acme, globex, settings, tmp_path):
     from governance.ledger import Actor
     from roi.services import calculation_run
+    from tests.dashboards.test_reports import stored_report
 
+    settings.MEDIA_ROOT = tmp_path / "media"
+    reports = {tenant.slug: stored_report(tenant).pk for tenant in (acme, globex)}
     records = {}
     for tenant in (acme, globex):
         with tenant_scope(tenant):
@@ -143,10 +165,15 @@ def test_page_of_another_tenant_is_404(route, client, gus, acme, globex):
             )
     client.force_login(gus)  # globex's tenant admin: every page of globex is open to him
     # acme's page with acme's object, and even globex's object under acme's slug: 404.
-    assert client.get(page_path(route, acme, records["acme"].pk)).status_code == 404
-    if "<int:record_id>" in route:
-        assert client.get(page_path(route, globex, records["acme"].pk)).status_code == 404
-    assert client.get(page_path(route, globex, records["globex"].pk)).status_code == 200
+    assert client.get(page_path(route, acme, records["acme"].pk, reports["acme"])).status_code == 404
+    if "<int:record_id>" in route or "<int:report_id>" in route:
+        assert client.get(page_path(route, globex, records["acme"].pk, reports["acme"])).status_code == 404
+    own_page = page_path(route, globex, records["globex"].pk, reports["globex"])
+    if client.get(own_page).status_code == 403:  # an auditor-only page: globex's auditor opens it
+        from tests.conftest import _member
+
+        client.force_login(_member("gina", globex, "auditor"))
+    assert client.get(own_page).status_code == 200
 
 
 @pytest.mark.parametrize("model", list(admin.site._registry), ids=lambda m: m._meta.label)

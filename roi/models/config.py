@@ -13,7 +13,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from governance.models import ApiKey, history_user
-from governance.tenancy import TenantOwned
+from governance.tenancy import HistoryGuardedQuerySet, TenantManager, TenantOwned
 
 
 class VersionedConfig(TenantOwned):
@@ -25,6 +25,10 @@ class VersionedConfig(TenantOwned):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     changed_by_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    # Bulk paths would skip the history rows that make each version auditable.
+    objects = TenantManager.from_queryset(HistoryGuardedQuerySet)()
+    all_tenants = models.Manager.from_queryset(HistoryGuardedQuerySet)()
 
     class Meta:
         abstract = True

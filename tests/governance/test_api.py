@@ -56,6 +56,7 @@ EVENT_BODIES = {
     "investments": {"external_id": "v", "name": "SRE team", "started_at": "2026-01-01T00:00:00Z", "upfront_cost": 1000},
 }
 EVENT_SENDERS = CALCULATORS | {"ingest"}
+CLOSED_MONTH = f"{timezone.now().replace(day=1) - timedelta(days=1):%Y-%m}"
 
 
 def focus_upload() -> dict:
@@ -108,6 +109,11 @@ MATRIX = [
     ("get", "/api/v1/ledger/", LEDGER_READERS, None),
     ("get", "/api/v1/ledger/{record}/", LEDGER_READERS, None),
     ("post", "/api/v1/ledger/verify", {"auditor"}, None),
+    ("get", "/api/v1/reports", READERS, None),
+    ("post", "/api/v1/reports", MODEL_ADMINS, {"kind": "monthly", "period": CLOSED_MONTH}),
+    ("get", "/api/v1/reports/{report}/{file_format}", READERS, None),
+    ("get", "/api/v1/audit/events", {"auditor"}, None),
+    ("post", "/api/v1/periods/{month}/close", MODEL_ADMINS, None),
 ]
 
 
@@ -124,6 +130,9 @@ def api_routes() -> set[str]:
             ("<int:key_id>", "{key}"),
             ("<int:record_id>", "{record}"),
             ("<str:tool>", "{tool}"),
+            ("<str:month>", "{month}"),
+            ("<int:report_id>", "{report}"),
+            ("<str:file_format>", "{file_format}"),
         ):
             template = template.replace(converter, name)
         routes.add("/api/v1/" + template)
@@ -135,10 +144,13 @@ def test_the_matrix_covers_every_api_route():
 
 
 @pytest.fixture
-def target(acme, bob, make_key, acme_model):
+def target(acme, bob, make_key, acme_model, settings, tmp_path):
     """An object of acme for each path parameter, and KPIs so every config route has something."""
     from governance.ledger import Actor
     from roi.services import business_kpis_update, calculation_run
+    from tests.dashboards.test_reports import stored_report
+
+    settings.MEDIA_ROOT = tmp_path / "media"
 
     make_key(acme, "viewer", name="target")
     with tenant_scope(acme):
@@ -147,7 +159,16 @@ def target(acme, bob, make_key, acme_model):
         record = calculation_run(
             actor=Actor.system("test"), method="availability_economics", body={"current_target": 99}
         )
-    return {"member": "bob", "key": key_id, "record": record.pk, "tool": "pagerduty"}
+    report = stored_report(acme)
+    return {
+        "member": "bob",
+        "key": key_id,
+        "record": record.pk,
+        "tool": "pagerduty",
+        "report": report.pk,
+        "file_format": "pdf",
+        "month": "2020-01",
+    }
 
 
 @pytest.mark.parametrize(("method", "path", "allowed", "body"), MATRIX)
@@ -190,7 +211,8 @@ def test_an_expired_key_is_401(api, acme):
 
     with tenant_scope(acme):
         issued = api_key_create(name="short", role="viewer", expires_at=timezone.now() + timedelta(seconds=1))
-        ApiKey.objects.filter(pk=issued.api_key.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+        issued.api_key.expires_at = timezone.now() - timedelta(seconds=1)
+        issued.api_key.save()  # one save, so the change is in the key's history
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.raw_key}")
     assert api.get("/api/v1/tenant").status_code == 401
 

@@ -21,16 +21,23 @@ def raw(sql: str, params: list | None = None) -> list[tuple]:
 
 
 @pytest.fixture
-def populated(acme, globex, make_key):
+def populated(acme, globex, make_key, settings, tmp_path):
     """A row of each tenant, in every tenant table."""
+    from datetime import date
+
+    from dashboards.models import ReportSubscription
     from governance.ledger import Actor
+    from governance.models import IdempotencyRecord
+    from governance.periods import period_close
     from governance.secrets import integration_secret_set
     from roi.focus import focus_import
     from roi.ingestion import events_ingest
     from roi.services import business_kpis_update, calculation_run, financial_model_update
+    from tests.dashboards.test_reports import stored_report
     from tests.governance.test_api import EVENT_BODIES
     from tests.roi.test_focus import focus_csv
 
+    settings.MEDIA_ROOT = tmp_path / "media"
     for tenant in (acme, globex):
         make_key(tenant, "viewer")
         with tenant_scope(tenant):
@@ -44,6 +51,10 @@ def populated(acme, globex, make_key):
             for kind, body in EVENT_BODIES.items():
                 events_ingest(actor=actor, kind=kind, payload=body)
             focus_import(actor=actor, file_name="f.csv", data=focus_csv({}, currency=tenant.currency))
+            period_close(month=date(2020, 1, 1), actor=actor)  # the audit log has rows already (key, secret)
+            IdempotencyRecord.objects.create(key="k", request_hash="h", status=201, response_body={})
+            ReportSubscription.objects.create(email=f"board@{tenant.slug}.example")
+        stored_report(tenant)
     return acme, globex
 
 

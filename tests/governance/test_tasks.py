@@ -15,7 +15,9 @@ from governance.tenancy import tenant_scope
 def expired_key(tenant, make_key, name):
     make_key(tenant, "viewer", name=name)
     with tenant_scope(tenant):
-        ApiKey.objects.filter(name=name).update(expires_at=timezone.now() - timedelta(minutes=1))
+        key = ApiKey.objects.get(name=name)
+        key.expires_at = timezone.now() - timedelta(minutes=1)
+        key.save()
 
 
 def revoked(tenant, name):

@@ -9,6 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
+from governance.anchors import Anchor, anchor_breaks, anchor_latest
 from governance.ledger import Actor, chain_breaks, record_hash
 from governance.models import GENESIS_HASH, LedgerRecord
 from governance.tenancy import tenant_scope
@@ -130,6 +131,35 @@ class TestChainBreaks:
         records[1], records[2] = records[2], records[1]
         assert chain_breaks(records)[0].sequence == 3
 
+    def anchor(self, record):  # type: ignore[no-untyped-def]
+        return Anchor(tenant=1, sequence=record.sequence, hash=record.hash, verified_at="2026-01-01T00:00:00+00:00")
+
+    def test_a_truncated_tail_is_caught_against_the_anchor(self):
+        records = self.chain()
+        anchor = self.anchor(records[-1])
+        [cut] = anchor_breaks(records[:2], anchor)
+        assert chain_breaks(records[:2]) == []  # what the chain alone cannot see
+        assert cut.sequence == 3 and "truncated" in cut.reason and "#4 was anchored" in cut.reason
+
+    def test_a_rewritten_chain_is_caught_against_the_anchor(self):
+        anchor = self.anchor(self.chain()[-1])
+        rebuilt = self.chain()  # the same rows, re-hashed at another time: internally perfect
+        rebuilt = [r for r in rebuilt]
+        for record in rebuilt:
+            record.actor = "b"
+        previous = GENESIS_HASH
+        for record in rebuilt:
+            record.previous_hash = previous
+            record.hash = record_hash(record)
+            previous = record.hash
+        assert chain_breaks(rebuilt) == []
+        [rewritten] = anchor_breaks(rebuilt, anchor)
+        assert rewritten.sequence == 4 and "rewritten" in rewritten.reason
+
+    def test_a_chain_that_grew_past_its_anchor_is_fine(self):
+        records = self.chain()
+        assert anchor_breaks(records, self.anchor(records[1])) == []
+
 
 def assert_tamper_is_caught(acme, record):
     with tenant_scope(acme):
@@ -196,3 +226,78 @@ def test_parallel_calculations_never_fork_the_chain(transactional_db, live_serve
         verification = ledger_verify()
     assert sequences == list(range(1, 41))
     assert verification.ok, verification.as_dict()
+
+
+def delete_ledger_rows(owner_sql, where: str, params: list) -> None:  # type: ignore[no-untyped-def]
+    """Delete ledger rows behind the app's back, as someone with the database's keys could."""
+    if connection.vendor == "postgresql":
+        owner_sql("ALTER TABLE governance_ledgerrecord DISABLE TRIGGER ledger_append_only")
+        try:
+            owner_sql(f"DELETE FROM governance_ledgerrecord WHERE {where}", *params)
+        finally:
+            owner_sql("ALTER TABLE governance_ledgerrecord ENABLE TRIGGER ledger_append_only")
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER IF EXISTS ledger_no_delete")
+        cursor.execute(f"DELETE FROM governance_ledgerrecord WHERE {where}", params)
+        cursor.execute(
+            "CREATE TRIGGER ledger_no_delete BEFORE DELETE ON governance_ledgerrecord "
+            "BEGIN SELECT RAISE(ABORT, 'ledger records are append-only'); END;"
+        )
+
+
+@pytest.fixture
+def owner_sql_any(request):  # type: ignore[no-untyped-def]
+    """owner_sql on PostgreSQL; SQLite needs none (the test's own connection drops the trigger)."""
+    return request.getfixturevalue("owner_sql") if connection.vendor == "postgresql" else None
+
+
+@pytest.mark.django_db(transaction=True)
+class TestAnchoredHead:
+    def verify_as_command(self) -> str:
+        out = StringIO()
+        with pytest.raises(CommandError):
+            call_command("verify_ledger", "acme", stdout=out)
+        return out.getvalue()
+
+    def test_a_good_verification_anchors_the_head_in_the_file(self, acme, acme_model, settings):
+        records = run_calculations(acme)
+        with tenant_scope(acme):
+            verification = ledger_verify()
+        anchor = anchor_latest(tenant_id=acme.pk)
+        assert (
+            (anchor.sequence, anchor.hash)
+            == (3, records[-1].hash)
+            == (verification.head_sequence, verification.head_hash)
+        )
+        [line] = settings.LEDGER_ANCHOR_FILE.read_text().splitlines()
+        assert json.loads(line) == {
+            "tenant": acme.pk,
+            "sequence": 3,
+            "hash": records[-1].hash,
+            "verified_at": anchor.verified_at,
+        }
+
+    def test_a_truncated_tail_is_caught_naming_the_first_missing_record(self, acme, acme_model, owner_sql_any):
+        records = run_calculations(acme)
+        with tenant_scope(acme):
+            assert ledger_verify().ok
+        delete_ledger_rows(owner_sql_any, "id = %s", [records[-1].pk])
+        with tenant_scope(acme):
+            verification = ledger_verify().as_dict()
+        [failure] = verification["failures"]
+        assert (failure["id"], failure["sequence"]) == (None, 3) and "truncated" in failure["reasons"][0]
+        assert "(#3): truncated: the chain ends at #2" in self.verify_as_command()
+        assert anchor_latest(tenant_id=acme.pk).sequence == 3  # a failing run anchors nothing
+
+    def test_a_rewritten_chain_is_caught_at_the_anchored_record(self, acme, acme_model, owner_sql_any):
+        run_calculations(acme)
+        with tenant_scope(acme):
+            assert ledger_verify().ok
+        delete_ledger_rows(owner_sql_any, "tenant_id = %s", [acme.pk])
+        rebuilt = run_calculations(acme)  # a perfect chain of three, with other hashes
+        with tenant_scope(acme):
+            verification = ledger_verify().as_dict()
+        [failure] = verification["failures"]
+        assert (failure["id"], failure["sequence"]) == (rebuilt[-1].pk, 3) and "rewritten" in failure["reasons"][0]
+        assert f"record {rebuilt[-1].pk} (#3): rewritten" in self.verify_as_command()

@@ -22,7 +22,7 @@ class Command(BaseCommand):
         failed = 0
         for tenant in tenants:
             with tenant_scope(tenant):
-                verification = ledger_verify()
+                verification = ledger_verify(actor="command:verify_ledger")
             head = f"head #{verification.head_sequence} {verification.head_hash or '-'}"
             if verification.ok:
                 self.stdout.write(f"{tenant.slug}: OK, {verification.checked} records, {head}")
@@ -31,6 +31,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{tenant.slug}: FAILED, {verification.checked} records, {head}")
             for failure in verification.as_dict()["failures"]:
                 for reason in failure["reasons"]:
-                    self.stdout.write(f"  record {failure['id']} (#{failure['sequence']}): {reason}")
+                    where = f"record {failure['id']} " if failure["id"] is not None else ""
+                    self.stdout.write(f"  {where}(#{failure['sequence']}): {reason}")
         if failed:
             raise CommandError(f"{failed} tenant ledger(s) failed verification", returncode=1)

@@ -1,0 +1,123 @@
+"""The auditor's pages: the security log, the last ledger verification, CSV exports, closed periods.
+
+Every export is itself an audit event, and every CSV cell is neutralised against formula
+injection (governance.audit.csv_text).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.views.decorators.http import require_http_methods
+
+from governance import periods, roles
+from governance.audit import audit_events, audit_events_csv, audit_record, csv_text, last_verification
+from governance.ledger import Actor
+from governance.models import AuditKind, ClosedPeriod
+from governance.pages import tenant_page
+from roi import selectors as roi_selectors
+from roi.services import ledger_verify
+
+
+def _day(raw: str | None) -> datetime | None:
+    day = parse_date(raw) if raw else None
+    return None if day is None else timezone.make_aware(datetime(day.year, day.month, day.day))
+
+
+def _filtered_events(request: HttpRequest):  # type: ignore[no-untyped-def]
+    kind = request.GET.get("kind") or None
+    return audit_events(
+        kind=kind if kind in AuditKind.values else None,
+        since=_day(request.GET.get("since")),
+        until=_day(request.GET.get("until")),
+    )
+
+
+def _csv_response(body: str, file_name: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{file_name}"'
+    return response
+
+
+@tenant_page(roles.AUDIT)
+@require_http_methods(["GET", "POST"])
+def audit(request: HttpRequest) -> HttpResponse:
+    """Security events with filters, the last verification and its chain head; POST verifies now."""
+    if request.method == "POST":
+        ledger_verify(actor=Actor.of_user(request.user).label)
+        return redirect("audit", slug=request.tenant.slug)  # type: ignore[attr-defined]
+    page = Paginator(_filtered_events(request), 50).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "kinds": AuditKind.choices,
+        "kind": request.GET.get("kind", ""),
+        "since": request.GET.get("since", ""),
+        "until": request.GET.get("until", ""),
+        "verification": last_verification(),
+    }
+    return render(request, "dashboards/audit.html", context)
+
+
+@tenant_page(roles.AUDIT)
+def audit_events_export(request: HttpRequest) -> HttpResponse:
+    """The filtered security events as CSV (itself recorded as an export)."""
+    body = audit_events_csv(_filtered_events(request).iterator())
+    audit_record(
+        kind=AuditKind.EXPORT,
+        actor=Actor.of_user(request.user).label,
+        detail={"export": "audit_events_csv", "filters": dict(request.GET.items())},
+        request=request,
+    )
+    return _csv_response(body, f"bizvalue-audit-{request.tenant.slug}.csv")  # type: ignore[attr-defined]
+
+
+@tenant_page(roles.READ_LEDGER)
+def ledger_export(request: HttpRequest) -> HttpResponse:
+    """The filtered ledger list as CSV, with each record's hash for reconciliation."""
+    method = request.GET.get("method") or None
+    actor = request.GET.get("actor") or None
+    records = roi_selectors.ledger_records(method=method, actor=actor)
+    body = csv_text(
+        ["sequence", "method", "method_version", "model_version", "kpi_version", "actor", "created_at", "hash"],
+        (
+            [r.sequence, r.method, r.method_version, r.model_version, r.kpi_version, r.actor, r.created_at, r.hash]
+            for r in records.iterator()
+        ),
+    )
+    audit_record(
+        kind=AuditKind.EXPORT,
+        actor=Actor.of_user(request.user).label,
+        detail={"export": "ledger_csv", "filters": dict(request.GET.items())},
+        request=request,
+    )
+    return _csv_response(body, f"bizvalue-ledger-{request.tenant.slug}.csv")  # type: ignore[attr-defined]
+
+
+@tenant_page(roles.MANAGE_MODEL | roles.AUDIT)
+@require_http_methods(["GET", "POST"])
+def periods_page(request: HttpRequest) -> HttpResponse:
+    """Closed months, and (for finance admins) a button closing one."""
+    error = ""
+    if request.method == "POST":
+        if not request.roles & roles.MANAGE_MODEL:  # type: ignore[attr-defined]
+            raise PermissionDenied
+        try:
+            periods.period_close(
+                month=periods.parse_month(request.POST.get("month", "")), actor=Actor.of_user(request.user)
+            )
+            return redirect("periods", slug=request.tenant.slug)  # type: ignore[attr-defined]
+        except ValidationError as invalid:
+            error = "; ".join(invalid.messages)
+    context = {
+        "closed": ClosedPeriod.objects.all(),
+        "can_close": bool(request.roles & roles.MANAGE_MODEL),  # type: ignore[attr-defined]
+        "error": error,
+        "current_month": f"{timezone.now():%Y-%m}",
+    }
+    return render(request, "dashboards/periods.html", context)

@@ -1,0 +1,78 @@
+"""The API's JSON parser: bounded body size and nesting depth, answered in the error envelope.
+
+DRF reads a JSON body straight from the request stream, so Django's
+DATA_UPLOAD_MAX_MEMORY_SIZE (checked only by `request.body`) never applies to it; and
+Python's json module recurses once per nesting level, so a body of a million `[` would end
+in a RecursionError, a 500. This parser enforces both limits itself and answers 413 and 400.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import IO, Any
+
+from django.conf import settings
+from rest_framework import exceptions, status
+from rest_framework.parsers import JSONParser
+from rest_framework.utils import json
+
+# No request body of ours nests beyond 4 levels; 32 leaves room without inviting abuse.
+MAX_JSON_DEPTH = 32
+BODY = "body"
+
+
+class RequestBodyTooLarge(exceptions.APIException):
+    """413 naming the body: DATA_UPLOAD_MAX_MEMORY_SIZE is the API's limit too."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+
+    def __init__(self, limit: int | None = None) -> None:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE if limit is None else limit
+        super().__init__({BODY: [f"The request body exceeds the limit of {limit:,} bytes."]})
+
+
+def nesting_exceeds(document: Any, max_depth: int) -> bool:
+    """Whether `document` nests objects/arrays deeper than `max_depth`; iterative, so it cannot recurse."""
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, Mapping):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > max_depth:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+class BoundedJSONParser(JSONParser):
+    """DRF's JSONParser with a maximum body size (413) and nesting depth (400), both naming `body`."""
+
+    max_depth = MAX_JSON_DEPTH
+
+    def parse(self, stream: IO[bytes], media_type: str | None = None, parser_context: Any = None) -> Any:
+        parser_context = parser_context or {}
+        limit: int | None = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        request = parser_context.get("request")
+        declared = getattr(request, "META", {}).get("CONTENT_LENGTH") if request is not None else None
+        if limit is not None and declared and str(declared).isdigit() and int(declared) > limit:
+            raise RequestBodyTooLarge(limit)  # refused before a byte of it is read
+        raw = stream.read() if limit is None else stream.read(limit + 1)
+        if limit is not None and len(raw) > limit:
+            raise RequestBodyTooLarge(limit)
+        encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
+        too_deep = f"JSON nested deeper than {self.max_depth} levels."
+        try:
+            text = raw.decode(encoding)
+            document = json.loads(text, parse_constant=json.strict_constant if self.strict else None)
+        except RecursionError:
+            raise exceptions.ParseError(too_deep) from None
+        except ValueError as exc:
+            raise exceptions.ParseError(f"JSON parse error - {exc}") from None
+        if nesting_exceeds(document, self.max_depth):
+            raise exceptions.ParseError(too_deep)
+        return document

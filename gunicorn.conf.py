@@ -1,0 +1,45 @@
+"""gunicorn settings for BizValue: `gunicorn -c gunicorn.conf.py bizvalue.wsgi`.
+
+Sync workers behind a buffering reverse proxy (docs/deployment.md): the proxy absorbs slow
+clients, so a worker only ever sees a whole request; these limits bound what still gets
+through. Every value can be overridden from the environment without editing this file.
+"""
+
+import multiprocessing
+import os
+from pathlib import Path
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "")
+    return int(raw) if raw else default
+
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = _env_int("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1)
+worker_class = "sync"
+
+# A request (dashboard, report, ledger verify) taking longer than this is a bug or an attack:
+# the worker is killed and restarted rather than held.
+timeout = _env_int("GUNICORN_TIMEOUT", 30)
+# On SIGTERM (deploys), in-flight requests get this long to finish.
+graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = 5
+
+# Header limits: a request line or header set beyond these is refused with 400 before Django.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
+
+# Heartbeat files on tmpfs: a worker blocked on a disk-backed /tmp would look dead.
+worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None  # noqa: S108
+
+# Recycled now and then, so a slow leak cannot grow without bound.
+max_requests = 1000
+max_requests_jitter = 100
+
+# Only the proxy may set X-Forwarded-*; see BEHIND_TLS_PROXY in settings.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()

@@ -1,0 +1,125 @@
+"""Idempotency-Key: a retried unsafe request answers the same and writes once."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from governance.models import ApiKey, IdempotencyRecord
+from governance.tenancy import tenant_scope
+
+pytestmark = pytest.mark.django_db
+
+BODY = {"name": "grafana", "role": "viewer"}
+
+
+def keys_named(tenant, name: str) -> int:  # type: ignore[no-untyped-def]
+    with tenant_scope(tenant):
+        return ApiKey.objects.filter(name=name).count()
+
+
+def test_the_same_key_and_body_returns_the_stored_response_and_writes_once(api_as, acme):
+    client = api_as(acme, "tenant_admin")
+    first = client.post("/api/v1/keys", BODY, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    again = client.post("/api/v1/keys", BODY, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    assert keys_named(acme, "grafana") == 1
+
+
+def test_the_same_key_with_another_body_is_a_422(api_as, acme):
+    client = api_as(acme, "tenant_admin")
+    client.post("/api/v1/keys", BODY, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    other = client.post("/api/v1/keys", BODY | {"name": "other"}, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert other.status_code == 422 and "different request" in str(other.json())
+    assert keys_named(acme, "other") == 0
+
+
+def test_without_a_key_each_request_writes(api_as, acme):
+    client = api_as(acme, "tenant_admin")
+    client.post("/api/v1/keys", BODY, format="json")
+    client.post("/api/v1/keys", BODY, format="json")
+    assert keys_named(acme, "grafana") == 2
+
+
+def test_a_failed_request_is_not_stored_so_a_fixed_retry_runs(api_as, acme):
+    client = api_as(acme, "tenant_admin")
+    bad = client.post("/api/v1/keys", {"name": "x", "role": "nope"}, format="json", HTTP_IDEMPOTENCY_KEY="k-2")
+    assert bad.status_code == 400
+    with tenant_scope(acme):
+        assert not IdempotencyRecord.objects.exists()
+
+
+def test_keys_are_per_tenant(api_as, acme, globex):
+    api_as(acme, "tenant_admin").post("/api/v1/keys", BODY, format="json", HTTP_IDEMPOTENCY_KEY="shared")
+    theirs = api_as(globex, "tenant_admin").post("/api/v1/keys", BODY, format="json", HTTP_IDEMPOTENCY_KEY="shared")
+    assert theirs.status_code == 201 and "Idempotent-Replayed" not in theirs
+    assert keys_named(globex, "grafana") == 1
+
+
+def test_a_record_older_than_a_day_is_forgotten(api_as, acme):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    client = api_as(acme, "tenant_admin")
+    client.post("/api/v1/keys", BODY, format="json", HTTP_IDEMPOTENCY_KEY="old")
+    with tenant_scope(acme):
+        record = IdempotencyRecord.objects.get()
+        record.created_at = timezone.now() - timedelta(hours=25)
+        record.save()
+    assert client.post("/api/v1/keys", BODY, format="json", HTTP_IDEMPOTENCY_KEY="old").status_code == 201
+    assert keys_named(acme, "grafana") == 2
+
+
+def test_an_overlong_key_is_a_400(api_as, acme):
+    response = api_as(acme, "tenant_admin").post("/api/v1/keys", BODY, format="json", HTTP_IDEMPOTENCY_KEY="k" * 256)
+    assert response.status_code == 400 and "Idempotency-Key" in response.json()["errors"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_concurrent_request_with_the_same_key_is_a_409(live_server, acme, make_key, monkeypatch):
+    from governance import services
+
+    raw_key = make_key(acme, "tenant_admin")
+    create = services.api_key_create
+    started = threading.Event()
+
+    def slow_create(**kwargs):  # type: ignore[no-untyped-def]
+        started.set()
+        time.sleep(1.5)  # hold the first request open while the others arrive
+        return create(**kwargs)
+
+    monkeypatch.setattr(services, "api_key_create", slow_create)
+
+    def post(_: int) -> int:
+        request = urllib.request.Request(
+            f"{live_server.url}/api/v1/keys",
+            data=json.dumps(BODY).encode(),
+            headers={
+                "Authorization": f"Bearer {raw_key}",
+                "Content-Type": "application/json",
+                "Idempotency-Key": "c-1",
+            },
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        first = pool.submit(post, 0)
+        assert started.wait(10)
+        others = list(pool.map(post, range(1, 6)))
+    assert first.result() == 201 and others == [409] * 5
+    assert post(6) == 201  # once finished, a retry gets the stored answer
+    assert keys_named(acme, "grafana") == 1
