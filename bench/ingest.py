@@ -76,14 +76,20 @@ class Result:
         return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def automation_runs(prefix: str, count: int, rng: random.Random) -> list[dict[str, Any]]:
-    """`count` automation runs as an integration sends them, spread over a year."""
-    start = datetime(2026, 1, 1, tzinfo=UTC)
+def automation_runs(
+    prefix: str,
+    count: int,
+    rng: random.Random,
+    *,
+    start: datetime = datetime(2026, 1, 1, tzinfo=UTC),
+    span_minutes: int = 525_600,
+) -> list[dict[str, Any]]:
+    """`count` automation runs as an integration sends them, spread over `span_minutes` (a year) from `start`."""
     return [
         {
             "external_id": f"{prefix}-{n}",
             "process": rng.choice(("invoice-matching", "user-provisioning", "backup-verification")),
-            "started_at": (start + timedelta(minutes=rng.randrange(525_600))).isoformat(),
+            "started_at": (start + timedelta(minutes=rng.randrange(span_minutes))).isoformat(),
             "execution_time": str(rng.randint(30, 600)),
             "manual_time_equivalent": str(rng.randint(900, 7200)),
             "runs": rng.randint(1, 20),
@@ -224,6 +230,55 @@ def wait_for_server(port: int, server: subprocess.Popen[bytes], timeout: float =
     raise RuntimeError("gunicorn did not answer /healthz in time")
 
 
+def bench_env(var_dir: str) -> dict[str, str]:
+    """The product's production settings (DEBUG off) with throwaway secrets, for bench.settings."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "BIZVALUE_VAR_DIR": var_dir,
+        "STATIC_ROOT": var_dir,
+        "REDIS_URL": "",
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(60),
+        "FIELD_ENCRYPTION_KEYS": "bench:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "SECURE_HSTS_SECONDS": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def database_recreate(admin_url: str, name: str, *, create: bool = True) -> None:
+    """Drop the database `name` if it is there (connections and all), then create it afresh unless `create` is off."""
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            admin.execute(f'CREATE DATABASE "{name}"')
+
+
+def gunicorn_start(env: dict[str, str], port: int, workers: int = 2, *, quiet: bool = False) -> subprocess.Popen[bytes]:
+    """`gunicorn bizvalue.wsgi -w workers` on 127.0.0.1:`port`, answering /healthz before this returns.
+
+    `quiet` drops its standard output (the access log); errors still reach standard error.
+    Workers are not recycled (gunicorn.conf.py's max_requests): a fresh worker's first slow
+    requests would land inside the measurements.
+    """
+    limits = ["--timeout", "300", "--max-requests", "0"]
+    server = subprocess.Popen(  # noqa: S603 (our own interpreter's gunicorn and arguments)
+        [GUNICORN, "bizvalue.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}", *limits],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL if quiet else None,
+    )
+    try:
+        wait_for_server(port, server)
+    except BaseException:
+        server.terminate()
+        server.wait(timeout=30)
+        raise
+    return server
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432", help="PostgreSQL, as a superuser")
@@ -239,44 +294,23 @@ def main() -> None:
     server = urlsplit(options.server)
     owner_url = f"{options.server}/{options.db}"
     app_url = f"postgres://{options.app_role}@{server.hostname}:{server.port or 5432}/{options.db}"
-    var_dir = tempfile.mkdtemp(prefix="bench-bizvalue-")
-    base_env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "BIZVALUE_VAR_DIR": var_dir,
-        "STATIC_ROOT": var_dir,
-        "REDIS_URL": "",
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(60),
-        "FIELD_ENCRYPTION_KEYS": "bench:" + base64.b64encode(secrets.token_bytes(32)).decode(),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-        "SECURE_HSTS_SECONDS": "0",
-        "LOG_LEVEL": "WARNING",
-    }
+    base_env = bench_env(tempfile.mkdtemp(prefix="bench-bizvalue-"))
     owner_env = {**base_env, "DATABASE_URL": owner_url}
     admin_url = f"{options.server}/postgres"
 
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{options.db}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{options.db}"')
+    database_recreate(admin_url, options.db)
     gunicorn: subprocess.Popen[bytes] | None = None
     try:
         print(f"setting up {options.db} ...", flush=True)
         manage(owner_env, "migrate", "--noinput")
-        manage(owner_env, "create_tenant", "bench", "--name", "Bench")
+        manage(owner_env, "create_tenant", "bench", "--name", "Bench", "--single-approver")
         ingest_key = manage(owner_env, "create_api_key", "bench", "--role", "ingest").strip().splitlines()[-1]
         admin_key = manage(owner_env, "create_api_key", "bench", "--role", "finance_admin").strip().splitlines()[-1]
         with psycopg.connect(owner_url, autocommit=True) as owner:
             tenant_id = owner.execute("SELECT id FROM governance_tenant WHERE slug = 'bench'").fetchone()[0]  # type: ignore[index]
             owner.execute("CREATE TABLE bench_copy_scratch (LIKE roi_automationrun INCLUDING ALL)")
 
-        gunicorn = subprocess.Popen(  # noqa: S603
-            [GUNICORN, "bizvalue.wsgi", "-w", "2", "-b", f"127.0.0.1:{options.port}", "--timeout", "300"],
-            cwd=ROOT,
-            env={**base_env, "DATABASE_URL": app_url},
-        )
-        wait_for_server(options.port, gunicorn)
+        gunicorn = gunicorn_start({**base_env, "DATABASE_URL": app_url}, options.port)
         api_call(options.port, "PUT", "/api/v1/config/financial-model", admin_key, MODEL)
 
         rng = random.Random(20261127)
@@ -320,8 +354,7 @@ def main() -> None:
             gunicorn.terminate()
             gunicorn.wait(timeout=30)
         if not options.keep:
-            with psycopg.connect(admin_url, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{options.db}" WITH (FORCE)')
+            database_recreate(admin_url, options.db, create=False)
 
 
 def report(results: list[Result], options: argparse.Namespace, stored: Any, records: Any) -> None:

@@ -144,6 +144,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "timeout": 10,
         }
     }
+    # The pool pings a connection before a request gets it: after a database restart the
+    # broken ones are replaced, so a client's first retry already succeeds.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -290,7 +293,10 @@ CELERY_DATA_DIR = VAR_DIR / "celery"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
+    # A dead or unreachable Redis fails a publish in seconds instead of holding a request.
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600, "socket_connect_timeout": 3}
+    CELERY_BROKER_CONNECTION_TIMEOUT = 3
+    CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 3
 else:
     for folder in ("out", "processed", "results", "control"):
         (CELERY_DATA_DIR / folder).mkdir(parents=True, exist_ok=True)
@@ -327,7 +333,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dashboards.tasks.reports_make_closed_all_tenants",
         "schedule": crontab(hour=4, minute=30),
     },
+    # Reports whose delivery a request could not enqueue (Redis down) are sent from here.
+    "deliver-pending-reports": {
+        "task": "dashboards.tasks.reports_deliver_pending_all_tenants",
+        "schedule": 600.0,
+    },
+    # KPI alerts, hourly (and after each ingestion): catches the week and month turning over.
+    "evaluate-alerts": {
+        "task": "dashboards.tasks.alerts_evaluate_all_tenants",
+        "schedule": crontab(minute=5),
+    },
 }
+# Alert webhooks to private, loopback or link-local addresses are refused (a tenant admin
+# sets the URL); `1` for on-premise chat servers on the local network.
+ALERT_WEBHOOK_ALLOW_PRIVATE_HOSTS = env_bool("ALERT_WEBHOOK_ALLOW_PRIVATE_HOSTS", False)
 
 # --- Logging --------------------------------------------------------------------------
 LOGGING = {

@@ -4,14 +4,14 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from dashboards import alert_pages, alerts_api, audit_pages
 from dashboards import api as dashboard_api
-from dashboards import audit_pages
 from dashboards import pages as dashboard_pages
 from dashboards import views as dashboard_views
 from governance import api as governance_api
 from governance import mfa
 from roi import api as roi_api
-from roi import costs_api, events_api
+from roi import costs_api, events_api, proposals_api
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -20,6 +20,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 api_v1 = [
     path("tenant", governance_api.TenantView.as_view(), name="tenant"),
+    path("tenant/settings", governance_api.TenantSettingsView.as_view(), name="tenant-settings"),
     path("members", governance_api.MemberListView.as_view(), name="member-list"),
     path("members/<str:username>", governance_api.MemberDetailView.as_view(), name="member-detail"),
     path("keys", governance_api.ApiKeyListView.as_view(), name="apikey-list"),
@@ -27,6 +28,15 @@ api_v1 = [
     path("config/financial-model", roi_api.FinancialModelView.as_view(), name="financial-model"),
     path("config/revenue-model", roi_api.RevenueModelView.as_view(), name="revenue-model"),
     path("config/business-kpis", roi_api.BusinessKpisView.as_view(), name="business-kpis"),
+    path("config/proposals", proposals_api.ProposalListView.as_view(), name="proposal-list"),
+    path(
+        "config/proposals/<int:proposal_id>/approve",
+        proposals_api.ProposalApproveView.as_view(),
+        name="proposal-approve",
+    ),
+    path(
+        "config/proposals/<int:proposal_id>/reject", proposals_api.ProposalRejectView.as_view(), name="proposal-reject"
+    ),
     path("config/integrations/<str:tool>", governance_api.IntegrationSecretView.as_view(), name="integration-secret"),
     *(
         path(f"calculate/{slug}", roi_api.calculation_view(method).as_view(), name=f"calculate-{slug}")
@@ -49,6 +59,10 @@ api_v1 = [
     path("periods/<str:month>/close", governance_api.PeriodCloseView.as_view(), name="period-close"),
     path("ledger/<int:record_id>/", roi_api.LedgerDetailView.as_view(), name="ledger-detail"),
     path("reports", dashboard_api.ReportListView.as_view(), name="report-list"),
+    path("alerts", alerts_api.AlertListView.as_view(), name="alert-list"),
+    path("alerts/<int:alert_id>/acknowledge", alerts_api.AlertAcknowledgeView.as_view(), name="alert-acknowledge"),
+    path("alerts/<int:alert_id>/resolve", alerts_api.AlertResolveView.as_view(), name="alert-resolve"),
+    path("config/escalations", alerts_api.EscalationSettingsView.as_view(), name="escalation-settings"),
     path(
         "reports/<int:report_id>/<str:file_format>",
         dashboard_api.ReportDownloadView.as_view(),
@@ -68,10 +82,12 @@ urlpatterns = [
     path("t/<slug:slug>/ledger/export.csv", audit_pages.ledger_export, name="ledger-export"),
     path("t/<slug:slug>/audit/", audit_pages.audit, name="audit"),
     path("t/<slug:slug>/audit/events.csv", audit_pages.audit_events_export, name="audit-export"),
+    path("t/<slug:slug>/audit/model-history.csv", audit_pages.model_history_export, name="model-history-export"),
     path("t/<slug:slug>/periods/", audit_pages.periods_page, name="periods"),
     path("t/<slug:slug>/ledger/<int:record_id>/", dashboard_pages.ledger_record, name="ledger-record"),
     path("t/<slug:slug>/ledger/<int:record_id>/pdf", dashboard_pages.ledger_record_pdf, name="ledger-record-pdf"),
     path("t/<slug:slug>/reports/", dashboard_views.reports_page, name="reports"),
+    path("t/<slug:slug>/alerts/", alert_pages.alerts_page, name="alerts"),
     path(
         "t/<slug:slug>/reports/<int:report_id>/<str:file_format>",
         dashboard_views.report_download,

@@ -1,10 +1,10 @@
-"""Reports in admin: read-only evidence; subscriptions kept by platform admins until tenants get a page for them."""
+"""Reports and alerts in admin: read-only evidence; report subscriptions kept by platform admins."""
 
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from dashboards.models import Report, ReportSubscription
+from dashboards.models import Alert, EscalationSettings, Report, ReportSubscription
 from governance.admin import ReadOnlyTenantAdmin, SuperuserOnlyAdmin
 
 
@@ -25,3 +25,29 @@ class ReportSubscriptionAdmin(SuperuserOnlyAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ReportSubscription]:
         return ReportSubscription.all_tenants.select_related("tenant", "user")
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyTenantAdmin):
+    """Alerts change through their lifecycle (API and page) only, so every step is in their history."""
+
+    list_display = [
+        "tenant",
+        "rule",
+        "period",
+        "status",
+        "escalation",
+        "opened_at",
+        "emailed_at",
+        "webhook_delivered_at",
+    ]
+    list_filter = ["rule", "status"]
+    search_fields = ["tenant__slug", "period"]
+
+
+@admin.register(EscalationSettings)
+class EscalationSettingsAdmin(ReadOnlyTenantAdmin):
+    """Set by tenant admins over the API (`config/escalations`); the secret never shows."""
+
+    list_display = ["tenant", "webhook_url", "updated_at", "updated_by_actor"]
+    exclude = ["webhook_secret_ciphertext"]

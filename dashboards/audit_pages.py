@@ -1,4 +1,5 @@
-"""The auditor's pages: the security log, the last ledger verification, CSV exports, closed periods.
+"""The auditor's pages: the security log, the last ledger verification, CSV exports (log, ledger,
+model history), closed periods.
 
 Every export is itself an audit event, and every CSV cell is neutralised against formula
 injection (governance.audit.csv_text).
@@ -6,6 +7,7 @@ injection (governance.audit.csv_text).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,10 +18,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_http_methods
 
-from governance import periods, roles
+from governance import periods, roles, selectors
 from governance.audit import audit_events, audit_events_csv, audit_record, csv_text, last_verification
 from governance.ledger import Actor
-from governance.models import AuditKind, ClosedPeriod
+from governance.models import AuditKind, ClosedPeriod, Tenant
 from governance.pages import tenant_page
 from roi import selectors as roi_selectors
 from roi.services import ledger_verify
@@ -60,8 +62,20 @@ def audit(request: HttpRequest) -> HttpResponse:
         "since": request.GET.get("since", ""),
         "until": request.GET.get("until", ""),
         "verification": last_verification(),
+        "dual_approval": _dual_approval_status(request.tenant),  # type: ignore[attr-defined]
     }
     return render(request, "dashboards/audit.html", context)
+
+
+def _dual_approval_status(tenant: Tenant) -> dict[str, object]:
+    """Whether model and KPI changes need a second approver, since when and by whom, for the auditor."""
+    switched = selectors.dual_approval_last_change(tenant=tenant)
+    return {
+        "on": tenant.require_dual_approval,
+        "since": tenant.created_at if switched is None else switched.occurred_at,
+        "by": None if switched is None else switched.actor,
+        "approvers": [user.get_username() for user in selectors.model_approvers(tenant=tenant)],
+    }
 
 
 @tenant_page(roles.AUDIT)
@@ -97,6 +111,57 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
         request=request,
     )
     return _csv_response(body, f"bizvalue-ledger-{request.tenant.slug}.csv")  # type: ignore[attr-defined]
+
+
+MODEL_HISTORY_COLUMNS = [
+    "config",
+    "version",
+    "changed_at",
+    "effective_from",
+    "changed_by",
+    "proposed_by",
+    "proposal",
+    "change_reason",
+    "field",
+    "before",
+    "after",
+]
+
+
+def _model_history_rows() -> Iterator[list[object]]:
+    """One row per changed field of every version; a version that changed nothing still gets a row."""
+    histories = (
+        ("financial_model", roi_selectors.financial_model_versions(), roi_selectors.MODEL_SECTIONS),
+        ("business_kpis", roi_selectors.business_kpis_versions(), roi_selectors.KPI_SECTIONS),
+    )
+    for name, versions, sections in histories:
+        for version in roi_selectors.config_history(versions, sections):
+            proposal = version["proposal"]
+            who_and_why = [
+                name,
+                version["version"],
+                version["changed_at"],
+                version["effective_from"],
+                version["changed_by"],
+                proposal.proposed_by_label if proposal else "",
+                proposal.pk if proposal else "",
+                version["change_reason"],
+            ]
+            for change in version["changes"] or [{"field": "", "old": "", "new": ""}]:
+                yield [*who_and_why, change["field"], change["old"], change["new"]]
+
+
+@tenant_page(roles.AUDIT)
+def model_history_export(request: HttpRequest) -> HttpResponse:
+    """Every version of the financial model and KPIs as CSV, with who proposed, who approved and why."""
+    body = csv_text(MODEL_HISTORY_COLUMNS, _model_history_rows())
+    audit_record(
+        kind=AuditKind.EXPORT,
+        actor=Actor.of_user(request.user).label,
+        detail={"export": "model_history_csv"},
+        request=request,
+    )
+    return _csv_response(body, f"bizvalue-model-history-{request.tenant.slug}.csv")  # type: ignore[attr-defined]
 
 
 @tenant_page(roles.MANAGE_MODEL | roles.AUDIT)

@@ -1,11 +1,14 @@
-"""Reports the dashboards produce, and who receives them."""
+"""Reports and alerts the dashboards produce, and who receives them."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
-from governance.tenancy import TenantOwned
+from governance.models import history_user
+from governance.tenancy import HistoryGuardedQuerySet, TenantManager, TenantOwned
 
 
 class ReportKind(models.TextChoices):
@@ -95,3 +98,110 @@ class ReportSubscription(TenantOwned):
 
     def wants(self, kind: str) -> bool:
         return not self.kinds or kind in self.kinds
+
+
+# --- Alerts and escalations -------------------------------------------------------------
+
+
+class AlertRule(models.TextChoices):
+    VALUE_BELOW_TARGET = "value_below_target", "Monthly value below target"
+    ROI_BELOW_TARGET = "roi_below_target", "ROI below target"
+    PREVENTION_BELOW_TARGET = "prevention_below_target", "Incident prevention below target"
+    INCIDENT_SURGE = "incident_surge", "Incident surge"
+
+
+class Escalation(models.TextChoices):
+    NOTIFY_CFO = "notify_cfo", "Notify the CFO"
+    BOARD_REVIEW = "board_review", "Board review"
+    EXECUTIVE_ALERT = "executive_alert", "Executive alert"
+
+
+class AlertStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    RESOLVED = "resolved", "Resolved"
+
+
+UNRESOLVED = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+
+
+class Alert(TenantOwned):
+    """One breach of a KPI rule in one period, with its lifecycle and its deliveries.
+
+    At most one unresolved alert per rule and period, enforced by a partial unique index,
+    so evaluations racing each other cannot fire twice. Every change is a history row.
+    """
+
+    rule = models.CharField(max_length=32, choices=AlertRule.choices)
+    period = models.CharField(max_length=16, help_text="2026-10 (month), FY2026 (fiscal year) or 2026-W47 (ISO week).")
+    escalation = models.CharField(max_length=20, choices=Escalation.choices)
+    status = models.CharField(max_length=16, choices=AlertStatus.choices, default=AlertStatus.OPEN)
+    unit = models.CharField(max_length=8, help_text="money, percent or count")
+    measured = models.DecimalField(max_digits=24, decimal_places=4)
+    threshold = models.DecimalField(max_digits=24, decimal_places=4)
+    message = models.CharField(max_length=300)
+    detail = models.JSONField(default=dict, blank=True)
+    opened_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_by_actor = models.CharField(max_length=200, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_by_actor = models.CharField(max_length=200, blank=True)
+    # Delivery: set once sent, so a retried or redelivered task does not send again.
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    webhook_delivered_at = models.DateTimeField(null=True, blank=True)
+    webhook_attempts = models.PositiveSmallIntegerField(default=0)
+
+    # Bulk paths would skip the history rows that record each state change.
+    objects = TenantManager.from_queryset(HistoryGuardedQuerySet)()
+    all_tenants = models.Manager.from_queryset(HistoryGuardedQuerySet)()
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        ordering = ["-opened_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "rule", "period"],
+                condition=~models.Q(status="resolved"),
+                name="alert_one_unresolved_per_rule_period",
+            )
+        ]
+        indexes = [models.Index(fields=["tenant", "status", "opened_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_rule_display()} {self.period} ({self.get_status_display()})"
+
+    @property
+    def resolved_by_a_person(self) -> bool:
+        return self.status == AlertStatus.RESOLVED and not self.resolved_by_actor.startswith("system:")
+
+
+class EscalationSettings(TenantOwned):
+    """Who receives each escalation (members by role or by name), and an optional chat webhook.
+
+    `recipients` maps an escalation to `{"roles": [...], "users": [user ids]}`; only current
+    members with an e-mail address receive anything. The webhook's signing secret is stored
+    encrypted (governance.secrets), bound to the tenant.
+    """
+
+    recipients = models.JSONField(default=dict, blank=True)
+    webhook_url = models.URLField(max_length=500, blank=True)
+    webhook_secret_ciphertext = models.TextField(blank=True, editable=False)
+    webhook_secret_key_id = models.CharField(max_length=32, blank=True, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by_actor = models.CharField(max_length=200, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["webhook_secret_ciphertext"], get_user=history_user)
+
+    class Meta:
+        verbose_name_plural = "escalation settings"
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="one_escalation_settings_per_tenant")]
+
+    def __str__(self) -> str:
+        return "Escalation settings"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,10 +23,11 @@ from governance.audit import audit_record
 from governance.ledger import Actor, record_hash
 from governance.models import AuditKind
 from governance.pages import tenant_page
+from roi import proposals
 from roi import selectors as roi_selectors
 from roi.engine import EngineInputError
 from roi.figures import MODEL_GROUPS
-from roi.models import AutomationRun, Incident, PerformanceMonth, Stream
+from roi.models import AutomationRun, ChangeProposal, Incident, PerformanceMonth, ProposalStatus, ProposalTarget, Stream
 from roi.services import calculation_run, figures_in_force, financial_model_update, ledger_verify
 
 
@@ -191,11 +193,32 @@ def ledger_record_pdf(request: HttpRequest, record_id: int) -> HttpResponse:
 
 
 @tenant_page()
+@require_http_methods(["GET", "POST"])
 def financial_model(request: HttpRequest) -> HttpResponse:
-    """The model and KPIs in force, and every version with who, when, why and what changed."""
+    """The model and KPIs in force, pending proposals with their diff, and every version.
+
+    POST approves or rejects a pending proposal (finance admins; never one's own approval).
+    """
+    can_decide = bool(request.roles & roles.MANAGE_MODEL)  # type: ignore[attr-defined]
+    decision_status, decision_error = 200, ""
+    if request.method == "POST":
+        if not can_decide:
+            raise PermissionDenied
+        decision_status, decision_error = _decide_proposal(request)
+        if not decision_error:
+            return redirect("financial-model", slug=request.tenant.slug)  # type: ignore[attr-defined]
     model = roi_selectors.financial_model_current()
     kpis = roi_selectors.business_kpis_current()
+    pending = [
+        {"proposal": proposal, "diff": proposals.proposal_diff(proposal)}
+        for proposal in proposals.proposals_list(status=ProposalStatus.PENDING)
+    ]
     context = {
+        "pending": pending,
+        "can_decide": can_decide,
+        "decision_error": decision_error,
+        "me": Actor.of_user(request.user).label,
+        "dual_approval": proposals.dual_approval_required(),
         "model": model,
         "kpis": kpis,
         "model_history": roi_selectors.config_history(
@@ -204,7 +227,28 @@ def financial_model(request: HttpRequest) -> HttpResponse:
         "kpi_history": roi_selectors.config_history(roi_selectors.business_kpis_versions(), roi_selectors.KPI_SECTIONS),
         "can_edit": bool(request.roles & roles.MANAGE_MODEL),  # type: ignore[attr-defined]
     }
-    return render(request, "dashboards/financial_model.html", context)
+    return render(request, "dashboards/financial_model.html", context, status=decision_status)
+
+
+def _decide_proposal(request: HttpRequest) -> tuple[int, str]:
+    """Approve or reject the posted proposal: (200, "") when done, else the status and why not."""
+    raw_id = request.POST.get("proposal", "")
+    # Scoped query: another tenant's proposal is a 404, like a missing one.
+    proposal = get_object_or_404(ChangeProposal.objects, pk=int(raw_id) if raw_id.isdigit() else 0)
+    actor = Actor.of_user(request.user)
+    note = request.POST.get("note", "")
+    try:
+        if request.POST.get("action") == "approve":
+            proposals.change_approve(proposal_id=proposal.pk, actor=actor, note=note)
+        elif request.POST.get("action") == "reject":
+            proposals.change_reject(proposal_id=proposal.pk, actor=actor, note=note)
+        else:
+            return 400, "Choose approve or reject."
+    except proposals.ProposalRefused as refused:
+        return refused.status, refused.message
+    except EngineInputError as error:
+        return 400, "; ".join(f"{name}: {' '.join(messages)}" for name, messages in error.errors.items())
+    return 200, ""
 
 
 @tenant_page(roles.MANAGE_MODEL)
@@ -224,12 +268,15 @@ def financial_model_edit(request: HttpRequest) -> HttpResponse:
             effective_from = datetime.fromisoformat(effective) if effective else None
             if effective_from is not None and effective_from.tzinfo is None:
                 effective_from = effective_from.replace(tzinfo=ZoneInfo(request.tenant.time_zone))  # type: ignore[attr-defined]
-            financial_model_update(
-                actor=Actor.of_user(request.user),
-                groups=submitted,
-                change_reason=request.POST.get("change_reason", ""),
-                effective_from=effective_from,
-            )
+            change = {
+                "actor": Actor.of_user(request.user),
+                "change_reason": request.POST.get("change_reason", ""),
+                "effective_from": effective_from,
+            }
+            if proposals.dual_approval_required():
+                proposals.change_propose(target=ProposalTarget.FINANCIAL_MODEL, payload=submitted, **change)
+            else:
+                financial_model_update(groups=submitted, **change)
         except EngineInputError as error:
             errors = error.errors
         except ValueError:
@@ -244,7 +291,12 @@ def financial_model_edit(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "dashboards/financial_model_edit.html",
-        {"fields": fields, "errors": errors, "reason": request.POST.get("change_reason", "")},
+        {
+            "fields": fields,
+            "errors": errors,
+            "reason": request.POST.get("change_reason", ""),
+            "dual_approval": proposals.dual_approval_required(),
+        },
         status=400 if errors else 200,
     )
 

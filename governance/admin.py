@@ -50,14 +50,51 @@ class SuperuserOnlyAdmin(admin.ModelAdmin):
     has_add_permission = has_module_permission
 
 
+class TenantForm(forms.ModelForm):
+    class Meta:
+        model = Tenant
+        fields = ["name", "slug", "currency", "locale", "fiscal_year_start_month", "time_zone", "require_dual_approval"]
+
+    def clean_require_dual_approval(self) -> bool:
+        enabled = self.cleaned_data["require_dual_approval"]
+        tenant = self.instance
+        if tenant.pk is not None and not enabled and tenant.require_dual_approval:
+            approvers = selectors.model_approvers(tenant=tenant)
+            if len(approvers) > 1:
+                raise forms.ValidationError(
+                    f"{len(approvers)} members can approve model changes; only a tenant with a single "
+                    "finance admin may run without a second approver."
+                )
+        return enabled
+
+
 @admin.register(Tenant)
 class TenantAdmin(GuardedModelAdmin, SuperuserOnlyAdmin):
     """Tenants; the "Object permissions" page edits members' roles (guardian permissions)."""
 
-    list_display = ["name", "slug", "currency", "fiscal_year_start_month", "time_zone", "members"]
+    form = TenantForm
+    list_display = [
+        "name",
+        "slug",
+        "currency",
+        "fiscal_year_start_month",
+        "time_zone",
+        "require_dual_approval",
+        "members",
+    ]
     search_fields = ["name", "slug"]
     readonly_fields = ["created_at", "member_roles"]
-    fields = ["name", "slug", "currency", "fiscal_year_start_month", "time_zone", "created_at", "member_roles"]
+    fields = [
+        "name",
+        "slug",
+        "currency",
+        "locale",
+        "fiscal_year_start_month",
+        "time_zone",
+        "require_dual_approval",
+        "created_at",
+        "member_roles",
+    ]
 
     # Deleting a tenant would orphan its ledger; it is never done through the app.
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -78,7 +115,17 @@ class TenantAdmin(GuardedModelAdmin, SuperuserOnlyAdmin):
 
     def save_model(self, request: HttpRequest, obj: Tenant, form: Any, change: bool) -> None:
         obj.full_clean()
+        switched = change and "require_dual_approval" in form.changed_data
+        if switched:
+            # The switch goes through its service, which checks the rule again and audits it.
+            obj.require_dual_approval = not obj.require_dual_approval
         super().save_model(request, obj, form, change)
+        if switched:
+            services.tenant_dual_approval_set(
+                tenant=obj,
+                enabled=form.cleaned_data["require_dual_approval"],
+                actor=f"admin:{request.user.get_username()}",
+            )
 
 
 class ApiKeyAddForm(forms.ModelForm):

@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from governance import audit, mfa, periods, roles, secrets, selectors, services
+from governance.errors import DATABASE_ERRORS
 from governance.idempotency import IdempotentMixin
 from governance.ledger import Actor
 from governance.models import (
@@ -99,12 +100,17 @@ class TenantAPIView(IdempotentMixin, GenericAPIView):
         return self.allowed_roles.get(method, self.allowed_roles.get("*", frozenset()))
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        with ExitStack() as stack:
-            self._scope_stack = stack
-            response = super().dispatch(request, *args, **kwargs)
-            if getattr(response, "exception", False) and getattr(self, "_tenant_scoped", False):
-                transaction.set_rollback(True)
-            return response
+        try:
+            with ExitStack() as stack:
+                self._scope_stack = stack
+                response = super().dispatch(request, *args, **kwargs)
+                if getattr(response, "exception", False) and getattr(self, "_tenant_scoped", False):
+                    transaction.set_rollback(True)
+                return response
+        except DATABASE_ERRORS as error:
+            # The connection died in the scope, so leaving its transaction failed as well:
+            # the same 503 as a failure inside the view.
+            return self.finalize_response(self.request, self.handle_exception(error))
 
     def perform_authentication(self, request: Request) -> None:
         super().perform_authentication(request)
@@ -146,6 +152,47 @@ class TenantView(TenantAPIView):
     @extend_schema(responses=TenantInfoSerializer, parameters=[TENANT_PARAMETER])
     def get(self, request: Request) -> Response:
         return Response(TenantInfoSerializer({"tenant": request.tenant, "roles": sorted(request.roles)}).data)
+
+
+class TenantSettingsSerializer(serializers.Serializer):
+    require_dual_approval = serializers.BooleanField(
+        help_text="Model and KPI changes need a second finance admin's approval. "
+        "Off only for a tenant with a single member who may approve."
+    )
+    changed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    changed_by = serializers.CharField(read_only=True, allow_null=True)
+
+
+def tenant_settings_data(tenant: Tenant) -> dict[str, Any]:
+    switched = selectors.dual_approval_last_change(tenant=tenant)
+    return TenantSettingsSerializer(
+        {
+            "require_dual_approval": tenant.require_dual_approval,
+            "changed_at": None if switched is None else switched.occurred_at,
+            "changed_by": None if switched is None else switched.actor,
+        }
+    ).data
+
+
+class TenantSettingsView(TenantAPIView):
+    """The tenant's controls: whether model and KPI changes need a second approver (and since when)."""
+
+    allowed_roles = {"GET": roles.READ, "PUT": roles.MANAGE_TENANT}
+
+    @extend_schema(responses=TenantSettingsSerializer, parameters=[TENANT_PARAMETER])
+    def get(self, request: Request) -> Response:
+        return Response(tenant_settings_data(request.tenant))
+
+    @extend_schema(request=TenantSettingsSerializer, responses=TenantSettingsSerializer, parameters=[TENANT_PARAMETER])
+    def put(self, request: Request) -> Response:
+        body = TenantSettingsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        tenant = services.tenant_dual_approval_set(
+            tenant=request.tenant,
+            enabled=body.validated_data["require_dual_approval"],
+            actor=actor_of(request).label,
+        )
+        return Response(tenant_settings_data(tenant))
 
 
 # --- Members ------------------------------------------------------------------------

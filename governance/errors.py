@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -17,6 +20,19 @@ from governance.parsers import RequestBodyTooLarge
 logger = logging.getLogger(__name__)
 
 NON_FIELD = "detail"
+# Seconds a client is told to wait before retrying when the database is unreachable.
+DATABASE_RETRY_AFTER = 5
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+
+class DatabaseUnavailable(exceptions.APIException):
+    """The database connection failed (restart, failover, network): the transaction did not complete; retry."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The database is unavailable; retry shortly."
+    default_code = "database_unavailable"
+    # DRF's handler turns `wait` into a Retry-After header.
+    wait = DATABASE_RETRY_AFTER
 
 
 def _as_field_errors(detail: Any) -> dict[str, Any]:
@@ -37,6 +53,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):
         exc = RequestBodyTooLarge()
+    elif isinstance(exc, DATABASE_ERRORS):
+        logger.warning("Database unavailable: %s", exc)
+        exc = DatabaseUnavailable()
     response = exception_handler(exc, context)
     if response is None:
         # An unexpected error: logged with its traceback, answered as JSON.
@@ -60,9 +79,24 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    if isinstance(sys.exc_info()[1], DATABASE_ERRORS):
+        return _database_unavailable(request)
     if _wants_json(request):
         return JsonResponse({"errors": {NON_FIELD: ["Internal error."]}}, status=500)
     return render(request, "500.html", status=500)
+
+
+def _database_unavailable(request: HttpRequest) -> HttpResponse:
+    # Outside a view (middleware reading the session, say): same answer as the API's.
+    # The page is rendered without the request: its context processors would query the database.
+    if _wants_json(request):
+        response: HttpResponse = JsonResponse(
+            {"errors": {NON_FIELD: [str(DatabaseUnavailable.default_detail)]}}, status=503
+        )
+    else:
+        response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    return response
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from decimal import Decimal
@@ -54,7 +54,12 @@ def json_ready(value: Any) -> Any:
     10000000000000000), which would change the canonical text and break the hash; strings
     survive untouched, and the engine reads numeric strings exactly.
     """
-    if isinstance(value, bool) or value is None or isinstance(value, int | str):
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value  # the common cases first, by exact type: a batch record has ~50,000 nodes
+    if kind is dict:
+        return {str(key): json_ready(item) for key, item in value.items()}
+    if isinstance(value, int | str):  # subclasses too (bool, enums)
         return value
     if isinstance(value, float):
         return repr(value) if math.isfinite(value) else str(value)
@@ -67,8 +72,28 @@ def json_ready(value: Any) -> Any:
     return str(value)
 
 
+# Built once: json.dumps with any non-default option builds a new encoder on every call.
+_CANONICAL_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _CANONICAL_ENCODER.encode(value)
+
+
+def canonical_json_spliced(value: Mapping[str, Any], encoded: Mapping[str, str]) -> str:
+    """`canonical_json(value)`, taking the canonical JSON of some of its keys from `encoded`.
+
+    The same text, written key by key in sorted order, so a caller that already holds the
+    encoding of a large member (a batch's items) need not encode it again.
+    """
+    return (
+        "{"
+        + ",".join(
+            f"{canonical_json(key)}:{encoded[key] if key in encoded else canonical_json(value[key])}"
+            for key in sorted(value)
+        )
+        + "}"
+    )
 
 
 def record_payload(record: LedgerRecord) -> dict[str, Any]:
@@ -90,9 +115,16 @@ def record_payload(record: LedgerRecord) -> dict[str, Any]:
     }
 
 
-def record_hash(record: LedgerRecord) -> str:
-    """sha256(previous_hash ‖ canonical JSON of the record)."""
-    return hashlib.sha256((record.previous_hash + canonical_json(record_payload(record))).encode()).hexdigest()
+def record_hash(record: LedgerRecord, *, encoded: Mapping[str, str] | None = None) -> str:
+    """sha256(previous_hash ‖ canonical JSON of the record).
+
+    `encoded` may hold the canonical JSON of some of the record's fields, made beforehand:
+    the text hashed is the same, spliced together key by key in sorted order as
+    `canonical_json` writes it, so a large batch record is serialised outside the chain lock.
+    """
+    payload = record_payload(record)
+    text = canonical_json_spliced(payload, encoded) if encoded else canonical_json(payload)
+    return hashlib.sha256((record.previous_hash + text).encode()).hexdigest()
 
 
 def _lock_chain(tenant: Tenant) -> None:
@@ -113,9 +145,27 @@ def ledger_append(
     inputs: dict[str, Any],
     figures: dict[str, Any],
     result: dict[str, Any],
+    encoded: Mapping[str, str] | None = None,
 ) -> LedgerRecord:
-    """Append one record to the scope tenant's chain; concurrent appends queue, never fork."""
+    """Append one record to the scope tenant's chain; concurrent appends queue, never fork.
+
+    `encoded` may give the canonical JSON of `inputs` and/or `result` when the caller has
+    already written it (a batch that hashed its items); those values must then already be
+    JSON-ready (strings, ints, booleans, None, lists and dicts), as `json_ready` returns them.
+    """
     tenant = current_tenant()
+    # Made ready and serialised before the chain lock: for a batch record these are large,
+    # and the lock should cover only the link to the head.
+    given = dict(encoded or {})
+    if "inputs" not in given:
+        inputs = json_ready(inputs)
+        given["inputs"] = canonical_json(inputs)
+    if "result" not in given:
+        result = json_ready(result)
+        given["result"] = canonical_json(result)
+    figures = json_ready(figures)
+    given["figures"] = canonical_json(figures)
+    encoded = given
     for attempt in range(APPEND_ATTEMPTS):
         try:
             with transaction.atomic():
@@ -129,16 +179,16 @@ def ledger_append(
                     method_version=method_version,
                     model_version=model_version,
                     kpi_version=kpi_version,
-                    inputs=json_ready(inputs),
-                    figures=json_ready(figures),
-                    result=json_ready(result),
+                    inputs=inputs,
+                    figures=figures,
+                    result=result,
                     currency=tenant.currency,
                     actor=actor.label,
                     actor_user=actor.user,
                     actor_key=actor.api_key,
                     created_at=timezone.now(),
                 )
-                record.hash = record_hash(record)
+                record.hash = record_hash(record, encoded=encoded)
                 record.save(force_insert=True)
                 return record
         except IntegrityError:

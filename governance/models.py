@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 
+from babel import Locale, UnknownLocaleError
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -20,6 +21,14 @@ def validate_time_zone(value: str) -> None:
     # would otherwise leak into migrations.
     if value not in zoneinfo.available_timezones():
         raise ValidationError(f"{value!r} is not an IANA time zone name (e.g. Europe/Paris).")
+
+
+def validate_locale(value: str) -> None:
+    """A CLDR locale Babel knows (en_US, de_DE, fr_CH...): numbers are formatted with it."""
+    try:
+        Locale.parse(value)
+    except (ValueError, TypeError, UnknownLocaleError):
+        raise ValidationError(f"{value!r} is not a known locale (e.g. en_US, de_DE, fr_FR).") from None
 
 
 def history_user(instance: models.Model, request: object = None, **kwargs: object) -> object:
@@ -83,6 +92,8 @@ class Tenant(models.Model):
         default=1, validators=[MinValueValidator(1), MaxValueValidator(12)]
     )
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    # How pages, PDFs and spreadsheets write numbers: separators, symbol position (CLDR).
+    locale = models.CharField(max_length=16, default="en_US", validators=[validate_locale])
     industry = models.CharField(max_length=32, choices=Industry.choices, default=Industry.SAAS)
     company_size = models.CharField(max_length=32, choices=CompanySize.choices, default=CompanySize.MIDMARKET)
     business_model = models.CharField(max_length=32, choices=BusinessModel.choices, default=BusinessModel.SUBSCRIPTION)
@@ -92,6 +103,13 @@ class Tenant(models.Model):
     )
     reporting_frequency = models.CharField(
         max_length=16, choices=ReportingFrequency.choices, default=ReportingFrequency.MONTHLY
+    )
+    # Segregation of duties (SOX): a model or KPI change takes effect only once a second
+    # finance admin approves it. Off only for a tenant with a single approver (see
+    # governance.services.tenant_dual_approval_set); the audit page says which.
+    require_dual_approval = models.BooleanField(
+        default=True,
+        help_text="A financial model or KPI change needs a second finance admin's approval.",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -230,6 +248,10 @@ class AuditKind(models.TextChoices):
     EXPORT = "export", "Export"
     LEDGER_VERIFIED = "ledger_verified", "Ledger verified"
     PERIOD_CLOSED = "period_closed", "Period closed"
+    CHANGE_PROPOSED = "change_proposed", "Model change proposed"
+    CHANGE_APPROVED = "change_approved", "Model change approved"
+    CHANGE_REJECTED = "change_rejected", "Model change rejected or withdrawn"
+    DUAL_APPROVAL_CHANGED = "dual_approval_changed", "Dual approval switched"
 
 
 class AuditEvent(TenantOwned):

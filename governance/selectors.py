@@ -8,7 +8,8 @@ from django.db.models import QuerySet
 from guardian.models import UserObjectPermission
 from guardian.shortcuts import get_objects_for_user, get_users_with_perms
 
-from governance.models import ApiKey, Tenant
+from governance import roles
+from governance.models import ApiKey, AuditEvent, AuditKind, Tenant
 from governance.roles import Role, permission_codename, role_from_codename
 
 ROLE_PERMISSIONS = [f"governance.{permission_codename(role)}" for role in Role.values]
@@ -54,3 +55,13 @@ def api_keys_list() -> QuerySet[ApiKey]:
 
 def user_by_username(*, username: str) -> AbstractBaseUser | None:
     return get_user_model().objects.filter(username=username).first()
+
+
+def model_approvers(*, tenant: Tenant) -> list[AbstractBaseUser]:
+    """Members who may change, and so approve changes of, the financial model and KPIs."""
+    return [user for user, held in members_of(tenant=tenant) if held & roles.MANAGE_MODEL]
+
+
+def dual_approval_last_change(*, tenant: Tenant) -> AuditEvent | None:
+    """The audit event of the last time dual approval was switched on or off (None: never, the default)."""
+    return AuditEvent.all_tenants.filter(tenant=tenant, kind=AuditKind.DUAL_APPROVAL_CHANGED).first()

@@ -26,18 +26,65 @@ def api_key_hash(raw_key: str) -> str:
 
 
 def tenant_create(
-    *, slug: str, name: str, currency: str = "USD", fiscal_year_start_month: int = 1, time_zone: str = "UTC"
+    *,
+    slug: str,
+    name: str,
+    currency: str = "USD",
+    fiscal_year_start_month: int = 1,
+    time_zone: str = "UTC",
+    locale: str = "en_US",
+    require_dual_approval: bool = True,
 ) -> Tenant:
-    """Create a tenant after full validation, so a command and admin refuse the same things."""
+    """Create a tenant after full validation, so a command and admin refuse the same things.
+
+    A new tenant has no members yet, so it may start without dual approval; the first
+    switch afterwards goes through `tenant_dual_approval_set`.
+    """
     tenant = Tenant(
         slug=slug,
         name=name,
         currency=currency.upper(),
         fiscal_year_start_month=fiscal_year_start_month,
         time_zone=time_zone,
+        locale=locale,
+        require_dual_approval=require_dual_approval,
     )
     tenant.full_clean()
     tenant.save()
+    return tenant
+
+
+def tenant_dual_approval_set(*, tenant: Tenant, enabled: bool, actor: str) -> Tenant:
+    """Switch segregation of duties for model and KPI changes on or off; audited.
+
+    Off is refused while the tenant has two or more members who may approve: with one,
+    nobody could ever approve a change, so that tenant may run without it (and the audit
+    page says so). On is always allowed.
+    """
+    from governance.selectors import model_approvers
+
+    if enabled == tenant.require_dual_approval:
+        return tenant
+    approvers = model_approvers(tenant=tenant)
+    if not enabled and len(approvers) > 1:
+        names = ", ".join(user.get_username() for user in approvers)
+        raise ValidationError(
+            {
+                "require_dual_approval": [
+                    f"Cannot be turned off: {len(approvers)} members can approve model changes ({names}). "
+                    "Only a tenant with a single finance admin may run without a second approver."
+                ]
+            }
+        )
+    with transaction.atomic():
+        tenant.require_dual_approval = enabled
+        tenant.save(update_fields=["require_dual_approval"])
+        audit_record(
+            kind=AuditKind.DUAL_APPROVAL_CHANGED,
+            actor=actor,
+            tenant=tenant,
+            detail={"require_dual_approval": enabled, "approvers": [user.get_username() for user in approvers]},
+        )
     return tenant
 
 

@@ -2,17 +2,40 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
 from celery import shared_task
+from celery.app.task import Task
+from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from governance import services
 from governance.models import Tenant
 from governance.tenancy import tenant_scope
 
 F = TypeVar("F", bound=Callable[..., Any])
+logger = logging.getLogger(__name__)
+
+# A request that enqueues work waits at most about this long for a dead broker.
+PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1}
+
+
+def enqueue_or_defer(task: Task, **kwargs: Any) -> bool:
+    """Send `task` from a web request; False, logged, when the broker is unreachable.
+
+    Only for work whose pending state is kept in the database, so a sweep run by beat
+    finds and sends it again once the broker is back: a web request must answer even
+    when Redis is down, and must not hang on it either. The result is not stored: a
+    request never waits for it, and subscribing to it would need Redis too.
+    """
+    try:
+        task.apply_async(kwargs=kwargs, ignore_result=True, retry_policy=PUBLISH_RETRY_POLICY)
+    except (BrokerUnavailable, OSError) as error:
+        logger.warning("Broker unavailable, %s(%s) deferred to its sweep: %s", task.name, kwargs, error)
+        return False
+    return True
 
 
 def in_tenant_scope(func: F) -> F:

@@ -4,7 +4,7 @@ with a reason (made through the API or the pages, by a finance admin)."""
 from django.contrib import admin
 
 from governance.admin import NoRevertHistoryAdmin, ReadOnlyTenantAdmin
-from roi.models import BusinessKpis, CostImport, CostMonth, FinancialModel
+from roi.models import BusinessKpis, ChangeProposal, CostImport, CostMonth, FinancialModel
 
 
 @admin.register(FinancialModel)
@@ -17,6 +17,15 @@ class FinancialModelAdmin(NoRevertHistoryAdmin, ReadOnlyTenantAdmin):
 class BusinessKpisAdmin(NoRevertHistoryAdmin, ReadOnlyTenantAdmin):
     list_display = ["tenant", "version", "effective_from", "changed_at", "changed_by", "change_reason"]
     search_fields = ["tenant__slug", "change_reason"]
+
+
+@admin.register(ChangeProposal)
+class ChangeProposalAdmin(NoRevertHistoryAdmin, ReadOnlyTenantAdmin):
+    """Proposals are decided by a second finance admin in the app, never here."""
+
+    list_display = ["id", "tenant", "target", "status", "proposed_by_label", "decided_by_label", "proposed_at"]
+    list_filter = ["status", "target"]
+    search_fields = ["tenant__slug", "change_reason", "proposed_by_label"]
 
 
 @admin.register(CostImport)

@@ -24,10 +24,11 @@ from rest_framework.response import Response
 from governance import roles
 from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of
 from governance.models import LedgerRecord
-from roi import selectors, services
+from roi import proposals, selectors, services
 from roi.engine import EngineInputError, FinancialFigures
 from roi.figures import stored_flat
-from roi.models import BusinessKpis, FinancialModel
+from roi.models import BusinessKpis, FinancialModel, ProposalTarget
+from roi.proposals_api import ProposalSerializer, proposal_response
 
 
 @contextmanager
@@ -50,6 +51,13 @@ class WhoChanged(serializers.Serializer):
     changed_at = serializers.DateTimeField()
     changed_by = serializers.SerializerMethodField()
     change_reason = serializers.CharField()
+    proposal = serializers.IntegerField(source="approved_proposal_id", allow_null=True)
+    proposed_by = serializers.SerializerMethodField()
+
+    def get_proposed_by(self, config: Any) -> str | None:
+        """Who proposed the version, when it came from an approved proposal (`changed_by` approved it)."""
+        proposal = config.approved_proposal
+        return None if proposal is None else proposal.proposed_by_label
 
     def get_changed_by(self, config: Any) -> str | None:
         if config.changed_by_id:
@@ -106,6 +114,25 @@ def _take(body: dict[str, Any], allowed: set[str]) -> dict[str, Any]:
     return body
 
 
+def proposed(request: Request, target: str, payload: dict[str, Any], reason: str, effective_from: Any) -> Response:
+    """202 with the pending proposal: the change waits for a second finance admin."""
+    with engine_errors_as_400():
+        proposal = proposals.change_propose(
+            actor=actor_of(request),
+            target=target,
+            payload=payload,
+            change_reason=reason,
+            effective_from=effective_from,
+        )
+    return proposal_response(proposal, status.HTTP_202_ACCEPTED)
+
+
+CHANGE_RESPONSES = {200: OpenApiTypes.OBJECT, 202: ProposalSerializer}
+CHANGE_NOTE = (
+    " When the tenant requires dual approval, nothing changes yet: the answer is 202 with a pending "
+    "proposal that another finance admin approves (POST config/proposals/{id}/approve)."
+)
+
 MODEL_BODY_KEYS = {"revenue_model", "cost_model", "impact_model", "severity_responders", "revenue_profile"}
 KPI_BODY_KEYS = {"kpis", "alerts", "attribution_rules"}
 
@@ -122,12 +149,19 @@ class FinancialModelView(TenantAPIView):
             raise exceptions.NotFound("No financial model yet: a finance admin sets one with PUT.")
         return Response(financial_model_data(model, request.tenant.currency))
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT, parameters=[TENANT_PARAMETER])
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses=CHANGE_RESPONSES,
+        parameters=[TENANT_PARAMETER],
+        description="Make a new version." + CHANGE_NOTE,
+    )
     def put(self, request: Request) -> Response:
         body = json_object(request)
         reason = body.pop("change_reason", "")
         effective_from = _effective_from(body)
         groups = _take(body, MODEL_BODY_KEYS)
+        if proposals.dual_approval_required():
+            return proposed(request, ProposalTarget.FINANCIAL_MODEL, groups, reason, effective_from)
         with engine_errors_as_400():
             model = services.financial_model_update(
                 actor=actor_of(request), groups=groups, change_reason=reason, effective_from=effective_from
@@ -140,7 +174,12 @@ class RevenueModelView(TenantAPIView):
 
     allowed_roles = {"POST": roles.MANAGE_MODEL}
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT, parameters=[TENANT_PARAMETER])
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses=CHANGE_RESPONSES,
+        parameters=[TENANT_PARAMETER],
+        description="Make a new version of the financial model with this revenue group." + CHANGE_NOTE,
+    )
     def post(self, request: Request) -> Response:
         body = json_object(request)
         reason = body.pop("change_reason", "")
@@ -150,6 +189,9 @@ class RevenueModelView(TenantAPIView):
             raise exceptions.ValidationError({"revenue_model": ["Must be an object."]})
         if revenue is not body:
             _take(body, set())
+        if proposals.dual_approval_required():
+            payload = {"revenue_model": dict(revenue)}
+            return proposed(request, ProposalTarget.REVENUE_MODEL, payload, reason, effective_from)
         with engine_errors_as_400():
             model = services.financial_model_update(
                 actor=actor_of(request),
@@ -172,12 +214,19 @@ class BusinessKpisView(TenantAPIView):
             raise exceptions.NotFound("No KPIs yet: a finance admin sets them with PUT.")
         return Response(business_kpis_data(kpis))
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT, parameters=[TENANT_PARAMETER])
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses=CHANGE_RESPONSES,
+        parameters=[TENANT_PARAMETER],
+        description="Make a new version." + CHANGE_NOTE,
+    )
     def put(self, request: Request) -> Response:
         body = json_object(request)
         reason = body.pop("change_reason", "")
         effective_from = _effective_from(body)
         sections = _take(body, KPI_BODY_KEYS)
+        if proposals.dual_approval_required():
+            return proposed(request, ProposalTarget.BUSINESS_KPIS, sections, reason, effective_from)
         with engine_errors_as_400():
             kpis = services.business_kpis_update(
                 actor=actor_of(request), sections=sections, change_reason=reason, effective_from=effective_from

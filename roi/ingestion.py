@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,11 +21,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
-from django.db.models import Count, Sum
+from django.db.models import BooleanField, Count, Sum
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from governance import periods
-from governance.ledger import Actor, canonical_json, json_ready, ledger_append
+from governance.ledger import Actor, canonical_json, canonical_json_spliced, json_ready, ledger_append
 from governance.models import LedgerRecord
 from governance.tenancy import current_tenant
 from roi import event_fields, selectors
@@ -41,6 +43,7 @@ from roi.models import (
     PerformanceSample,
     Stream,
 )
+from roi.signals import events_ingested
 
 MAX_BATCH = 10_000
 BATCH_METHOD = "event_batch"
@@ -234,6 +237,11 @@ class FiguresTimeline:
         self._model_times = [v.effective_from for v in self.models]
         self._kpi_times = [v.effective_from for v in self.kpis]
         self._figures: dict[str, FinancialFigures] = {}
+        # With one model version and at most one KPI version (the usual case), the same
+        # figures are in force at every moment: found once, not once per event.
+        self._constant: tuple[str, int | None, FinancialFigures] | None = None
+        if len(self.models) == 1 and len(self.kpis) <= 1:
+            self._constant = self.at(self.models[0].effective_from)
 
     @staticmethod
     def _pick(versions: list[Any], times: list[datetime], moment: datetime) -> Any | None:
@@ -245,6 +253,8 @@ class FiguresTimeline:
 
     def at(self, moment: datetime) -> tuple[str, int | None, FinancialFigures] | None:
         """(reference, model version, figures) in force at `moment`; None without a model."""
+        if self._constant is not None:
+            return self._constant
         model = self._pick(self.models, self._model_times, moment)
         if model is None:
             return None
@@ -361,8 +371,9 @@ def _month(moment: datetime, zone: ZoneInfo) -> date:
 
 
 def _lock_tenant_ingestion() -> None:
-    # One batch at a time per tenant, so rollup deltas computed from the rows as they were
-    # read are never applied twice by concurrent re-sends of the same events.
+    # One batch at a time per tenant from the read of the stored rows to the commit, so
+    # rollup deltas computed from the rows as they were read are never applied twice by
+    # concurrent re-sends of the same events. The same row lock as the ledger chain's.
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1 FROM governance_tenant WHERE id = %s FOR NO KEY UPDATE", [current_tenant().pk])
@@ -377,19 +388,26 @@ def events_ingest(*, actor: Actor, kind: str, payload: Any) -> BatchOutcome:
     zone = ZoneInfo(tenant.time_zone)
     outcome = BatchOutcome(kind=kind, received=len(events))
     with transaction.atomic():
-        _lock_tenant_ingestion()
-        existing = {
-            row.external_id: row
-            for row in spec.model.objects.filter(external_id__in=[e["external_id"] for e in events])
-        }
+        # First what needs no lock, so concurrent batches of one tenant do it side by side:
+        # valuation, the ledger record's hashing, the new rows' rollup contributions and,
+        # on PostgreSQL, the COPY of the rows into a staging table.
         timeline = FiguresTimeline(tenant.time_zone)
         items, results, figures_used = _value(spec, events, timeline, outcome)
-        record = _ledger(actor, kind, items, results, figures_used) if items else None
-        _upsert(spec, events, record)
-        deltas = _rollup_deltas(spec, events, existing.values(), zone)
+        deltas: dict[RollupKey, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+        _add_contributions(deltas, spec, events, +1, zone)
+        texts = _canonical_texts(items, results)
+        staged = _stage(spec, events, result_texts=texts[1])
+        # Then one batch at a time per tenant (the ledger append takes the tenant's lock,
+        # and it is held to the commit): the rows as they are now, the upsert, the deltas.
+        record = _ledger(actor, kind, items, results, figures_used, texts=texts) if items else None
+        _lock_tenant_ingestion()
+        existing = {row.external_id: row for row in _stored_rows(spec, events)}
+        _upsert(spec, events, record, staged=staged)
+        _add_contributions(deltas, spec, [_contribution_of_row(spec, row) for row in existing.values()], -1, zone)
         if kind == EventKind.PERFORMANCE_SAMPLE:
             _value_performance_months(actor, events, existing.values(), zone, timeline, deltas, outcome)
         _apply_rollup_deltas(deltas)
+        events_ingested.send(sender=spec.model, tenant_id=tenant.pk, kind=kind)
     outcome.created = sum(1 for e in events if e["external_id"] not in existing)
     outcome.updated = len(events) - outcome.created
     outcome.ledger_record = outcome.ledger_record or record
@@ -453,18 +471,43 @@ def _ledger(
     items: list[dict[str, Any]],
     results: list[dict[str, Any]],
     figures_used: Mapping[str, FinancialFigures],
+    *,
+    texts: tuple[list[str], list[str]] | None = None,
 ) -> LedgerRecord:
-    leaves = [leaf_hash(item, result) for item, result in zip(items, results, strict=True)]
+    """Append the batch record: every item with its result, and their Merkle root.
+
+    Each item and result is written as canonical JSON once, and that text serves three
+    times: in its leaf hash (exactly `leaf_hash`'s text, which verification recomputes
+    independently), and spliced into the canonical JSON of the record's inputs and result
+    for the record's own hash. Items and results are JSON-ready already (strings, ints,
+    booleans, None), as `_value` builds them.
+    """
+    item_texts, result_texts = texts or _canonical_texts(items, results)
+    leaves = [
+        hashlib.sha256(f'{{"item":{item},"result":{result}}}'.encode()).hexdigest()
+        for item, result in zip(item_texts, result_texts, strict=True)
+    ]
+    inputs = {"kind": kind, "items": items}
+    result = {"items": results, "count": len(items), "merkle_root": merkle_root(leaves)}
     return ledger_append(
         actor=actor,
         method=BATCH_METHOD,
         method_version=BATCH_METHOD_VERSION,
         model_version=None,
         kpi_version=None,
-        inputs={"kind": kind, "items": items},
+        inputs=inputs,
         figures={reference: figures.as_dict(include_derived=False) for reference, figures in figures_used.items()},
-        result={"items": results, "count": len(items), "merkle_root": merkle_root(leaves)},
+        result=result,
+        encoded={
+            "inputs": canonical_json_spliced(inputs, {"items": f"[{','.join(item_texts)}]"}),
+            "result": canonical_json_spliced(result, {"items": f"[{','.join(result_texts)}]"}),
+        },
     )
+
+
+def _canonical_texts(items: list[dict[str, Any]], results: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """The canonical JSON of each ledger item and of each result, written once per batch."""
+    return [canonical_json(item) for item in items], [canonical_json(result) for result in results]
 
 
 MODEL_FIELDS: dict[type[Any], list[Any]] = {}
@@ -479,7 +522,13 @@ def _fields_of(model: type[Any]) -> list[Any]:
     return MODEL_FIELDS[model]
 
 
-def _upsert(spec: KindSpec, events: list[dict[str, Any]], record: LedgerRecord | None) -> None:
+def _upsert(
+    spec: KindSpec, events: list[dict[str, Any]], record: LedgerRecord | None, *, staged: str | None = None
+) -> None:
+    """Insert the events, or update those whose external_id is stored: one statement per batch."""
+    if connection.vendor == "postgresql":
+        _upsert_from_stage(spec, staged or _stage(spec, events), record)
+        return
     tenant = current_tenant()
     now = timezone.now()
     fields = _fields_of(spec.model)
@@ -498,6 +547,82 @@ def _upsert(spec: KindSpec, events: list[dict[str, Any]], record: LedgerRecord |
     )
 
 
+# --- PostgreSQL: COPY into a staging table, then one INSERT ... ON CONFLICT -------------
+
+
+def _staged_fields(model: type[Any]) -> list[Any]:
+    """The columns the client's batch fills; the ledger record and the times come at upsert."""
+    return [f for f in _fields_of(model) if f.name not in {"ledger_record", "updated_at"}]
+
+
+def _stage_table(model: type[Any]) -> str:
+    columns = ",".join(f.column for f in _staged_fields(model))
+    # Named after its columns, so a connection that outlives a migration never uses a stale one.
+    return f"ingest_stage_{model._meta.model_name}_{hashlib.sha256(columns.encode()).hexdigest()[:8]}"
+
+
+def _stage(spec: KindSpec, events: list[dict[str, Any]], *, result_texts: Sequence[str] = ()) -> str | None:
+    """COPY the batch into this session's staging table for `spec` (PostgreSQL; None elsewhere).
+
+    The table is temporary (this connection's alone, no RLS, no indexes) and emptied at
+    each commit; it has the event table's column types, so values convert exactly as an
+    INSERT would convert them. `result_texts`, the JSON of the ledger's results, saves
+    encoding each event's valuation a second time.
+    """
+    if connection.vendor != "postgresql":
+        return None
+    fields = _staged_fields(spec.model)
+    table = _stage_table(spec.model)
+    columns = ", ".join(f.column for f in fields)
+    with connection.cursor() as cursor:
+        # Table and column names are ours; no value is interpolated.
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {table} ON COMMIT DELETE ROWS AS "  # noqa: S608
+            f"SELECT {columns} FROM {spec.model._meta.db_table} WITH NO DATA"
+        )
+        cursor.execute(f"DELETE FROM {table}")  # noqa: S608 (rows of an earlier batch in this transaction)
+        names = [f.name for f in fields]
+        json_columns = [index for index, f in enumerate(fields) if f.get_internal_type() == "JSONField"]
+        valuation = names.index("valuation")
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for event in events:
+                row = [event.get(name) for name in names]
+                for index in json_columns:
+                    if row[index] is None:
+                        continue
+                    item = event.get("ledger_item") if index == valuation else None
+                    row[index] = result_texts[item] if item is not None and result_texts else json.dumps(row[index])
+                copy.write_row(row)
+    return table
+
+
+def _upsert_from_stage(spec: KindSpec, table: str, record: LedgerRecord | None) -> None:
+    fields = _staged_fields(spec.model)
+    columns = [f.column for f in fields]
+    target = spec.model._meta.db_table
+    updated = [c for c in [*columns, "ledger_record_id", "updated_at"] if c != "external_id"]
+    updates = ", ".join(f"{c} = excluded.{c}" for c in updated)
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        # Table and column names are ours; every value is a parameter.
+        cursor.execute(
+            f"INSERT INTO {target} (tenant_id, received_at, updated_at, ledger_record_id, {', '.join(columns)}) "  # noqa: S608
+            f"SELECT %s, %s, %s, CASE WHEN ledger_item IS NULL THEN NULL ELSE %s::bigint END, {', '.join(columns)} "
+            f"FROM {table} ON CONFLICT (tenant_id, external_id) DO UPDATE SET {updates}",
+            [current_tenant().pk, now, now, None if record is None else record.pk],
+        )
+
+
+def _stored_rows(spec: KindSpec, events: list[dict[str, Any]]) -> Any:
+    """The stored events this batch replaces (read under the tenant's ingestion lock)."""
+    ids = [e["external_id"] for e in events]
+    if connection.vendor == "postgresql":
+        # One array parameter rather than an IN list of up to 10,000 placeholders; the
+        # (tenant, external_id) index answers it.
+        return spec.model.objects.filter(RawSQL("external_id = ANY(%s)", (ids,), output_field=BooleanField()))
+    return spec.model.objects.filter(external_id__in=ids)
+
+
 RollupKey = tuple[date, str, str, str]
 ROLLUP_COLUMNS = ("value", "event_count", "downtime_minutes", "hours_saved", "response_time_ms_sum", "failures")
 
@@ -506,27 +631,38 @@ def _contribution_of_row(spec: KindSpec, row: Any) -> dict[str, Any]:
     return {f.name: getattr(row, f.attname) for f in _fields_of(spec.model)}
 
 
+def _add_contributions(
+    deltas: dict[RollupKey, dict[str, Decimal]],
+    spec: KindSpec,
+    events: Iterable[Mapping[str, Any]],
+    sign: int,
+    zone: ZoneInfo,
+) -> None:
+    """Add (sign +1) or take away (-1) what each event counts in its rollup cells."""
+    months: dict[tuple[int, int], date] = {}
+    for event in events:
+        local = event["occurred_at"].astimezone(zone)
+        month = months.get((local.year, local.month))
+        if month is None:
+            month = months[(local.year, local.month)] = date(local.year, local.month, 1)
+        for stream, amounts in spec.contributions(event):  # type: ignore[arg-type]
+            cell = deltas[(month, stream, event["department"], event["product"])]
+            for column, amount in amounts.items():
+                if amount:
+                    cell[column] += amount if sign > 0 else -amount
+
+
 def _rollup_deltas(
     spec: KindSpec, events: list[dict[str, Any]], old_rows: Iterable[Any], zone: ZoneInfo
 ) -> dict[RollupKey, dict[str, Decimal]]:
     deltas: dict[RollupKey, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-
-    def add(event: Mapping[str, Any], sign: int) -> None:
-        month = _month(event["occurred_at"], zone)
-        for stream, amounts in spec.contributions(dict(event)):
-            cell = deltas[(month, stream, event["department"], event["product"])]
-            for column, amount in amounts.items():
-                cell[column] += sign * (amount or ZERO)
-
-    for row in old_rows:
-        add(_contribution_of_row(spec, row), -1)
-    for event in events:
-        add(event, +1)
+    _add_contributions(deltas, spec, [_contribution_of_row(spec, row) for row in old_rows], -1, zone)
+    _add_contributions(deltas, spec, events, +1, zone)
     return deltas
 
 
 def _apply_rollup_deltas(deltas: Mapping[RollupKey, Mapping[str, Decimal]]) -> None:
-    """One multi-row upsert that adds each delta to its cell (PostgreSQL and SQLite alike)."""
+    """One multi-row upsert that adds each delta to its cell (one statement per batch on PostgreSQL)."""
     cells = [(key, amounts) for key, amounts in deltas.items() if any(amounts.values())]
     if not cells:
         return
@@ -535,7 +671,23 @@ def _apply_rollup_deltas(deltas: Mapping[RollupKey, Mapping[str, Decimal]]) -> N
     columns = ("tenant_id", "month", "stream", "department", "product", *ROLLUP_COLUMNS)
     updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in ROLLUP_COLUMNS)
     placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    conflict = f"ON CONFLICT (tenant_id, month, stream, department, product) DO UPDATE SET {updates}"
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One array per column: the statement's text is the same whatever the number of
+            # cells, so the driver parses it once per process, not once per batch.
+            keys = [key for key, _ in cells]
+            arrays: list[list[Any]] = [[key[0] for key in keys], *([str(key[i]) for key in keys] for i in (1, 2, 3))]
+            arrays += [[amounts.get(c, ZERO) for _, amounts in cells] for c in ROLLUP_COLUMNS]
+            casts = ", ".join(
+                ["%s::date[]", "%s::text[]", "%s::text[]", "%s::text[]"] + ["%s::numeric[]"] * len(ROLLUP_COLUMNS)
+            )
+            # Table and column names are ours; every value is a parameter.
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(columns)}) SELECT %s, * FROM unnest({casts}) {conflict}",  # noqa: S608
+                [tenant_id, *arrays],
+            )
+            return
         for start in range(0, len(cells), 500):
             chunk = cells[start : start + 500]
             params: list[Any] = []
@@ -544,8 +696,7 @@ def _apply_rollup_deltas(deltas: Mapping[RollupKey, Mapping[str, Decimal]]) -> N
                 params += [amounts.get(c, ZERO) for c in ROLLUP_COLUMNS]
             # Table and column names are ours; every value is a parameter.
             sql = (
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([placeholders] * len(chunk))} "  # noqa: S608
-                f"ON CONFLICT (tenant_id, month, stream, department, product) DO UPDATE SET {updates}"
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([placeholders] * len(chunk))} {conflict}"  # noqa: S608
             )
             cursor.execute(sql, params)
 

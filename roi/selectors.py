@@ -14,11 +14,11 @@ from roi.models import BusinessKpis, FinancialModel
 
 
 def financial_model_current() -> FinancialModel | None:
-    return FinancialModel.objects.select_related("changed_by", "changed_by_key").first()
+    return FinancialModel.objects.select_related("changed_by", "changed_by_key", "approved_proposal").first()
 
 
 def business_kpis_current() -> BusinessKpis | None:
-    return BusinessKpis.objects.select_related("changed_by", "changed_by_key").first()
+    return BusinessKpis.objects.select_related("changed_by", "changed_by_key", "approved_proposal").first()
 
 
 def financial_model_versions() -> QuerySet[Any]:
@@ -95,7 +95,7 @@ def _flatten(prefix: str, value: Any, into: dict[str, Any]) -> None:
 
 def config_history(versions: QuerySet[Any], sections: tuple[str, ...]) -> list[dict[str, Any]]:
     """Each version (newest first) with who, when, why and a field-by-field diff from the one before."""
-    rows = list(versions.select_related("changed_by", "changed_by_key"))
+    rows = list(versions.select_related("changed_by", "changed_by_key", "approved_proposal"))
     history = []
     for index, version in enumerate(rows):
         current: dict[str, Any] = {}
@@ -118,6 +118,8 @@ def config_history(versions: QuerySet[Any], sections: tuple[str, ...]) -> list[d
                 "changed_at": version.changed_at,
                 "changed_by": str(who) if who else "system",
                 "change_reason": version.change_reason,
+                # A version from an approved proposal: `changed_by` approved what this person proposed.
+                "proposal": version.approved_proposal,
                 "changes": changes,
             }
         )

@@ -29,7 +29,7 @@ from roi.figures import (
     nest_errors,
     stored_flat,
 )
-from roi.models import BusinessKpis, FinancialModel, VersionedConfig
+from roi.models import BusinessKpis, ChangeProposal, FinancialModel, VersionedConfig
 
 # KPIs are validated together with the model they will be used with; before a tenant has
 # a model, this stands in for its revenue so the KPI rules can still run.
@@ -57,7 +57,12 @@ def _figures(flat: Mapping[str, Any], *, assumption_names: frozenset[str] = froz
 
 
 def _save_version(
-    config: VersionedConfig, *, actor: Actor, change_reason: str, effective_from: datetime | None
+    config: VersionedConfig,
+    *,
+    actor: Actor,
+    change_reason: str,
+    effective_from: datetime | None,
+    proposal: ChangeProposal | None = None,
 ) -> None:
     now = timezone.now()
     config.version = 1 if config.pk is None else config.version + 1
@@ -66,8 +71,35 @@ def _save_version(
     config.changed_at = now
     config.changed_by = actor.user
     config.changed_by_key = actor.api_key
+    config.approved_proposal = proposal
     config._change_reason = config.change_reason  # type: ignore[attr-defined]  (simple-history's "why")
     config.save()
+
+
+def financial_model_validated(*, current: FinancialModel | None, groups: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored groups `groups` would give on top of `current`; EngineInputError names each bad field.
+
+    Shared by a direct change and a proposal, so a proposal is refused exactly when a
+    change would be.
+    """
+    merged: dict[str, Any] = {} if current is None else _model_groups_of(current)
+    merged.update(groups)
+    kpis = selectors.business_kpis_current()
+    flat = {"time_zone": current_tenant().time_zone, **model_flat(merged)}
+    if kpis is not None:
+        flat.update(kpis_flat(_kpi_sections_of(kpis))[0])
+    return model_groups(_figures(flat))
+
+
+def business_kpis_validated(*, current: BusinessKpis | None, sections: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored KPI sections `sections` would give on top of `current`, checked with the model in force."""
+    merged: dict[str, Any] = {} if current is None else _kpi_sections_of(current)
+    merged.update(sections)
+    kpi_figures, extras = kpis_flat(merged)
+    model = selectors.financial_model_current()
+    model_groups_now = PLACEHOLDER_REVENUE if model is None else _model_groups_of(model)
+    figures = _figures({"time_zone": current_tenant().time_zone, **model_flat(model_groups_now), **kpi_figures})
+    return kpi_sections(figures, extras)
 
 
 def financial_model_update(
@@ -76,35 +108,22 @@ def financial_model_update(
     groups: Mapping[str, Any],
     change_reason: str,
     effective_from: datetime | None = None,
+    proposal: ChangeProposal | None = None,
 ) -> FinancialModel:
     """Make a new version of the scope tenant's financial model.
 
     The groups sent replace those groups whole; groups not sent keep their current values.
+    `proposal` is the approved proposal the change comes from, if any (`actor` approved it).
     """
     _require_reason(change_reason)
     tenant = current_tenant()
     with transaction.atomic():
         current = FinancialModel.objects.select_for_update().first()
-        merged: dict[str, Any] = {}
-        if current is not None:
-            merged = {
-                "revenue_model": current.revenue_model,
-                "cost_model": current.cost_model,
-                "impact_model": current.impact_model,
-                "severity_responders": current.severity_responders,
-                "revenue_profile": current.revenue_profile,
-            }
-        merged.update(groups)
-        kpis = selectors.business_kpis_current()
-        flat = {"time_zone": tenant.time_zone, **model_flat(merged)}
-        if kpis is not None:
-            flat.update(kpis_flat(_kpi_sections_of(kpis))[0])
-        figures = _figures(flat)
-        stored = model_groups(figures)
+        stored = financial_model_validated(current=current, groups=groups)
         model = current or FinancialModel(tenant=tenant)
         for key, value in stored.items():
             setattr(model, key, value)
-        _save_version(model, actor=actor, change_reason=change_reason, effective_from=effective_from)
+        _save_version(model, actor=actor, change_reason=change_reason, effective_from=effective_from, proposal=proposal)
         return model
 
 
@@ -114,6 +133,7 @@ def business_kpis_update(
     sections: Mapping[str, Any],
     change_reason: str,
     effective_from: datetime | None = None,
+    proposal: ChangeProposal | None = None,
 ) -> BusinessKpis:
     """Make a new version of the scope tenant's KPI targets, alert thresholds and attribution rules.
 
@@ -123,16 +143,11 @@ def business_kpis_update(
     tenant = current_tenant()
     with transaction.atomic():
         current = BusinessKpis.objects.select_for_update().first()
-        merged: dict[str, Any] = {} if current is None else _kpi_sections_of(current)
-        merged.update(sections)
-        kpi_figures, extras = kpis_flat(merged)
-        model = selectors.financial_model_current()
-        model_groups_now = PLACEHOLDER_REVENUE if model is None else _model_groups_of(model)
-        figures = _figures({"time_zone": tenant.time_zone, **model_flat(model_groups_now), **kpi_figures})
+        stored = business_kpis_validated(current=current, sections=sections)
         kpis = current or BusinessKpis(tenant=tenant)
-        for key, value in kpi_sections(figures, extras).items():
+        for key, value in stored.items():
             setattr(kpis, key, value)
-        _save_version(kpis, actor=actor, change_reason=change_reason, effective_from=effective_from)
+        _save_version(kpis, actor=actor, change_reason=change_reason, effective_from=effective_from, proposal=proposal)
         return kpis
 
 
@@ -151,15 +166,16 @@ def _kpi_sections_of(kpis: Any) -> dict[str, Any]:
 
 
 def figures_in_force(
-    *, assumptions: Mapping[str, Any] | None = None
+    *, assumptions: Mapping[str, Any] | None = None, kpis: BusinessKpis | None = None
 ) -> tuple[FinancialFigures, int | None, int | None]:
     """The figures a calculation uses now: current model and KPIs, then the what-if assumptions.
 
-    Returns the figures and the model and KPI versions they came from.
+    Returns the figures and the model and KPI versions they came from. A caller that has
+    already loaded the current KPIs passes them (saves a query on every dashboard view).
     """
     tenant = current_tenant()
     model = selectors.financial_model_current()
-    kpis = selectors.business_kpis_current()
+    kpis = kpis if kpis is not None else selectors.business_kpis_current()
     flat = stored_flat(
         None if model is None else _model_groups_of(model),
         None if kpis is None else _kpi_sections_of(kpis),

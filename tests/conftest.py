@@ -107,9 +107,13 @@ def _sqlite_trigger_groups() -> list[tuple[tuple[str, ...], list[str]]]:
 
     ledger = import_module("governance.migrations.0004_ledger_append_only")
     sox = import_module("governance.migrations.0006_sox_controls")
+    proposals = import_module("roi.migrations.0006_change_proposals")
+    alerts = import_module("dashboards.migrations.0002_alerts")
     return [
         (LEDGER_TRIGGERS, list(ledger.SQLITE_FORWARD)),
         (tuple(sox.sqlite_trigger_names()), sox.sqlite_forward()),
+        (tuple(proposals.sqlite_trigger_names()), proposals.sqlite_forward()),
+        (tuple(alerts.sqlite_trigger_names()), alerts.sqlite_forward()),
     ]
 
 
@@ -174,14 +178,18 @@ def _ledger_anchor_file(settings: Any, tmp_path: Any) -> None:
 # --- The cast ---------------------------------------------------------------------------
 
 
+# acme and globex start without dual approval, so a finance admin's change applies at once
+# in tests about other things; tests/roi/test_proposals.py switches it on (the product default).
 @pytest.fixture
 def acme(db: None) -> Tenant:
-    return tenant_create(slug="acme", name="Acme Corp", currency="USD", fiscal_year_start_month=4)
+    return tenant_create(
+        slug="acme", name="Acme Corp", currency="USD", fiscal_year_start_month=4, require_dual_approval=False
+    )
 
 
 @pytest.fixture
 def globex(db: None) -> Tenant:
-    return tenant_create(slug="globex", name="Globex", currency="EUR")
+    return tenant_create(slug="globex", name="Globex", currency="EUR", require_dual_approval=False)
 
 
 def _member(username: str, tenant: Tenant, role: str) -> Any:

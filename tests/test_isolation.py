@@ -73,6 +73,15 @@ def acme_objects(acme, bob, make_key, acme_model, globex, settings, tmp_path):
         record = calculation_run(
             actor=Actor.system("test"), method="availability_economics", body={"current_target": 99}
         )
+    with tenant_scope(acme):
+        from roi.proposals import change_propose
+
+        proposal = change_propose(
+            actor=Actor.system("test"),
+            target="revenue_model",
+            payload={"revenue_model": {"annual_recurring_revenue": "57000000"}},
+            change_reason="acme-secret-proposal",
+        )
     with tenant_scope(globex):  # globex has figures of its own, so its reads answer 200
         financial_model_update(
             actor=Actor.system("test"),
@@ -81,10 +90,14 @@ def acme_objects(acme, bob, make_key, acme_model, globex, settings, tmp_path):
         )
     params = {"<int:key_id>": str(key.pk), "<int:record_id>": str(record.pk), "<str:username>": "bob"}
     params["<str:month>"] = "2020-01"  # a month to close: globex's call must not close acme's
-    params |= {"<int:report_id>": str(report.pk), "<str:file_format>": "csv"}
+    params |= {"<int:report_id>": str(report.pk), "<str:file_format>": "csv", "<int:proposal_id>": str(proposal.pk)}
     betrayals = ["acme-secret-key", key.prefix, '"bob"', "acme", "56000000", record.hash]
     betrayals += [f"acme-{kind}" for kind in EVENT_BODIES]
-    betrayals += [acme_cost_import(acme), "4242.42"]
+    betrayals += [acme_cost_import(acme), "4242.42", "acme-secret-proposal", "57000000"]
+    from tests.dashboards.test_alerts import stored_alert
+
+    params["<int:alert_id>"] = str(stored_alert(acme).pk)
+    betrayals.append("acme-alert")
     return params, betrayals
 
 

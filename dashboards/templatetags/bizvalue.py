@@ -1,19 +1,21 @@
-"""Formatting for executive pages: money in the tenant's currency, signed changes, charts."""
+"""Formatting for executive pages: money in the tenant's currency and locale, signed changes, charts."""
 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from babel.numbers import format_compact_currency, format_currency, format_decimal
 from django import template
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from governance.tenancy import current_tenant_or_none
+
 register = template.Library()
 
-SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CHF": "CHF ", "CAD": "CA$", "AUD": "A$", "INR": "₹"}
-ZERO_DECIMAL_CURRENCIES = {"JPY", "KRW"}
 COLOURS = ["#0b6e4f", "#3c8dbc", "#f0a500", "#9b5de5", "#c0392b"]
+DEFAULT_LOCALE = "en_US"
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -25,31 +27,31 @@ def _decimal(value: Any) -> Decimal | None:
         return None
 
 
+def number_locale() -> str:
+    """The tenant's locale while a page, report or e-mail renders in its scope; en_US outside one."""
+    tenant = current_tenant_or_none()
+    return tenant.locale if tenant is not None else DEFAULT_LOCALE
+
+
 @register.filter
 def money(value: Any, currency: str = "USD") -> str:
-    """`$49,499.85`; a dash when there is no figure (never a misleading zero)."""
+    """`$49,499.85` (en_US), `49.499,85 €` (de_DE); a dash when there is no figure, never a misleading zero.
+
+    CLDR (via Babel) knows each currency's symbol, its minor units and where the locale puts them.
+    """
     amount = _decimal(value)
     if amount is None:
         return "—"
-    places = 0 if currency in ZERO_DECIMAL_CURRENCIES else 2
-    sign = "-" if amount < 0 else ""
-    symbol = SYMBOLS.get(currency, f"{currency} ")
-    return f"{sign}{symbol}{abs(amount):,.{places}f}"
+    return format_currency(amount, currency, locale=number_locale())
 
 
 @register.filter
 def short_money(value: Any, currency: str = "USD") -> str:
-    """`$1.2M`, `$48.5k`: for headline tiles where the full figure is one click away."""
+    """`$1.2M`, `$48.5K`: for headline tiles where the full figure is one click away."""
     amount = _decimal(value)
     if amount is None:
         return "—"
-    symbol = SYMBOLS.get(currency, f"{currency} ")
-    sign = "-" if amount < 0 else ""
-    amount = abs(amount)
-    for limit, suffix in ((Decimal(10**9), "B"), (Decimal(10**6), "M"), (Decimal(10**3), "k")):
-        if amount >= limit:
-            return f"{sign}{symbol}{amount / limit:,.1f}{suffix}"
-    return f"{sign}{symbol}{amount:,.0f}"
+    return format_compact_currency(amount, currency, locale=number_locale(), fraction_digits=1)
 
 
 @register.filter
@@ -59,13 +61,13 @@ def change(current: Any, previous: Any) -> str:
     if now is None or before is None or before == 0:
         return "—"
     delta = (now - before) / abs(before) * 100
-    return f"{'+' if delta >= 0 else ''}{delta:.1f} %"
+    return f"{format_decimal(delta, format='+#,##0.0;-#,##0.0', locale=number_locale())} %"
 
 
 @register.filter
 def percent(value: Any) -> str:
     amount = _decimal(value)
-    return "—" if amount is None else f"{amount:,.1f} %"
+    return "—" if amount is None else f"{format_decimal(amount, format='#,##0.0', locale=number_locale())} %"
 
 
 @register.simple_tag

@@ -9,11 +9,13 @@ from roi.models.events import (
     Investment,
     PerformanceSample,
 )
+from roi.models.proposals import ChangeProposal, ProposalStatus, ProposalTarget
 from roi.models.rollups import MonthlyRollup, PerformanceMonth, Stream
 
 __all__ = [
     "AutomationRun",
     "BusinessKpis",
+    "ChangeProposal",
     "CostImport",
     "CostMonth",
     "Deployment",
@@ -25,6 +27,8 @@ __all__ = [
     "MonthlyRollup",
     "PerformanceMonth",
     "PerformanceSample",
+    "ProposalStatus",
+    "ProposalTarget",
     "Stream",
     "VersionedConfig",
 ]

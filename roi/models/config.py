@@ -25,6 +25,11 @@ class VersionedConfig(TenantOwned):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     changed_by_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Set when the version came from an approved proposal: `changed_by` approved it, the
+    # proposal names who proposed it (segregation of duties).
+    approved_proposal = models.ForeignKey(
+        "roi.ChangeProposal", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     # Bulk paths would skip the history rows that make each version auditable.
     objects = TenantManager.from_queryset(HistoryGuardedQuerySet)()

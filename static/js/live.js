@@ -4,12 +4,11 @@
   if (!tiles) return;
   const url = tiles.dataset.liveUrl;
   const tenant = tiles.dataset.tenant;
-  const symbols = { USD: "$", EUR: "€", GBP: "£", JPY: "¥" };
+  // The same CLDR rules as the server's Babel formatting: en_US -> en-US for Intl.
+  const locale = (tiles.dataset.locale || "en_US").replace("_", "-");
   function money(value, currency) {
     if (value === null || value === undefined) return "—";
-    const amount = Number(value);
-    const text = Math.abs(amount).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-    return (amount < 0 ? "-" : "") + (symbols[currency] || currency + " ") + text;
+    return new Intl.NumberFormat(locale, { style: "currency", currency: currency }).format(Number(value));
   }
   async function refresh() {
     try {

@@ -77,6 +77,8 @@ def request_args(body):  # type: ignore[no-untyped-def]
 # Every API route must appear here.
 MATRIX = [
     ("get", "/api/v1/tenant", READERS, None),
+    ("get", "/api/v1/tenant/settings", READERS, None),
+    ("put", "/api/v1/tenant/settings", TENANT_ADMIN, {"require_dual_approval": True}),
     ("get", "/api/v1/members", TENANT_ADMIN | {"auditor"}, None),
     ("put", "/api/v1/members/{member}", TENANT_ADMIN, {"role": "viewer"}),
     ("delete", "/api/v1/members/{member}", TENANT_ADMIN, None),
@@ -94,6 +96,9 @@ MATRIX = [
     ("post", "/api/v1/config/revenue-model", MODEL_ADMINS, {"annual_recurring_revenue": 1, "change_reason": "r"}),
     ("get", "/api/v1/config/business-kpis", READERS, None),
     ("put", "/api/v1/config/business-kpis", MODEL_ADMINS, {"alerts": {"roi_target": 250}, "change_reason": "r"}),
+    ("get", "/api/v1/config/proposals", MODEL_ADMINS | {"auditor"}, None),
+    ("post", "/api/v1/config/proposals/{proposal}/approve", MODEL_ADMINS, {"note": "checked"}),
+    ("post", "/api/v1/config/proposals/{proposal}/reject", MODEL_ADMINS, {"note": "not now"}),
     ("get", "/api/v1/config/integrations/{tool}", TENANT_ADMIN | {"auditor"}, None),
     ("put", "/api/v1/config/integrations/{tool}", TENANT_ADMIN, {"secret": "a-signing-secret"}),
     *(("post", f"/api/v1/calculate/{path}", CALCULATORS, body) for path, body in CALCULATION_BODIES.items()),
@@ -112,6 +117,11 @@ MATRIX = [
     ("get", "/api/v1/reports", READERS, None),
     ("post", "/api/v1/reports", MODEL_ADMINS, {"kind": "monthly", "period": CLOSED_MONTH}),
     ("get", "/api/v1/reports/{report}/{file_format}", READERS, None),
+    ("get", "/api/v1/alerts", READERS, None),
+    ("post", "/api/v1/alerts/{alert}/acknowledge", CALCULATORS, None),
+    ("post", "/api/v1/alerts/{alert}/resolve", CALCULATORS, None),
+    ("get", "/api/v1/config/escalations", TENANT_ADMIN | {"auditor"}, None),
+    ("put", "/api/v1/config/escalations", TENANT_ADMIN, {"recipients": {"notify_cfo": {"roles": ["finance_admin"]}}}),
     ("get", "/api/v1/audit/events", {"auditor"}, None),
     ("post", "/api/v1/periods/{month}/close", MODEL_ADMINS, None),
 ]
@@ -133,6 +143,8 @@ def api_routes() -> set[str]:
             ("<str:month>", "{month}"),
             ("<int:report_id>", "{report}"),
             ("<str:file_format>", "{file_format}"),
+            ("<int:alert_id>", "{alert}"),
+            ("<int:proposal_id>", "{proposal}"),
         ):
             template = template.replace(converter, name)
         routes.add("/api/v1/" + template)
@@ -147,6 +159,7 @@ def test_the_matrix_covers_every_api_route():
 def target(acme, bob, make_key, acme_model, settings, tmp_path):
     """An object of acme for each path parameter, and KPIs so every config route has something."""
     from governance.ledger import Actor
+    from roi.proposals import change_propose
     from roi.services import business_kpis_update, calculation_run
     from tests.dashboards.test_reports import stored_report
 
@@ -159,8 +172,19 @@ def target(acme, bob, make_key, acme_model, settings, tmp_path):
         record = calculation_run(
             actor=Actor.system("test"), method="availability_economics", body={"current_target": 99}
         )
+        # Proposed by someone other than the key each call uses, so approving it is allowed.
+        proposal = change_propose(
+            actor=Actor.system("test"),
+            target="business_kpis",
+            payload={"alerts": {"roi_target": 250}},
+            change_reason="higher bar",
+        )
     report = stored_report(acme)
+    from tests.dashboards.test_alerts import stored_alert
+
+    alert = stored_alert(acme)
     return {
+        "alert": alert.pk,
         "member": "bob",
         "key": key_id,
         "record": record.pk,
@@ -168,6 +192,7 @@ def target(acme, bob, make_key, acme_model, settings, tmp_path):
         "report": report.pk,
         "file_format": "pdf",
         "month": "2020-01",
+        "proposal": proposal.pk,
     }
 
 

@@ -16,7 +16,7 @@ from governance.models import AuditEvent, AuditKind
 from governance.secrets import integration_secret_set
 from governance.services import membership_set_role
 from governance.tenancy import all_tenants_scope, tenant_scope
-from roi.services import calculation_run
+from roi.services import calculation_run, financial_model_update
 
 pytestmark = pytest.mark.django_db
 
@@ -140,6 +140,23 @@ class TestAuditPage:
         assert rows[1][0] == "1" and rows[1][-1] == record.hash
         assert rows[1][5] == "system:=cmd|' /C calc'!A0"  # starts with "s": nothing to neutralise
         assert last(acme, AuditKind.EXPORT).detail["export"] == "ledger_csv"
+
+    def test_the_model_history_csv_has_a_row_per_changed_field_with_who_and_why(self, client, carol, acme, acme_model):
+        from tests.conftest import ACME_MODEL
+
+        changed = {**ACME_MODEL, "cost_model": {**ACME_MODEL["cost_model"], "it_staff_hourly_rate": "80"}}
+        with tenant_scope(acme):
+            financial_model_update(actor=Actor.system("=cfo"), groups=changed, change_reason="=2024 pay review")
+        client.force_login(carol)
+        response = client.get("/t/acme/audit/model-history.csv")
+        rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+        latest = [row for row in rows if row["config"] == "financial_model" and row["version"] == "2"]
+        assert [(r["field"], r["before"], r["after"]) for r in latest] == [
+            ("cost_model.it_staff_hourly_rate", "75", "80")
+        ]
+        assert latest[0]["change_reason"] == "'=2024 pay review"  # neutralised like every exported cell
+        assert {r["version"] for r in rows if r["config"] == "financial_model"} == {"1", "2"}
+        assert last(acme, AuditKind.EXPORT).detail["export"] == "model_history_csv"
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,7 @@ def populated(acme, globex, make_key, settings, tmp_path):
     """A row of each tenant, in every tenant table."""
     from datetime import date
 
+    from dashboards.escalations import escalation_settings_update
     from dashboards.models import ReportSubscription
     from governance.ledger import Actor
     from governance.models import IdempotencyRecord
@@ -32,7 +33,9 @@ def populated(acme, globex, make_key, settings, tmp_path):
     from governance.secrets import integration_secret_set
     from roi.focus import focus_import
     from roi.ingestion import events_ingest
+    from roi.proposals import change_propose
     from roi.services import business_kpis_update, calculation_run, financial_model_update
+    from tests.dashboards.test_alerts import stored_alert
     from tests.dashboards.test_reports import stored_report
     from tests.governance.test_api import EVENT_BODIES
     from tests.roi.test_focus import focus_csv
@@ -46,6 +49,9 @@ def populated(acme, globex, make_key, settings, tmp_path):
                 actor=actor, groups={"revenue_model": {"annual_recurring_revenue": "1000"}}, change_reason="r"
             )
             business_kpis_update(actor=actor, sections={}, change_reason="r")
+            change_propose(  # a proposal, and its history row
+                actor=actor, target="business_kpis", payload={"alerts": {"roi_target": 250}}, change_reason="r"
+            )
             calculation_run(actor=actor, method="availability_economics", body={"current_target": 99})
             integration_secret_set(tool="github", secret=f"{tenant.slug}-secret", actor=actor)
             for kind, body in EVENT_BODIES.items():
@@ -54,7 +60,9 @@ def populated(acme, globex, make_key, settings, tmp_path):
             period_close(month=date(2020, 1, 1), actor=actor)  # the audit log has rows already (key, secret)
             IdempotencyRecord.objects.create(key="k", request_hash="h", status=201, response_body={})
             ReportSubscription.objects.create(email=f"board@{tenant.slug}.example")
+            escalation_settings_update(actor=actor, recipients={"notify_cfo": {"roles": ["viewer"]}})
         stored_report(tenant)
+        stored_alert(tenant)
     return acme, globex
 
 

@@ -1,6 +1,9 @@
 """Event ingestion: whole batches, upserts, valuation under the right model, rollups that add up."""
 
+import json
 import random
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -220,3 +223,63 @@ def test_events_before_any_model_are_stored_unvalued(api_as, globex):
     response = api_as(globex, "ingest").post("/api/v1/events/automation-runs", [run(1)], format="json")
     assert response.status_code == 201
     assert response.json()["unvalued"] == 1 and response.json()["notes"]
+
+
+@pytest.mark.postgres
+def test_concurrent_re_sends_leave_one_row_each_and_exact_rollups(
+    transactional_db, live_server, acme, acme_model, make_key
+):
+    # given: three overlapping batches (ids 0-59, 30-89, 60-119), each sent several times at once
+    raw_key = make_key(acme, "ingest")
+    batches = [
+        [run(n, started_at=f"2026-{n % 12 + 1:02d}-06T02:00:00Z", department=("it", "finance")[n % 2], runs=n % 5 + 1)
+         for n in range(start, start + 60)]
+        for start in (0, 30, 60)
+    ]  # fmt: skip
+
+    def post(batch: list[dict]) -> int:
+        request = urllib.request.Request(
+            f"{live_server.url}/api/v1/events/automation-runs",
+            data=json.dumps(batch).encode(),
+            headers={"Authorization": f"Bearer {raw_key}", "Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status
+
+    # when
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = list(pool.map(post, batches * 4))
+
+    # then: every request stored its batch, each event exists once, and each rollup cell
+    # equals a recomputation from the rows (no delta counted twice by a concurrent re-send)
+    assert set(statuses) <= {200, 201}
+    with tenant_scope(acme):
+        assert AutomationRun.objects.count() == 120
+        expected: dict[tuple, list] = {}
+        for event in AutomationRun.objects.all():
+            cell = expected.setdefault((event.occurred_at.date().replace(day=1), event.department), [0, 0, 0])
+            cell[0] += event.value
+            cell[1] += event.hours_saved
+            cell[2] += 1
+        actual = {
+            (r.month, r.department): [r.value, r.hours_saved, r.event_count]
+            for r in MonthlyRollup.objects.filter(stream=Stream.AUTOMATION, event_count__gt=0)
+        }
+        assert actual == expected
+        assert LedgerRecord.objects.count() == 12
+        assert ledger_verify().ok
+
+
+def test_text_with_tabs_newlines_and_backslashes_is_stored_as_sent(ingester, acme):
+    # The PostgreSQL path COPYs rows through a staging table: its separators must not leak.
+    odd = "ops\t\\N\nline two \\ end ünïcode"
+    body = [run(1, external_id="RUN-\t1\\N", process=odd, department="d\\t", product="p\r\nq")]
+    assert ingester.post("/api/v1/events/automation-runs", body, format="json").status_code == 201
+    assert ingester.post("/api/v1/events/automation-runs", body, format="json").status_code == 200
+
+    with tenant_scope(acme):
+        stored = AutomationRun.objects.get()
+        assert (stored.external_id, stored.process, stored.department) == ("RUN-\t1\\N", odd.strip(), "d\\t")
+        assert stored.product == "p\r\nq".strip()
+        assert stored.valuation["total_value"] == str(stored.value)

@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from governance.models import Tenant
-from governance.secrets import current_key_id, integration_secrets_reencrypt
+from governance.secrets import OTHER_REENCRYPTIONS, current_key_id, integration_secrets_reencrypt
 from governance.tenancy import tenant_scope
 
 
@@ -18,10 +18,11 @@ class Command(BaseCommand):
         total, failures = 0, []
         # One tenant scope at a time, so row-level security applies as it does to requests.
         for tenant in Tenant.objects.order_by("slug"):
-            with tenant_scope(tenant):
-                done = integration_secrets_reencrypt()
-            total += done.count
-            failures += [f"{tenant.slug} {failure}" for failure in done.failures]
+            for reencrypt in (integration_secrets_reencrypt, *OTHER_REENCRYPTIONS):
+                with tenant_scope(tenant):
+                    done = reencrypt()
+                total += done.count
+                failures += [f"{tenant.slug} {failure}" for failure in done.failures]
         self.stdout.write(f"Re-encrypted {total} secret(s) with key {key_id!r}.")
         if failures:
             raise CommandError("Could not re-encrypt:\n" + "\n".join(failures))

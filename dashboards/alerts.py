@@ -1,0 +1,297 @@
+"""KPI alerts: the rules, their evaluation, and the acknowledge/resolve lifecycle.
+
+Rules read the same monthly rollups as the dashboard plus one bounded count of incidents
+by week. An alert is one breach of one rule in one period; the database allows a single
+unresolved alert per rule and period, so however many evaluations run, and in whatever
+order, a breach fires (and is delivered) once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from dashboards import selectors
+from dashboards.models import UNRESOLVED, Alert, AlertRule, AlertStatus, Escalation
+from dashboards.reports import fiscal_year_of
+from governance.ledger import Actor
+from roi.models import Incident, Stream
+
+EVALUATOR = Actor.system("alert-evaluation")
+ESCALATION_OF = {
+    AlertRule.VALUE_BELOW_TARGET: Escalation.NOTIFY_CFO,
+    AlertRule.ROI_BELOW_TARGET: Escalation.BOARD_REVIEW,
+    AlertRule.PREVENTION_BELOW_TARGET: Escalation.EXECUTIVE_ALERT,
+    AlertRule.INCIDENT_SURGE: Escalation.EXECUTIVE_ALERT,
+}
+AUDIENCE = {Escalation.NOTIFY_CFO: "CFO", Escalation.BOARD_REVIEW: "Board", Escalation.EXECUTIVE_ALERT: "Executives"}
+
+# The incident surge rule (docs/dashboard-guide.md): this ISO week's real incidents exceed
+# the trailing weeks' mean by more than SURGE_SIGMAS standard deviations, and by at least
+# SURGE_MIN_EXCESS incidents, so a quiet history does not turn two incidents into a surge.
+SURGE_TRAILING_WEEKS = 8
+SURGE_SIGMAS = Decimal(3)
+SURGE_MIN_EXCESS = Decimal(3)
+FOUR_PLACES = Decimal("0.0001")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What one rule says about one period: breached or met, with the figures that decided it."""
+
+    rule: AlertRule
+    period: str
+    breached: bool
+    measured: Decimal
+    threshold: Decimal
+    unit: str
+    message: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Evaluation:
+    opened: list[Alert] = field(default_factory=list)
+    resolved: list[Alert] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _money_finding(rule: AlertRule, month: date, measured: Decimal, target: Decimal, what: str) -> Finding:
+    return Finding(
+        rule=rule,
+        period=f"{month:%Y-%m}",
+        breached=measured < target,
+        measured=measured,
+        threshold=target,
+        unit="money",
+        message=f"{what} in {month:%Y-%m} is below the monthly target.",
+    )
+
+
+def weekly_incident_counts(*, week_start: date, zone: ZoneInfo) -> list[int]:
+    """Real incidents per local week, oldest first, ending with the week starting `week_start`.
+
+    One query over the (tenant, occurred_at) index: a filtered count per week, however
+    many incidents there are.
+    """
+    starts = [week_start - timedelta(weeks=n) for n in range(SURGE_TRAILING_WEEKS, -1, -1)]
+    bounds = [datetime.combine(day, time(), tzinfo=zone) for day in [*starts, week_start + timedelta(weeks=1)]]
+    counts = Incident.objects.filter(prevented=False, occurred_at__gte=bounds[0], occurred_at__lt=bounds[-1]).aggregate(
+        **{
+            f"w{n}": Count("pk", filter=Q(occurred_at__gte=bounds[n], occurred_at__lt=bounds[n + 1]))
+            for n in range(len(starts))
+        }
+    )
+    return [counts[f"w{n}"] for n in range(len(starts))]
+
+
+def surge_finding(*, today: date, zone: ZoneInfo) -> Finding:
+    """This ISO week against the eight before it (mean + 3 population standard deviations)."""
+    week_start = today - timedelta(days=today.weekday())
+    *trailing, current = weekly_incident_counts(week_start=week_start, zone=zone)
+    mean = Decimal(sum(trailing)) / len(trailing)
+    sigma = (sum((Decimal(n) - mean) ** 2 for n in trailing) / len(trailing)).sqrt()
+    threshold = mean + SURGE_SIGMAS * sigma
+    breached = current > threshold and current - mean >= SURGE_MIN_EXCESS
+    iso_year, iso_week, _ = week_start.isocalendar()
+    return Finding(
+        rule=AlertRule.INCIDENT_SURGE,
+        period=f"{iso_year}-W{iso_week:02d}",
+        breached=breached,
+        measured=Decimal(current),
+        threshold=threshold.quantize(FOUR_PLACES),
+        unit="count",
+        message=(
+            f"{current} incidents in week {iso_year}-W{iso_week:02d}, against a mean of "
+            f"{mean.quantize(Decimal('0.1'))} a week over the {len(trailing)} weeks before."
+        ),
+        detail={
+            "weekly_counts": trailing,
+            "mean": str(mean.quantize(FOUR_PLACES)),
+            "standard_deviation": str(sigma.quantize(FOUR_PLACES)),
+            "minimum_excess": str(SURGE_MIN_EXCESS),
+        },
+    )
+
+
+def rule_findings(*, data: selectors.TenantFigures) -> list[Finding]:
+    """Every rule that can be judged now: months need some data, ROI needs some cost."""
+    last_month = selectors.add_months(data.this_month, -1)
+    findings = []
+    if data.months:  # no events at all in the window: nothing to judge, not "below target"
+        findings.append(
+            _money_finding(
+                AlertRule.VALUE_BELOW_TARGET,
+                last_month,
+                data.month(last_month).total,
+                data.alerts["monthly_value_target"],
+                "Value created",
+            )
+        )
+        findings.append(
+            _money_finding(
+                AlertRule.PREVENTION_BELOW_TARGET,
+                last_month,
+                data.month(last_month).value[Stream.INCIDENT_PREVENTION],
+                data.alerts["incident_prevention_target"],
+                "Incident prevention",
+            )
+        )
+    start_month = data.tenant.fiscal_year_start_month
+    fy_start = selectors.fiscal_year_start(data.today, start_month)
+    cost = data.cost_between(fy_start, data.this_month)
+    roi = selectors.percent(data.value_between(fy_start, data.this_month) - cost, cost)
+    if roi is not None:
+        findings.append(
+            Finding(
+                rule=AlertRule.ROI_BELOW_TARGET,
+                period=f"FY{fiscal_year_of(data.this_month, start_month)}",
+                breached=roi < data.alerts["roi_target"],
+                measured=roi,
+                threshold=data.alerts["roi_target"],
+                unit="percent",
+                message="Fiscal year-to-date ROI is below the target.",
+            )
+        )
+    findings.append(surge_finding(today=data.today, zone=ZoneInfo(data.tenant.time_zone)))
+    return findings
+
+
+def _open(finding: Finding) -> Alert | None:
+    """Insert the alert, or None when a concurrent evaluation inserted it first."""
+    alert = Alert(
+        rule=finding.rule,
+        period=finding.period,
+        escalation=ESCALATION_OF[finding.rule],
+        unit=finding.unit,
+        measured=finding.measured.quantize(FOUR_PLACES),
+        threshold=finding.threshold.quantize(FOUR_PLACES),
+        message=finding.message,
+        detail=finding.detail,
+    )
+    try:
+        with transaction.atomic():  # a savepoint: losing the race leaves the outer work intact
+            alert.save(force_insert=True)
+    except IntegrityError:
+        return None
+    return alert
+
+
+def _resolve(alert: Alert, actor: Actor) -> None:
+    alert.status = AlertStatus.RESOLVED
+    alert.resolved_at = timezone.now()
+    alert.resolved_by = actor.user
+    alert.resolved_by_actor = actor.label
+    alert.save()
+
+
+def alerts_evaluate(*, on_open: Callable[[Alert], None] | None = None) -> Evaluation:
+    """Judge every rule for the scope tenant: open an alert per new breach, resolve rules met again.
+
+    An alert that a person resolved stays resolved for its period; one the evaluator
+    resolved (the target was met) can fire again if the figure falls back. `on_open` is
+    called for each alert this evaluation opened (delivery is enqueued there).
+    """
+    data = selectors.tenant_figures(months_back=2)
+    evaluation = Evaluation(findings=rule_findings(data=data))
+    periods = {finding.period for finding in evaluation.findings}
+    known = list(
+        Alert.objects.select_for_update().filter(Q(status__in=UNRESOLVED) | Q(period__in=periods, status="resolved"))
+    )
+    for finding in evaluation.findings:
+        same_rule = [alert for alert in known if alert.rule == finding.rule]
+        unresolved = [alert for alert in same_rule if alert.status in UNRESOLVED]
+        if not finding.breached:
+            for alert in unresolved:
+                _resolve(alert, EVALUATOR)
+                evaluation.resolved.append(alert)
+            continue
+        this_period = [alert for alert in same_rule if alert.period == finding.period]
+        if any(alert.status in UNRESOLVED or alert.resolved_by_a_person for alert in this_period):
+            continue
+        alert = _open(finding)
+        if alert is not None:
+            evaluation.opened.append(alert)
+            if on_open is not None:
+                on_open(alert)
+    return evaluation
+
+
+# --- Lifecycle ------------------------------------------------------------------------
+
+
+class AlertRefused(ValidationError):
+    """A lifecycle step that does not apply to the alert's state (a 400 naming `status`)."""
+
+
+def alerts_list(*, status: str | None = None) -> Any:
+    """The scope tenant's alerts, newest first, optionally of one status."""
+    return Alert.objects.filter(status=status) if status else Alert.objects.all()
+
+
+def alerts_unresolved(*, limit: int = 20) -> list[Alert]:
+    """Open and acknowledged alerts, newest first: what the overview shows (one query)."""
+    return list(Alert.objects.filter(status__in=UNRESOLVED).order_by("-opened_at", "-pk")[:limit])
+
+
+def alert_acknowledge(*, alert_id: int, actor: Actor) -> Alert:
+    """Record who acknowledged an open alert, and when; acknowledging twice keeps the first."""
+    alert = Alert.objects.select_for_update().get(pk=alert_id)
+    if alert.status == AlertStatus.RESOLVED:
+        raise AlertRefused({"status": ["This alert is resolved already."]})
+    if alert.status == AlertStatus.OPEN:
+        alert.status = AlertStatus.ACKNOWLEDGED
+        alert.acknowledged_at = timezone.now()
+        alert.acknowledged_by = actor.user
+        alert.acknowledged_by_actor = actor.label
+        alert.save()
+    return alert
+
+
+def alert_resolve(*, alert_id: int, actor: Actor) -> Alert:
+    """Close an alert by hand; its rule will not fire again for the same period."""
+    alert = Alert.objects.select_for_update().get(pk=alert_id)
+    if alert.status != AlertStatus.RESOLVED:
+        _resolve(alert, actor)
+    return alert
+
+
+def figure_text(value: Decimal, unit: str) -> str:
+    """Money to the cent, ROI as computed (four places), whole counts without decimals."""
+    if unit == "percent":
+        return str(value.quantize(FOUR_PLACES))
+    if unit == "count" and value == value.to_integral_value():
+        return str(int(value))
+    return str(value.quantize(selectors.CENT))
+
+
+def alert_as_dict(alert: Alert) -> dict[str, Any]:
+    """An alert as the overview and the API show it (the overview's historic keys kept)."""
+    return {
+        "id": alert.pk,
+        "kind": alert.rule,
+        "rule": alert.rule,
+        "period": alert.period,
+        "status": alert.status,
+        "escalation": alert.escalation,
+        "audience": AUDIENCE[Escalation(alert.escalation)],
+        "unit": alert.unit,
+        "message": alert.message,
+        "figure": figure_text(alert.measured, alert.unit),
+        "target": figure_text(alert.threshold, alert.unit),
+        "opened_at": alert.opened_at.isoformat(),
+        "acknowledged_at": alert.acknowledged_at.isoformat() if alert.acknowledged_at else None,
+        "acknowledged_by": alert.acknowledged_by_actor or None,
+        "resolved_at": alert.resolved_at.isoformat() if alert.resolved_at else None,
+        "resolved_by": alert.resolved_by_actor or None,
+        "detail": alert.detail,
+    }

@@ -1,0 +1,238 @@
+"""Segregation of duties for the financial model and KPIs: propose, then a second person approves.
+
+With the tenant's `require_dual_approval` on, a change is stored as a `ChangeProposal`
+(validated as a direct change would be) and takes effect only when another finance admin
+approves it; the proposer may withdraw it, anyone else with the role may reject it. Each
+step is audited and in the proposal's history, and the version it makes names the proposal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from governance.audit import audit_record
+from governance.ledger import Actor
+from governance.models import AuditKind
+from governance.tenancy import current_tenant
+from roi import selectors, services
+from roi.engine import EngineInputError
+from roi.models import BusinessKpis, ChangeProposal, FinancialModel, ProposalStatus, ProposalTarget
+
+
+class ProposalRefused(Exception):
+    """A decision that cannot be taken; `status` is the HTTP answer it maps to."""
+
+    status = 409
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class SelfApprovalRefused(ProposalRefused):
+    status = 403
+
+
+class StaleProposal(ProposalRefused):
+    pass
+
+
+def dual_approval_required() -> bool:
+    """Whether the scope tenant's model and KPI changes need a second approver."""
+    return bool(current_tenant().require_dual_approval)
+
+
+def _config_current(config_name: str, *, lock: bool = False) -> FinancialModel | BusinessKpis | None:
+    model = BusinessKpis if config_name == "business_kpis" else FinancialModel
+    rows = model.objects.select_for_update() if lock else model.objects.all()
+    return rows.first()
+
+
+def _identities(actor: Actor) -> set[str]:
+    """Who stands behind an actor: the user, or the key and the person who created it.
+
+    A key created by the proposer cannot approve their proposal, nor the proposer approve
+    what their key proposed: either way one person would hold both duties.
+    """
+    found = set()
+    if actor.user is not None:
+        found.add(f"user:{actor.user.pk}")
+    if actor.api_key is not None:
+        found.add(f"key:{actor.api_key.pk}")
+        if actor.api_key.created_by_id is not None:
+            found.add(f"user:{actor.api_key.created_by_id}")
+    return found
+
+
+def _proposer(proposal: ChangeProposal) -> Actor:
+    return Actor(label=proposal.proposed_by_label, user=proposal.proposed_by, api_key=proposal.proposed_by_key)
+
+
+def _validate(config_name: str, payload: Mapping[str, Any]) -> None:
+    current = _config_current(config_name)
+    if config_name == "business_kpis":
+        services.business_kpis_validated(current=current, sections=payload)  # type: ignore[arg-type]
+    else:
+        services.financial_model_validated(current=current, groups=payload)  # type: ignore[arg-type]
+
+
+def change_propose(
+    *,
+    actor: Actor,
+    target: str,
+    payload: Mapping[str, Any],
+    change_reason: str,
+    effective_from: datetime | None = None,
+) -> ChangeProposal:
+    """Record a pending change of the scope tenant's model or KPIs, validated as a direct change is."""
+    if target not in ProposalTarget.values:
+        raise EngineInputError("target", f"must be one of {', '.join(ProposalTarget.values)}")
+    services._require_reason(change_reason)
+    proposal = ChangeProposal(tenant=current_tenant(), target=target, payload=dict(payload))
+    with transaction.atomic():
+        _validate(proposal.config_name, payload)
+        current = _config_current(proposal.config_name)
+        proposal.effective_from = effective_from
+        proposal.change_reason = change_reason.strip()
+        proposal.base_version = None if current is None else current.version
+        proposal.proposed_by = actor.user
+        proposal.proposed_by_key = actor.api_key
+        proposal.proposed_by_label = actor.label[:200]
+        proposal._change_reason = f"proposed by {actor.label}"  # type: ignore[attr-defined]
+        proposal.save()
+        audit_record(
+            kind=AuditKind.CHANGE_PROPOSED,
+            actor=actor.label,
+            detail={"proposal": proposal.pk, "target": target, "base_version": proposal.base_version},
+        )
+    return proposal
+
+
+def _decide(proposal: ChangeProposal, *, status: str, actor: Actor, note: str) -> None:
+    proposal.status = status
+    proposal.decided_at = timezone.now()
+    proposal.decided_by = actor.user
+    proposal.decided_by_key = actor.api_key
+    proposal.decided_by_label = actor.label[:200]
+    proposal.decision_note = note.strip()
+    proposal._change_reason = f"{status} by {actor.label}"  # type: ignore[attr-defined]
+    proposal.save()
+
+
+def _locked_pending(proposal_id: int) -> ChangeProposal:
+    # No select_related: PostgreSQL refuses FOR UPDATE across nullable outer joins.
+    proposal = ChangeProposal.objects.select_for_update().get(pk=proposal_id)
+    if proposal.status != ProposalStatus.PENDING:
+        raise ProposalRefused(f"Proposal #{proposal.pk} is already {proposal.status}; only a pending one is decided.")
+    return proposal
+
+
+def change_approve(*, proposal_id: int, actor: Actor, note: str = "") -> ChangeProposal:
+    """Approve a pending proposal of someone else and apply it as a new version.
+
+    Refused to its proposer (SelfApprovalRefused) and when the model or KPIs moved on since
+    it was made (StaleProposal: the approver would sign off figures they never saw).
+    """
+    with transaction.atomic():
+        proposal = _locked_pending(proposal_id)
+        if _identities(actor) & _identities(_proposer(proposal)):
+            raise SelfApprovalRefused(
+                "You proposed this change (or your key or its creator did): another finance admin must approve it."
+            )
+        current = _config_current(proposal.config_name, lock=True)
+        version_now = None if current is None else current.version
+        if version_now != proposal.base_version:
+            raise StaleProposal(
+                f"The {proposal.get_target_display().lower()} moved on since this proposal "
+                f"(proposed against v{proposal.base_version}, now v{version_now}): reject it and propose again."
+            )
+        apply = dict(
+            actor=actor,
+            change_reason=proposal.change_reason,
+            effective_from=proposal.effective_from,
+            proposal=proposal,
+        )
+        if proposal.config_name == "business_kpis":
+            version = services.business_kpis_update(sections=proposal.payload, **apply).version
+        else:
+            version = services.financial_model_update(groups=proposal.payload, **apply).version
+        proposal.applied_version = version
+        _decide(proposal, status=ProposalStatus.APPROVED, actor=actor, note=note)
+        superseded = _supersede_others(proposal, actor=actor)
+        audit_record(
+            kind=AuditKind.CHANGE_APPROVED,
+            actor=actor.label,
+            detail={
+                "proposal": proposal.pk,
+                "target": proposal.target,
+                "proposed_by": proposal.proposed_by_label,
+                "version": version,
+                "superseded": superseded,
+            },
+        )
+    return proposal
+
+
+def _supersede_others(approved: ChangeProposal, *, actor: Actor) -> list[int]:
+    """Pending proposals against the version just replaced can no longer be approved: say so."""
+    targets = (
+        [ProposalTarget.BUSINESS_KPIS]
+        if approved.config_name == "business_kpis"
+        else [ProposalTarget.FINANCIAL_MODEL, ProposalTarget.REVENUE_MODEL]
+    )
+    ids = []
+    for other in ChangeProposal.objects.select_for_update().filter(status=ProposalStatus.PENDING, target__in=targets):
+        _decide(other, status=ProposalStatus.SUPERSEDED, actor=actor, note=f"superseded by proposal #{approved.pk}")
+        ids.append(other.pk)
+    return ids
+
+
+def change_reject(*, proposal_id: int, actor: Actor, note: str) -> ChangeProposal:
+    """Reject a pending proposal (or withdraw it, when its proposer does); the note says why."""
+    if not isinstance(note, str) or not note.strip():
+        raise EngineInputError("note", "is required: say why the change is turned down")
+    with transaction.atomic():
+        proposal = _locked_pending(proposal_id)
+        own = bool(_identities(actor) & _identities(_proposer(proposal)))
+        _decide(proposal, status=ProposalStatus.WITHDRAWN if own else ProposalStatus.REJECTED, actor=actor, note=note)
+        audit_record(
+            kind=AuditKind.CHANGE_REJECTED,
+            actor=actor.label,
+            detail={"proposal": proposal.pk, "target": proposal.target, "status": proposal.status, "note": note},
+        )
+    return proposal
+
+
+def proposals_list(*, status: str | None = None) -> QuerySet[ChangeProposal]:
+    """The scope tenant's proposals, newest first."""
+    rows = ChangeProposal.objects.select_related("proposed_by", "proposed_by_key", "decided_by", "decided_by_key")
+    return rows.filter(status=status) if status else rows
+
+
+def proposal_diff(proposal: ChangeProposal) -> list[dict[str, Any]]:
+    """Field by field, what the proposal would change in the version in force now."""
+    current = _config_current(proposal.config_name)
+    sections = selectors.KPI_SECTIONS if proposal.config_name == "business_kpis" else selectors.MODEL_SECTIONS
+    now: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    try:
+        if proposal.config_name == "business_kpis":
+            proposed = services.business_kpis_validated(current=current, sections=proposal.payload)  # type: ignore[arg-type]
+        else:
+            proposed = services.financial_model_validated(current=current, groups=proposal.payload)  # type: ignore[arg-type]
+    except EngineInputError as error:
+        return [{"field": name, "old": None, "new": "; ".join(messages)} for name, messages in error.errors.items()]
+    for section in sections:
+        selectors._flatten(section, None if current is None else getattr(current, section), now)
+        selectors._flatten(section, proposed.get(section), after)
+    return [
+        {"field": name, "old": now.get(name), "new": after.get(name)}
+        for name in sorted(set(now) | set(after))
+        if now.get(name) != after.get(name)
+    ]

@@ -1,0 +1,407 @@
+"""Segregation of duties: a model or KPI change is proposed by one finance admin, approved by another."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from rest_framework.test import APIClient
+
+from governance.audit import audit_events
+from governance.ledger import Actor
+from governance.models import AuditKind
+from governance.services import api_key_create, membership_set_role, tenant_dual_approval_set
+from governance.tenancy import HistoryBypassRefused, tenant_scope
+from roi import selectors
+from roi.models import ChangeProposal, FinancialModel
+from tests.conftest import _member
+
+pytestmark = pytest.mark.django_db
+
+MODEL = "/api/v1/config/financial-model"
+PROPOSALS = "/api/v1/config/proposals"
+RAISE_ERROR_COST = {"cost_model": {"cost_per_error": 250}, "change_reason": "Support costs rose"}
+
+
+@pytest.fixture
+def dual(acme, acme_model):
+    """acme as the product ships it: dual approval on (the test cast starts with it off)."""
+    tenant_dual_approval_set(tenant=acme, enabled=True, actor="test")
+    return acme
+
+
+@pytest.fixture
+def dora(acme):
+    """A second finance admin of acme, so alice's proposals have someone to approve them."""
+    return _member("dora", acme, "finance_admin")
+
+
+def session(user) -> APIClient:  # type: ignore[no-untyped-def]
+    client = APIClient()
+    client.force_login(user)
+    return client
+
+
+def key_client(tenant, role: str, created_by=None) -> tuple[APIClient, object]:  # type: ignore[no-untyped-def]
+    with tenant_scope(tenant):
+        issued = api_key_create(name=f"{role} key", role=role, created_by=created_by)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.raw_key}")
+    return client, issued.api_key
+
+
+def model_version(tenant) -> int:  # type: ignore[no-untyped-def]
+    with tenant_scope(tenant):
+        return FinancialModel.objects.get().version
+
+
+def audit_kinds(tenant) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    with tenant_scope(tenant):
+        return [(e.kind, e.actor) for e in audit_events().order_by("occurred_at", "id") if e.kind.startswith("change")]
+
+
+def test_with_dual_approval_a_change_is_a_pending_proposal_and_nothing_changes(dual, alice):
+    response = session(alice).put(MODEL, RAISE_ERROR_COST, format="json")
+
+    assert response.status_code == 202, response.json()
+    body = response.json()
+    assert (body["status"], body["target"], body["base_version"]) == ("pending", "financial_model", 1)
+    assert body["proposed_by"] == "user:alice" and body["change_reason"] == "Support costs rose"
+    assert model_version(dual) == 1
+    assert session(alice).get(MODEL).json()["cost_model"]["cost_per_error"] == "200"
+
+
+def test_another_finance_admin_approves_and_both_steps_are_in_history_and_audit(dual, alice, dora):
+    proposal_id = session(alice).put(MODEL, RAISE_ERROR_COST, format="json").json()["id"]
+
+    response = session(dora).post(f"{PROPOSALS}/{proposal_id}/approve", {"note": "matches the invoices"}, format="json")
+
+    assert response.status_code == 200, response.json()
+    decided = response.json()
+    assert (decided["status"], decided["decided_by"], decided["applied_version"]) == ("approved", "user:dora", 2)
+    model = session(alice).get(MODEL).json()
+    assert model["version"] == 2 and model["cost_model"]["cost_per_error"] == "250"
+    assert (model["changed_by"], model["proposed_by"], model["proposal"]) == ("dora", "user:alice", proposal_id)
+    assert model["change_reason"] == "Support costs rose"
+    with tenant_scope(dual):
+        version = selectors.financial_model_version(2)
+        assert version.changed_by.username == "dora" and version.approved_proposal_id == proposal_id
+        steps = ChangeProposal.history.filter(id=proposal_id).order_by("history_id")
+        assert [(row.status, row.history_change_reason) for row in steps] == [
+            ("pending", "proposed by user:alice"),
+            ("approved", "approved by user:dora"),
+        ]
+    assert audit_kinds(dual) == [("change_proposed", "user:alice"), ("change_approved", "user:dora")]
+
+
+def test_a_finance_admin_cannot_approve_their_own_proposal(dual, alice, dora):
+    proposal_id = session(alice).put(MODEL, RAISE_ERROR_COST, format="json").json()["id"]
+
+    response = session(alice).post(f"{PROPOSALS}/{proposal_id}/approve", {}, format="json")
+
+    assert response.status_code == 403
+    assert "another finance admin must approve" in response.json()["errors"]["detail"][0]
+    assert model_version(dual) == 1
+    assert session(dora).get(PROPOSALS).json()["results"][0]["status"] == "pending"
+
+
+def test_an_api_key_cannot_approve_its_own_proposal_but_another_key_can(dual):
+    proposer, proposer_key = key_client(dual, "finance_admin")
+    other, other_key = key_client(dual, "finance_admin")
+    created = proposer.post(
+        "/api/v1/config/revenue-model",
+        {"annual_recurring_revenue": 60000000, "change_reason": "New deals"},
+        format="json",
+    )
+    assert created.status_code == 202, created.json()
+    assert created.json()["proposed_by"] == f"api-key:{proposer_key.prefix}:{proposer_key.name}"
+
+    refused = proposer.post(f"{PROPOSALS}/{created.json()['id']}/approve", {}, format="json")
+    approved = other.post(f"{PROPOSALS}/{created.json()['id']}/approve", {}, format="json")
+
+    assert refused.status_code == 403
+    assert approved.status_code == 200, approved.json()
+    model = other.get(MODEL).json()
+    assert model["revenue_model"]["annual_recurring_revenue"] == "60000000"
+    assert model["changed_by"] == f"api-key:{other_key.prefix}"
+
+
+def test_a_key_created_by_the_proposer_cannot_approve_for_them(dual, tara):
+    proposal_id = session(tara).put(MODEL, RAISE_ERROR_COST, format="json").json()["id"]
+    taras_key, _ = key_client(dual, "finance_admin", created_by=tara)
+
+    response = taras_key.post(f"{PROPOSALS}/{proposal_id}/approve", {}, format="json")
+
+    assert response.status_code == 403
+    assert model_version(dual) == 1
+
+
+def test_a_stale_proposal_is_refused_with_409(dual, alice, dora):
+    proposal_id = session(alice).put(MODEL, RAISE_ERROR_COST, format="json").json()["id"]
+    with tenant_scope(dual):  # the model moves on under the proposal (e.g. while dual approval was off)
+        from roi.services import financial_model_update
+
+        financial_model_update(
+            actor=Actor.system("test"), groups={"cost_model": {"cost_per_error": 210}}, change_reason="direct"
+        )
+
+    response = session(dora).post(f"{PROPOSALS}/{proposal_id}/approve", {}, format="json")
+
+    assert response.status_code == 409
+    assert "moved on" in response.json()["errors"]["detail"][0]
+    assert model_version(dual) == 2
+
+
+def test_approving_one_proposal_supersedes_the_others_on_the_same_model(dual, alice, dora):
+    first = session(alice).put(MODEL, RAISE_ERROR_COST, format="json").json()["id"]
+    second = session(alice).put(
+        MODEL, {"cost_model": {"cost_per_error": 300}, "change_reason": "or more"}, format="json"
+    )
+    second_id = second.json()["id"]
+
+    assert session(dora).post(f"{PROPOSALS}/{first}/approve", {}, format="json").status_code == 200
+    late = session(dora).post(f"{PROPOSALS}/{second_id}/approve", {}, format="json")
+
+    assert late.status_code == 409
+    listed = {p["id"]: p for p in session(dora).get(PROPOSALS, {"status": "superseded"}).json()["results"]}
+    assert listed[second_id]["decision_note"] == f"superseded by proposal #{first}"
+
+
+def test_a_rejected_proposal_changes_nothing_and_needs_a_reason(dual, alice, dora):
+    proposal_id = session(alice).put(MODEL, RAISE_ERROR_COST, format="json").json()["id"]
+
+    no_reason = session(dora).post(f"{PROPOSALS}/{proposal_id}/reject", {}, format="json")
+    rejected = session(dora).post(f"{PROPOSALS}/{proposal_id}/reject", {"note": "no invoice"}, format="json")
+    again = session(dora).post(f"{PROPOSALS}/{proposal_id}/approve", {}, format="json")
+
+    assert no_reason.status_code == 400 and list(no_reason.json()["errors"]) == ["note"]
+    assert rejected.status_code == 200
+    assert (rejected.json()["status"], rejected.json()["decision_note"]) == ("rejected", "no invoice")
+    assert again.status_code == 409
+    assert model_version(dual) == 1
+    assert audit_kinds(dual) == [("change_proposed", "user:alice"), ("change_rejected", "user:dora")]
+
+
+def test_the_proposer_rejecting_withdraws(dual, alice):
+    proposal_id = session(alice).put(MODEL, RAISE_ERROR_COST, format="json").json()["id"]
+
+    response = session(alice).post(f"{PROPOSALS}/{proposal_id}/reject", {"note": "wrong figure"}, format="json")
+
+    assert response.json()["status"] == "withdrawn"
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "body", "field"),
+    [
+        (MODEL, "put", {"cost_model": {"engineer_hourly_rate": -1}}, "cost_model.engineer_hourly_rate"),
+        (MODEL, "put", {"cost_model": {"espresso_budget": 5}}, "cost_model.espresso_budget"),
+        (
+            "/api/v1/config/revenue-model",
+            "post",
+            {"annual_recurring_revenue": "NaN"},
+            "revenue_model.annual_recurring_revenue",
+        ),
+        ("/api/v1/config/business-kpis", "put", {"alerts": {"roi_targte": 1}}, "alerts.roi_targte"),
+        (MODEL, "put", {"cost_model": {"cost_per_error": 1}, "change_reason": " "}, "change_reason"),
+    ],
+)
+def test_a_bad_proposal_is_a_400_naming_the_field_and_is_not_stored(dual, alice, path, method, body, field):
+    body = {"change_reason": "typo", **body}
+    response = getattr(session(alice), method)(path, body, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()["errors"], response.json()
+    with tenant_scope(dual):
+        assert not ChangeProposal.objects.exists()
+
+
+def test_kpi_changes_go_through_approval_too(dual, alice, dora):
+    with tenant_scope(dual):
+        from roi.services import business_kpis_update
+
+        business_kpis_update(actor=Actor.system("test"), sections={}, change_reason="defaults")
+    proposed = session(alice).put(
+        "/api/v1/config/business-kpis", {"alerts": {"roi_target": 250}, "change_reason": "bar"}, format="json"
+    )
+    assert proposed.status_code == 202 and proposed.json()["target"] == "business_kpis"
+
+    session(dora).post(f"{PROPOSALS}/{proposed.json()['id']}/approve", {}, format="json")
+
+    kpis = session(alice).get("/api/v1/config/business-kpis").json()
+    assert (kpis["version"], kpis["alerts"]["roi_target"], kpis["proposed_by"]) == (2, "250", "user:alice")
+
+
+def test_viewers_and_analysts_neither_propose_nor_approve(dual, alice, bob, api_as):
+    proposal_id = session(alice).put(MODEL, RAISE_ERROR_COST, format="json").json()["id"]
+
+    for client in (session(bob), api_as(dual, "analyst")):
+        assert client.put(MODEL, RAISE_ERROR_COST, format="json").status_code == 403
+        assert client.post(f"{PROPOSALS}/{proposal_id}/approve", {}, format="json").status_code == 403
+    assert model_version(dual) == 1
+
+
+def test_another_tenant_cannot_see_or_decide_a_proposal(dual, alice, globex, api_as):
+    proposal_id = session(alice).put(MODEL, RAISE_ERROR_COST, format="json").json()["id"]
+    globex_finance = api_as(globex, "finance_admin")
+
+    assert globex_finance.post(f"{PROPOSALS}/{proposal_id}/approve", {}, format="json").status_code == 404
+    assert globex_finance.post(f"{PROPOSALS}/{proposal_id}/reject", {"note": "x"}, format="json").status_code == 404
+    assert globex_finance.get(PROPOSALS).json()["results"] == []
+    assert model_version(dual) == 1
+
+
+# --- The off switch ---------------------------------------------------------------------
+
+
+def test_a_tenant_with_one_finance_admin_may_turn_it_off_and_changes_apply_at_once(dual, alice, api_as, carol):
+    admin_key = api_as(dual, "tenant_admin")
+
+    response = admin_key.put("/api/v1/tenant/settings", {"require_dual_approval": False}, format="json")
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["require_dual_approval"] is False
+    assert response.json()["changed_by"].startswith("api-key:")
+    assert session(alice).put(MODEL, RAISE_ERROR_COST, format="json").status_code == 200
+    assert model_version(dual) == 2
+    with tenant_scope(dual):
+        switched = audit_events(kind=AuditKind.DUAL_APPROVAL_CHANGED).first()
+    assert switched.detail == {"require_dual_approval": False, "approvers": ["alice"]}
+
+
+def test_a_tenant_with_two_approvers_cannot_turn_it_off(dual, alice, dora, api_as):
+    response = api_as(dual, "tenant_admin").put(
+        "/api/v1/tenant/settings", {"require_dual_approval": False}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "alice, dora" in response.json()["errors"]["require_dual_approval"][0]
+    assert session(alice).put(MODEL, RAISE_ERROR_COST, format="json").status_code == 202
+
+
+def test_the_audit_page_says_whether_dual_approval_is_on_and_who_switched_it(client, acme, alice, carol):
+    client.force_login(carol)
+    off = client.get(f"/t/{acme.slug}/audit/").content.decode()
+    assert "Dual approval is OFF" in off and "since the tenant was created" in off
+
+    tenant_dual_approval_set(tenant=acme, enabled=True, actor="user:tara")
+    on = client.get(f"/t/{acme.slug}/audit/").content.decode()
+    assert "Dual approval is ON" in on and "switched on by user:tara" in on
+    assert "Members who may approve model changes: alice." in on
+
+
+def test_the_audit_page_warns_when_it_is_off_with_several_approvers(client, acme, alice, dora, carol):
+    client.force_login(carol)
+    page = client.get(f"/t/{acme.slug}/audit/").content.decode()
+    assert "Dual approval is OFF" in page and "dual approval should be switched back on" in page
+
+
+# --- Pages ------------------------------------------------------------------------------
+
+
+def test_the_model_page_shows_a_pending_proposal_with_its_diff_and_the_right_buttons(client, dual, alice, dora):
+    session(alice).put(MODEL, RAISE_ERROR_COST, format="json")
+
+    client.force_login(dora)
+    for_dora = client.get(f"/t/{dual.slug}/model/").content.decode()
+    client.force_login(alice)
+    for_alice = client.get(f"/t/{dual.slug}/model/").content.decode()
+
+    assert "Pending proposals" in for_dora and "cost_model.cost_per_error" in for_dora
+    assert "<td>200</td><td>250</td>" in for_dora.replace("\n", "")
+    assert 'value="approve"' in for_dora
+    assert 'value="approve"' not in for_alice and "Withdraw my proposal" in for_alice
+
+
+def test_approving_on_the_page_applies_and_self_approval_is_refused(client, dual, alice, dora):
+    proposal_id = session(alice).put(MODEL, RAISE_ERROR_COST, format="json").json()["id"]
+    url = f"/t/{dual.slug}/model/"
+
+    client.force_login(alice)
+    refused = client.post(url, {"proposal": proposal_id, "action": "approve"})
+    client.force_login(dora)
+    approved = client.post(url, {"proposal": proposal_id, "action": "approve", "note": "ok"})
+
+    assert refused.status_code == 403 and "another finance admin must approve" in refused.content.decode()
+    assert approved.status_code == 302
+    assert model_version(dual) == 2
+    history = client.get(url).content.decode()
+    assert "Proposed by user:alice" in history and f"(proposal #{proposal_id}), approved by dora" in history
+
+
+def test_the_edit_page_makes_a_proposal_when_dual_approval_is_on(client, dual, alice):
+    client.force_login(alice)
+    form = client.get(f"/t/{dual.slug}/model/edit/").content.decode()
+    assert "Propose this change" in form
+
+    data = {"revenue_model.annual_recurring_revenue": "58000000", "change_reason": "Q3 bookings"}
+    response = client.post(f"/t/{dual.slug}/model/edit/", data)
+
+    assert response.status_code == 302
+    assert model_version(dual) == 1
+    with tenant_scope(dual):
+        proposal = ChangeProposal.objects.get()
+    assert (proposal.status, proposal.proposed_by, proposal.change_reason) == ("pending", alice, "Q3 bookings")
+
+
+def test_a_viewer_cannot_decide_on_the_page(client, dual, alice, bob):
+    proposal_id = session(alice).put(MODEL, RAISE_ERROR_COST, format="json").json()["id"]
+    client.force_login(bob)
+    assert client.post(f"/t/{dual.slug}/model/", {"proposal": proposal_id, "action": "approve"}).status_code == 403
+
+
+# --- Admin ------------------------------------------------------------------------------
+
+
+def admin_form(tenant, require_dual_approval: bool) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    data = {"name": tenant.name, "slug": tenant.slug, "currency": tenant.currency, "time_zone": tenant.time_zone}
+    data["fiscal_year_start_month"] = tenant.fiscal_year_start_month
+    data["locale"] = tenant.locale
+    if require_dual_approval:
+        data["require_dual_approval"] = "on"
+    return data
+
+
+def test_a_platform_admin_switch_is_checked_and_audited(client, django_user_model, dual, alice, dora):
+    root = django_user_model.objects.create_superuser("root", "root@example.invalid", "root-long-password")
+    client.force_login(root)
+    url = f"/admin/governance/tenant/{dual.pk}/change/"
+
+    refused = client.post(url, admin_form(dual, False))
+    assert refused.status_code == 200 and "only a tenant with a single" in refused.content.decode()
+
+    membership_set_role(tenant=dual, user=dora, role=None)  # dora leaves: alice is the only approver
+    assert client.post(url, admin_form(dual, False)).status_code == 302
+    dual.refresh_from_db()
+    assert dual.require_dual_approval is False
+    with tenant_scope(dual):
+        assert audit_events(kind=AuditKind.DUAL_APPROVAL_CHANGED).first().actor == "admin:root"
+
+
+# --- History that cannot be dodged --------------------------------------------------------
+
+
+def test_a_proposals_history_cannot_be_bypassed_or_rewritten(dual, alice):
+    from roi.proposals import change_propose
+
+    with tenant_scope(dual):
+        change_propose(actor=Actor.of_user(alice), target="financial_model", payload={}, change_reason="same")
+        with pytest.raises(HistoryBypassRefused, match=r"ChangeProposal\.update\(\) is refused"):
+            ChangeProposal.objects.all().update(status="approved")
+        for statement in (
+            "UPDATE roi_historicalchangeproposal SET status = 'approved'",
+            "DELETE FROM roi_historicalchangeproposal",
+        ):
+            with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(statement)
+        assert [row.status for row in ChangeProposal.history.all()] == ["pending"]
+
+
+def test_a_new_tenant_requires_dual_approval_unless_created_for_a_single_approver(db):
+    from django.core.management import call_command
+
+    from governance.models import Tenant
+
+    call_command("create_tenant", "initech", "--name", "Initech")
+    call_command("create_tenant", "soloco", "--name", "Solo Co", "--single-approver")
+
+    assert Tenant.objects.get(slug="initech").require_dual_approval is True
+    assert Tenant.objects.get(slug="soloco").require_dual_approval is False
