@@ -23,7 +23,9 @@ from django.utils import timezone
 from dashboards import selectors
 from dashboards.models import UNRESOLVED, Alert, AlertRule, AlertStatus, Escalation
 from dashboards.reports import fiscal_year_of
+from governance import sql
 from governance.ledger import Actor
+from governance.tenancy import current_tenant
 from roi.models import Incident, Stream
 
 EVALUATOR = Actor.system("alert-evaluation")
@@ -240,7 +242,14 @@ def alerts_list(*, status: str | None = None) -> Any:
 
 def alerts_unresolved(*, limit: int = 20) -> list[Alert]:
     """Open and acknowledged alerts, newest first: what the overview shows (one query)."""
-    return list(Alert.objects.filter(status__in=UNRESOLVED).order_by("-opened_at", "-pk")[:limit])
+    statuses = sorted(str(status) for status in UNRESOLVED)
+    return sql.instances(
+        Alert,
+        f'"tenant_id" = %s AND "status" IN ({", ".join(["%s"] * len(statuses))})',
+        [current_tenant().pk, *statuses],
+        order_by='"opened_at" DESC, "id" DESC',
+        limit=limit,
+    )
 
 
 def alert_acknowledge(*, alert_id: int, actor: Actor) -> Alert:

@@ -33,8 +33,7 @@ from roi.services import calculation_run, figures_in_force, financial_model_upda
 
 @tenant_page()
 def overview(request: HttpRequest) -> HttpResponse:
-    data = selectors.tenant_figures()
-    return render(request, "dashboards/overview.html", {"figures": selectors.executive_overview(data=data)})
+    return render(request, "dashboards/overview.html", {"figures": selectors.executive_overview()})
 
 
 @tenant_page()

@@ -14,16 +14,17 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Subquery, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
+from governance import sql
 from governance.models import Tenant
 from governance.tenancy import current_tenant
 from roi.engine import METHODS, EngineInputError
 from roi.ingestion import KINDS
-from roi.models import CostMonth, Investment, MonthlyRollup, Stream
+from roi.models import BusinessKpis, CostMonth, FinancialModel, Investment, MonthlyRollup, Stream
 from roi.selectors import VALUE_STREAMS
-from roi.services import figures_in_force
+from roi.services import figures_from_stored
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
@@ -70,6 +71,16 @@ class MonthFigures:
         return sum((self.value[stream] for stream in VALUE_STREAMS), ZERO)
 
 
+@dataclass(frozen=True, slots=True)
+class InvestmentCost:
+    """What an investment costs, and when: all the overview's ROI needs of it."""
+
+    started_at: datetime
+    months: int
+    upfront_cost: Decimal
+    monthly_cost: Decimal
+
+
 @dataclass
 class TenantFigures:
     """The rollups of a window of months, with the tenant's calendar, targets and costs."""
@@ -78,10 +89,11 @@ class TenantFigures:
     today: date
     this_month: date
     months: dict[date, MonthFigures]
-    investments: list[Investment]
+    investments: list[InvestmentCost]
     cloud_costs: dict[date, Decimal]
     alerts: dict[str, Decimal]
     figures: Any  # FinancialFigures in force, or None without a model
+    newest: datetime | None = None  # the newest event counted, when loaded (`newest=True`)
 
     def month(self, month: date) -> MonthFigures:
         return self.months.get(month) or MonthFigures()
@@ -108,37 +120,133 @@ class TenantFigures:
         return sum((self.cost_in(m) for m in months_between(start, end)), ZERO)
 
 
-def tenant_figures(*, months_back: int = 24) -> TenantFigures:
-    """Load the rollup window and context every dashboard figure is computed from (a few queries)."""
+# --- Loading: a fixed handful of hand-written statements (governance.sql) -------------
+#
+# Every dashboard request reads the same few things; written as SQL once, they skip the
+# ORM's per-query compilation, which cost more than the statements themselves. Each one
+# names the tenant in its WHERE clause (and RLS applies on PostgreSQL as for the ORM).
+
+MODEL_COLUMNS = ("revenue_model", "cost_model", "impact_model", "severity_responders", "revenue_profile")
+KPI_COLUMNS = ("kpis", "alerts", "attribution_rules")
+
+
+def _table(model: Any) -> str:
+    return f'"{model._meta.db_table}"'
+
+
+def _field(model: Any, name: str) -> Any:
+    return model._meta.get_field(name)
+
+
+def _newest_columns() -> tuple[list[str], list[Any]]:
+    """Per event kind, its newest occurred_at, read backwards off the (tenant, occurred_at) index."""
+    columns = [
+        f'(SELECT "occurred_at" FROM {_table(spec.model)} WHERE "tenant_id" = %s'  # noqa: S608
+        ' ORDER BY "occurred_at" DESC LIMIT 1)'
+        for spec in KINDS.values()
+    ]
+    return columns, [_field(spec.model, "occurred_at") for spec in KINDS.values()]
+
+
+def _context_sql(*, config: bool, newest: bool) -> tuple[str, list[Any], int]:
+    """One row: the model and KPIs in force (left-joined, either may be missing) and/or each
+    kind's newest event. Returns the SQL, the fields of its columns and the tenant params."""
+    columns: list[str] = []
+    fields: list[Any] = []
+    joins, params = "", 0
+    if config:
+        columns += ['m."id"', *(f'm."{c}"' for c in MODEL_COLUMNS), 'k."id"', *(f'k."{c}"' for c in KPI_COLUMNS)]
+        fields += [None, *(_field(FinancialModel, c) for c in MODEL_COLUMNS)]
+        fields += [None, *(_field(BusinessKpis, c) for c in KPI_COLUMNS)]
+        joins = (
+            f' LEFT JOIN {_table(FinancialModel)} m ON m."tenant_id" = %s'
+            f' LEFT JOIN {_table(BusinessKpis)} k ON k."tenant_id" = %s'
+        )
+        params += 2
+    if newest:
+        newest_columns, newest_fields = _newest_columns()
+        columns += newest_columns
+        fields += newest_fields
+        params += len(newest_columns)
+    return f"SELECT {', '.join(columns)} FROM (SELECT 1 AS one) one{joins}", fields, params  # noqa: S608
+
+
+ROLLUPS_SQL = (
+    'SELECT "month", "stream", SUM("value"), SUM("event_count"), SUM("downtime_minutes"), SUM("hours_saved")'  # noqa: S608
+    f' FROM {_table(MonthlyRollup)} WHERE "tenant_id" = %s AND "month" >= %s AND "month" <= %s'
+    ' GROUP BY "month", "stream"'
+)
+ROLLUPS_FIELDS = [
+    _field(MonthlyRollup, name)
+    for name in ("month", "stream", "value", "event_count", "downtime_minutes", "hours_saved")
+]
+INVESTMENTS_SQL = (
+    'SELECT "started_at", "months", "upfront_cost", "monthly_cost"'  # noqa: S608
+    f' FROM {_table(Investment)} WHERE "tenant_id" = %s ORDER BY "started_at"'
+)
+INVESTMENTS_FIELDS = [_field(Investment, name) for name in ("started_at", "months", "upfront_cost", "monthly_cost")]
+COSTS_SQL = (
+    f'SELECT "month", SUM("effective_cost") FROM {_table(CostMonth)}'  # noqa: S608
+    ' WHERE "tenant_id" = %s AND "month" >= %s AND "month" <= %s GROUP BY "month"'
+)
+COSTS_FIELDS = [_field(CostMonth, "month"), _field(CostMonth, "effective_cost")]
+
+
+def _rollup_months(tenant: Tenant, first: date, last: date) -> dict[date, MonthFigures]:
+    months: dict[date, MonthFigures] = {}
+    rows = sql.select(ROLLUPS_SQL, [tenant.pk, sql.adapt_date(first), sql.adapt_date(last)], ROLLUPS_FIELDS)
+    for month_of, stream, value, count, downtime, hours in rows:
+        month = months.setdefault(month_of, MonthFigures())
+        month.value[stream] += value or ZERO
+        month.count[stream] += int(count or 0)  # SUM of an integer column: numeric on PostgreSQL
+        month.downtime_minutes += downtime or ZERO
+        month.hours_saved += hours or ZERO
+    return months
+
+
+def tenant_figures(*, months_back: int = 24, context: bool = True, newest: bool = False) -> TenantFigures:
+    """Load the rollup window and context every dashboard figure is computed from.
+
+    `context` loads the model and KPIs in force (the figures and targets), the investments
+    and the imported cloud cost; without it only the rollups are read (figures None,
+    default targets). `newest` also reads each event kind's newest moment (`as_of`). At
+    most four statements, whatever the data size.
+    """
     tenant = current_tenant()
     today = timezone.localdate(timezone=ZoneInfo(tenant.time_zone))
     this_month = today.replace(day=1)
     first = min(add_months(this_month, -months_back), fiscal_year_start(today, tenant.fiscal_year_start_month))
-    months: dict[date, MonthFigures] = {}
-    rows = (
-        MonthlyRollup.objects.filter(month__gte=first, month__lte=this_month)
-        .values("month", "stream")
-        .annotate(
-            value=Sum("value"),
-            count=Sum("event_count"),
-            downtime=Sum("downtime_minutes"),
-            hours=Sum("hours_saved"),
+    moment = None
+    model = kpis = None
+    if context or newest:
+        statement, fields, tenant_params = _context_sql(config=context, newest=newest)
+        row = sql.select(statement, [tenant.pk] * tenant_params, fields)[0]
+        if context:
+            split = 1 + len(MODEL_COLUMNS)
+            if row[0] is not None:
+                model = dict(zip(MODEL_COLUMNS, row[1:split], strict=True))
+            if row[split] is not None:
+                kpis = dict(zip(KPI_COLUMNS, row[split + 1 : split + 1 + len(KPI_COLUMNS)], strict=True))
+            row = row[split + 1 + len(KPI_COLUMNS) :]
+        if newest:
+            moment = max((value for value in row if value is not None), default=None)
+    months = _rollup_months(tenant, first, this_month)
+    figures = None
+    investments: list[InvestmentCost] = []
+    cloud_costs: dict[date, Decimal] = {}
+    if context:
+        try:
+            figures = figures_from_stored(model=model, kpis=kpis)
+        except EngineInputError:
+            figures = None
+        investments = [InvestmentCost(*row) for row in sql.select(INVESTMENTS_SQL, [tenant.pk], INVESTMENTS_FIELDS)]
+        cloud_costs = dict(
+            (month, total)
+            for month, total in sql.select(
+                COSTS_SQL, [tenant.pk, sql.adapt_date(first), sql.adapt_date(this_month)], COSTS_FIELDS
+            )
         )
-    )
-    for row in rows:
-        month = months.setdefault(row["month"], MonthFigures())
-        month.value[row["stream"]] += row["value"] or ZERO
-        month.count[row["stream"]] += row["count"] or 0
-        month.downtime_minutes += row["downtime"] or ZERO
-        month.hours_saved += row["hours"] or ZERO
-    from roi.selectors import business_kpis_current
-
-    kpis = business_kpis_current()
-    try:
-        figures, _, _ = figures_in_force(kpis=kpis)
-    except EngineInputError:
-        figures = None
-    alerts = {key: Decimal(value) for key, value in (kpis.alerts if kpis else {}).items() if value is not None}
+    alerts = {key: Decimal(value) for key, value in ((kpis or {}).get("alerts") or {}).items() if value is not None}
     alerts.setdefault("monthly_value_target", Decimal(100000))
     alerts.setdefault("roi_target", Decimal(300))
     alerts.setdefault("incident_prevention_target", Decimal(50000))
@@ -147,27 +255,19 @@ def tenant_figures(*, months_back: int = 24) -> TenantFigures:
         today=today,
         this_month=this_month,
         months=months,
-        investments=list(Investment.objects.order_by("started_at")),
-        cloud_costs=dict(
-            CostMonth.objects.filter(month__gte=first, month__lte=this_month)
-            .values("month")
-            .annotate(total=Sum("effective_cost"))
-            .values_list("month", "total")
-        ),
+        investments=investments,
+        cloud_costs=cloud_costs,
         alerts=alerts,
         figures=figures,
+        newest=moment,
     )
 
 
 def as_of() -> datetime | None:
-    """When the newest event counted occurred: each kind's newest, read backwards off its
-    (tenant, occurred_at) index, all in one query (one round trip instead of one per kind)."""
-    newest = {
-        f"newest_{n}": Subquery(spec.model.objects.order_by("-occurred_at").values("occurred_at")[:1])
-        for n, spec in enumerate(KINDS.values())
-    }
-    row = Tenant.objects.filter(pk=current_tenant().pk).values(**newest).first() or {}
-    return max((moment for moment in row.values() if moment is not None), default=None)
+    """When the newest event counted occurred: each kind's newest, all in one statement."""
+    statement, fields, tenant_params = _context_sql(config=False, newest=True)
+    row = sql.select(statement, [current_tenant().pk] * tenant_params, fields)[0]
+    return max((moment for moment in row if moment is not None), default=None)
 
 
 def percent(part: Decimal, whole: Decimal) -> Decimal | None:
@@ -203,7 +303,7 @@ def open_alerts() -> list[dict[str, Any]]:
 
 def executive_overview(*, data: TenantFigures | None = None) -> dict[str, Any]:
     """The executive headline figures, each with last month and its target beside it."""
-    data = data or tenant_figures()
+    data = data or tenant_figures(newest=True)
     this, last = data.this_month, add_months(data.this_month, -1)
     fy_start = fiscal_year_start(data.today, data.tenant.fiscal_year_start_month)
     fy_value = data.value_between(fy_start, this)
@@ -212,7 +312,7 @@ def executive_overview(*, data: TenantFigures | None = None) -> dict[str, Any]:
     mtd, previous = data.month(this), data.month(last)
     run_rate = previous.value[Stream.AUTOMATION]
     index = business_value_index(data)
-    newest = as_of()
+    newest = data.newest
     return {
         "as_of": newest.isoformat() if newest else None,
         "currency": data.tenant.currency,
@@ -247,9 +347,9 @@ def executive_overview(*, data: TenantFigures | None = None) -> dict[str, Any]:
 
 def real_time() -> dict[str, Any]:
     """The running figures of this month, and the newest event counted."""
-    data = tenant_figures(months_back=1)
+    data = tenant_figures(months_back=1, context=False, newest=True)
     month = data.month(data.this_month)
-    newest = as_of()
+    newest = data.newest
     return {
         "as_of": newest.isoformat() if newest else None,
         "currency": data.tenant.currency,
@@ -316,20 +416,32 @@ def forecast(data: TenantFigures, window: list[date], horizon: int) -> dict[str,
     }
 
 
+def _grouped_sql(by: str) -> str:
+    """Value per `by` label and stream over a range of months (fiscal year to date)."""
+    return (
+        f'SELECT "{by}", "stream", SUM("value") FROM {_table(MonthlyRollup)}'  # noqa: S608
+        f' WHERE "tenant_id" = %s AND "month" >= %s AND "month" <= %s GROUP BY "{by}", "stream"'
+    )
+
+
+GROUPED_SQL_DEPARTMENT, GROUPED_SQL_PRODUCT = _grouped_sql("department"), _grouped_sql("product")
+GROUPED_FIELDS = [_field(MonthlyRollup, "department"), _field(MonthlyRollup, "stream"), _field(MonthlyRollup, "value")]
+
+
 def comparative(*, by: str, split: date | None = None) -> dict[str, Any]:
     """Fiscal year-to-date value by department or product, or monthly value before/after a date."""
     tenant = current_tenant()
     if by in {"department", "product"}:
-        data = tenant_figures(months_back=0)
-        fy_start = fiscal_year_start(data.today, tenant.fiscal_year_start_month)
-        rows = (
-            MonthlyRollup.objects.filter(month__gte=fy_start, month__lte=data.this_month)
-            .values(by, "stream")
-            .annotate(value=Sum("value"), count=Sum("event_count"))
-        )
+        today = timezone.localdate(timezone=ZoneInfo(tenant.time_zone))
+        this_month = today.replace(day=1)
+        fy_start = fiscal_year_start(today, tenant.fiscal_year_start_month)
         groups: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-        for row in rows:
-            groups[row[by] or "(none)"][row["stream"]] += row["value"] or ZERO
+        for label, stream, value in sql.select(
+            (GROUPED_SQL_DEPARTMENT if by == "department" else GROUPED_SQL_PRODUCT),
+            [tenant.pk, sql.adapt_date(fy_start), sql.adapt_date(this_month)],
+            GROUPED_FIELDS,
+        ):
+            groups[label or "(none)"][stream] += value or ZERO
         breakdown = [
             {
                 by: label,
@@ -343,10 +455,10 @@ def comparative(*, by: str, split: date | None = None) -> dict[str, Any]:
             "by": by,
             "currency": tenant.currency,
             "start": f"{fy_start:%Y-%m}",
-            "end": f"{data.this_month:%Y-%m}",
+            "end": f"{this_month:%Y-%m}",
             "groups": breakdown,
         }
-    data = tenant_figures(months_back=24)
+    data = tenant_figures(months_back=24, context=False)
     split_month = (split or add_months(data.this_month, -6)).replace(day=1)
     complete = [m for m in months_between(add_months(data.this_month, -24), add_months(data.this_month, -1))]
     before = [m for m in complete if m < split_month]
@@ -393,7 +505,7 @@ def investments_overview() -> dict[str, Any]:
     for row in rows:
         labelled[(row["month"], row["department"], row["product"])] += row["value"] or ZERO
     investments = []
-    for investment in data.investments:
+    for investment in Investment.objects.order_by("started_at"):
         local = investment.started_at.astimezone(zone)
         first = date(local.year, local.month, 1)
         elapsed = max(0, min(investment.months, len(months_between(first, data.this_month))))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import connection, transaction
+from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from governance.models import ApiKey
+from governance import sql
+from governance.models import ApiKey, Tenant
 from governance.services import api_key_hash
 
 # Before the tenant is known, RLS lets a request see exactly one key row: the one whose
@@ -35,17 +39,45 @@ class ApiKeyUser:
         return self.username
 
 
+def _key_lookup() -> tuple[str, list[Any], list[Any]]:
+    """The SQL of an active key by hash, joined to its tenant, and both models' fields."""
+    key_fields, tenant_fields = list(ApiKey._meta.concrete_fields), list(Tenant._meta.concrete_fields)
+    columns = [f'k."{f.column}"' for f in key_fields] + [f't."{f.column}"' for f in tenant_fields]
+    statement = (
+        f'SELECT {", ".join(columns)} FROM "{ApiKey._meta.db_table}" k'  # noqa: S608
+        f' JOIN "{Tenant._meta.db_table}" t ON t."id" = k."tenant_id"'
+        ' WHERE k."key_hash" = %s AND k."revoked_at" IS NULL AND (k."expires_at" IS NULL OR k."expires_at" > %s)'
+    )
+    return statement, key_fields, tenant_fields
+
+
+KEY_LOOKUP, KEY_FIELDS, TENANT_FIELDS = _key_lookup()
+
+
 def api_key_find(raw_key: str) -> ApiKey | None:
-    """The active key matching `raw_key`, with its tenant, or None."""
+    """The active key matching `raw_key`, with its tenant, or None.
+
+    One hand-written statement (governance.sql) between setting the RLS key-hash setting
+    and leaving the transaction that holds it: every request with a key runs this.
+    """
     key_hash = api_key_hash(raw_key)
+    postgres = connection.vendor == "postgresql"
+    # A transaction-local setting dies with a transaction opened here; inside an outer
+    # transaction it must be cleared again before the caller goes on.
+    outermost = not connection.in_atomic_block and connection.get_autocommit()
     with transaction.atomic():
-        if connection.vendor == "postgresql":
+        if postgres:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT set_config(%s, %s, true)", [RLS_KEY_HASH_SETTING, key_hash])
-        api_key = ApiKey.all_tenants.active().select_related("tenant").filter(key_hash=key_hash).first()
-        if connection.vendor == "postgresql":
+        rows = sql.select(KEY_LOOKUP, [key_hash, sql.adapt_datetime(timezone.now())], [*KEY_FIELDS, *TENANT_FIELDS])
+        if postgres and not outermost:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT set_config(%s, '', true)", [RLS_KEY_HASH_SETTING])
+    if not rows:
+        return None
+    values, split = rows[0], len(KEY_FIELDS)
+    api_key = ApiKey.from_db(connection.alias, [f.attname for f in KEY_FIELDS], values[:split])
+    api_key.tenant = Tenant.from_db(connection.alias, [f.attname for f in TENANT_FIELDS], values[split:])
     return api_key
 
 

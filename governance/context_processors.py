@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from governance import selectors
 
@@ -16,6 +17,6 @@ def tenancy(request: HttpRequest) -> dict[str, Any]:
     return {
         "current_tenant": getattr(request, "tenant", None),
         "current_roles": sorted(getattr(request, "roles", ())),
-        # Lazy: only pages that draw the switcher run the query.
-        "my_tenants": selectors.tenants_for_user(user=user),
+        # Lazy: only pages that draw the switcher run the query, once.
+        "my_tenants": SimpleLazyObject(lambda: selectors.tenant_choices_for_user(user=user)),
     }

@@ -11,7 +11,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 
 from governance import mfa, roles, selectors
-from governance.models import Tenant
 from governance.tenancy import tenant_scope
 
 View = Callable[..., HttpResponse]
@@ -28,9 +27,8 @@ def tenant_page(allowed_roles: frozenset[str] = roles.READ) -> Callable[[View], 
         @login_required
         @wraps(view)
         def wrapped(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
-            tenant = Tenant.objects.filter(slug=slug).first()
-            held = selectors.roles_for_user(user=request.user, tenant=tenant) if tenant else frozenset()
-            if not held:
+            tenant, held = selectors.tenant_and_roles_for_user(user=request.user, slug=slug)
+            if tenant is None or not held:
                 raise Http404("No such tenant.")
             if not mfa.mfa_satisfied(request):
                 return mfa.mfa_redirect(request)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.db.models import QuerySet
 from guardian.models import UserObjectPermission
 from guardian.shortcuts import get_objects_for_user, get_users_with_perms
 
-from governance import roles
+from governance import roles, sql
 from governance.models import ApiKey, AuditEvent, AuditKind, Tenant
 from governance.roles import Role, permission_codename, role_from_codename
 
@@ -35,6 +39,56 @@ def roles_for_user(*, user: AbstractBaseUser, tenant: Tenant) -> frozenset[str]:
         object_pk=str(tenant.pk),
     ).values_list("permission__codename", flat=True)
     return frozenset(role for role in map(role_from_codename, codenames) if role is not None)
+
+
+USER_PERMISSIONS = UserObjectPermission._meta.db_table
+PERMISSIONS = Permission._meta.db_table
+
+
+def _tenant_columns(alias: str) -> str:
+    return ", ".join(f'{alias}."{field.column}"' for field in Tenant._meta.concrete_fields)
+
+
+def _tenant_of(values: list[Any]) -> Tenant:
+    return Tenant.from_db(connection.alias, [f.attname for f in Tenant._meta.concrete_fields], values)
+
+
+def tenant_and_roles_for_user(*, user: AbstractBaseUser, slug: str) -> tuple[Tenant | None, frozenset[str]]:
+    """The tenant `slug` and the roles `user` holds there (as `roles_for_user` reads them), in
+    one statement: every page resolves these before anything else."""
+    statement = (
+        f'SELECT {_tenant_columns("t")}, p."codename" FROM "{Tenant._meta.db_table}" t'  # noqa: S608
+        f' LEFT JOIN "{USER_PERMISSIONS}" u ON u."object_pk" = CAST(t."id" AS VARCHAR(255))'
+        ' AND u."user_id" = %s AND u."content_type_id" = %s'
+        f' LEFT JOIN "{PERMISSIONS}" p ON p."id" = u."permission_id"'
+        ' WHERE t."slug" = %s'
+    )
+    tenant_type = ContentType.objects.get_for_model(Tenant).pk
+    rows = sql.select(statement, [user.pk, tenant_type, slug], [*Tenant._meta.concrete_fields, None])
+    if not rows:
+        return None, frozenset()
+    held = frozenset(role for role in (role_from_codename(row[-1] or "") for row in rows) if role is not None)
+    return _tenant_of(rows[0][:-1]), held
+
+
+def tenant_choices_for_user(*, user: AbstractBaseUser) -> list[Tenant]:
+    """The tenants where `user` holds a role, by name (the page header's switcher), in one statement.
+
+    Direct (user) permissions, as `roles_for_user` reads them: a tenant listed here is one
+    whose pages the user can open.
+    """
+    if not user.is_authenticated:
+        return []
+    codenames = [permission_codename(role) for role in Role.values]
+    statement = (
+        f'SELECT {_tenant_columns("t")} FROM "{Tenant._meta.db_table}" t WHERE EXISTS ('  # noqa: S608
+        f'SELECT 1 FROM "{USER_PERMISSIONS}" u JOIN "{PERMISSIONS}" p ON p."id" = u."permission_id"'
+        ' WHERE u."object_pk" = CAST(t."id" AS VARCHAR(255)) AND u."user_id" = %s AND u."content_type_id" = %s'
+        f' AND p."codename" IN ({", ".join(["%s"] * len(codenames))})) ORDER BY t."name"'
+    )
+    tenant_type = ContentType.objects.get_for_model(Tenant).pk
+    rows = sql.select(statement, [user.pk, tenant_type, *codenames], Tenant._meta.concrete_fields)
+    return [_tenant_of(row) for row in rows]
 
 
 def members_of(*, tenant: Tenant) -> list[tuple[AbstractBaseUser, frozenset[str]]]:

@@ -56,13 +56,15 @@ def tenant_scope(tenant: Tenant) -> Iterator[Tenant]:
     """
     previous = _current_tenant.get()
     token = _current_tenant.set(tenant)
+    # A scope that opens the transaction needs no reset: its setting ends with the commit.
+    outermost = not connection.in_atomic_block and connection.get_autocommit()
     try:
         with transaction.atomic():
             _set_database_setting(RLS_TENANT_SETTING, str(tenant.pk))
             try:
                 yield tenant
             finally:
-                if not connection.needs_rollback:
+                if not outermost and not connection.needs_rollback:
                     _set_database_setting(RLS_TENANT_SETTING, "" if previous is None else str(previous.pk))
     finally:
         _current_tenant.reset(token)

@@ -21,6 +21,20 @@ MAX_TEXT = 200
 MAX_RUNS = 10_000_000
 
 
+UNSTORABLE = "must not contain NUL characters or unpaired surrogates"
+
+
+def storable(text: str) -> bool:
+    """Whether a database text column can hold `text`: no NUL, and valid UTF-8 (no lone surrogate)."""
+    if text.isascii():
+        return "\x00" not in text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
 class FieldReader:
     """Reads typed fields from one event object, collecting `{field: [messages]}`."""
 
@@ -47,6 +61,9 @@ class FieldReader:
             self.fail(name, "must be a string")
             return default
         value = value.strip()
+        if not storable(value):
+            self.fail(name, UNSTORABLE)
+            return default
         if required and not value:
             self.fail(name, "must not be blank")
         if len(value) > max_length:
@@ -154,6 +171,9 @@ class FieldReader:
             return []
         if len(value) > 200:
             self.fail(name, "must list at most 200 items")
+        if not all(storable(item) for item in value):
+            self.fail(name, UNSTORABLE)
+            return []
         return value
 
 

@@ -1,10 +1,15 @@
 """Event ingestion: validate a batch whole, value it, upsert it, roll it up, ledger it.
 
-One transaction per batch. The events go in with one multi-row upsert keyed on
-(tenant, external_id), so a re-sent event updates its row; the monthly rollups move by
-the difference between each event's old and new contribution, in one more upsert; and one
-ledger record commits to every valuation of the batch (its items, and their Merkle root),
-so `verify_ledger` recomputes each event's value.
+One transaction per batch. The events go in keyed on (tenant, external_id), so a re-sent
+event updates its row; the monthly rollups move by the difference between each event's old
+and new contribution, in one more upsert; and one ledger record commits to every valuation
+of the batch (its items, and their Merkle root), so `verify_ledger` recomputes each event's
+value.
+
+On PostgreSQL the batch is COPYed into a temporary staging table; the events not stored
+yet are inserted from it before the tenant's lock is taken (`_insert_new`), and only the
+ones that were stored are read and replaced under it (`_replace_stored`), with the ledger
+append and the rollup deltas. SQLite reads and upserts everything under the lock.
 """
 
 from __future__ import annotations
@@ -26,7 +31,14 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from governance import periods
-from governance.ledger import Actor, canonical_json, canonical_json_spliced, json_ready, ledger_append
+from governance.ledger import (
+    Actor,
+    canonical_json,
+    canonical_json_object,
+    canonical_json_spliced,
+    json_ready,
+    ledger_append,
+)
 from governance.models import LedgerRecord
 from governance.tenancy import current_tenant
 from roi import event_fields, selectors
@@ -397,12 +409,24 @@ def events_ingest(*, actor: Actor, kind: str, payload: Any) -> BatchOutcome:
         _add_contributions(deltas, spec, events, +1, zone)
         texts = _canonical_texts(items, results)
         staged = _stage(spec, events, result_texts=texts[1])
+        record_id: int | None = None
+        inserted: set[str] = set()
+        if staged is not None:
+            # On PostgreSQL the events not stored yet go in now, still without the lock,
+            # pointing at the ledger record's id taken in advance (see _insert_new).
+            record_id = _reserve_ledger_id() if items else None
+            inserted = _insert_new(spec, staged, record_id)
         # Then one batch at a time per tenant (the ledger append takes the tenant's lock,
-        # and it is held to the commit): the rows as they are now, the upsert, the deltas.
-        record = _ledger(actor, kind, items, results, figures_used, texts=texts) if items else None
-        _lock_tenant_ingestion()
-        existing = {row.external_id: row for row in _stored_rows(spec, events)}
-        _upsert(spec, events, record, staged=staged)
+        # and it is held to the commit): the rows replaced as they are now, their
+        # replacement, the deltas.
+        record = _ledger(actor, kind, items, results, figures_used, texts=texts, record_id=record_id) if items else None
+        if record is None:
+            _lock_tenant_ingestion()  # else taken already: ledger_append locks the same row, to the commit
+        if staged is not None:
+            existing = _replace_stored(spec, events, staged, record, inserted)
+        else:
+            existing = {row.external_id: row for row in _stored_rows(spec, [e["external_id"] for e in events])}
+            _upsert(spec, events, record)
         _add_contributions(deltas, spec, [_contribution_of_row(spec, row) for row in existing.values()], -1, zone)
         if kind == EventKind.PERFORMANCE_SAMPLE:
             _value_performance_months(actor, events, existing.values(), zone, timeline, deltas, outcome)
@@ -421,33 +445,50 @@ def _value(
     results: list[dict[str, Any]] = []
     figures_used: dict[str, FinancialFigures] = {}
     errors: dict[str, list[str]] = {}
+    # What each event asks for, then one engine call per method and figures in force
+    # (`run_many`, the same results as one `run` per event), then the events in order.
+    asked: list[tuple[str, dict[str, Any], str, int | None] | None] = []
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for index, event in enumerate(events):
         event["ledger_item"] = event["model_version"] = event["valuation"] = None
-        asked = spec.valuation(event)
-        in_force = timeline.at(event["occurred_at"]) if asked else None
-        if asked is None or in_force is None:
+        wanted = spec.valuation(event)
+        in_force = timeline.at(event["occurred_at"]) if wanted else None
+        if wanted is None or in_force is None:
+            asked.append(None)
             spec.apply(event, None)
-            if asked is not None:
+            if wanted is not None:
                 outcome.unvalued += 1
             continue
-        method, inputs = asked
+        method, inputs = wanted
         reference, model_version, figures = in_force
-        try:
-            result = METHODS[method].run(inputs, figures).as_dict()
-        except EngineInputError as error:
-            for name, messages in error.errors.items():
+        figures_used[reference] = figures
+        asked.append((method, inputs, reference, model_version))
+        groups[(method, reference)].append(index)
+    answers: dict[int, dict[str, Any] | EngineInputError] = {}
+    for (method, reference), indexes in groups.items():
+        valued = METHODS[method].run_many([asked[i][1] for i in indexes], figures_used[reference])  # type: ignore[index]
+        answers.update(zip(indexes, valued, strict=True))
+    kind = spec.kind.value
+    versions = {method: METHODS[method].version for method, _ in groups}
+    for index, event in enumerate(events):
+        request = asked[index]
+        if request is None:
+            continue
+        method, inputs, reference, model_version = request
+        result = answers[index]
+        if isinstance(result, EngineInputError):
+            for name, messages in result.errors.items():
                 errors[f"{index}.{name}"] = messages
             continue
-        figures_used[reference] = figures
         event["ledger_item"] = len(items)
         event["model_version"] = model_version
         event["valuation"] = result
         items.append(
             {
-                "kind": spec.kind.value,
+                "kind": kind,
                 "external_id": event["external_id"],
                 "method": method,
-                "method_version": METHODS[method].version,
+                "method_version": versions[method],
                 "figures": reference,
                 "inputs": inputs,
             }
@@ -473,6 +514,7 @@ def _ledger(
     figures_used: Mapping[str, FinancialFigures],
     *,
     texts: tuple[list[str], list[str]] | None = None,
+    record_id: int | None = None,
 ) -> LedgerRecord:
     """Append the batch record: every item with its result, and their Merkle root.
 
@@ -502,12 +544,13 @@ def _ledger(
             "inputs": canonical_json_spliced(inputs, {"items": f"[{','.join(item_texts)}]"}),
             "result": canonical_json_spliced(result, {"items": f"[{','.join(result_texts)}]"}),
         },
+        record_id=record_id,
     )
 
 
 def _canonical_texts(items: list[dict[str, Any]], results: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
     """The canonical JSON of each ledger item and of each result, written once per batch."""
-    return [canonical_json(item) for item in items], [canonical_json(result) for result in results]
+    return [canonical_json_object(item) for item in items], [canonical_json_object(result) for result in results]
 
 
 MODEL_FIELDS: dict[type[Any], list[Any]] = {}
@@ -527,8 +570,12 @@ def _upsert(
 ) -> None:
     """Insert the events, or update those whose external_id is stored: one statement per batch."""
     if connection.vendor == "postgresql":
-        _upsert_from_stage(spec, staged or _stage(spec, events), record)
-        return
+        table = staged or _stage(spec, events)
+        if table is not None:
+            _upsert_from_stage(
+                spec, table, None if record is None else record.pk, replacing=[e["external_id"] for e in events]
+            )
+            return
     tenant = current_tenant()
     now = timezone.now()
     fields = _fields_of(spec.model)
@@ -576,11 +623,12 @@ def _stage(spec: KindSpec, events: list[dict[str, Any]], *, result_texts: Sequen
     columns = ", ".join(f.column for f in fields)
     with connection.cursor() as cursor:
         # Table and column names are ours; no value is interpolated.
+        # One round trip for both (no parameters, so the driver sends them as one simple
+        # query); the DELETE clears rows of an earlier batch in this same transaction.
         cursor.execute(
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {table} ON COMMIT DELETE ROWS AS "  # noqa: S608
-            f"SELECT {columns} FROM {spec.model._meta.db_table} WITH NO DATA"
+            f"SELECT {columns} FROM {spec.model._meta.db_table} WITH NO DATA; DELETE FROM {table}"
         )
-        cursor.execute(f"DELETE FROM {table}")  # noqa: S608 (rows of an earlier batch in this transaction)
         names = [f.name for f in fields]
         json_columns = [index for index, f in enumerate(fields) if f.get_internal_type() == "JSONField"]
         valuation = names.index("valuation")
@@ -596,26 +644,80 @@ def _stage(spec: KindSpec, events: list[dict[str, Any]], *, result_texts: Sequen
     return table
 
 
-def _upsert_from_stage(spec: KindSpec, table: str, record: LedgerRecord | None) -> None:
+def _upsert_from_stage(
+    spec: KindSpec, table: str, record_id: int | None, *, replacing: Sequence[str] | None = None
+) -> list[str]:
+    """INSERT the staged rows; the external ids of those inserted.
+
+    Without `replacing`, only the rows whose external_id is not stored yet go in (the
+    others are left as they are), in external_id order; with it, only the staged rows of
+    those external ids, each replacing its stored row.
+    """
     fields = _staged_fields(spec.model)
     columns = [f.column for f in fields]
     target = spec.model._meta.db_table
-    updated = [c for c in [*columns, "ledger_record_id", "updated_at"] if c != "external_id"]
-    updates = ", ".join(f"{c} = excluded.{c}" for c in updated)
+    if replacing is None:
+        where, conflict, extra = "ORDER BY external_id", "DO NOTHING", []
+    else:
+        updated = [c for c in [*columns, "ledger_record_id", "updated_at"] if c != "external_id"]
+        where = "WHERE external_id = ANY(%s)"
+        conflict = "DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in updated)
+        extra = [list(replacing)]
     now = timezone.now()
     with connection.cursor() as cursor:
         # Table and column names are ours; every value is a parameter.
         cursor.execute(
             f"INSERT INTO {target} (tenant_id, received_at, updated_at, ledger_record_id, {', '.join(columns)}) "  # noqa: S608
             f"SELECT %s, %s, %s, CASE WHEN ledger_item IS NULL THEN NULL ELSE %s::bigint END, {', '.join(columns)} "
-            f"FROM {table} ON CONFLICT (tenant_id, external_id) DO UPDATE SET {updates}",
-            [current_tenant().pk, now, now, None if record is None else record.pk],
+            f"FROM {table} {where} ON CONFLICT (tenant_id, external_id) {conflict} RETURNING external_id",
+            [current_tenant().pk, now, now, record_id, *extra],
         )
+        return [row[0] for row in cursor.fetchall()]
 
 
-def _stored_rows(spec: KindSpec, events: list[dict[str, Any]]) -> Any:
-    """The stored events this batch replaces (read under the tenant's ingestion lock)."""
-    ids = [e["external_id"] for e in events]
+def _reserve_ledger_id() -> int:
+    """The id the batch's ledger record will have, taken from its sequence before the record is written."""
+    table = LedgerRecord._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [table])
+        return int(cursor.fetchone()[0])
+
+
+def _insert_new(spec: KindSpec, table: str, record_id: int | None) -> set[str]:
+    """PostgreSQL, before the tenant's lock: INSERT the staged events not stored yet; their external ids.
+
+    This is the bulk of a batch's writing, and it needs no lock. A new row cannot be
+    counted twice: the unique (tenant, external_id) index lets one transaction insert a
+    given event, and a concurrent batch holding the same event waits for that transaction
+    to end, then finds it stored and replaces it under the lock (`_replace_stored`), from
+    the row as committed. Rows go in in external_id order, so two batches sharing events
+    wait for each other in one direction only, never in a cycle; and a transaction holding
+    the lock never waits for one that does not, since it only replaces rows that were
+    committed. The rows point at the ledger record's id, reserved beforehand: the record
+    itself is appended under the lock, before the commit that checks the (deferred)
+    foreign key.
+    """
+    return set(_upsert_from_stage(spec, table, record_id))
+
+
+def _replace_stored(
+    spec: KindSpec, events: list[dict[str, Any]], table: str, record: LedgerRecord | None, inserted: set[str]
+) -> dict[str, Any]:
+    """PostgreSQL, under the tenant's ingestion lock: replace the events that were stored; those rows as they were.
+
+    Only the events `_insert_new` found stored (none, for a batch of new events) are read,
+    for their rollup contributions, and replaced with one INSERT ... ON CONFLICT DO UPDATE.
+    """
+    replacing = [e["external_id"] for e in events if e["external_id"] not in inserted]
+    if not replacing:
+        return {}
+    existing = {row.external_id: row for row in _stored_rows(spec, replacing)}
+    _upsert_from_stage(spec, table, None if record is None else record.pk, replacing=replacing)
+    return existing
+
+
+def _stored_rows(spec: KindSpec, ids: list[str]) -> Any:
+    """The stored events of these external ids (read under the tenant's ingestion lock)."""
     if connection.vendor == "postgresql":
         # One array parameter rather than an IN list of up to 10,000 placeholders; the
         # (tenant, external_id) index answers it.

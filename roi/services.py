@@ -173,14 +173,22 @@ def figures_in_force(
     Returns the figures and the model and KPI versions they came from. A caller that has
     already loaded the current KPIs passes them (saves a query on every dashboard view).
     """
-    tenant = current_tenant()
     model = selectors.financial_model_current()
     kpis = kpis if kpis is not None else selectors.business_kpis_current()
-    flat = stored_flat(
-        None if model is None else _model_groups_of(model),
-        None if kpis is None else _kpi_sections_of(kpis),
-        tenant.time_zone,
+    figures = figures_from_stored(
+        model=None if model is None else _model_groups_of(model),
+        kpis=None if kpis is None else _kpi_sections_of(kpis),
+        assumptions=assumptions,
     )
+    return figures, None if model is None else model.version, None if kpis is None else kpis.version
+
+
+def figures_from_stored(
+    *, model: Mapping[str, Any] | None, kpis: Mapping[str, Any] | None, assumptions: Mapping[str, Any] | None = None
+) -> FinancialFigures:
+    """The figures of stored model groups and KPI sections (either may be missing), then the
+    what-if `assumptions`: for callers that read the stored versions themselves."""
+    flat = stored_flat(model, kpis, current_tenant().time_zone)
     assumptions = dict(assumptions or {})
     flat.update(assumptions)
     if "annual_recurring_revenue" not in flat:
@@ -189,8 +197,7 @@ def figures_in_force(
             "is not set for this tenant: PUT config/financial-model first, "
             "or give annual_recurring_revenue in assumptions",
         )
-    figures = _figures(flat, assumption_names=frozenset(assumptions))
-    return figures, None if model is None else model.version, None if kpis is None else kpis.version
+    return _figures(flat, assumption_names=frozenset(assumptions))
 
 
 def calculation_run(*, actor: Actor, method: str, body: Mapping[str, Any]) -> LedgerRecord:

@@ -13,7 +13,7 @@ and ``method_for(name, version)`` finds the version a ledger record was made wit
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +47,8 @@ __all__ = [
 
 Runner = Callable[[Mapping[str, Any], FinancialFigures], EngineResult]
 Preparer = Callable[[Mapping[str, Any]], dict[str, Any]]
+# Many inputs under one figures: each one's ``run(...).as_dict()``, or the error it raises.
+ManyRunner = Callable[[Sequence[Mapping[str, Any]], FinancialFigures], list["dict[str, Any] | EngineInputError"]]
 
 
 def _as_is(inputs: Mapping[str, Any]) -> dict[str, Any]:
@@ -59,17 +61,36 @@ class MethodSpec:
 
     ``prepare`` fills inputs the server must choose before storing them (the Monte
     Carlo seed), so that a ledger re-run sees exactly what the first run saw.
+    ``many``, where a method has one, values a list of inputs under the same figures in
+    one call (``run_many``), with exactly the results ``run`` gives one by one.
     """
 
     name: str
     version: int
     run: Runner
     prepare: Preparer = _as_is
+    many: ManyRunner | None = None
+
+    def run_many(
+        self, inputs: Sequence[Mapping[str, Any]], figures: FinancialFigures
+    ) -> list[dict[str, Any] | EngineInputError]:
+        """For each of ``inputs`` in order: ``run(item, figures).as_dict()``, or the
+        ``EngineInputError`` that call raises (returned, not raised, so one bad item
+        does not hide the others' results or errors)."""
+        if self.many is not None:
+            return self.many(inputs, figures)
+        results: list[dict[str, Any] | EngineInputError] = []
+        for item in inputs:
+            try:
+                results.append(self.run(item, figures).as_dict())
+            except EngineInputError as error:
+                results.append(error)
+        return results
 
 
 _ALL: tuple[MethodSpec, ...] = (
     MethodSpec(incident.METHOD, incident.METHOD_VERSION, incident.run),
-    MethodSpec(automation.METHOD, automation.METHOD_VERSION, automation.run),
+    MethodSpec(automation.METHOD, automation.METHOD_VERSION, automation.run, many=automation.run_many),
     MethodSpec(performance.METHOD, performance.METHOD_VERSION, performance.run),
     MethodSpec(
         performance.CUSTOMER_EXPERIENCE_METHOD,

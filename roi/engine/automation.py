@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from decimal import Decimal
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from decimal import Decimal, localcontext
 from typing import Any
 
 from .figures import FinancialFigures
 from .inputs import InputReader
-from .money import ONE, ZERO, EngineResult, exact, round_money, round_rate
+from .money import ENGINE_CONTEXT, ONE, ZERO, EngineInputError, EngineResult, exact, round_money, round_rate, to_decimal
 
 METHOD = "automation_value"
 METHOD_VERSION = 1
@@ -74,3 +74,62 @@ def run(inputs: Mapping[str, Any], figures: FinancialFigures) -> AutomationValue
         errors_avoided=errors_avoided,
         compliance_checks=checks,
     )
+
+
+_INPUT_NAMES = frozenset(INPUTS)
+_RESULT_NAMES = tuple(f.name for f in fields(AutomationValue))
+_LIMIT = 10**15
+
+
+def _number(value: Any, field: str) -> Decimal:
+    """`to_decimal(value, field)`, with the values integrations send most taken directly.
+
+    Up to 15 ASCII digits, or an int from 0 to 10**15, is a number `to_decimal` would
+    accept and return unchanged (finite, within 1e15, not negative, no sign to drop).
+    """
+    kind = type(value)
+    if kind is str and len(value) <= 15 and value.isascii() and value.isdigit():
+        return Decimal(value)
+    if kind is int and 0 <= value <= _LIMIT:
+        return Decimal(value)
+    return to_decimal(value, field)
+
+
+_calculate = automation_value.__wrapped__  # type: ignore[attr-defined] (the body, without its context switch)
+
+
+def run_many(inputs: Sequence[Mapping[str, Any]], figures: FinancialFigures) -> list[dict[str, Any] | EngineInputError]:
+    """``run(item, figures).as_dict()`` for each item (or its ``EngineInputError``), in one call.
+
+    The batch path of ingestion: the same parsing rules (``to_decimal``, as
+    ``InputReader.decimal`` applies them) and the same calculation (``automation_value``'s
+    own body), run under one engine context for the whole list instead of one per item.
+    An item that is not plainly valid (an unknown or missing name, a value ``to_decimal``
+    refuses) goes through ``run`` itself, so its errors are exactly the ones ``run``
+    reports.
+    """
+    results: list[dict[str, Any] | EngineInputError] = []
+    with localcontext(ENGINE_CONTEXT):
+        for item in inputs:
+            try:
+                if not isinstance(item, Mapping) or not _INPUT_NAMES.issuperset(item):
+                    raise EngineInputError("inputs", "not plainly valid")
+                runs = item.get("runs")
+                errors_avoided = item.get("errors_avoided")
+                checks = item.get("compliance_checks")
+                value = _calculate(
+                    figures=figures,
+                    manual_time_equivalent=_number(item.get("manual_time_equivalent"), "manual_time_equivalent"),
+                    execution_time=_number(item.get("execution_time"), "execution_time"),
+                    runs=ONE if runs is None else _number(runs, "runs"),
+                    errors_avoided=ZERO if errors_avoided is None else _number(errors_avoided, "errors_avoided"),
+                    compliance_checks=ZERO if checks is None else _number(checks, "compliance_checks"),
+                )
+            except EngineInputError:
+                try:
+                    results.append(run(item, figures).as_dict())
+                except EngineInputError as error:
+                    results.append(error)
+                continue
+            results.append({name: str(getattr(value, name)) for name in _RESULT_NAMES})
+    return results

@@ -108,10 +108,15 @@ def _quantize_context(digits: int) -> Context:
     return Context(prec=digits)
 
 
+_CONTEXT_28 = _quantize_context(28)
+
+
 def _quantize(value: Decimal, quantum: Decimal) -> Decimal:
-    # Precision grows with the magnitude so huge-but-legal values never raise.
-    digits = max(value.adjusted() + 10, 28)
-    result = value.quantize(quantum, rounding=ROUND_HALF_EVEN, context=_quantize_context(digits))
+    # Precision grows with the magnitude so huge-but-legal values never raise: 28 digits,
+    # or 10 more than the value has (the common case, below 1e19, skips the look-up).
+    adjusted = value.adjusted()
+    context = _CONTEXT_28 if adjusted <= 18 else _quantize_context(adjusted + 10)
+    result = value.quantize(quantum, rounding=ROUND_HALF_EVEN, context=context)
     return result.copy_abs() if result.is_zero() else result  # no "-0.00"
 
 

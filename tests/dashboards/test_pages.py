@@ -45,7 +45,13 @@ def test_viewers_cannot_open_the_ledger(viewer_client, acme):
     assert viewer_client.get("/t/acme/ledger/").status_code == 403
 
 
-@pytest.mark.parametrize("path", ["", "trends/", "comparative/", "comparative/?by=period", "ledger/"])
+# Statements per page, as the tests count them on PostgreSQL (fewer on SQLite): session,
+# user, the tenant with the user's roles there, the MFA check, the tenant setting and its
+# reset in a savepoint of the test's transaction, then the page's own reads.
+PAGE_QUERIES = {"": 15, "trends/": 14, "comparative/": 16, "comparative/?by=period": 16, "ledger/": 12}
+
+
+@pytest.mark.parametrize("path", list(PAGE_QUERIES))
 def test_pages_run_a_bounded_number_of_queries(client, alice, acme, acme_model, path):
     client.force_login(alice)
     start = month_start(timezone.now())
@@ -60,7 +66,7 @@ def test_pages_run_a_bounded_number_of_queries(client, alice, acme, acme_model, 
     few = queries()
     with tenant_scope(acme):
         events_ingest(actor=SYSTEM, kind="automation-runs", payload=automation_runs("b", 300, start))
-    assert queries() == few <= 25
+    assert queries() == few <= PAGE_QUERIES[path], few
 
 
 def test_the_trends_chart_has_a_table_behind_it(viewer_client, history):
