@@ -28,12 +28,12 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import multiprocessing
 import os
 import random
 import socket
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -420,31 +420,51 @@ def ingest_max_rate(port: int, keys: list[str], batches: int, size: int, clients
     return run_clients("ingest", work[1:], clients, send, connect, batches * size).rows_per_second
 
 
-class Loader(threading.Thread):
-    """Sends batches of `size` events at `rate` rows/s, round-robin over the tenants of `keys`, until stopped."""
+class Loader(multiprocessing.Process):
+    """Sends batches of `size` events at `rate` rows/s, round-robin over the tenants of `keys`, until stopped.
+
+    A process of its own, not a thread of this one: building and sending 1,000-event bodies
+    would otherwise hold the GIL the measuring client needs, and its waits would be counted
+    as the server's latency.
+    """
 
     def __init__(self, port: int, keys: list[str], rate: float, size: int) -> None:
         super().__init__(daemon=True)
         self.port, self.keys, self.interval, self.size = port, keys, size / rate, size
-        self.stopped, self.sent, self.error = threading.Event(), 0, None
-        self.seconds = 0.0
+        self.stopped = multiprocessing.Event()
+        self._sent, self._seconds = multiprocessing.Value("q", 0), multiprocessing.Value("d", 0.0)
+        self._error = multiprocessing.Array("c", 2000)
+
+    @property
+    def sent(self) -> int:
+        return int(self._sent.value)
+
+    @property
+    def seconds(self) -> float:
+        return float(self._seconds.value)
+
+    @property
+    def error(self) -> str | None:
+        return self._error.value.decode() or None
 
     def run(self) -> None:
         senders = [http_sender("/api/v1/events/automation-runs", key) for key in self.keys]
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=300)
         began = due = time.monotonic()
+        sent = 0
         try:
             while not self.stopped.is_set():
-                body = ingest_batch(f"load-{self.sent}", self.size)
+                body = ingest_batch(f"load-{sent}", self.size)
                 self.stopped.wait(max(0.0, due - time.monotonic()))
                 if self.stopped.is_set():
                     break
-                senders[(self.sent // self.size) % len(senders)](conn, body)
-                self.sent += self.size
+                senders[(sent // self.size) % len(senders)](conn, body)
+                sent += self.size
+                self._sent.value = sent
                 due += self.interval
-        except Exception as error:  # reported by the main thread
-            self.error = error
-        self.seconds = time.monotonic() - began
+        except Exception as error:  # reported by the main process
+            self._error.value = repr(error).encode()[:1999]
+        self._seconds.value = time.monotonic() - began
         conn.close()
 
 
