@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from decimal import Decimal
+from json.encoder import c_make_encoder  # type: ignore[attr-defined]
 from json.encoder import encode_basestring as _json_string
 from typing import Any
 
@@ -73,47 +74,22 @@ def json_ready(value: Any) -> Any:
     return str(value)
 
 
-# Built once: json.dumps with any non-default option builds a new encoder on every call.
+# The canonical text: keys sorted, no spaces, UTF-8 as is, no NaN or Infinity.
 _CANONICAL_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+# `_CANONICAL_ENCODER.encode` builds this same C encoder on every call; a batch record
+# encodes thousands of small objects, so it is built once. No circular-reference markers:
+# what the ledger encodes is always a tree.
+_C_ENCODE = (
+    None
+    if c_make_encoder is None
+    else c_make_encoder(None, _CANONICAL_ENCODER.default, _json_string, None, ":", ",", True, False, False)
+)
 
 
 def canonical_json(value: Any) -> str:
-    return _CANONICAL_ENCODER.encode(value)
-
-
-def canonical_json_object(value: Mapping[str, Any]) -> str:
-    """`canonical_json(value)` for an object, written directly where that is plain.
-
-    The same text: keys sorted, strings through the encoder's own string function
-    (`encode_basestring`, as with ensure_ascii off), ints as `int.__repr__`, true, false,
-    null, and nested objects alike; anything else (floats, lists, non-string keys, str or
-    int subclasses) hands the whole object to `canonical_json`. A batch record writes
-    thousands of small objects, for which the general encoder's set-up per call costs more
-    than the writing.
-    """
-    try:
-        keys = sorted(value)
-    except TypeError:
-        return canonical_json(value)
-    parts = []
-    for key in keys:
-        item = value[key]
-        kind = type(item)
-        if type(key) is not str:
-            return canonical_json(value)
-        if kind is str:
-            parts.append(f"{_json_string(key)}:{_json_string(item)}")
-        elif kind is int:
-            parts.append(f"{_json_string(key)}:{int.__repr__(item)}")
-        elif kind is dict:
-            parts.append(f"{_json_string(key)}:{canonical_json_object(item)}")
-        elif item is None:
-            parts.append(f"{_json_string(key)}:null")
-        elif kind is bool:
-            parts.append(f"{_json_string(key)}:{'true' if item else 'false'}")
-        else:
-            return canonical_json(value)
-    return "{" + ",".join(parts) + "}"
+    if _C_ENCODE is None:
+        return _CANONICAL_ENCODER.encode(value)
+    return "".join(_C_ENCODE(value, 0))
 
 
 def canonical_json_spliced(value: Mapping[str, Any], encoded: Mapping[str, str]) -> str:
@@ -250,14 +226,14 @@ def _insert_encoded(record: LedgerRecord, encoded: Mapping[str, str]) -> None:
 
     `record.save()` would encode the (for a batch, several hundred kB) JSON a second time
     and quote it into the statement; here the text that was hashed goes to the server as
-    a bound parameter and becomes jsonb there. The row is the same as `save()` makes, under
+    a bound parameter and is stored as that text (`HashedJSONField`). The row is the same as `save()` makes, under
     the same row-level security, constraints and append-only trigger.
     """
     from django.db.backends.postgresql.base import ServerBindingCursor
 
     fields = [f for f in LedgerRecord._meta.concrete_fields if not f.primary_key or record.pk is not None]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    marks = ", ".join("%s::jsonb" if f.name in JSON_COLUMNS else "%s" for f in fields)
+    marks = ", ".join("%s::json" if f.name in JSON_COLUMNS else "%s" for f in fields)
     params = [
         encoded[f.name] if f.name in JSON_COLUMNS else f.get_db_prep_save(getattr(record, f.attname), connection)
         for f in fields

@@ -26,6 +26,9 @@ class EventKind(models.TextChoices):
 
 
 class Event(TenantOwned):
+    # No index of its own: the unique (tenant, external_id) index and the three below all
+    # lead with the tenant, and every event insert pays for each index the table has.
+    tenant = models.ForeignKey("governance.Tenant", on_delete=models.PROTECT, related_name="+", db_index=False)
     external_id = models.CharField(max_length=200)
     occurred_at = models.DateTimeField()
     department = models.CharField(max_length=100, blank=True, default="")
@@ -35,7 +38,11 @@ class Event(TenantOwned):
     value = models.DecimalField(**MONEY, null=True, blank=True)
     valuation = models.JSONField(null=True, blank=True)
     model_version = models.PositiveIntegerField(null=True, blank=True)
-    ledger_record = models.ForeignKey(LedgerRecord, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Not indexed: events are found by tenant, time and labels, never by their record (a
+    # batch record lists its events' external ids), and records are never deleted.
+    ledger_record = models.ForeignKey(
+        LedgerRecord, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     ledger_item = models.PositiveIntegerField(null=True, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)

@@ -182,7 +182,8 @@ def test_tampering_behind_the_apps_back_is_caught_on_postgres(acme, acme_model, 
     owner_sql("ALTER TABLE governance_ledgerrecord DISABLE TRIGGER ledger_append_only")
     try:
         owner_sql(
-            "UPDATE governance_ledgerrecord SET result = jsonb_set(result, '{downtime_cost_per_month}', '\"0.00\"') WHERE id = %s",
+            "UPDATE governance_ledgerrecord "
+            "SET result = jsonb_set(result::jsonb, '{downtime_cost_per_month}', '\"0.00\"')::json WHERE id = %s",
             records[1].pk,
         )
     finally:
