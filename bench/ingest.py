@@ -71,6 +71,12 @@ class Result:
     def rows_per_second(self) -> float:
         return self.rows / self.seconds
 
+    @classmethod
+    def merged(cls, mode: str, parts: list[Result]) -> Result:
+        """One way's rounds as one: all its rows over all its seconds, every batch's latency."""
+        latencies = [t for p in parts for t in p.latencies]
+        return cls(mode, sum(p.rows for p in parts), sum(p.seconds for p in parts), latencies)
+
     def percentile(self, share: float) -> float:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -285,8 +291,10 @@ def main() -> None:
     parser.add_argument("--db", default="bench_bizvalue")
     parser.add_argument("--app-role", default="bizvalue_app", help="the role gunicorn connects as (RLS applies)")
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--batches", type=int, default=24, help="batches per way, shared by the clients")
+    parser.add_argument("--batches", type=int, default=60, help="batches of the API and of the COPY each")
+    parser.add_argument("--peer-batches", type=int, default=24, help="batches of the (slow) stock DRF peer")
     parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3, help="turns the API and the COPY take, in alternation")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     options = parser.parse_args()
@@ -315,9 +323,10 @@ def main() -> None:
 
         rng = random.Random(20261127)
         size, count, clients = options.batch_size, options.batches, options.clients
+        batches_of = {"api": count, "copy": count, "peer": options.peer_batches}
         # Payloads are built and encoded before any clock starts; each way gets its own ids.
         events = {
-            mode: [automation_runs(f"{mode}-{b}", size, rng) for b in range(count + 1)]
+            mode: [automation_runs(f"{mode}-{b}", size, rng) for b in range(batches_of[mode] + 1)]
             for mode in ("api", "peer", "copy")
         }
         bodies = {mode: [json.dumps(batch).encode() for batch in events[mode]] for mode in ("api", "peer")}
@@ -331,24 +340,39 @@ def main() -> None:
 
         api_send = http_sender("/api/v1/events/automation-runs", ingest_key)
         peer_send = http_sender("/bench/peer/automation-runs", ingest_key)
-        results = []
-        for mode, send, open_client, batches in (
-            ("api", api_send, http_client, bodies["api"]),
-            ("copy", copy_send, copy_client, rows),
-            ("peer", peer_send, http_client, bodies["peer"]),
-        ):
+        ways = {
+            "api": (api_send, http_client, bodies["api"]),
+            "copy": (copy_send, copy_client, rows),
+            "peer": (peer_send, http_client, bodies["peer"]),
+        }
+        for send, open_client, batches in ways.values():
             warm = open_client()
-            send(warm, batches[0])  # one untimed batch: imports, pools and caches warm
+            send(warm, batches[0])  # one untimed batch per way: imports, pools and caches warm
             warm.close()
-            print(f"{mode}: {count} batches of {size} from {clients} clients ...", flush=True)
-            results.append(run_clients(mode, batches[1:], clients, send, open_client, count * size))
+        # The API and the COPY floor take turns, round by round, so a change in the
+        # machine's speed during the run (a shared host's) falls on both alike; the peer,
+        # only a reference and twenty times slower, runs once, after them.
+        per_round = [count * r // options.rounds for r in range(options.rounds + 1)]
+        parts: dict[str, list[Result]] = {"api": [], "copy": [], "peer": []}
+        for r in range(options.rounds):
+            for mode in ("api", "copy"):
+                send, open_client, batches = ways[mode]
+                chunk = batches[1 + per_round[r] : 1 + per_round[r + 1]]
+                print(f"{mode}: round {r + 1}, {len(chunk)} batches of {size} from {clients} clients ...", flush=True)
+                parts[mode].append(run_clients(mode, chunk, clients, send, open_client, len(chunk) * size))
+        send, open_client, batches = ways["peer"]
+        peer_rows = options.peer_batches * size
+        print(f"peer: {options.peer_batches} batches of {size} from {clients} clients ...", flush=True)
+        parts["peer"].append(run_clients("peer", batches[1:], clients, send, open_client, peer_rows))
+        results = [Result.merged(mode, runs) for mode, runs in parts.items()]
+        round_ratios = [a.rows_per_second / c.rows_per_second for a, c in zip(parts["api"], parts["copy"], strict=True)]
 
         with psycopg.connect(owner_url) as owner:
             stored = owner.execute(
                 "SELECT count(*) FILTER (WHERE value IS NOT NULL), count(*) FROM roi_automationrun"
             ).fetchone()
             records = owner.execute("SELECT count(*) FROM governance_ledgerrecord").fetchone()
-        report(results, options, stored, records)
+        report(results, options, stored, records, round_ratios)
     finally:
         if gunicorn is not None:
             gunicorn.terminate()
@@ -357,10 +381,13 @@ def main() -> None:
             database_recreate(admin_url, options.db, create=False)
 
 
-def report(results: list[Result], options: argparse.Namespace, stored: Any, records: Any) -> None:
+def report(
+    results: list[Result], options: argparse.Namespace, stored: Any, records: Any, round_ratios: list[float]
+) -> None:
     by_mode = {r.mode: r for r in results}
     print()
-    print(f"{options.batches} batches x {options.batch_size} automation runs per way, {options.clients} clients, "
+    print(f"{options.batches} batches x {options.batch_size} automation runs for the API and the COPY "
+          f"({options.peer_batches} for the peer), in {options.rounds} rounds, {options.clients} clients, "
           f"gunicorn -w 2, PostgreSQL")  # fmt: skip
     print(f"{'way':<6}{'rows/s':>10}{'seconds':>10}{'p50 s/batch':>13}{'p95 s/batch':>13}{'mean':>8}")
     for r in results:
@@ -369,7 +396,8 @@ def report(results: list[Result], options: argparse.Namespace, stored: Any, reco
             f"{r.percentile(0.95):>13.3f}{statistics.mean(r.latencies):>8.3f}"
         )
     copy = by_mode["copy"].rows_per_second
-    print(f"API/COPY  {by_mode['api'].rows_per_second / copy:.3f}")
+    by_round = ", ".join(f"{ratio:.3f}" for ratio in round_ratios)
+    print(f"API/COPY  {by_mode['api'].rows_per_second / copy:.3f}   (by round: {by_round})")
     print(f"peer/COPY {by_mode['peer'].rows_per_second / copy:.3f}")
     print(f"API/peer  {by_mode['api'].rows_per_second / by_mode['peer'].rows_per_second:.2f}")
     print(f"check: {stored[0]} of {stored[1]} stored automation runs valued (the peer's are not); "

@@ -95,26 +95,10 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[N
 
 
 # SQLite: Django empties tables between transactional tests with DELETE, which the
-# append-only triggers (ledger, history, audit) refuse. Around such tests the triggers
-# are dropped just before the flush and put back right after it (PostgreSQL's TRUNCATE
-# needs none of this).
-LEDGER_TRIGGERS = ("ledger_no_update", "ledger_no_delete")
-
-
-def _sqlite_trigger_groups() -> list[tuple[tuple[str, ...], list[str]]]:
-    """Each migration's SQLite append-only triggers: their names and their CREATE statements."""
-    from importlib import import_module
-
-    ledger = import_module("governance.migrations.0004_ledger_append_only")
-    sox = import_module("governance.migrations.0006_sox_controls")
-    proposals = import_module("roi.migrations.0006_change_proposals")
-    alerts = import_module("dashboards.migrations.0002_alerts")
-    return [
-        (LEDGER_TRIGGERS, list(ledger.SQLITE_FORWARD)),
-        (tuple(sox.sqlite_trigger_names()), sox.sqlite_forward()),
-        (tuple(proposals.sqlite_trigger_names()), proposals.sqlite_forward()),
-        (tuple(alerts.sqlite_trigger_names()), alerts.sqlite_forward()),
-    ]
+# append-only triggers (ledger, history, audit) refuse. Around such tests every trigger is
+# dropped just before the flush and put back, from its own SQL, right after it
+# (PostgreSQL's TRUNCATE needs none of this).
+_SQLITE_TRIGGERS: dict[str, str] = {}
 
 
 def _transactional(request: pytest.FixtureRequest) -> bool:
@@ -129,14 +113,12 @@ def _sqlite_ledger_flush_guard(request: pytest.FixtureRequest) -> Iterator[None]
         request.getfixturevalue("_drop_sqlite_ledger_triggers_before_flush")
     yield
     if transactional:
-        connection = connections["default"]
-        with connection.cursor() as cursor:
+        with connections["default"].cursor() as cursor:
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
             present = {row[0] for row in cursor.fetchall()}
-            for names, statements in _sqlite_trigger_groups():
-                if not present & set(names):
-                    for statement in statements:
-                        cursor.execute(statement)
+            for name, statement in _SQLITE_TRIGGERS.items():
+                if name not in present:
+                    cursor.execute(statement)
 
 
 @pytest.fixture
@@ -144,9 +126,10 @@ def _drop_sqlite_ledger_triggers_before_flush(transactional_db: None) -> Iterato
     yield
     if not _on_postgres():
         with connections["default"].cursor() as cursor:
-            for names, _statements in _sqlite_trigger_groups():
-                for trigger in names:
-                    cursor.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+            for name, statement in cursor.fetchall():
+                _SQLITE_TRIGGERS[name] = statement
+                cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
 
 
 @pytest.fixture

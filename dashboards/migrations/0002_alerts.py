@@ -6,52 +6,8 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
+from governance.append_only import AppendOnly
 from governance.rls import EnableTenantRLS
-
-# Alert and escalation history is audit evidence: append-only at the database, like the
-# other audited histories (governance 0006 defines the PostgreSQL trigger function).
-HISTORY_TABLES = ("dashboards_historicalalert", "dashboards_historicalescalationsettings")
-MESSAGE = "history and audit rows are append-only"
-
-
-def sqlite_trigger_names() -> list[str]:
-    return [f"{table}_no_{op}" for table in HISTORY_TABLES for op in ("update", "delete")]
-
-
-def sqlite_forward() -> list[str]:
-    return [
-        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op} BEFORE {op.upper()} ON {table} "
-        f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END;"
-        for table in HISTORY_TABLES
-        for op in ("update", "delete")
-    ]
-
-
-def forward(apps, schema_editor):  # type: ignore[no-untyped-def]
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        statements = [
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-            "FOR EACH ROW EXECUTE FUNCTION bizvalue_refuse_history_change();"
-            for table in HISTORY_TABLES
-        ]
-    else:
-        statements = sqlite_forward() if vendor == "sqlite" else []
-    for statement in statements:
-        schema_editor.execute(statement, params=None)
-
-
-def backward(apps, schema_editor):  # type: ignore[no-untyped-def]
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        statements = [f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};" for table in HISTORY_TABLES]
-    else:
-        statements = (
-            [f"DROP TRIGGER IF EXISTS {name};" for name in sqlite_trigger_names()] if vendor == "sqlite" else []
-        )
-    for statement in statements:
-        schema_editor.execute(statement, params=None)
-
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -341,5 +297,6 @@ class Migration(migrations.Migration):
         EnableTenantRLS("historicalalert"),
         EnableTenantRLS("escalationsettings"),
         EnableTenantRLS("historicalescalationsettings"),
-        migrations.RunPython(forward, backward),
+        # Alert and escalation history is audit evidence: append-only like the other histories.
+        AppendOnly(["dashboards_historicalalert", "dashboards_historicalescalationsettings"]),
     ]

@@ -9,6 +9,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
+from governance.append_only import REFUSE_FUNCTION_SQL, AppendOnly
 from governance.rls import EnableTenantRLS
 
 APPEND_ONLY_TABLES = (
@@ -17,52 +18,11 @@ APPEND_ONLY_TABLES = (
     "roi_historicalbusinesskpis",
     "governance_auditevent",
 )
-MESSAGE = "history and audit rows are append-only"
 
 
-def sqlite_trigger_names() -> list[str]:
-    return [f"{table}_no_{op}" for table in APPEND_ONLY_TABLES for op in ("update", "delete")]
-
-
-def sqlite_forward() -> list[str]:
-    return [
-        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op} BEFORE {op.upper()} ON {table} "
-        f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END;"
-        for table in APPEND_ONLY_TABLES
-        for op in ("update", "delete")
-    ]
-
-
-def postgres_forward() -> list[str]:
-    function = f"""
-CREATE OR REPLACE FUNCTION bizvalue_refuse_history_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION '% (% on %)', '{MESSAGE}', TG_OP, TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
-END;
-$$;"""
-    return [function] + [
-        f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-        "FOR EACH ROW EXECUTE FUNCTION bizvalue_refuse_history_change();"
-        for table in APPEND_ONLY_TABLES
-    ]
-
-
-def forward(apps, schema_editor):  # type: ignore[no-untyped-def]
-    vendor = schema_editor.connection.vendor
-    for statement in {"postgresql": postgres_forward(), "sqlite": sqlite_forward()}.get(vendor, []):
-        schema_editor.execute(statement, params=None)
-
-
-def backward(apps, schema_editor):  # type: ignore[no-untyped-def]
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        statements = [f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};" for table in APPEND_ONLY_TABLES]
-    elif vendor == "sqlite":
-        statements = [f"DROP TRIGGER IF EXISTS {name};" for name in sqlite_trigger_names()]
-    else:
-        statements = []
-    for statement in statements:
-        schema_editor.execute(statement, params=None)
+def refuse_function(apps, schema_editor):  # type: ignore[no-untyped-def]
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(REFUSE_FUNCTION_SQL, params=None)
 
 
 class Migration(migrations.Migration):
@@ -170,5 +130,6 @@ class Migration(migrations.Migration):
             },
         ),
         EnableTenantRLS("idempotencyrecord"),
-        migrations.RunPython(forward, backward),
+        migrations.RunPython(refuse_function, migrations.RunPython.noop),
+        AppendOnly(APPEND_ONLY_TABLES),
     ]

@@ -8,51 +8,8 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
+from governance.append_only import AppendOnly
 from governance.rls import EnableTenantRLS
-
-HISTORY_TABLE = "roi_historicalchangeproposal"
-MESSAGE = "history and audit rows are append-only"
-
-
-def sqlite_trigger_names() -> list[str]:
-    return [f"{HISTORY_TABLE}_no_{op}" for op in ("update", "delete")]
-
-
-def sqlite_forward() -> list[str]:
-    return [
-        f"CREATE TRIGGER IF NOT EXISTS {HISTORY_TABLE}_no_{op} BEFORE {op.upper()} ON {HISTORY_TABLE} "
-        f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END;"
-        for op in ("update", "delete")
-    ]
-
-
-def forward(apps, schema_editor):  # type: ignore[no-untyped-def]
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        # bizvalue_refuse_history_change() comes from governance 0006.
-        statements = [
-            f"CREATE TRIGGER {HISTORY_TABLE}_append_only BEFORE UPDATE OR DELETE ON {HISTORY_TABLE} "
-            "FOR EACH ROW EXECUTE FUNCTION bizvalue_refuse_history_change();"
-        ]
-    elif vendor == "sqlite":
-        statements = sqlite_forward()
-    else:
-        statements = []
-    for statement in statements:
-        schema_editor.execute(statement, params=None)
-
-
-def backward(apps, schema_editor):  # type: ignore[no-untyped-def]
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        statements = [f"DROP TRIGGER IF EXISTS {HISTORY_TABLE}_append_only ON {HISTORY_TABLE};"]
-    elif vendor == "sqlite":
-        statements = [f"DROP TRIGGER IF EXISTS {name};" for name in sqlite_trigger_names()]
-    else:
-        statements = []
-    for statement in statements:
-        schema_editor.execute(statement, params=None)
-
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -323,5 +280,5 @@ class Migration(migrations.Migration):
         ),
         EnableTenantRLS("changeproposal"),
         EnableTenantRLS("historicalchangeproposal"),
-        migrations.RunPython(forward, backward),
+        AppendOnly(["roi_historicalchangeproposal"]),
     ]
