@@ -18,6 +18,7 @@ from json.encoder import c_make_encoder  # type: ignore[attr-defined]
 from json.encoder import encode_basestring as _json_string
 from typing import Any
 
+import orjson
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -90,6 +91,27 @@ def canonical_json(value: Any) -> str:
     if _C_ENCODE is None:
         return _CANONICAL_ENCODER.encode(value)
     return "".join(_C_ENCODE(value, 0))
+
+
+def canonical_json_many(values: Iterable[Any]) -> list[str]:
+    """`canonical_json` of each value, for values without floats (a batch's items and results).
+
+    orjson writes the same text as the standard encoder for strings, integers, booleans,
+    null, lists and objects (proved by `tests/roi/test_ingestion_encoding.py`) about six
+    times faster, which matters for the 2,000 small objects of a 1,000-event batch. It
+    writes floats differently (`1e16` for `1e+16`), so it is only for float-free values,
+    as a batch's are (numbers are exact strings there); a value it refuses (an integer
+    beyond 64 bits, a lone surrogate, a key that is not a string) goes through
+    `canonical_json`. `verify_ledger` rehashes every item with `canonical_json`, so a
+    difference could not go unnoticed.
+    """
+    texts = []
+    for value in values:
+        try:
+            texts.append(orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode())
+        except (TypeError, orjson.JSONEncodeError):
+            texts.append(canonical_json(value))
+    return texts
 
 
 def canonical_json_spliced(value: Mapping[str, Any], encoded: Mapping[str, str]) -> str:
