@@ -9,10 +9,11 @@ runs from N concurrent clients in three ways, in one run:
   copy  psycopg COPY of the same rows into a scratch table (the floor: no HTTP, no logic)
   peer  a stock DRF ModelSerializer(many=True) endpoint (bench/urls.py), same auth and scope
 
-Prints rows/s of each, the API/COPY and peer/COPY ratios, and p50/p95 seconds per batch,
-then drops the database. A benchmark, not a test: run it by hand (see bench/README.md).
+The API and the COPY take turns in rounds, so the machine's changes of speed fall on both.
+Prints rows/s of each, the API/COPY ratio (overall and per round) and the peer/COPY ratio,
+and p50/p95 seconds per batch, then drops the database. A benchmark, not a test: run it by hand (see bench/README.md).
 
-    .venv/bin/python bench/ingest.py --clients 4 --batches 24
+    .venv/bin/python bench/ingest.py --clients 4 --batches 60 --rounds 3
 """
 
 from __future__ import annotations

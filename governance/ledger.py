@@ -248,8 +248,9 @@ def _insert_encoded(record: LedgerRecord, encoded: Mapping[str, str]) -> None:
 
     `record.save()` would encode the (for a batch, several hundred kB) JSON a second time
     and quote it into the statement; here the text that was hashed goes to the server as
-    a bound parameter and is stored as that text (`HashedJSONField`). The row is the same as `save()` makes, under
-    the same row-level security, constraints and append-only trigger.
+    a bound parameter and is stored as that very text (`HashedJSONField`). The row is the
+    same as `save()` makes, under the same row-level security, constraints and
+    append-only trigger.
     """
     from django.db.backends.postgresql.base import ServerBindingCursor
 

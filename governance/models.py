@@ -172,9 +172,8 @@ class HashedJSONField(models.JSONField):
     A ledger record's JSON is written whole, read whole and never queried into, so there
     is nothing for jsonb's binary form to speed up, and building it was most of the cost
     of writing a batch record (several hundred kB: about 3 ms as `json`, 6 to 11 as
-    `jsonb`). As `json` a record written since holds exactly the canonical text that was
-    hashed.
-    Other databases store JSONField as they always do.
+    `jsonb`). As `json`, a record written since holds exactly the canonical text that was
+    hashed. Other databases store it as any JSONField.
     """
 
     def db_type(self, connection):  # type: ignore[no-untyped-def]
