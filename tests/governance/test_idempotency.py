@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from governance.models import ApiKey, IdempotencyRecord
 from governance.tenancy import tenant_scope
+from tests.live_http import post_json
 
 pytestmark = pytest.mark.django_db
 
@@ -100,21 +98,8 @@ def test_a_concurrent_request_with_the_same_key_is_a_409(live_server, acme, make
     monkeypatch.setattr(services, "api_key_create", slow_create)
 
     def post(_: int) -> int:
-        request = urllib.request.Request(
-            f"{live_server.url}/api/v1/keys",
-            data=json.dumps(BODY).encode(),
-            headers={
-                "Authorization": f"Bearer {raw_key}",
-                "Content-Type": "application/json",
-                "Idempotency-Key": "c-1",
-            },
-            method="POST",
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                return response.status
-        except urllib.error.HTTPError as error:
-            return error.code
+        url = f"{live_server.url}/api/v1/keys"
+        return post_json(url, raw_key, BODY, headers={"Idempotency-Key": "c-1"}, timeout=60)
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         first = pool.submit(post, 0)

@@ -1,8 +1,6 @@
 """Event ingestion: whole batches, upserts, valuation under the right model, rollups that add up."""
 
-import json
 import random
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -15,6 +13,7 @@ from governance.models import LedgerRecord
 from governance.tenancy import tenant_scope
 from roi.models import AutomationRun, Incident, MonthlyRollup, PerformanceMonth, Stream
 from roi.services import financial_model_update, ledger_verify
+from tests.live_http import post_json
 
 pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system("test")
@@ -238,14 +237,7 @@ def test_concurrent_re_sends_leave_one_row_each_and_exact_rollups(
     ]  # fmt: skip
 
     def post(batch: list[dict]) -> int:
-        request = urllib.request.Request(
-            f"{live_server.url}/api/v1/events/automation-runs",
-            data=json.dumps(batch).encode(),
-            headers={"Authorization": f"Bearer {raw_key}", "Content-Type": "application/json"},
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return response.status
+        return post_json(f"{live_server.url}/api/v1/events/automation-runs", raw_key, batch)
 
     # when
     with ThreadPoolExecutor(max_workers=6) as pool:

@@ -6,9 +6,7 @@ values of one of the batches that sent it, and every rollup cell must equal a
 recomputation from the stored rows, with no deadlock and no failed request.
 """
 
-import json
 import random
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
@@ -18,6 +16,7 @@ from governance.models import LedgerRecord
 from governance.tenancy import tenant_scope
 from roi.models import AutomationRun, MonthlyRollup, Stream
 from roi.services import ledger_verify
+from tests.live_http import post_json
 
 pytestmark = pytest.mark.django_db
 
@@ -51,14 +50,7 @@ def test_overlapping_batches_with_different_values_in_any_order_stay_exact(
         batches.append([automation_run(n, rng) for n in ids])
 
     def post(batch: list[dict]) -> int:
-        request = urllib.request.Request(
-            f"{live_server.url}/api/v1/events/automation-runs",
-            data=json.dumps(batch).encode(),
-            headers={"Authorization": f"Bearer {raw_key}", "Content-Type": "application/json"},
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return response.status
+        return post_json(f"{live_server.url}/api/v1/events/automation-runs", raw_key, batch)
 
     # when: all sent at once
     with ThreadPoolExecutor(max_workers=6) as pool:

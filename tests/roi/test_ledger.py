@@ -1,7 +1,6 @@
 """The ledger: chained, append-only at the database, verified by recomputation."""
 
 import json
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from io import StringIO
 
@@ -14,6 +13,7 @@ from governance.ledger import Actor, chain_breaks, record_hash
 from governance.models import GENESIS_HASH, LedgerRecord
 from governance.tenancy import tenant_scope
 from roi.services import calculation_run, financial_model_update, ledger_verify
+from tests.live_http import post_json
 
 SYSTEM = Actor.system("test")
 
@@ -209,14 +209,8 @@ def test_parallel_calculations_never_fork_the_chain(transactional_db, live_serve
     raw_key = make_key(acme, "analyst")
 
     def post(n: int) -> int:
-        request = urllib.request.Request(
-            f"{live_server.url}/api/v1/calculate/availability",
-            data=json.dumps({"current_target": f"99.{n % 9 + 1}"}).encode(),
-            headers={"Authorization": f"Bearer {raw_key}", "Content-Type": "application/json"},
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status
+        body = {"current_target": f"99.{n % 9 + 1}"}
+        return post_json(f"{live_server.url}/api/v1/calculate/availability", raw_key, body, timeout=60)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         statuses = list(pool.map(post, range(40)))
