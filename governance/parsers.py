@@ -4,11 +4,16 @@ DRF reads a JSON body straight from the request stream, so Django's
 DATA_UPLOAD_MAX_MEMORY_SIZE (checked only by `request.body`) never applies to it; and
 Python's json module recurses once per nesting level, so a body of a million `[` would end
 in a RecursionError, a 500. This parser enforces both limits itself and answers 413 and 400.
+
+JSON numbers with a fraction or an exponent are read as `Decimal`, exactly as written:
+through a float, `999999999999999.99` would arrive as `1000000000000000.0` and a rate's
+eighteenth digit would be lost, and no float may touch money.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import IO, Any
 
 from django.conf import settings
@@ -19,7 +24,7 @@ from rest_framework.utils import json
 # No request body of ours nests beyond 4 levels; 32 leaves room without inviting abuse.
 MAX_JSON_DEPTH = 32
 BODY = "body"
-JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+JSON_SCALARS = frozenset({str, int, Decimal, bool, type(None)})
 
 
 class RequestBodyTooLarge(exceptions.APIException):
@@ -74,7 +79,11 @@ class BoundedJSONParser(JSONParser):
         too_deep = f"JSON nested deeper than {self.max_depth} levels."
         try:
             text = raw.decode(encoding)
-            document = json.loads(text, parse_constant=json.strict_constant if self.strict else None)
+            document = json.loads(
+                text,
+                parse_float=Decimal,
+                parse_constant=json.strict_constant if self.strict else None,
+            )
         except RecursionError:
             raise exceptions.ParseError(too_deep) from None
         except ValueError as exc:

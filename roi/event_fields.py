@@ -137,7 +137,7 @@ class FieldReader:
                 self.fail(name, f"must be between {minimum} and {maximum}")
                 return default
             return value
-        if isinstance(value, bool) or not isinstance(value, int | str | float):
+        if isinstance(value, bool) or not isinstance(value, int | str | float | Decimal):
             self.fail(name, "must be a whole number")
             return default
         try:

@@ -1,9 +1,10 @@
 """Decimal helpers shared by every engine method: rounding, constants, input coercion.
 
-The engine never lets a float touch money. Inputs may arrive as JSON numbers, which
-Python's json module turns into floats; those are converted through ``repr`` (the
-shortest string that round-trips), so ``933.33`` becomes ``Decimal("933.33")`` and not
-the binary approximation ``933.3299999999999272404238581657409667968750``.
+The engine never lets a float touch money. The API's parser reads JSON numbers as
+Decimal (`governance.parsers`); a float that still arrives (from Python code) is
+converted through ``repr`` (the shortest string that round-trips), so ``933.33`` becomes
+``Decimal("933.33")`` and not the binary approximation
+``933.3299999999999272404238581657409667968750``.
 """
 
 from __future__ import annotations

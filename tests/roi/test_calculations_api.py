@@ -153,6 +153,21 @@ def test_bad_inputs_are_400s_naming_the_field(analyst, path, body, field):
     assert any(name == field or name.startswith(field + ".") for name in answer["errors"]), answer
 
 
+def test_json_numbers_reach_the_engine_exactly_as_written(analyst):
+    # Through a float, 999999999999999.99 would become 1e15 and the share's twentieth digit
+    # would be lost; the parser reads them as Decimal, so the ledger keeps what was sent.
+    body = (
+        '{"downtime_minutes": 0, "severity": "sev1", "recovery_cost": 999999999999999.99,'
+        ' "affected_revenue_share": 0.12345678901234567891}'
+    )
+    response = analyst.post("/api/v1/calculate/incident-prevention", body, content_type="application/json")
+    assert response.status_code == 201, response.json()
+    record = response.json()
+    assert record["inputs"]["recovery_cost"] == "999999999999999.99"
+    assert record["inputs"]["affected_revenue_share"] == "0.12345678901234567891"
+    assert record["result"]["total_impact"] == "999999999999999.99"
+
+
 def test_a_body_that_is_not_an_object_is_a_400(analyst):
     response = analyst.post("/api/v1/calculate/roi", [1, 2], format="json")
     assert response.status_code == 400
