@@ -37,7 +37,7 @@ from governance.ledger import Actor
 from governance.models import IntegrationTool, Tenant
 from governance.secrets import SecretUndecryptable, integration_secret_reveal
 from governance.tenancy import current_tenant, tenant_scope
-from roi.event_fields import SEVERITIES
+from roi.event_fields import MAX_TEXT, SEVERITIES
 from roi.ingestion import BatchInvalid, events_ingest
 from roi.models import EventKind, Incident
 
@@ -59,7 +59,11 @@ PAGERDUTY_URGENCIES = {"high": "sev2", "low": "sev4"}
 PAGERDUTY_EVENTS = ("incident.triggered", "incident.resolved")
 GITHUB_STATES = {"success": False, "failure": True, "error": True}  # state -> failed
 DEFAULT_SEVERITY = "sev3"
+# The tools put no limit on these texts; ours are cut to fit our columns rather than refused,
+# since a refused delivery is not re-sent and would lose the whole notification.
 MAX_TITLE = 300
+MAX_SERVICE = MAX_TEXT
+MAX_LABEL = 100  # department, product
 
 
 class PayloadInvalid(Exception):
@@ -130,7 +134,11 @@ class Reader:
         if parsed is None or parsed.tzinfo is None:
             self.fail(name, "must be an ISO 8601 date-time with an offset, e.g. 2026-11-02T14:05:00Z")
             return None
-        return parsed.astimezone(UTC)
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+            self.fail(name, "is out of range")
+            return None
 
     def check(self) -> None:
         if self.errors:
@@ -190,7 +198,7 @@ def alertmanager_incidents(payload: Any) -> list[dict[str, Any]]:
         resolved_at = reader.moment("endsAt", required=True) if state == "resolved" else None
         labels, annotations = reader.mapping("labels"), reader.mapping("annotations")
         title = _label(annotations, "summary") or _label(labels, "alertname") or fingerprint
-        service = _label(labels, "service")
+        service = _label(labels, "service")[:MAX_SERVICE]
         if started_at is None or not fingerprint:
             continue
         incidents.append(
@@ -202,8 +210,8 @@ def alertmanager_incidents(payload: Any) -> list[dict[str, Any]]:
                 **_optional(
                     resolved_at=resolved_at and resolved_at.isoformat(),
                     affected_services=[service] if service else [],
-                    department=_label(labels, "department"),
-                    product=_label(labels, "product"),
+                    department=_label(labels, "department")[:MAX_LABEL],
+                    product=_label(labels, "product")[:MAX_LABEL],
                 ),
             }
         )
@@ -247,8 +255,8 @@ def pagerduty_incident(payload: Any) -> dict[str, Any] | None:
         "started_at": started_at and started_at.isoformat(),
         **_optional(
             resolved_at=resolved_at and resolved_at.isoformat(),
-            affected_services=[service] if service else [],
-            department=team,
+            affected_services=[service[:MAX_SERVICE]] if service else [],
+            department=team[:MAX_LABEL],
         ),
     }
     reader.check()
@@ -285,7 +293,7 @@ def github_deployment(event_type: str, payload: Any) -> dict[str, Any] | None:
         committed_at = None  # clock skew between the committer's machine and GitHub
     return {
         "external_id": f"github:{deployment_id}",
-        "service": f"{repository}/{environment}" if environment else repository,
+        "service": (f"{repository}/{environment}" if environment else repository)[:MAX_SERVICE],
         "deployed_at": deployed_at.isoformat(),
         "failed": GITHUB_STATES[state],
         **_optional(committed_at=committed_at and committed_at.isoformat()),

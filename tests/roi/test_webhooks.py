@@ -50,18 +50,26 @@ def deliver(
     event: str = "deployment_status",
     signature: str | None = None,
     body: bytes | None = None,
+    content_type: str = "application/json",
+    unsigned: bool = False,
 ) -> Any:
-    """POST `payload` as the tool would, signed with (or carrying) `credential`."""
+    """POST `payload` as the tool would, signed with (or carrying) `credential`; `unsigned` leaves the header out."""
     body = json.dumps(payload).encode() if body is None else body
     headers: dict[str, str] = {}
     if tool == "alertmanager":
-        headers["HTTP_AUTHORIZATION"] = f"Bearer {credential}"
+        if not unsigned:
+            headers["HTTP_AUTHORIZATION"] = f"Bearer {credential}"
     elif tool == "pagerduty":
-        headers["HTTP_X_PAGERDUTY_SIGNATURE"] = signature or f"v1={sign(credential, body)}"
+        headers["HTTP_USER_AGENT"] = "PagerDuty-Webhook/V3.0"
+        if not unsigned:
+            headers["HTTP_X_PAGERDUTY_SIGNATURE"] = signature or f"v1={sign(credential, body)}"
     else:
-        headers["HTTP_X_HUB_SIGNATURE_256"] = signature or f"sha256={sign(credential, body)}"
+        headers["HTTP_USER_AGENT"] = "GitHub-Hookshot/5c3f6e1"
+        headers["HTTP_X_GITHUB_DELIVERY"] = "72d3162e-cc78-11e3-81ab-4c9367dc0958"
+        if not unsigned:
+            headers["HTTP_X_HUB_SIGNATURE_256"] = signature or f"sha256={sign(credential, body)}"
         headers["HTTP_X_GITHUB_EVENT"] = event
-    return client.post(f"/api/v1/webhooks/{tool}/{slug}", data=body, content_type="application/json", **headers)
+    return client.post(f"/api/v1/webhooks/{tool}/{slug}", data=body, content_type=content_type, **headers)
 
 
 def arm(tenant: Tenant, tool: str, make_key: Any) -> str:
@@ -188,7 +196,7 @@ class TestAlertmanager:
     def test_ingestion_errors_name_the_alertmanager_field(self, client, acme, alertmanager_key):
         payload = fixture("alertmanager_resolved.json")
         payload["alerts"][1]["endsAt"] = "2026-10-05T09:00:00Z"  # before startsAt
-        payload["alerts"][0]["labels"]["department"] = "x" * 101
+        payload["alerts"][0]["labels"]["department"] = "pay\x00ments"  # no database column holds a NUL
         response = deliver(client, "alertmanager", "acme", payload, alertmanager_key)
         assert response.status_code == 400
         assert set(response.json()["errors"]) == {"alerts.1.endsAt", "alerts.0.labels.department"}
@@ -197,10 +205,112 @@ class TestAlertmanager:
         deliver(client, "alertmanager", "acme", fixture("alertmanager_resolved.json"), alertmanager_key)
         payload = fixture("alertmanager_firing.json")  # alert 0 is already resolved: skipped
         payload["alerts"][1]["startsAt"] = "2026-10-06T00:00:00Z"
-        payload["alerts"][1]["labels"]["product"] = "x" * 101
+        payload["alerts"][1]["labels"]["product"] = "web\x00shop"
         response = deliver(client, "alertmanager", "acme", payload, alertmanager_key)
         assert response.status_code == 400
         assert list(response.json()["errors"]) == ["alerts.1.labels.product"]
+
+    def test_one_notification_may_resolve_one_alert_and_keep_another_firing(self, client, acme, alertmanager_key):
+        # given: a group where one alert has cleared and another still fires; Go writes
+        # nanoseconds and the sender's own offset, and Prometheus puts a provisional endsAt
+        # on the firing alert
+        payload = fixture("alertmanager_mixed.json")
+
+        # when
+        response = deliver(client, "alertmanager", "acme", payload, alertmanager_key)
+
+        # then: the resolved one has its downtime, the firing one stays open
+        assert response.status_code == 201, response.json()
+        assert (response.json()["created"], response.json()["valued"]) == (2, 1)
+        with tenant_scope(acme):
+            resolved = Incident.objects.get(resolved_at__isnull=False)
+            firing = Incident.objects.get(resolved_at__isnull=True)
+        assert resolved.started_at == datetime(2026, 10, 9, 5, 15, 12, 482913, tzinfo=UTC)
+        assert minutes(resolved.downtime_minutes) == Decimal("30.50")
+        assert (resolved.severity, resolved.title) == ("sev2", "VolumeLatencyHigh")  # no summary: the alertname
+        assert resolved.external_id == "alertmanager:c1d2e3f4a5b60718:2026-10-09T05:15:12.482913+00:00"
+        assert firing.downtime_minutes is None and firing.downtime_cost is None
+        assert firing.affected_services == ["orders-db"]
+
+    def test_a_resolution_never_seen_firing_is_stored_resolved(self, client, acme, alertmanager_key):
+        payload = fixture("alertmanager_resolved.json")
+        payload["alerts"] = payload["alerts"][1:]
+        response = deliver(client, "alertmanager", "acme", payload, alertmanager_key)
+        assert response.status_code == 201
+        assert (response.json()["created"], response.json()["valued"]) == (1, 1)
+        with tenant_scope(acme):
+            assert minutes(Incident.objects.get().downtime_minutes) == Decimal(10)
+
+    def test_repeat_notifications_of_a_firing_alert_then_its_resolution_keep_one_incident(
+        self, client, acme, alertmanager_key
+    ):
+        # Alertmanager re-sends a firing group every repeat_interval, with the same startsAt
+        firing = fixture("alertmanager_firing.json")
+        answers = [deliver(client, "alertmanager", "acme", firing, alertmanager_key).status_code for _ in range(3)]
+        resolved = deliver(client, "alertmanager", "acme", fixture("alertmanager_resolved.json"), alertmanager_key)
+        assert answers == [201, 200, 200]
+        assert resolved.status_code == 200
+        assert stored_events(acme) == 2
+        with tenant_scope(acme):
+            assert not Incident.objects.filter(resolved_at__isnull=True).exists()
+
+    def test_a_truncated_notification_stores_the_alerts_it_carries(self, client, acme, alertmanager_key):
+        payload = fixture("alertmanager_firing.json")
+        payload["truncatedAlerts"] = 40  # max_alerts set on the receiver: the rest were left out
+        assert deliver(client, "alertmanager", "acme", payload, alertmanager_key).status_code == 201
+        assert stored_events(acme) == 2
+
+    def test_a_notification_without_alerts_stores_nothing(self, client, acme, alertmanager_key):
+        payload = fixture("alertmanager_firing.json")
+        payload["alerts"] = []
+        response = deliver(client, "alertmanager", "acme", payload, alertmanager_key)
+        assert response.status_code == 202
+        assert stored_events(acme) == 0
+
+    def test_labels_longer_than_our_columns_are_cut_not_refused(self, client, acme, alertmanager_key):
+        # label values have no length limit in Prometheus; refusing would lose the whole group
+        payload = fixture("alertmanager_resolved.json")
+        payload["alerts"][0]["labels"] |= {"department": "d" * 150, "product": "p" * 150, "service": "s" * 250}
+        assert deliver(client, "alertmanager", "acme", payload, alertmanager_key).status_code == 201
+        with tenant_scope(acme):
+            incident = Incident.objects.get(external_id__contains="5f7c4a1b2e9d3c08")
+        assert (len(incident.department), len(incident.product), len(incident.affected_services[0])) == (100, 100, 200)
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [
+            ("startsAt", "0001-01-01T00:00:00+01:00"),
+            ("startsAt", "2026-10-05 10:00"),
+            ("startsAt", 1759658400),
+            ("endsAt", "9999-12-31T23:59:59-01:00"),
+            ("endsAt", "0001-01-01T00:00:00Z"),
+            ("status", "pending"),
+            ("fingerprint", None),
+            ("labels", ["severity=critical"]),
+        ],
+    )
+    def test_a_bad_alert_field_is_a_400_naming_it(self, client, acme, alertmanager_key, field, value):
+        payload = fixture("alertmanager_resolved.json")
+        payload["alerts"][1][field] = value
+        response = deliver(client, "alertmanager", "acme", payload, alertmanager_key)
+        assert response.status_code == 400, response.content
+        assert list(response.json()["errors"]) == [f"alerts.1.{field}"]
+        assert stored_events(acme) == 0
+
+    @pytest.mark.parametrize("credential", [None, "Basic YWxlcnRtYW5hZ2VyOnNlY3JldA=="])
+    def test_no_bearer_key_is_401(self, client, acme, alertmanager_key, credential):
+        payload = fixture("alertmanager_firing.json")
+        if credential is None:
+            response = deliver(client, "alertmanager", "acme", payload, "", unsigned=True)
+        else:
+            response = client.post(
+                "/api/v1/webhooks/alertmanager/acme",
+                data=json.dumps(payload),
+                content_type="application/json",
+                HTTP_AUTHORIZATION=credential,
+            )
+        assert response.status_code == 401
+        assert stored_events(acme) == 0
 
     @pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b'"text"', b"[" * 100_000])
     def test_a_body_that_is_not_a_webhook_is_a_400(self, client, acme, alertmanager_key, body):
