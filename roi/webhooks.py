@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
+from urllib.parse import parse_qs
 
 from django.core.exceptions import RequestDataTooBig
 from django.utils.dateparse import parse_datetime
@@ -463,13 +464,29 @@ def raw_body(request: Request) -> bytes:
         raise PayloadTooLarge() from None
 
 
-def json_document(body: bytes) -> Any:
+def json_document(body: bytes | str, *, where: str = "body") -> Any:
     try:
         return json.loads(body)
     except (ValueError, RecursionError):
-        raise exceptions.ValidationError(
-            {"body": ["Must be JSON (set the webhook's content type to application/json)."]}
-        ) from None
+        raise exceptions.ValidationError({where: ["Must be a JSON document."]}) from None
+
+
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+
+def media_type(request: Request) -> str:
+    return request.META.get("CONTENT_TYPE", "").partition(";")[0].strip().lower()
+
+
+def form_payload(body: bytes) -> Any:
+    """The JSON document of a form-encoded delivery, sent as its `payload` field (GitHub's "form" content type)."""
+    try:
+        fields = parse_qs(body.decode("ascii"), errors="strict", max_num_fields=10)
+    except ValueError:  # not ASCII, bad UTF-8 behind a %-escape, or a flood of fields
+        raise exceptions.ValidationError({"body": ["Must be URL-encoded form data with a payload field."]}) from None
+    if not fields.get("payload"):
+        raise exceptions.ValidationError({"payload": ["is required: the form field holding the JSON document."]})
+    return json_document(fields["payload"][0], where="payload")
 
 
 def webhook_tenant(slug: str) -> Tenant:
@@ -496,13 +513,17 @@ class WebhookView(APIView):
     def receive(self, request: Request, actor: Actor, payload: Any) -> Received:
         raise NotImplementedError
 
+    def document(self, request: Request, body: bytes) -> Any:
+        """The delivery's JSON document; read only once the sender is known."""
+        return json_document(body)
+
     def post(self, request: Request, slug: str) -> Response:
         tenant = webhook_tenant(slug)
         body = raw_body(request)
         try:
             with tenant_scope(tenant):
                 actor = self.authenticate_sender(request, body)
-                received = self.receive(request, actor, json_document(body))
+                received = self.receive(request, actor, self.document(request, body))
         except PayloadInvalid as invalid:
             raise exceptions.ValidationError(invalid.errors) from None
         return Response(received.data, status=received.status)
@@ -570,6 +591,13 @@ class GitHubWebhookView(WebhookView):
     def authenticate_sender(self, request: Request, body: bytes) -> Actor:
         return github_sender(request, body)
 
+    def document(self, request: Request, body: bytes) -> Any:
+        # GitHub's webhook form offers both content types (and the REST API defaults to form);
+        # the signature covers the raw form body, checked before this.
+        if media_type(request) == FORM_CONTENT_TYPE:
+            return form_payload(body)
+        return json_document(body)
+
     def receive(self, request: Request, actor: Actor, payload: Any) -> Received:
         return github_receive(actor=actor, event_type=request.headers.get("X-GitHub-Event", ""), payload=payload)
 
@@ -582,7 +610,8 @@ class GitHubWebhookView(WebhookView):
             _header("X-GitHub-Event", "deployment_status is used; other events are accepted and ignored"),
             _header("X-Hub-Signature-256", "sha256=<hex HMAC-SHA256 of the body>"),
         ],
-        description="GitHub deployment_status webhook: a finished deployment becomes a deployment event.",
+        description="GitHub deployment_status webhook: a finished deployment becomes a deployment event. "
+        "Content type application/json, or application/x-www-form-urlencoded with the document in `payload`.",
     )
     def post(self, request: Request, slug: str) -> Response:
         return super().post(request, slug)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
@@ -23,6 +24,7 @@ from roi.webhooks import alertmanager_severity, pagerduty_severity
 
 pytestmark = pytest.mark.django_db
 
+FORM = "application/x-www-form-urlencoded"
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "webhooks"
 # A payload of each tool that stores something, for tests that only care who may send it.
 STORING = {
@@ -52,10 +54,11 @@ def deliver(
     body: bytes | None = None,
     content_type: str = "application/json",
     unsigned: bool = False,
+    **extra: str,
 ) -> Any:
     """POST `payload` as the tool would, signed with (or carrying) `credential`; `unsigned` leaves the header out."""
     body = json.dumps(payload).encode() if body is None else body
-    headers: dict[str, str] = {}
+    headers: dict[str, str] = dict(extra)
     if tool == "alertmanager":
         if not unsigned:
             headers["HTTP_AUTHORIZATION"] = f"Bearer {credential}"
@@ -68,7 +71,8 @@ def deliver(
         headers["HTTP_X_GITHUB_DELIVERY"] = "72d3162e-cc78-11e3-81ab-4c9367dc0958"
         if not unsigned:
             headers["HTTP_X_HUB_SIGNATURE_256"] = signature or f"sha256={sign(credential, body)}"
-        headers["HTTP_X_GITHUB_EVENT"] = event
+        if event:
+            headers["HTTP_X_GITHUB_EVENT"] = event
     return client.post(f"/api/v1/webhooks/{tool}/{slug}", data=body, content_type=content_type, **headers)
 
 
@@ -447,7 +451,7 @@ class TestPagerDuty:
     def test_a_payload_without_an_event_is_a_400(self, client, acme, pagerduty_secret, payload, field):
         response = deliver(client, "pagerduty", "acme", payload, pagerduty_secret)
         assert response.status_code == 400
-        assert list(response.json()["errors"]) == [field]
+        assert list(response.json()["errors"]) == [field], response.json()
 
 
 @pytest.mark.parametrize(
@@ -516,6 +520,7 @@ class TestGitHub:
             ("ping", fixture("github_ping.json")),
             ("push", {"ref": "refs/heads/main"}),
             ("deployment_status", deployment_status("pending")),
+            ("deployment_status", deployment_status("queued")),
             ("deployment_status", deployment_status("in_progress")),
             ("deployment_status", deployment_status("inactive")),
         ],
@@ -538,11 +543,101 @@ class TestGitHub:
     def test_a_ping_with_a_bad_signature_is_401(self, client, acme, github_secret):
         assert deliver(client, "github", "acme", fixture("github_ping.json"), "wrong", event="ping").status_code == 401
 
-    def test_a_form_encoded_delivery_is_a_400_saying_to_send_json(self, client, acme, github_secret):
-        body = b"payload=%7B%22action%22%3A%22created%22%7D"
+    def test_a_form_encoded_delivery_is_read_from_its_payload_field(self, client, acme, github_secret):
+        # given: "application/x-www-form-urlencoded", the content type GitHub's API defaults
+        # to, signed over the form body as sent
+        body = urlencode({"payload": json.dumps(deployment_status("failure"))}).encode()
+
+        # when
+        response = deliver(client, "github", "acme", None, github_secret, body=body, content_type=FORM)
+
+        # then
+        assert response.status_code == 201, response.json()
+        with tenant_scope(acme):
+            assert Deployment.objects.get().failed is True
+
+    def test_a_form_encoded_ping_is_202(self, client, acme, github_secret):
+        body = urlencode({"payload": json.dumps(fixture("github_ping.json"))}).encode()
+        response = deliver(client, "github", "acme", None, github_secret, event="ping", body=body, content_type=FORM)
+        assert response.status_code == 202
+
+    def test_a_form_body_signed_as_json_is_401(self, client, acme, github_secret):
+        payload = deployment_status("success")
+        signature = f"sha256={sign(github_secret, json.dumps(payload).encode())}"
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        response = deliver(
+            client, "github", "acme", None, github_secret, body=body, content_type=FORM, signature=signature
+        )
+        assert response.status_code == 401
+        assert stored_events(acme) == 0
+
+    @pytest.mark.parametrize(
+        ("body", "field"),
+        [
+            (b"payload=", "payload"),
+            (b"data=%7B%7D", "payload"),
+            (b"payload=%7Bnot+json", "payload"),
+            (b"payload=%FF%FE", "body"),
+            ("payload=caf\u00e9".encode(), "body"),
+        ],
+    )
+    def test_a_bad_form_body_is_a_400_naming_the_field(self, client, acme, github_secret, body, field):
+        response = deliver(client, "github", "acme", None, github_secret, body=body, content_type=FORM)
+        assert response.status_code == 400
+        assert list(response.json()["errors"]) == [field], response.json()
+
+    def test_a_json_body_that_is_not_json_is_a_400(self, client, acme, github_secret):
+        body = urlencode({"payload": "{}"}).encode()  # form body, but labelled as JSON
         response = deliver(client, "github", "acme", None, github_secret, body=body)
         assert response.status_code == 400
-        assert "application/json" in response.json()["errors"]["body"][0]
+        assert list(response.json()["errors"]) == ["body"]
+
+    def test_a_deployment_not_made_by_actions_has_no_commit_time(self, client, acme, github_secret):
+        # another deployer (an app, a script) creates the deployment: no workflow, no run
+        payload = deployment_status("success", workflow=None, workflow_run=None)
+        payload["deployment_status"]["created_at"] = "2026-10-08T16:31:07+02:00"
+        assert deliver(client, "github", "acme", payload, github_secret).status_code == 201
+        with tenant_scope(acme):
+            deployment = Deployment.objects.get()
+        assert deployment.committed_at is None
+        assert deployment.deployed_at == datetime(2026, 10, 8, 14, 31, 7, tzinfo=UTC)
+
+    def test_the_statuses_of_one_deployment_end_as_one_deployment(self, client, acme, github_secret):
+        # the order GitHub Actions sends them in: queued, in_progress, success; later inactive
+        states = ["queued", "in_progress", "success", "inactive"]
+        answers = [deliver(client, "github", "acme", deployment_status(s), github_secret).status_code for s in states]
+        assert answers == [202, 202, 201, 202]
+        with tenant_scope(acme):
+            assert Deployment.objects.get().failed is False
+
+    def test_a_long_environment_name_is_cut_to_fit(self, client, acme, github_secret):
+        payload = deployment_status("success")
+        payload["deployment"]["environment"] = "review/" + "x" * 240
+        assert deliver(client, "github", "acme", payload, github_secret).status_code == 201
+        with tenant_scope(acme):
+            assert len(Deployment.objects.get().service) == 200
+
+    def test_only_the_sha1_signature_is_401(self, client, acme, github_secret):
+        payload = deployment_status("success")
+        body = json.dumps(payload).encode()
+        response = deliver(
+            client,
+            "github",
+            "acme",
+            payload,
+            github_secret,
+            body=body,
+            unsigned=True,
+            HTTP_X_HUB_SIGNATURE="sha1=" + hmac.new(github_secret.encode(), body, hashlib.sha1).hexdigest(),
+        )
+        assert response.status_code == 401
+        assert stored_events(acme) == 0
+
+    def test_a_delivery_without_an_event_header_is_202(self, client, acme, github_secret):
+        assert (
+            deliver(client, "github", "acme", deployment_status("success"), github_secret, event="").status_code == 202
+        )
+        assert stored_events(acme) == 0
 
     def test_a_malformed_deployment_is_a_400_naming_the_github_fields(self, client, acme, github_secret):
         payload = deployment_status("success")
