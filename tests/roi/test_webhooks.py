@@ -428,6 +428,81 @@ class TestPagerDuty:
         assert response.json()["stored"] is False
         assert stored_events(acme) == 0
 
+    @pytest.mark.parametrize(
+        "name",
+        ["pagerduty_ping.json", "pagerduty_incident_acknowledged.json", "pagerduty_incident_priority_updated.json"],
+    )
+    def test_events_it_does_not_value_change_nothing_stored(self, client, acme, pagerduty_secret, name):
+        # given: the incident is known, as P1
+        deliver(client, "pagerduty", "acme", fixture("pagerduty_incident_triggered.json"), pagerduty_secret)
+        with tenant_scope(acme):
+            before = (Incident.objects.get().updated_at, LedgerRecord.objects.count())
+
+        # when
+        response = deliver(client, "pagerduty", "acme", fixture(name), pagerduty_secret)
+
+        # then
+        assert response.status_code == 202, response.json()
+        assert response.json()["stored"] is False
+        with tenant_scope(acme):
+            incident = Incident.objects.get()
+            assert (incident.updated_at, LedgerRecord.objects.count()) == before
+        assert (incident.severity, incident.resolved_at) == ("sev1", None)
+
+    def test_the_test_button_ping_is_202_before_any_incident(self, client, acme, pagerduty_secret):
+        response = deliver(client, "pagerduty", "acme", fixture("pagerduty_ping.json"), pagerduty_secret)
+        assert response.status_code == 202
+        assert stored_events(acme) == 0
+
+    def test_a_resolution_without_its_trigger_is_stored_with_its_downtime(self, client, acme, pagerduty_secret):
+        response = deliver(client, "pagerduty", "acme", fixture("pagerduty_incident_resolved.json"), pagerduty_secret)
+        assert response.status_code == 201
+        with tenant_scope(acme):
+            incident = Incident.objects.get()
+        assert incident.resolved_at == datetime(2026, 10, 7, 9, 3, tzinfo=UTC)
+        assert minutes(incident.downtime_minutes) == Decimal(48)
+
+    def test_an_account_without_priorities_or_teams_uses_urgency(self, client, acme, pagerduty_secret):
+        payload = fixture("pagerduty_incident_triggered.json")
+        payload["event"]["data"] |= {"priority": None, "teams": [], "urgency": "low", "conference_bridge": None}
+        assert deliver(client, "pagerduty", "acme", payload, pagerduty_secret).status_code == 201
+        with tenant_scope(acme):
+            incident = Incident.objects.get()
+        assert (incident.severity, incident.department) == ("sev4", "")
+
+    def test_a_reopened_incident_ends_at_its_last_resolution(self, client, acme, pagerduty_secret):
+        resolved = fixture("pagerduty_incident_resolved.json")
+        reopened = copy.deepcopy(resolved)
+        reopened["event"] |= {"event_type": "incident.reopened", "occurred_at": "2026-10-07T09:30:00Z"}
+        resolved_again = copy.deepcopy(resolved)
+        resolved_again["event"]["occurred_at"] = "2026-10-07T10:15:00.250+01:00"
+        for payload in (resolved, reopened, resolved_again):
+            deliver(client, "pagerduty", "acme", payload, pagerduty_secret)
+        with tenant_scope(acme):
+            assert Incident.objects.get().resolved_at == datetime(2026, 10, 7, 9, 15, 0, 250000, tzinfo=UTC)
+
+    @pytest.mark.parametrize("separator", [",", ", ", " , "])
+    def test_the_current_signature_may_come_first_or_last(self, client, acme, pagerduty_secret, separator):
+        payload = fixture("pagerduty_incident_triggered.json")
+        body = json.dumps(payload).encode()
+        current, old = f"v1={sign(pagerduty_secret, body)}", f"v1={sign('the-old-secret', body)}"
+        for header in (separator.join([current, old]), separator.join([old, current])):
+            response = deliver(client, "pagerduty", "acme", payload, pagerduty_secret, signature=header, body=body)
+            assert response.status_code in (200, 201)
+
+    def test_a_right_digest_under_another_scheme_is_401(self, client, acme, pagerduty_secret):
+        payload = fixture("pagerduty_incident_triggered.json")
+        body = json.dumps(payload).encode()
+        header = f"v0={sign(pagerduty_secret, body)}, v1={sign('wrong', body)}"
+        response = deliver(client, "pagerduty", "acme", payload, pagerduty_secret, signature=header, body=body)
+        assert response.status_code == 401
+        assert stored_events(acme) == 0
+
+    def test_no_signature_header_is_401(self, client, acme, pagerduty_secret):
+        payload = fixture("pagerduty_incident_triggered.json")
+        assert deliver(client, "pagerduty", "acme", payload, pagerduty_secret, unsigned=True).status_code == 401
+        assert stored_events(acme) == 0
+
     def test_an_unused_event_with_a_bad_signature_is_still_401(self, client, acme, pagerduty_secret):
         payload = fixture("pagerduty_incident_acknowledged.json")
         assert deliver(client, "pagerduty", "acme", payload, "wrong").status_code == 401
@@ -672,3 +747,39 @@ def test_tenant_b_cannot_write_into_tenant_a(client, acme, globex, acme_model, m
     # and on its own path the same delivery is accepted, into globex only
     assert deliver(client, tool, "globex", fixture(STORING[tool]), theirs).status_code == 201
     assert (stored_events(acme), stored_events(globex)) == (0, 1 if tool != "alertmanager" else 2)
+
+
+OPEN_THEN_CLOSED = {
+    "alertmanager": ("alertmanager_firing.json", "alertmanager_resolved.json"),
+    "pagerduty": ("pagerduty_incident_triggered.json", "pagerduty_incident_resolved.json"),
+}
+
+
+@pytest.mark.parametrize("tool", list(OPEN_THEN_CLOSED))
+def test_the_same_incident_ids_in_two_tenants_stay_apart(client, acme, globex, acme_model, make_key, tool):
+    # given: acme has the incidents resolved
+    opened, closed = OPEN_THEN_CLOSED[tool]
+    ours, theirs = arm(acme, tool, make_key), arm(globex, tool, make_key)
+    deliver(client, tool, "acme", fixture(closed), ours)
+
+    # when: globex's tool reports the same ids, still open
+    response = deliver(client, tool, "globex", fixture(opened), theirs)
+
+    # then: globex gets its own open incidents (acme's resolution neither hides nor closes them)
+    assert response.status_code == 201, response.json()
+    with tenant_scope(globex):
+        assert not Incident.objects.filter(resolved_at__isnull=False).exists()
+    with tenant_scope(acme):
+        assert not Incident.objects.filter(resolved_at__isnull=True).exists()
+    assert stored_events(acme) == stored_events(globex)
+
+
+def test_the_same_deployment_id_in_two_tenants_stays_apart(client, acme, globex, make_key):
+    ours, theirs = arm(acme, "github", make_key), arm(globex, "github", make_key)
+    deliver(client, "github", "acme", deployment_status("success"), ours)
+    response = deliver(client, "github", "globex", deployment_status("failure"), theirs)
+    assert response.status_code == 201
+    with tenant_scope(acme):
+        assert Deployment.objects.get().failed is False
+    with tenant_scope(globex):
+        assert Deployment.objects.get().failed is True
