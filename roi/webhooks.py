@@ -15,6 +15,7 @@ import hmac
 import json
 import logging
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -55,7 +56,8 @@ ALERTMANAGER_SEVERITIES = {
     "warning": "sev3",
     "info": "sev4",
 }
-PAGERDUTY_PRIORITIES = {"P1": "sev1", "P2": "sev2", "P3": "sev3", "P4": "sev4", "P5": "sev4"}
+# PagerDuty names priorities P1 to P5 until an account renames them; SEV-1 and the like are common.
+PAGERDUTY_PRIORITY = re.compile(r"(?:P|SEV)[ _-]?([1-5])", re.IGNORECASE)
 PAGERDUTY_URGENCIES = {"high": "sev2", "low": "sev4"}
 PAGERDUTY_EVENTS = ("incident.triggered", "incident.resolved")
 GITHUB_STATES = {"success": False, "failure": True, "error": True}  # state -> failed
@@ -232,8 +234,10 @@ PAGERDUTY_FIELDS = {
 
 
 def pagerduty_severity(priority: str, urgency: str) -> str:
-    """Priority when the account uses priorities (P1 to P5), else urgency."""
-    return PAGERDUTY_PRIORITIES.get(priority.upper()) or PAGERDUTY_URGENCIES.get(urgency.lower(), DEFAULT_SEVERITY)
+    """Priority when the account uses priorities (P1 to P5, or SEV1 to SEV5), else urgency."""
+    if ranked := PAGERDUTY_PRIORITY.fullmatch(priority.strip()):
+        return f"sev{min(int(ranked.group(1)), 4)}"
+    return PAGERDUTY_URGENCIES.get(urgency.lower(), DEFAULT_SEVERITY)
 
 
 def pagerduty_incident(payload: Any) -> dict[str, Any] | None:

@@ -541,6 +541,12 @@ class TestPagerDuty:
         ("", "low", "sev4"),
         ("", "", "sev3"),
         ("Critical", "low", "sev4"),
+        ("SEV-1", "low", "sev1"),
+        ("Sev 2", "low", "sev2"),
+        ("sev_3", "high", "sev3"),
+        ("SEV5", "high", "sev4"),
+        ("P0", "high", "sev2"),
+        ("P12", "low", "sev4"),
     ],
 )
 def test_pagerduty_priority_or_urgency_maps_to_our_severity(priority, urgency, severity):
