@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -318,6 +319,33 @@ def ignored(reason: str) -> Received:
     return Received(status.HTTP_202_ACCEPTED, {"stored": False, "detail": reason})
 
 
+def incident_deliveries_serialized(incidents: list[dict[str, Any]]) -> None:
+    """Hold, to the commit, a lock per incident id of the scope tenant (PostgreSQL).
+
+    Between `without_reopening`'s read and the upsert, a resolution delivered at the same
+    moment would be overwritten by the "still open" update and its downtime lost (retries,
+    Alertmanager HA pairs and parallel senders do overlap). Transaction-level advisory
+    locks, taken in one order, serialize only deliveries of the same incidents; ingestion's
+    own locks are untouched, so no lock-order cycle with them.
+    """
+    if connection.vendor != "postgresql":
+        return  # embedded mode (SQLite) has no such lock; the race is left open there
+    tenant_id = current_tenant().pk
+    keys = sorted(
+        {
+            int.from_bytes(
+                hashlib.sha256(f"webhook:{tenant_id}:{incident['external_id']}".encode()).digest()[:8],
+                "big",
+                signed=True,
+            )
+            for incident in incidents
+        }
+    )
+    with connection.cursor() as cursor:
+        for key in keys:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
 def without_reopening(incidents: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Drop "still open" updates of incidents already resolved here.
 
@@ -371,8 +399,10 @@ def events_store(
     return Received(status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK, outcome.as_dict())
 
 
+@transaction.atomic
 def alertmanager_receive(*, actor: Actor, payload: Any) -> Received:
     incidents = alertmanager_incidents(payload)
+    incident_deliveries_serialized(incidents)
     kept = without_reopening(incidents)
     if not kept:
         return ignored("No alert to store (none sent, or all already resolved).")
@@ -386,10 +416,12 @@ def alertmanager_receive(*, actor: Actor, payload: Any) -> Received:
     )
 
 
+@transaction.atomic
 def pagerduty_receive(*, actor: Actor, payload: Any) -> Received:
     incident = pagerduty_incident(payload)
     if incident is None:
         return ignored("Only incident.triggered and incident.resolved events are used.")
+    incident_deliveries_serialized([incident])
     if not without_reopening([incident]):
         return ignored("The incident is already resolved.")
     return events_store(actor=actor, kind=EventKind.INCIDENT, events=[incident], fields=PAGERDUTY_FIELDS)

@@ -6,6 +6,9 @@ import copy
 import hashlib
 import hmac
 import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -19,8 +22,10 @@ from governance.ledger import Actor
 from governance.models import LedgerRecord, Tenant
 from governance.secrets import integration_secret_set
 from governance.tenancy import tenant_scope
+from roi import webhooks
 from roi.models import Deployment, Incident
 from roi.webhooks import alertmanager_severity, pagerduty_severity
+from tests.live_http import post_json
 
 pytestmark = pytest.mark.django_db
 
@@ -789,3 +794,44 @@ def test_the_same_deployment_id_in_two_tenants_stays_apart(client, acme, globex,
         assert Deployment.objects.get().failed is False
     with tenant_scope(globex):
         assert Deployment.objects.get().failed is True
+
+
+# --- Concurrent deliveries ----------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_a_trigger_racing_its_resolution_does_not_reopen_it(
+    transactional_db, live_server, acme, acme_model, make_key, monkeypatch
+):
+    # given: the trigger is held between its "already resolved?" read and its write, long
+    # enough for the resolution to be delivered meanwhile
+    secret = arm(acme, "pagerduty", make_key)
+    checked = threading.Event()
+    read_then_write = webhooks.without_reopening
+
+    def slow_read(incidents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        kept = read_then_write(incidents)
+        if any(not incident.get("resolved_at") for incident in incidents):
+            checked.set()
+            time.sleep(1.5)
+        return kept
+
+    monkeypatch.setattr(webhooks, "without_reopening", slow_read)
+
+    def post(name: str) -> int:
+        body = json.dumps(fixture(name)).encode()
+        headers = {"X-PagerDuty-Signature": f"v1={sign(secret, body)}"}
+        return post_json(f"{live_server.url}/api/v1/webhooks/pagerduty/acme", "", json.loads(body), headers=headers)
+
+    # when
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        triggered = pool.submit(post, "pagerduty_incident_triggered.json")
+        assert checked.wait(timeout=30)
+        resolved = pool.submit(post, "pagerduty_incident_resolved.json")
+        statuses = {triggered.result(), resolved.result()}
+
+    # then: whichever order the database saw them in, the incident ends resolved
+    assert statuses <= {200, 201, 202}
+    with tenant_scope(acme):
+        incident = Incident.objects.get()
+    assert minutes(incident.downtime_minutes) == Decimal(48)
