@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from roi.focus import DEFAULT_DEPARTMENT_TAG, DEFAULT_PRODUCT_TAG
+from roi.focus import ADD, DEFAULT_DEPARTMENT_TAG, DEFAULT_PRODUCT_TAG, REPLACE
 from roi.models import EventKind
 
 FOCUS_KIND = "focus-costs"
@@ -24,3 +24,15 @@ class ImportForm(forms.Form):
     product_tag = forms.CharField(
         max_length=100, required=False, initial=DEFAULT_PRODUCT_TAG, help_text="FOCUS only: the tag naming the product."
     )
+    mode = forms.ChoiceField(
+        choices=[
+            (REPLACE, "Replace: this export replaces earlier imports of the same accounts and billing periods"),
+            (ADD, "Add: this file is a further part of an export already imported"),
+        ],
+        required=False,
+        initial=REPLACE,
+        help_text="FOCUS only.",
+    )
+
+    def clean_mode(self) -> str:
+        return self.cleaned_data.get("mode") or REPLACE

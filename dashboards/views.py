@@ -88,6 +88,7 @@ def _import_upload(request: HttpRequest, data: dict[str, Any]) -> tuple[dict[str
                 data=raw,
                 department_tag=data["department_tag"],
                 product_tag=data["product_tag"],
+                mode=data["mode"],
             )
             return outcome.as_dict() | {"kind": FOCUS_KIND}, []
         return events_import_csv(actor=actor, kind=data["kind"], text=csv_text(raw)).as_dict(), []

@@ -27,6 +27,13 @@ class FocusUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="A FOCUS 1.x CSV export, UTF-8, at most 20 MB.")
     department_tag = serializers.CharField(required=False, default=focus.DEFAULT_DEPARTMENT_TAG, max_length=100)
     product_tag = serializers.CharField(required=False, default=focus.DEFAULT_PRODUCT_TAG, max_length=100)
+    mode = serializers.ChoiceField(
+        choices=focus.MODES,
+        required=False,
+        default=focus.REPLACE,
+        help_text="replace (default): the file's costs replace earlier imports' for the same provider, billing "
+        "account and billing period; add: they add to them (a further part of one export).",
+    )
 
 
 class MonthCostSerializer(serializers.Serializer):
@@ -40,7 +47,12 @@ class FocusImportSerializer(serializers.Serializer):
     sha256 = serializers.CharField()
     rows = serializers.IntegerField()
     currency = serializers.CharField()
+    mode = serializers.CharField()
     months = serializers.DictField(child=MonthCostSerializer(), help_text="YYYY-MM: this file's costs in that month")
+    replaced_imports = serializers.ListField(
+        child=serializers.IntegerField(), help_text="earlier imports whose costs were replaced"
+    )
+    notes = serializers.ListField(child=serializers.CharField())
 
 
 class ImportErrorsSerializer(serializers.Serializer):
@@ -64,7 +76,9 @@ class FocusImportView(TenantAPIView):
         parameters=[TENANT_PARAMETER],
         description=(
             "Rows whose BillingCurrency is not the tenant's currency, or otherwise invalid, refuse the whole "
-            "file with a 400 naming each row. The same file again is a 409 and stores nothing."
+            "file with a 400 naming each row and column. The same file again is a 409 and stores nothing. A "
+            "file replaces what earlier imports stored for the same provider, billing account and billing "
+            "period (mode replace), or adds to it (mode add)."
         ),
     )
     def post(self, request: Request) -> Response:
@@ -81,6 +95,7 @@ class FocusImportView(TenantAPIView):
                 data=upload_read(upload),
                 department_tag=body.validated_data["department_tag"],
                 product_tag=body.validated_data["product_tag"],
+                mode=body.validated_data["mode"],
             )
         except CsvFileRefused as refused:
             raise exceptions.ValidationError({"file": refused.messages}) from None

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from governance.ledger import Actor
@@ -23,12 +24,17 @@ from roi.focus.parse import (
     ZERO,
     CellKey,
     CellSum,
+    Scope,
     focus_cells,
     money,
 )
 from roi.models import CostImport, CostMonth
 
 UPSERT_CHUNK = 500
+SCOPE_CHUNK = 200
+REPLACE = "replace"
+ADD = "add"
+MODES = (REPLACE, ADD)
 
 
 class FocusAlreadyImported(Exception):
@@ -46,6 +52,9 @@ class FocusAlreadyImported(Exception):
 class FocusImportOutcome:
     cost_import: CostImport
     months: dict[str, CellSum] = field(default_factory=dict)
+    mode: str = REPLACE
+    replaced_imports: list[int] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -54,10 +63,13 @@ class FocusImportOutcome:
             "sha256": self.cost_import.sha256,
             "rows": self.cost_import.rows,
             "currency": self.cost_import.currency,
+            "mode": self.mode,
             "months": {
                 month: {"billed_cost": money(total.billed_cost), "effective_cost": money(total.effective_cost)}
                 for month, total in sorted(self.months.items())
             },
+            "replaced_imports": self.replaced_imports,
+            "notes": self.notes,
         }
 
 
@@ -76,24 +88,31 @@ def focus_import(
     data: bytes,
     department_tag: str = DEFAULT_DEPARTMENT_TAG,
     product_tag: str = DEFAULT_PRODUCT_TAG,
+    mode: str = REPLACE,
 ) -> FocusImportOutcome:
     """Import one FOCUS export for the scope tenant: its costs summed per month and cell.
 
     Refuses the whole file on any invalid row (CsvRowsInvalid) and the same file a second
-    time (FocusAlreadyImported), so the stored sums never count a charge twice.
+    time (FocusAlreadyImported). With mode `replace` (the default) the file's costs replace
+    whatever earlier imports stored for the same provider, billing account and billing
+    period, so a refreshed export of a month updates that month instead of doubling it;
+    mode `add` adds them instead, for the further parts of one export split into files.
     """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}")
     tenant = current_tenant()
     sha256 = hashlib.sha256(data).hexdigest()
-    rows, cells = focus_cells(
+    checked = focus_cells(
         csv_text(data),
         currency=tenant.currency,
         zone=ZoneInfo(tenant.time_zone),
         department_tag=department_tag.strip() or DEFAULT_DEPARTMENT_TAG,
         product_tag=product_tag.strip() or DEFAULT_PRODUCT_TAG,
     )
+    rows, cells = checked.rows, checked.cells
     months: dict[str, CellSum] = defaultdict(CellSum)
     for key, cell in cells.items():
-        total = months[f"{key[0]:%Y-%m}"]
+        total = months[f"{key[3]:%Y-%m}"]
         total.billed_cost += cell.billed_cost
         total.effective_cost += cell.effective_cost
         total.rows += cell.rows
@@ -116,8 +135,30 @@ def focus_import(
             actor_user=actor.user,
             actor_key=actor.api_key,
         )
+        replaced = _clear_scopes(checked.scopes) if mode == REPLACE else []
         _add_to_cells(cells, cost_import)
-    return FocusImportOutcome(cost_import, dict(months))
+    return FocusImportOutcome(cost_import, dict(months), mode, replaced, checked.notes)
+
+
+def _scope_filter(scopes: list[Scope]) -> Q:
+    condition = Q(pk__in=[])
+    for provider, account, period in scopes:
+        condition |= Q(provider=provider, billing_account=account, billing_period=period)
+    return condition
+
+
+def _clear_scopes(scopes: set[Scope]) -> list[int]:
+    """Delete the tenant's cells of these (provider, billing account, billing period) scopes.
+
+    Answers the imports whose cells were removed: the earlier files this one supersedes.
+    """
+    replaced: set[int] = set()
+    ordered = sorted(scopes)
+    for start in range(0, len(ordered), SCOPE_CHUNK):
+        stale = CostMonth.objects.filter(_scope_filter(ordered[start : start + SCOPE_CHUNK]))
+        replaced.update(stale.values_list("source_import_id", flat=True).distinct())
+        stale.delete()
+    return sorted(replaced)
 
 
 def _add_to_cells(cells: Mapping[CellKey, CellSum], cost_import: CostImport) -> None:

@@ -44,16 +44,22 @@ class CostImport(TenantOwned):
 
 
 class CostMonth(TenantOwned):
-    """The summed charges of one month and cost cell; imports add to it, never double count a file.
+    """The summed charges of one month and cost cell, from one provider's bill for one period.
 
-    `source_import` is the last import that added to the cell.
+    `source_import` is the import that wrote the cell (or last added to it, with mode add).
     """
 
+    # Which bill the charges are from: a later import of the same provider, billing account
+    # and billing period replaces these cells instead of adding to them.
+    provider = models.CharField(max_length=200, default="")
+    billing_account = models.CharField(max_length=200, default="")
+    billing_period = models.DateField(help_text="UTC date the billing period starts (BillingPeriodStart).")
     month = models.DateField()
     service_name = models.CharField(max_length=200, default="")
     service_category = models.CharField(max_length=100, default="")
-    department = models.CharField(max_length=100, default="")
-    product = models.CharField(max_length=100, default="")
+    # Tag values run to 256 characters at AWS, Azure and OCI.
+    department = models.CharField(max_length=256, default="")
+    product = models.CharField(max_length=256, default="")
     sub_account = models.CharField(max_length=200, default="")
     charge_category = models.CharField(max_length=50, default="")
     billed_cost = models.DecimalField(**COST, default=0)
@@ -67,6 +73,9 @@ class CostMonth(TenantOwned):
             models.UniqueConstraint(
                 fields=[
                     "tenant",
+                    "provider",
+                    "billing_account",
+                    "billing_period",
                     "month",
                     "service_name",
                     "service_category",

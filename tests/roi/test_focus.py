@@ -41,7 +41,8 @@ COLUMNS = [
 def focus_csv(*rows: dict, currency: str = "USD") -> bytes:
     """A small FOCUS file: each row's missing columns take plausible defaults."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS)
+    extra = list(dict.fromkeys(name for row in rows for name in row if name not in COLUMNS))
+    writer = csv.DictWriter(out, fieldnames=[*extra, *COLUMNS])
     writer.writeheader()
     for row in rows:
         writer.writerow(
@@ -193,7 +194,7 @@ def test_every_invalid_row_is_listed_and_nothing_is_stored(analyst, acme):
     data = focus_csv(
         {"BilledCost": "ten"},
         {},
-        {"ChargePeriodStart": "last tuesday", "EffectiveCost": ""},
+        {"ChargePeriodStart": "last tuesday", "EffectiveCost": "12,50"},
         {"ChargePeriodEnd": "2026-09-30T00:00:00Z"},
         {"Tags": '{"department": '},
         {"BilledCost": "NaN"},
@@ -201,7 +202,7 @@ def test_every_invalid_row_is_listed_and_nothing_is_stored(analyst, acme):
     errors = post_focus(analyst, data).json()["errors"]["rows"]
     assert errors == [
         "row 1 (line 2): BilledCost: 'ten' is not a number",
-        "row 3 (line 4): EffectiveCost: is required",
+        "row 3 (line 4): EffectiveCost: '12,50' is not a number",
         "row 3 (line 4): ChargePeriodStart: 'last tuesday' is not an ISO 8601 date-time (e.g. 2026-10-01T00:00:00Z)",
         "row 4 (line 5): ChargePeriodEnd: must not be before ChargePeriodStart",
         "row 5 (line 6): Tags: is not a valid JSON object (Expecting value at character 14)",
@@ -285,24 +286,80 @@ def test_importing_the_same_file_again_is_refused_and_counts_nothing_twice(analy
         assert CostImport.objects.count() == 1
 
 
-def test_another_file_adds_to_the_same_cells(analyst, acme):
-    first = post_focus(analyst, focus_csv({"BilledCost": "10.005", "EffectiveCost": "8"}))
-    second = post_focus(
-        analyst,
-        focus_csv(
-            {
-                "BilledCost": "5",
-                "EffectiveCost": "4",
-                "ChargePeriodStart": "2026-10-09",
-                "ChargePeriodEnd": "2026-10-10",
-            }
-        ),
+def billed(*rows: dict, account: str = "111122223333", period: str = "2026-10-01T00:00:00Z") -> bytes:
+    """A FOCUS file that says whose bill its rows are from, as every real export does."""
+    head = {"ProviderName": "AWS", "BillingAccountId": account, "BillingPeriodStart": period}
+    return focus_csv(*[head | row for row in rows])
+
+
+def october(client) -> tuple[str, str]:
+    month = client.get("/api/v1/costs/monthly?start=2026-10&end=2026-10").json()["months"][0]
+    return month["billed_cost"], month["effective_cost"]
+
+
+def test_a_refreshed_export_of_the_same_bill_replaces_the_earlier_one(analyst, acme):
+    # AWS, Azure and GCP deliver month-to-date exports again and again as the month fills.
+    first_half = billed({"BilledCost": "10", "EffectiveCost": "8"}, {"BilledCost": "5", "EffectiveCost": "4"})
+    whole_month = billed(
+        {"BilledCost": "10", "EffectiveCost": "8"},
+        {"BilledCost": "5", "EffectiveCost": "4"},
+        {"BilledCost": "7", "EffectiveCost": "6", "ChargePeriodStart": "2026-10-20", "ChargePeriodEnd": "2026-10-21"},
     )
+    first = post_focus(analyst, first_half)
+    assert first.json()["replaced_imports"] == []
+    second = post_focus(analyst, whole_month)
+    assert second.status_code == 201, second.json()
+    assert (second.json()["mode"], second.json()["replaced_imports"]) == ("replace", [first.json()["id"]])
+    assert october(analyst) == ("22.00", "18.00")  # not 37.00 / 30.00
+    with tenant_scope(acme):
+        assert CostMonth.objects.aggregate(rows=Sum("row_count"))["rows"] == 3
+        assert set(CostMonth.objects.values_list("source_import_id", flat=True)) == {second.json()["id"]}
+
+
+def test_the_same_export_saved_again_with_other_bytes_is_not_counted_twice(analyst):
+    # Opened and saved by a spreadsheet: CRLF line ends and a byte-order mark, so another sha256.
+    resaved = b"\xef\xbb\xbf" + SAMPLE.read_bytes().replace(b"\n", b"\r\n")
+    assert post_focus(analyst, SAMPLE.read_bytes()).status_code == 201
+    assert post_focus(analyst, resaved).status_code == 201
+    month = analyst.get("/api/v1/costs/monthly?start=2026-10&end=2026-10").json()["months"][0]
+    assert (month["billed_cost"], month["effective_cost"]) == ("1092.87", "495.62")
+
+
+def test_other_accounts_and_billing_periods_add_up(analyst, acme):
+    post_focus(analyst, billed({"BilledCost": "10", "EffectiveCost": "8"}))
+    post_focus(analyst, billed({"BilledCost": "5", "EffectiveCost": "4"}, account="444455556666"))
+    # A correction billed in November for a charge of October: November's bill, October's month.
+    late = billed({"BilledCost": "-1", "EffectiveCost": "-1"}, period="2026-11-01T00:00:00Z")
+    assert post_focus(analyst, late).json()["replaced_imports"] == []
+    assert october(analyst) == ("14.00", "11.00")
+    with tenant_scope(acme):
+        assert CostMonth.objects.count() == 3
+
+
+def test_mode_add_adds_a_further_part_of_one_export(analyst, acme):
+    first = post_focus(analyst, billed({"BilledCost": "10.005", "EffectiveCost": "8"}))
+    part_two = billed({"BilledCost": "5", "EffectiveCost": "4", "ChargePeriodStart": "2026-10-01T12:00:00Z"})
+    second = post_focus(analyst, part_two, mode="add")
     assert (first.status_code, second.status_code) == (201, 201)
+    assert (second.json()["mode"], second.json()["replaced_imports"]) == ("add", [])
     with tenant_scope(acme):
         cell = CostMonth.objects.get()
         assert (cell.billed_cost, cell.effective_cost, cell.row_count) == (Decimal("15.005"), Decimal(12), 2)
         assert cell.source_import_id == second.json()["id"]
+
+
+def test_a_file_without_billing_columns_replaces_by_the_utc_month_of_its_charges(analyst):
+    september = {"BilledCost": "3", "ChargePeriodStart": "2026-09-30", "ChargePeriodEnd": "2026-10-01"}
+    assert post_focus(analyst, focus_csv({"BilledCost": "10"}, september)).status_code == 201
+    assert post_focus(analyst, focus_csv({"BilledCost": "12"})).status_code == 201
+    months = analyst.get("/api/v1/costs/monthly?start=2026-09&end=2026-10").json()["months"]
+    assert [(m["month"], m["billed_cost"]) for m in months] == [("2026-09", "3.00"), ("2026-10", "12.00")]
+
+
+def test_an_unknown_mode_is_a_400_naming_it(analyst):
+    response = post_focus(analyst, focus_csv({}), mode="merge")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["mode"]
 
 
 # --- Tags ----------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from governance.ledger import Actor
 from governance.models import Tenant
 from governance.tenancy import tenant_scope
 from roi.csv_import import CsvFileRefused, CsvRowsInvalid
-from roi.focus import DEFAULT_DEPARTMENT_TAG, DEFAULT_PRODUCT_TAG, FocusAlreadyImported, focus_import
+from roi.focus import DEFAULT_DEPARTMENT_TAG, DEFAULT_PRODUCT_TAG, MODES, REPLACE, FocusAlreadyImported, focus_import
 
 
 class Command(BaseCommand):
@@ -18,6 +18,13 @@ class Command(BaseCommand):
         parser.add_argument("file", type=Path)
         parser.add_argument("--department-tag", default=DEFAULT_DEPARTMENT_TAG, help="the tag naming the department")
         parser.add_argument("--product-tag", default=DEFAULT_PRODUCT_TAG, help="the tag naming the product")
+        parser.add_argument(
+            "--mode",
+            choices=MODES,
+            default=REPLACE,
+            help="replace (default): replace earlier imports' costs of the same provider, billing account and "
+            "billing period; add: add to them (a further part of one export)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         tenant = Tenant.objects.filter(slug=options["slug"]).first()
@@ -33,6 +40,7 @@ class Command(BaseCommand):
                     data=data,
                     department_tag=options["department_tag"],
                     product_tag=options["product_tag"],
+                    mode=options["mode"],
                 )
         except OSError as error:
             raise CommandError(f"Cannot read {path}: {error.strerror}") from None
@@ -52,3 +60,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {month}: billed {cost['billed_cost']}, effective {cost['effective_cost']} {summary['currency']}"
             )
+        if summary["replaced_imports"]:
+            replaced = ", ".join(f"#{pk}" for pk in summary["replaced_imports"])
+            self.stdout.write(f"  replaced the costs of import(s) {replaced} for the same billing periods")
+        for note in summary["notes"]:
+            self.stdout.write(f"  note: {note}")
