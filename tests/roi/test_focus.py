@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+from datetime import UTC, date
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
@@ -163,6 +164,128 @@ def test_monthly_costs_reject_bad_parameters(api_as, acme, query, field):
     response = api_as(acme, "viewer").get(f"/api/v1/costs/monthly?{query}")
     assert response.status_code == 400
     assert list(response.json()["errors"]) == [field]
+
+
+# --- What real exports look like ---------------------------------------------------------------
+
+PROVIDER_LIKE = (
+    "\ufeffx_ServiceCode,BillingPeriodStart,ChargePeriodEnd,ChargePeriodStart,BillingAccountId,ProviderName,"
+    "ChargeCategory,ChargeClass,ChargeDescription,ServiceCategory,ServiceName,SubAccountName,BillingCurrency,"
+    "ListCost,BilledCost,EffectiveCost,CommitmentDiscountId,Tags,x_UsageType\r\n"
+    # Usage covered by a savings plan: billed 0, its amortized share as effective cost.
+    "AmazonEC2,2026-10-01T00:00:00.000Z,2026-10-01T01:00:00.000Z,2026-10-01T00:00:00.000Z,999988887777,AWS,"
+    "Usage,,t3.medium hour,Compute,Amazon Elastic Compute Cloud,payments-prod,USD,107.54,0,71.69,"
+    'arn:aws:savingsplans::999988887777:savingsplan/sp-1,"{""user:department"":""payments"",'
+    '""user:product"":""checkout""}",BoxUsage\r\n'
+    # The plan bought for a year: billed in full, effective 0 (its cost is in the usage above).
+    "ComputeSavingsPlans,2026-10-01T00:00:00Z,2027-10-01T00:00:00Z,2026-10-01T00:00:00Z,999988887777,AWS,"
+    "Purchase,,1 year Compute Savings Plan,Compute,Savings Plans for AWS Compute usage,,USD,628,628.00,0,"
+    "arn:aws:savingsplans::999988887777:savingsplan/sp-1,,\r\n"
+    # BigQuery's timestamp text and number formats; Google's key/value list of labels.
+    "storage,2026-10-01T00:00:00Z,2026-10-03 00:00:00 UTC,2026-10-02 00:00:00 UTC,999988887777,AWS,Usage,,"
+    "Standard storage,Storage,Cloud Storage,data-prod,USD,1.2E-5,1.2E-5,1.2E-5,,"
+    '"[{""key"":""department"",""value"":""data""},{""key"":""product"",""value"":""analytics"",'
+    '""inherited"":false}]",\r\n'
+    # An offset, a description with a comma and a line break, Azure's brace-less tags.
+    "vm,2026-10-01T00:00:00Z,2026-10-04T00:00:00+00:00,2026-10-03T00:00:00+00:00,999988887777,AWS,Usage,,"
+    '"D4s v5, pay as you go\nWest Europe",Compute,Virtual Machines,platform-prod,usd,3.5e+2,3.5e+2,3.5E2,,'
+    '"""department"": ""platform"",""product"": ""api""",\r\n'
+    # A credit, times without seconds, empty tags.
+    "support,2026-10-01T00:00:00Z,2026-10-05T00:00Z,2026-10-04T00:00Z,999988887777,AWS,Credit,,"
+    "Service credit,Management and Governance,AWS Support,payments-prod,USD,-2.50,-2.50,-2.50,,{},\r\n"
+    # A monthly tax, seven fractional digits, EffectiveCost left empty.
+    "tax,2026-10-01T00:00:00Z,2026-11-01T00:00:00.0000000Z,2026-10-01T00:00:00.0000000Z,999988887777,AWS,"
+    "Tax,,Tax,Other,Tax,,USD,12.345,12.345,,,,\r\n"
+).encode()
+
+
+def test_an_export_in_the_shapes_providers_write_is_read_exactly(analyst, acme):
+    response = post_focus(analyst, PROVIDER_LIKE)
+    assert response.status_code == 201, response.json()
+    answer = response.json()
+    assert answer["rows"] == 6
+    # billed: 628 + 0.000012 + 350 - 2.50 + 12.345; effective: 71.69 + 0.000012 + 350 - 2.50 + 12.345
+    assert answer["months"] == {"2026-10": {"billed_cost": "987.85", "effective_cost": "431.54"}}
+    assert answer["notes"] == [
+        "1 row(s) had no EffectiveCost: their BilledCost counted as effective cost "
+        "(0 for commitment purchases, whose cost is amortized into usage)."
+    ]
+    by_department = {department: e for (department,), (_, e) in cells(acme, "department").items()}
+    assert by_department == {
+        "payments": Decimal("71.69"),
+        "data": Decimal("0.000012"),
+        "platform": Decimal(350),
+        "": Decimal("9.845"),  # the purchase (0), the credit and the tax
+    }
+    assert set(cells(acme, "product")) == {("checkout",), ("analytics",), ("api",), ("",)}
+    with tenant_scope(acme):
+        assert set(CostMonth.objects.values_list("provider", "billing_account", "billing_period")) == {
+            ("AWS", "999988887777", date(2026, 10, 1))
+        }
+
+
+def test_a_commitment_purchase_without_effective_cost_is_not_counted_twice(analyst, acme):
+    plan = {"CommitmentDiscountId": "sp-1", "ChargeCategory": "Purchase", "BilledCost": "600", "EffectiveCost": ""}
+    usage = {"CommitmentDiscountId": "sp-1", "BilledCost": "0", "EffectiveCost": "50"}
+    fee = {"ChargeCategory": "Purchase", "BilledCost": "20", "EffectiveCost": ""}  # a one-off, not a commitment
+    response = post_focus(analyst, focus_csv(plan, usage, fee))
+    assert response.json()["months"] == {"2026-10": {"billed_cost": "620.00", "effective_cost": "70.00"}}
+    assert response.json()["notes"][0].startswith("2 row(s) had no EffectiveCost")
+
+
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        ("2026-10-01T00:00:00Z", "2026-10-01T00:00:00+00:00"),
+        ("2026-10-01T00:00:00.000Z", "2026-10-01T00:00:00+00:00"),
+        ("2026-10-01T00:00:00.0000000Z", "2026-10-01T00:00:00+00:00"),
+        ("2026-10-01T02:00:00+02:00", "2026-10-01T00:00:00+00:00"),
+        ("2026-10-01T00:00Z", "2026-10-01T00:00:00+00:00"),
+        ("2026-10-01T00:00:00z", "2026-10-01T00:00:00+00:00"),
+        ("2026-10-01 00:00:00", "2026-10-01T00:00:00+00:00"),
+        ("2026-10-01 00:00:00 UTC", "2026-10-01T00:00:00+00:00"),
+        ("2026-10-01", "2026-10-01T00:00:00+00:00"),
+    ],
+)
+def test_the_date_time_formats_providers_write_are_read_as_utc(moment, expected):
+    from roi.focus.parse import _moment
+
+    assert _moment({"ChargePeriodStart": moment}, "ChargePeriodStart").astimezone(UTC).isoformat() == expected
+
+
+def test_a_charge_counts_in_the_month_it_mostly_belongs_to_west_of_utc(analyst, acme):
+    acme.time_zone = "America/New_York"
+    acme.save()
+    data = focus_csv(
+        # A monthly fee and a daily charge from midnight UTC on 1 October: still October in New
+        # York, though their start is 20:00 on 30 September there.
+        {"BilledCost": "100", "ChargePeriodStart": "2026-10-01T00:00:00Z", "ChargePeriodEnd": "2026-11-01T00:00:00Z"},
+        {"BilledCost": "10", "ChargePeriodStart": "2026-10-01T00:00:00Z", "ChargePeriodEnd": "2026-10-02T00:00:00Z"},
+        # A commitment whose charge period runs a year: the month it starts.
+        {"BilledCost": "1000", "ChargePeriodStart": "2026-10-01T00:00:00Z", "ChargePeriodEnd": "2027-10-01T00:00:00Z"},
+        # An hour at 22:00 New York time on 30 September: September.
+        {"BilledCost": "1", "ChargePeriodStart": "2026-10-01T02:00:00Z", "ChargePeriodEnd": "2026-10-01T03:00:00Z"},
+    )
+    months = post_focus(analyst, data).json()["months"]
+    assert {month: cost["billed_cost"] for month, cost in months.items()} == {"2026-09": "1.00", "2026-10": "1110.00"}
+
+
+def test_a_header_differing_only_in_case_is_named(analyst):
+    data = focus_csv({}).replace(b"BilledCost", b"billedcost", 1)
+    response = post_focus(analyst, data)
+    assert response.status_code == 400
+    assert response.json()["errors"]["file"] == [
+        "header: lacks FOCUS column(s): BilledCost (the file has 'billedcost'; FOCUS column names are case-sensitive)"
+    ]
+
+
+def test_a_month_too_large_to_store_is_a_400_not_a_database_error(analyst, acme):
+    data = focus_csv(*[{"BilledCost": "999999999999999"}] * 101)
+    response = post_focus(analyst, data)
+    assert response.status_code == 400
+    assert "implausibly large" in response.json()["errors"]["file"][0]
+    with tenant_scope(acme):
+        assert CostImport.objects.count() == 0
 
 
 # --- What is refused ---------------------------------------------------------------------------
@@ -376,10 +499,22 @@ def test_an_unknown_mode_is_a_400_naming_it(analyst):
         ("department=payments;product=checkout", {"department": "payments", "product": "checkout"}),
         ("department:payments, product:checkout", {"department": "payments", "product": "checkout"}),
         ("user:department=payments", {"user:department": "payments"}),
+        ("[]", {}),
+        ('{"flag": true}', {"flag": "true"}),
+        ('[{"key": "department", "value": "payments"}, {"Key": "env", "Value": "prod", "inherited": false}]', {"department": "payments", "env": "prod"}),
+        ('"department": "payments","cost-center": "42"', {"department": "payments", "cost-center": "42"}),
     ],
 )  # fmt: skip
 def test_tags_are_read_from_json_or_key_value_pairs(text, tags):
     assert parse_tags(text) == tags
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", '["a", 3]', '"department" "payments"', '{"department": '])
+def test_tags_that_are_not_a_tag_set_are_refused(text):
+    from roi.focus.parse import _RowError
+
+    with pytest.raises(_RowError):
+        parse_tags(text)
 
 
 def test_a_tag_is_found_by_name_case_or_provider_prefix():
@@ -423,6 +558,32 @@ def test_the_command_takes_the_tag_names_and_prints_row_errors(acme, tmp_path):
     with pytest.raises(CommandError):
         call_command("import_focus", "acme", str(path), stdout=out)
     assert "row 1 (line 2): BillingCurrency: EUR differs from the tenant's currency USD" in out.getvalue()
+
+
+def test_the_command_replaces_a_refreshed_export_and_prints_its_notes(acme, tmp_path):
+    call_command("import_focus", "acme", str(SAMPLE), stdout=StringIO())
+    refreshed = tmp_path / "refreshed.csv"
+    refreshed.write_bytes(SAMPLE.read_bytes().replace(b",8.7654321,8.7654321,", b",8.7654321,,"))
+    out = StringIO()
+    call_command("import_focus", "acme", str(refreshed), stdout=out)
+    with tenant_scope(acme):
+        first = CostImport.objects.order_by("id").first()
+    assert f"replaced the costs of import(s) #{first.pk} for the same billing periods" in out.getvalue()
+    assert "note: 1 row(s) had no EffectiveCost" in out.getvalue()
+    assert "2026-10: billed 1092.87, effective 495.62 USD" in out.getvalue()
+    with pytest.raises(CommandError):
+        call_command("import_focus", "acme", str(refreshed), "--mode", "merge", stdout=StringIO())
+
+
+def test_the_page_adds_a_further_part_when_asked(client, acme):
+    user = get_user_model().objects.create_user(username="anna", password="anna-long-password")
+    membership_set_role(tenant=acme, user=user, role=Role.ANALYST)
+    client.force_login(user)
+    for data, mode in ((focus_csv({"BilledCost": "10"}), "replace"), (focus_csv({"BilledCost": "5"}), "add")):
+        response = client.post("/t/acme/import/", {"kind": "focus-costs", "file": as_upload(data), "mode": mode})
+        assert response.status_code == 200, response.content.decode()
+    with tenant_scope(acme):
+        assert CostMonth.objects.get().billed_cost == Decimal(15)
 
 
 def test_the_page_imports_a_focus_file_for_an_analyst(client, acme):
