@@ -36,6 +36,15 @@ class CostImportAdmin(ReadOnlyTenantAdmin):
 
 @admin.register(CostMonth)
 class CostMonthAdmin(ReadOnlyTenantAdmin):
-    list_display = ["tenant", "month", "service_name", "department", "product", "effective_cost"]
+    list_display = [
+        "tenant",
+        "month",
+        "billing_account",
+        "billing_period",
+        "service_name",
+        "department",
+        "product",
+        "effective_cost",
+    ]
     list_filter = ["month"]
     search_fields = ["tenant__slug", "service_name"]
