@@ -135,7 +135,10 @@ def _tag_text(value: Any) -> str:
 
 
 def tag_value(tags: Mapping[str, str], key: str) -> str:
-    """The value of tag `key`: exact name, else any case, else a provider-prefixed name (`user:key`)."""
+    """The value of tag `key`: exact name, else any case, else a prefixed name.
+
+    Prefixes: AWS `user:key`, OCI defined tags `Namespace.key`, path-like `team/key`.
+    """
     if key in tags:
         return tags[key]
     wanted = key.lower()
@@ -143,7 +146,7 @@ def tag_value(tags: Mapping[str, str], key: str) -> str:
         if name.lower() == wanted:
             return value
     for name, value in tags.items():
-        if re.split(r"[:/]", name)[-1].lower() == wanted:
+        if re.split(r"[:/.]", name)[-1].lower() == wanted:
             return value
     return ""
 

@@ -521,6 +521,7 @@ def test_a_tag_is_found_by_name_case_or_provider_prefix():
     assert tag_value({"Department": "ops"}, "department") == "ops"
     assert tag_value({"user:department": "ops", "department": "exact"}, "department") == "exact"
     assert tag_value({"aws:createdBy": "x", "user:Team": "sre"}, "team") == "sre"
+    assert tag_value({"Oracle-Tags.CreatedBy": "x", "Finance.Department": "ops"}, "department") == "ops"
     assert tag_value({}, "department") == ""
 
 
