@@ -141,14 +141,20 @@ def focus_import(
 
 
 def _scope_filter(scopes: list[Scope]) -> Q:
+    # A bill is a billing account's billing period, whatever ProviderName its rows carry
+    # (marketplace rows name the vendor); only files without BillingAccountId fall back to
+    # the provider to tell their bills apart.
     condition = Q(pk__in=[])
     for provider, account, period in scopes:
-        condition |= Q(provider=provider, billing_account=account, billing_period=period)
+        if account:
+            condition |= Q(billing_account=account, billing_period=period)
+        else:
+            condition |= Q(provider=provider, billing_account="", billing_period=period)
     return condition
 
 
 def _clear_scopes(scopes: set[Scope]) -> list[int]:
-    """Delete the tenant's cells of these (provider, billing account, billing period) scopes.
+    """Delete the tenant's cells of the bills these (provider, billing account, billing period) scopes are from.
 
     Answers the imports whose cells were removed: the earlier files this one supersedes.
     """

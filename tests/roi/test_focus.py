@@ -439,6 +439,15 @@ def test_a_refreshed_export_of_the_same_bill_replaces_the_earlier_one(analyst, a
         assert set(CostMonth.objects.values_list("source_import_id", flat=True)) == {second.json()["id"]}
 
 
+def test_a_refreshed_bill_replaces_its_marketplace_rows_too(analyst):
+    # Marketplace rows name the vendor as ProviderName but belong to the account's bill.
+    vendor = {"ProviderName": "Datadog", "ServiceName": "Datadog Pro", "BilledCost": "40", "EffectiveCost": "40"}
+    post_focus(analyst, billed({"BilledCost": "10", "EffectiveCost": "8"}, vendor))
+    restated = billed({"BilledCost": "10", "EffectiveCost": "8"})  # the vendor charge was reversed
+    assert post_focus(analyst, restated).status_code == 201
+    assert october(analyst) == ("10.00", "8.00")
+
+
 def test_the_same_export_saved_again_with_other_bytes_is_not_counted_twice(analyst):
     # Opened and saved by a spreadsheet: CRLF line ends and a byte-order mark, so another sha256.
     resaved = b"\xef\xbb\xbf" + SAMPLE.read_bytes().replace(b"\n", b"\r\n")
