@@ -335,6 +335,13 @@ def test_every_invalid_row_is_listed_and_nothing_is_stored(analyst, acme):
         assert CostMonth.objects.count() == 0
 
 
+def test_an_error_after_a_cell_spanning_lines_names_the_row_and_its_file_line(analyst):
+    data = focus_csv({"ChargeDescription": "Compute, on demand\nsecond line"}, {"BillingCurrency": "EUR"})
+    assert post_focus(analyst, data).json()["errors"]["rows"] == [
+        "row 2 (line 4): BillingCurrency: EUR differs from the tenant's currency USD"
+    ]
+
+
 def test_sub_account_and_tags_may_be_absent_and_times_without_offset_are_utc(analyst, acme):
     data = (
         b"BilledCost,EffectiveCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ServiceName,"
