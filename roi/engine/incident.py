@@ -61,17 +61,19 @@ def profile_weighted_minutes(*, started_at: datetime, downtime_minutes: Decimal,
         weighted += full_weeks * MINUTES_PER_HOUR * sum(profile, ZERO)
         remaining -= full_weeks * MINUTES_PER_WEEK
     instant = started_at
-    while remaining > 0:
-        local = instant.astimezone(zone)
-        hour_of_week = local.weekday() * 24 + local.hour
-        into_hour = Decimal(local.minute) + Decimal(local.second) / 60 + Decimal(local.microsecond) / 60_000_000
-        segment = min(remaining, MINUTES_PER_HOUR - into_hour)
-        weighted += profile[hour_of_week] * segment
-        remaining -= segment
-        try:
+    try:
+        while remaining > 0:
+            # Converting to the zone can overflow too: 9999-12-31 23:30 UTC is already
+            # year 10000 in Tokyo, and 0001-01-01 00:30+05:00 is year 0 in UTC.
+            local = instant.astimezone(zone)
+            hour_of_week = local.weekday() * 24 + local.hour
+            into_hour = Decimal(local.minute) + Decimal(local.second) / 60 + Decimal(local.microsecond) / 60_000_000
+            segment = min(remaining, MINUTES_PER_HOUR - into_hour)
+            weighted += profile[hour_of_week] * segment
+            remaining -= segment
             instant += timedelta(microseconds=int(segment * 60_000_000))
-        except OverflowError:
-            raise EngineInputError("started_at", "is outside the supported calendar") from None
+    except OverflowError:
+        raise EngineInputError("started_at", "is outside the supported calendar") from None
     return weighted
 
 

@@ -206,3 +206,20 @@ def test_total_is_the_sum_of_its_parts(
     # Parts and total are each rounded once, so they may differ by half a cent per part.
     assert abs(result.total_impact - parts) <= Decimal("0.02")
     assert result.prevention_value == result.total_impact
+
+
+@pytest.mark.parametrize(
+    ("started_at", "zone"),
+    [
+        ("9999-12-31T23:30:00+00:00", "Asia/Tokyo"),  # already year 10000 in the tenant's zone
+        ("9999-12-31T23:30:00-05:00", "UTC"),  # year 10000 once in UTC
+        ("0001-01-01T00:30:00+05:00", "UTC"),  # year 0 once in UTC
+        ("0001-01-01T00:30:00+00:00", "America/New_York"),  # year 0 in the tenant's zone
+        ("9999-12-31T23:30:00+00:00", "UTC"),  # the outage itself runs past year 9999
+    ],
+)
+def test_an_outage_at_the_edge_of_the_calendar_is_an_input_error_not_a_crash(started_at: str, zone: str) -> None:
+    figures = brief_figures(revenue_profile=(Decimal(1),) * 168, time_zone=zone)
+    with pytest.raises(EngineInputError) as raised:
+        METHODS["incident_cost"].run({"downtime_minutes": 120, "recovery_cost": 0, "started_at": started_at}, figures)
+    assert "started_at" in raised.value.errors

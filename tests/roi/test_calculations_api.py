@@ -237,3 +237,19 @@ def test_any_body_gives_a_201_or_a_400_never_a_500(analyst, path, body):
     assert status in {201, 400}, answer
     if status == 400:
         assert answer["errors"] and all(isinstance(v, list) for v in answer["errors"].values())
+
+
+def test_an_outage_dated_at_the_edge_of_the_calendar_is_a_400_naming_started_at(analyst):
+    # With a revenue profile, each minute is placed in the tenant's week; year 1 at +05:00 is year 0 in UTC.
+    status, answer = calculate(
+        analyst,
+        "incident-prevention",
+        {
+            "downtime_minutes": 120,
+            "severity": "sev2",
+            "started_at": "0001-01-01T00:30:00+05:00",
+            "assumptions": {"revenue_profile": ["1"] * 168},
+        },
+    )
+    assert status == 400, answer
+    assert "started_at" in answer["errors"]
