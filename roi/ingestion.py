@@ -42,7 +42,7 @@ from governance.ledger import (
 from governance.models import LedgerRecord
 from governance.tenancy import current_tenant
 from roi import event_fields
-from roi.engine import METHODS, EngineInputError, FinancialFigures
+from roi.engine import METHODS, EngineInputError, FinancialFigures, method_for
 from roi.figures import stored_flat
 from roi.models import (
     AutomationRun,
@@ -945,7 +945,10 @@ def batch_problems(record: LedgerRecord) -> list[str]:
     leaves = []
     for index, (item, result) in enumerate(zip(items, stored, strict=True)):
         try:
-            recomputed = json_ready(METHODS[item["method"]].run(item["inputs"], figures[item["figures"]]).as_dict())
+            # The version the item was valued with, as for calculation records: a newer
+            # version of a method must not make older batches fail verification.
+            spec = method_for(item["method"], item.get("method_version"))
+            recomputed = json_ready(spec.run(item["inputs"], figures[item["figures"]]).as_dict())
         except (EngineInputError, KeyError) as error:
             problems.append(f"item {index} ({item.get('external_id')}): cannot recompute: {error}")
             continue

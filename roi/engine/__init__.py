@@ -98,6 +98,8 @@ _ALL: tuple[MethodSpec, ...] = (
         performance.run_customer_experience,
     ),
     MethodSpec(competitive.METHOD, competitive.METHOD_VERSION, competitive.run),
+    # Superseded versions first: METHODS keeps the last spec of each name.
+    MethodSpec(investment.METHOD, 1, investment.run_v1),
     MethodSpec(investment.METHOD, investment.METHOD_VERSION, investment.run),
     MethodSpec(risk.METHOD, risk.METHOD_VERSION, risk.run, risk.prepare_inputs),
     MethodSpec(availability.METHOD, availability.METHOD_VERSION, availability.run),

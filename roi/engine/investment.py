@@ -30,7 +30,9 @@ from .money import (
 )
 
 METHOD = "investment_roi"
-METHOD_VERSION = 1
+# v2: an IRR outside the grid below is searched for instead of reported as null (v1), so
+# the IRR is null only when the flows never change sign or no rate at all zeroes the NPV.
+METHOD_VERSION = 2
 
 DEFAULT_ANNUAL_DISCOUNT_RATE = Decimal("0.10")
 MAX_DISCOUNT_RATE = ONE
@@ -74,6 +76,11 @@ IRR_GRID = tuple(
         "1000000",
     )
 )
+# Searched (v2 on) only when IRR_GRID brackets no root though the flows change sign: a
+# rate within 1e-5 of -100 % (nearly everything lost) or above 1,000,000 % a period.
+# Written out as -0.99...9 (1e-digits - 1, exactly; subtracting would round at 28 digits).
+IRR_BEYOND_BELOW = (*(Decimal("-0." + "9" * digits) for digits in (40, 30, 20, 15, 12, 10, 8, 6, 5)), IRR_GRID[0])
+IRR_BEYOND_ABOVE = (IRR_GRID[-1], *(Decimal(f"1e{digits}") for digits in (7, 8, 10, 12, 15, 20, 30, 40)))
 
 MONTHLY_INPUTS = (
     "upfront_cost",
@@ -159,15 +166,40 @@ def payback(net_flows: Sequence[Decimal]) -> Decimal | None:
     return None
 
 
-def internal_rate(net_flows: Sequence[Decimal]) -> Decimal | None:
+def internal_rate(net_flows: Sequence[Decimal], *, beyond_grid: bool = True) -> Decimal | None:
     """Per-period IRR by bisection in Decimal; ``None`` when flows never change sign.
 
     Bisection (not Newton) because it cannot diverge; with several roots, the one
-    nearest zero is reported.
+    nearest zero is reported. ``beyond_grid=False`` is version 1, which looked for a root
+    only between -99.99 % and 1,000,000 % a period and otherwise answered ``None``.
     """
     if not any(flow > 0 for flow in net_flows) or not any(flow < 0 for flow in net_flows):
         return None
-    values = [(rate, present_value(net_flows, rate)) for rate in IRR_GRID]
+    found = _bracket(net_flows, IRR_GRID)
+    if found is None and beyond_grid:
+        # Beyond the grid there is at most a root below it and one above; nearer zero first.
+        found = _bracket(net_flows, IRR_BEYOND_BELOW) or _bracket(net_flows, IRR_BEYOND_ABOVE)
+    if found is None or isinstance(found, Decimal):
+        return found
+    low, f_low, high = found
+    for _ in range(IRR_MAX_ITERATIONS):
+        middle = (low + high) / 2
+        f_middle = present_value(net_flows, middle)
+        if f_middle.is_zero() or high - low < IRR_TOLERANCE:
+            return middle
+        if (f_middle < 0) == (f_low < 0):
+            low, f_low = middle, f_middle
+        else:
+            high = middle
+    return (low + high) / 2
+
+
+def _bracket(
+    net_flows: Sequence[Decimal], grid: Sequence[Decimal]
+) -> Decimal | tuple[Decimal, Decimal, Decimal] | None:
+    """A grid rate that is an exact root, else ``(low, npv(low), high)`` around the root
+    nearest zero, else ``None``."""
+    values = [(rate, present_value(net_flows, rate)) for rate in grid]
     brackets: list[tuple[Decimal, Decimal, Decimal, Decimal]] = []
     for (low, f_low), (high, f_high) in pairwise(values):
         if f_low.is_zero():
@@ -179,16 +211,7 @@ def internal_rate(net_flows: Sequence[Decimal]) -> Decimal | None:
     if not brackets:
         return None
     low, f_low, high, _ = min(brackets, key=lambda b: abs(b[0] + b[2]))
-    for _ in range(IRR_MAX_ITERATIONS):
-        middle = (low + high) / 2
-        f_middle = present_value(net_flows, middle)
-        if f_middle.is_zero() or high - low < IRR_TOLERANCE:
-            return middle
-        if (f_middle < 0) == (f_low < 0):
-            low, f_low = middle, f_middle
-        else:
-            high = middle
-    return (low + high) / 2
+    return low, f_low, high
 
 
 def _ratio_percent(numerator: Decimal, denominator: Decimal) -> Decimal | None:
@@ -206,6 +229,7 @@ def investment_roi(
     annual_discount_rate: Decimal = DEFAULT_ANNUAL_DISCOUNT_RATE,
     benefit_risk_adjustment: Decimal = ZERO,
     cost_risk_adjustment: Decimal = ZERO,
+    method_version: int = METHOD_VERSION,
 ) -> InvestmentRoi:
     """ROI, NPV, payback and IRR of a monthly investment case.
 
@@ -227,11 +251,14 @@ def investment_roi(
         benefit_flows=benefit_flows,
         cost_flows=cost_flows,
         rate=monthly_rate(annual_discount_rate),
+        method_version=method_version,
     )
 
 
-def _evaluate_monthly(*, benefit_flows: list[Decimal], cost_flows: list[Decimal], rate: Decimal) -> InvestmentRoi:
-    evaluation = _evaluate(benefit_flows=benefit_flows, cost_flows=cost_flows, rate=rate)
+def _evaluate_monthly(
+    *, benefit_flows: list[Decimal], cost_flows: list[Decimal], rate: Decimal, method_version: int
+) -> InvestmentRoi:
+    evaluation = _evaluate(benefit_flows=benefit_flows, cost_flows=cost_flows, rate=rate, method_version=method_version)
     irr = evaluation.irr
     return InvestmentRoi(
         total_benefits=round_money(evaluation.total_benefits),
@@ -259,7 +286,9 @@ class _Evaluation:
     irr: Decimal | None
 
 
-def _evaluate(*, benefit_flows: list[Decimal], cost_flows: list[Decimal], rate: Decimal) -> _Evaluation:
+def _evaluate(
+    *, benefit_flows: list[Decimal], cost_flows: list[Decimal], rate: Decimal, method_version: int
+) -> _Evaluation:
     net_flows = [benefit - cost for benefit, cost in zip(benefit_flows, cost_flows, strict=True)]
     total_benefits = sum(benefit_flows, ZERO)
     total_costs = sum(cost_flows, ZERO)
@@ -275,7 +304,7 @@ def _evaluate(*, benefit_flows: list[Decimal], cost_flows: list[Decimal], rate: 
         pv_costs=pv_costs,
         roi_percent_discounted=_ratio_percent(npv, pv_costs),
         payback=payback(net_flows),
-        irr=internal_rate(net_flows),
+        irr=internal_rate(net_flows, beyond_grid=method_version >= 2),
     )
 
 
@@ -288,6 +317,7 @@ def cash_flow_roi(
     annual_discount_rate: Decimal = DEFAULT_ANNUAL_DISCOUNT_RATE,
     benefit_risk_adjustment: Decimal = ZERO,
     cost_risk_adjustment: Decimal = ZERO,
+    method_version: int = METHOD_VERSION,
 ) -> CashFlowRoi:
     """NPV, discounted ROI and payback of explicit per-period cash flows.
 
@@ -305,6 +335,7 @@ def cash_flow_roi(
         benefit_flows=[benefit * (ONE - benefit_risk_adjustment) for benefit in benefits],
         cost_flows=[cost * (ONE + cost_risk_adjustment) for cost in costs],
         rate=rate,
+        method_version=method_version,
     )
     irr = evaluation.irr
     periods_per_year = 1 if period == PERIOD_YEAR else 12
@@ -340,9 +371,19 @@ def read_months(reader: InputReader, benefits: list[Decimal] | None) -> int:
 
 
 def run(inputs: Mapping[str, Any], figures: FinancialFigures) -> InvestmentRoi | CashFlowRoi:
-    """Parse flat inputs (monthly form, or ``cash_flows``) and run the matching function."""
+    """Parse flat inputs (monthly form, or ``cash_flows``) and run the current version."""
+    return _run(inputs, METHOD_VERSION)
+
+
+def run_v1(inputs: Mapping[str, Any], figures: FinancialFigures) -> InvestmentRoi | CashFlowRoi:
+    """Version 1, kept so records made with it still recompute: an IRR outside the
+    -99.99 % to 1,000,000 % a period grid is null."""
+    return _run(inputs, 1)
+
+
+def _run(inputs: Mapping[str, Any], method_version: int) -> InvestmentRoi | CashFlowRoi:
     if isinstance(inputs, Mapping) and "cash_flows" in inputs:
-        return _run_cash_flows(inputs)
+        return _run_cash_flows(inputs, method_version)
     reader = InputReader(inputs, allowed=MONTHLY_INPUTS)
     upfront = reader.decimal("upfront_cost", required=True)
     monthly_cost = reader.decimal("monthly_cost", default=ZERO)
@@ -362,10 +403,11 @@ def run(inputs: Mapping[str, Any], figures: FinancialFigures) -> InvestmentRoi |
         annual_discount_rate=rate,
         benefit_risk_adjustment=benefit_risk,
         cost_risk_adjustment=cost_risk,
+        method_version=method_version,
     )
 
 
-def _run_cash_flows(inputs: Mapping[str, Any]) -> CashFlowRoi:
+def _run_cash_flows(inputs: Mapping[str, Any], method_version: int) -> CashFlowRoi:
     reader = InputReader(inputs, allowed=CASH_FLOW_INPUTS)
     rate, benefit_risk, cost_risk = read_common(reader)
     raw = inputs.get("cash_flows")
@@ -391,4 +433,5 @@ def _run_cash_flows(inputs: Mapping[str, Any]) -> CashFlowRoi:
         annual_discount_rate=rate,
         benefit_risk_adjustment=benefit_risk,
         cost_risk_adjustment=cost_risk,
+        method_version=method_version,
     )

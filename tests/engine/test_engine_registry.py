@@ -45,9 +45,22 @@ VALID: dict[str, dict[str, Any]] = {
 CASH_FLOW_FIELDS = {"cash_flows": {"period": "year", "costs": [1], "benefits": [2]}}
 
 
-def test_every_spec_method_is_registered_at_version_1() -> None:
+# A method's current version; every earlier one stays registered for old ledger records.
+CURRENT_VERSIONS = {name: 1 for name in VALID} | {"investment_roi": 2}
+
+
+def test_every_spec_method_is_registered_at_its_current_version() -> None:
     assert set(METHODS) == set(VALID)
-    assert all(spec.version == 1 and spec.name == name for name, spec in METHODS.items())
+    assert {name: spec.version for name, spec in METHODS.items()} == CURRENT_VERSIONS
+    assert all(spec.name == name for name, spec in METHODS.items())
+
+
+def test_every_earlier_version_still_recomputes() -> None:
+    for name, current in CURRENT_VERSIONS.items():
+        for version in range(1, current + 1):
+            spec = method_for(name, version)
+            assert (spec.name, spec.version) == (name, version)
+            spec.run(spec.prepare(VALID[name]), FIGURES)
 
 
 def test_method_for_finds_versions_and_rejects_unknown() -> None:

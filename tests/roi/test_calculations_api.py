@@ -253,3 +253,32 @@ def test_an_outage_dated_at_the_edge_of_the_calendar_is_a_400_naming_started_at(
     )
     assert status == 400, answer
     assert "started_at" in answer["errors"]
+
+
+def test_records_made_with_investment_roi_v1_still_verify_under_v2(analyst, api_as, acme, monkeypatch):
+    # given a calculation and an investment event valued while v1 was current, on figures
+    # where v1 and v2 differ (IRR -99.99 % a month: null in v1, found in v2)
+    from roi.engine import METHODS, method_for
+
+    case = {"upfront_cost": "10000.01", "monthly_benefit": "1", "months": 1}
+    event = {
+        "external_id": "INV-edge",
+        "name": "A bad bet",
+        "started_at": "2026-09-20T00:00:00Z",
+        "upfront_cost": "10000.01",
+        "monthly_cost": "0",
+        "expected_monthly_benefit": "1",
+        "months": 1,
+    }
+    with monkeypatch.context() as patch:
+        patch.setitem(METHODS, "investment_roi", method_for("investment_roi", 1))
+        status, old = calculate(analyst, "roi", case)
+        assert status == 201 and old["method_version"] == 1 and old["result"]["irr_annual"] is None
+        ingested = analyst.post("/api/v1/events/investments", [event], format="json")
+        assert ingested.status_code in {200, 201}, ingested.json()
+    # when v2 is current again and the same case is calculated
+    status, new = calculate(analyst, "roi", case)
+    assert status == 201 and new["method_version"] == 2 and new["result"]["irr_annual"] == "-1.0000"
+    # then every record verifies against the version it was made with
+    answer = api_as(acme, "auditor").post("/api/v1/ledger/verify").json()
+    assert answer["ok"], answer["failures"]
