@@ -82,3 +82,35 @@ def test_total_is_the_sum_of_its_parts(
     )
     parts = result.cost_savings + result.error_reduction_value + result.compliance_value
     assert abs(result.total_value - parts) <= Decimal("0.01")
+
+
+def test_other_figures_worked_by_hand() -> None:
+    figures_ = figures(
+        it_staff_hourly_rate=Decimal(80), cost_per_error=Decimal(250), compliance_value_per_check=Decimal(30)
+    )
+    result = METHODS["automation_value"].run(
+        {
+            "manual_time_equivalent": "1800",
+            "execution_time": "60",
+            "runs": "25",
+            "errors_avoided": 3,
+            "compliance_checks": 4,
+        },
+        figures_,
+    )
+    assert result.time_saved_hours == Decimal("12.0833")  # 25 * 1,740 s / 3,600
+    assert result.cost_savings == Decimal("966.67")  # 12.08333... * 80
+    assert result.error_reduction_value == Decimal("750.00")
+    assert result.compliance_value == Decimal("120.00")
+    assert result.total_value == Decimal("1836.67")  # summed unrounded: 1,836.666...
+
+
+def test_a_slower_automation_is_a_reported_loss() -> None:
+    result = METHODS["automation_value"].run(
+        {"manual_time_equivalent": 60, "execution_time": 90, "runs": 10}, figures(it_staff_hourly_rate=Decimal(80))
+    )
+    assert (result.time_saved_hours, result.cost_savings, result.total_value) == (
+        Decimal("-0.0833"),
+        Decimal("-6.67"),
+        Decimal("-6.67"),
+    )

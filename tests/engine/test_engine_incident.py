@@ -223,3 +223,107 @@ def test_an_outage_at_the_edge_of_the_calendar_is_an_input_error_not_a_crash(sta
     with pytest.raises(EngineInputError) as raised:
         METHODS["incident_cost"].run({"downtime_minutes": 120, "recovery_cost": 0, "started_at": started_at}, figures)
     assert "started_at" in raised.value.errors
+
+
+# --- Figures other than the brief's, worked by hand ------------------------------------
+
+
+def round_hundred_figures(**changes: object) -> FinancialFigures:
+    # ARR 52,560,000 is exactly 100 a minute (52,560,000 / 525,600).
+    values: dict[str, object] = {
+        "annual_recurring_revenue": Decimal(52560000),
+        "engineer_hourly_rate": Decimal(150),
+        "customer_support_cost_per_incident": Decimal(200),
+        "customer_lifetime_value": Decimal(5000),
+        "customer_churn_rate_per_incident": Decimal("0.02"),
+        "brand_impact_factor": Decimal(2),
+    }
+    values.update(changes)
+    return FinancialFigures(**values)  # type: ignore[arg-type]
+
+
+def test_every_component_from_numeric_strings() -> None:
+    result = METHODS["incident_cost"].run(
+        {
+            "downtime_minutes": "30",
+            "affected_revenue_share": "0.5",
+            "severity": "sev2",
+            "affected_customers": "10",
+            "public": True,
+            "reputational_damage": "1000",
+            "prevention_confidence": "0.8",
+        },
+        round_hundred_figures(),
+    )
+    assert result.revenue_impact == Decimal("1500.00")  # 30 * 100 * 0.5
+    assert result.recovery_cost == Decimal("650.00")  # 3 responders * max(0.5 h, 1 h) * 150 + 200
+    assert result.customer_impact == Decimal("2000.00")  # 10 * 5,000 * 0.02 * brand 2 (public)
+    assert result.total_impact == Decimal("5150.00")
+    assert result.prevention_value == Decimal("4120.00")  # * 0.8
+
+
+def test_revenue_per_minute_from_transactions_and_a_fractional_outage() -> None:
+    figures = round_hundred_figures(
+        average_transaction_value=Decimal(50),
+        transactions_per_minute=Decimal(2),
+        engineer_hourly_rate=Decimal(100),
+        customer_support_cost_per_incident=Decimal(0),
+    )
+    result = METHODS["incident_cost"].run({"downtime_minutes": 90.5, "severity": "sev1"}, figures)
+    assert result.revenue_impact == Decimal("9050.00")  # 90.5 * (50 * 2)
+    assert result.recovery_cost == Decimal("754.17")  # 5 * 90.5/60 h * 100 = 754.1666...
+    assert result.total_impact == Decimal("9804.17")  # summed unrounded: 9,804.1666...
+    assert result.customer_impact == Decimal("0.00")  # no customers given, none counted
+
+
+def test_defaults_when_optional_inputs_are_omitted() -> None:
+    result = METHODS["incident_cost"].run({"downtime_minutes": 0, "severity": "sev4"}, round_hundred_figures())
+    # share 1, no customers, private, no reputational damage, confidence 1; one responder-hour minimum
+    assert (result.revenue_impact, result.customer_impact, result.reputational_damage) == (Decimal("0.00"),) * 3
+    assert result.recovery_cost == Decimal("350.00")  # 1 * 1 h * 150 + 200
+    assert result.prevention_value == result.total_impact == Decimal("350.00")
+
+
+def test_the_largest_accepted_figures_compute_without_error() -> None:
+    figures = round_hundred_figures(
+        revenue_per_minute_override=Decimal("1e15"),
+        override_reason="stress",
+        engineer_hourly_rate=Decimal("1e15"),
+        customer_lifetime_value=Decimal("1e15"),
+        customer_churn_rate_per_incident=Decimal(1),
+        brand_impact_factor=Decimal("1e15"),
+    )
+    result = METHODS["incident_cost"].run(
+        {
+            "downtime_minutes": "1e15",
+            "severity": "sev1",
+            "affected_customers": "1e15",
+            "public": True,
+            "reputational_damage": "1e15",
+        },
+        figures,
+    )
+    shown = result.as_dict()
+    assert shown["revenue_impact"] == "1" + "0" * 30 + ".00"  # 1e15 minutes at 1e15 a minute, to the cent
+    assert shown["customer_impact"] == "1" + "0" * 45 + ".00"  # 1e15 customers * 1e15 CLV * churn 1 * brand 1e15
+
+
+@given(
+    shorter=st.decimals(min_value=0, max_value=10**6, places=3),
+    longer_by=st.decimals(min_value=0, max_value=10**6, places=3),
+    severity=st.sampled_from(["sev1", "sev2", "sev3", "sev4"]),
+    start_minute=st.integers(0, 7 * 24 * 60),
+)
+def test_a_longer_outage_never_costs_less(
+    shorter: Decimal, longer_by: Decimal, severity: str, start_minute: int
+) -> None:
+    figures = brief_figures(revenue_profile=peak_profile())
+    started_at = MONDAY_NOON + timedelta(minutes=start_minute)
+    short = incident_cost(figures=figures, downtime_minutes=shorter, severity=severity, started_at=started_at)
+    long = incident_cost(
+        figures=figures, downtime_minutes=shorter + longer_by, severity=severity, started_at=started_at
+    )
+    assert long.revenue_impact >= short.revenue_impact
+    assert long.recovery_cost >= short.recovery_cost
+    assert long.total_impact >= short.total_impact
+    assert long.prevention_value <= long.total_impact

@@ -69,3 +69,23 @@ def test_a_zero_target_is_rejected() -> None:
             performance_improvement=stream("1", weighting="0.25"),
         )
     assert "incident_prevention_target" in caught.value.errors
+
+
+def test_default_weightings_windows_and_targets_on_other_figures() -> None:
+    # 0.40 / 30 days / 50,000; 0.35 / 30 / 35,000; 0.25 / 90 / 25,000; a month is 365/12 days
+    result = METHODS["business_value_index"].run(
+        {"incident_prevention_value": 25000, "automation_roi_value": 35000, "performance_improvement_value": 25000},
+        figures(),
+    )
+    assert result.incident_prevention_score == D("20.2778")  # 0.40 * (25,000 * 30.4167/30) / 50,000 * 100
+    assert result.automation_roi_score == D("35.0000")  # 101 % of target, capped at 100 %
+    assert result.performance_improvement_score == D("8.4491")  # 0.25 * (25,000 * 30.4167/90) / 25,000 * 100
+    assert result.business_value_index == D("63.7269")  # the sum, unrounded parts
+
+
+def test_a_stream_that_lost_value_adds_nothing() -> None:
+    result = METHODS["business_value_index"].run(
+        {"incident_prevention_value": -5000, "automation_roi_value": 0, "performance_improvement_value": 0},
+        figures(),
+    )
+    assert result.business_value_index == D("0.0000")

@@ -73,3 +73,35 @@ def test_customer_experience_needs_at_least_one_change() -> None:
     with pytest.raises(EngineInputError) as caught:
         METHODS["customer_experience"].run({}, figures())
     assert "response_time_change_ms" in caught.value.errors
+
+
+def hundred_a_minute() -> FinancialFigures:
+    # ARR 52,560,000: MRR 4,380,000.
+    return figures(
+        annual_recurring_revenue=Decimal(52560000), customer_count=Decimal(500), customer_lifetime_value=Decimal(2000)
+    )
+
+
+@pytest.mark.parametrize(
+    ("inputs", "impact", "basis"),
+    [
+        ({"response_time_improvement_ms": -50}, "-25000.00", "per_100ms"),  # slower: a loss, shown
+        ({"response_time_improvement_ms": "0"}, "0.00", "per_100ms"),
+        ({"response_time_improvement_ms": "12.5"}, "6250.00", "per_100ms"),
+        ({"conversion_rate_lift": "0.5"}, "21900.00", "conversion"),  # 4,380,000 * 0.5 / 100
+        ({"response_time_improvement_ms": 300, "conversion_rate_lift": "-0.1"}, "-4380.00", "conversion"),
+    ],
+)
+def test_performance_impact_on_other_figures(inputs: dict[str, object], impact: str, basis: str) -> None:
+    result = METHODS["performance_impact"].run(inputs, hundred_a_minute())
+    assert result.as_dict() == {"monthly_revenue_impact": impact, "basis": basis}
+
+
+def test_customer_experience_when_service_got_worse() -> None:
+    # +150 ms and -0.02 points: 1.5 * -2.5 + -0.02 * 10 = -3.95 points
+    result = METHODS["customer_experience"].run(
+        {"response_time_change_ms": 150, "availability_change": "-0.02"}, hundred_a_minute()
+    )
+    assert result.satisfaction_impact == Decimal("-3.9500")
+    assert result.churn_reduction == Decimal("-0.0040")  # -0.00395 shown to 4 places
+    assert result.churn_value == Decimal("-3950.00")  # from the unrounded -0.00395 * 500 * 2,000

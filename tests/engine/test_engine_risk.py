@@ -105,3 +105,32 @@ def test_it_rejects_bad_input_naming_the_field(change: dict[str, object], field:
     with pytest.raises(EngineInputError) as caught:
         METHODS["value_at_risk"].run({**RANGED, **change}, figures())
     assert field in caught.value.errors
+
+
+def test_the_mean_npv_is_the_npv_at_the_triangles_means() -> None:
+    # NPV is linear in the ranged inputs, so its mean is the NPV at each triangle's mean,
+    # (low + mode + high) / 3: benefit 20,000 and monthly cost 5,666.67 here.
+    result = METHODS["value_at_risk"].run({**RANGED, "upfront_cost": 100000, "trials": 200000}, figures())
+    expected = investment_roi(
+        upfront_cost=D(100000),
+        monthly_cost=D(17000) / 3,
+        monthly_benefit=D(60000) / 3,
+        months=36,
+    ).npv
+    assert abs(result.mean_npv - expected) <= abs(expected) * D("0.005")
+
+
+def test_a_case_that_cannot_pay_back_always_loses() -> None:
+    result = METHODS["value_at_risk"].run(
+        {
+            "upfront_cost": {"low": 50000, "mode": 60000, "high": 90000},
+            "monthly_cost": 1000,
+            "monthly_benefit": {"low": 0, "mode": 1000, "high": 2000},
+            "months": 24,
+            "seed": 7,
+        },
+        figures(),
+    )
+    assert result.probability_of_loss == D(1)
+    assert result.p95_npv < 0
+    assert result.value_at_risk_95 == result.mean_npv - result.p5_npv >= 0
