@@ -282,3 +282,91 @@ def test_records_made_with_investment_roi_v1_still_verify_under_v2(analyst, api_
     # then every record verifies against the version it was made with
     answer = api_as(acme, "auditor").post("/api/v1/ledger/verify").json()
     assert answer["ok"], answer["failures"]
+
+
+VALID_BODIES = {
+    "roi": {"upfront_cost": 1000, "monthly_cost": 10, "monthly_benefit": 100, "months": 12},
+    "incident-prevention": {"downtime_minutes": 30, "severity": "sev2"},
+    "automation-value": {"manual_time_equivalent": 600, "execution_time": 30},
+    "performance-impact": {"response_time_improvement_ms": 100},
+    "customer-experience": {"response_time_change_ms": -100, "availability_change": "0.01"},
+    "competitive-advantage": {"deployment_frequency": 8, "lead_time": 3, "recovery_time": 2},
+    "value-at-risk": {"upfront_cost": 1000, "monthly_cost": 10, "monthly_benefit": 100, "months": 12, "trials": 1000},
+    "availability": {"current_target": "99.9"},
+}
+# One number each endpoint requires or reads, that cannot be negative.
+CHECKED_FIELD = {
+    "roi": "upfront_cost",
+    "incident-prevention": "downtime_minutes",
+    "automation-value": "execution_time",
+    "performance-impact": "conversion_rate_lift",
+    "customer-experience": "availability_change",
+    "competitive-advantage": "lead_time",
+    "value-at-risk": "monthly_cost",
+    "availability": "current_target",
+}
+NOT_A_NUMBER = ["NaN", "nan", "-Infinity", "Infinity", "1e16", "-1e16", "1E+999", "", "twelve", [1], {"a": 1}, True]
+
+
+@pytest.mark.parametrize("path", sorted(VALID_BODIES))
+def test_every_calculation_accepts_its_valid_body(analyst, path):
+    status, record = calculate(analyst, path, VALID_BODIES[path])
+    assert status == 201, record
+
+
+@pytest.mark.parametrize("value", NOT_A_NUMBER, ids=repr)
+@pytest.mark.parametrize("path", sorted(VALID_BODIES))
+def test_a_value_that_is_not_an_accepted_number_is_a_400_naming_the_field(analyst, path, value):
+    field = CHECKED_FIELD[path]
+    status, answer = calculate(analyst, path, {**VALID_BODIES[path], field: value})
+    assert status == 400, answer
+    assert field in answer["errors"], answer
+
+
+@pytest.mark.parametrize("path", sorted(VALID_BODIES))
+def test_the_limit_itself_is_accepted_and_numeric_strings_equal_numbers(analyst, path):
+    # 1e15 is the largest accepted magnitude; a numeric string gives what the number gives.
+    as_numbers = calculate(analyst, path, VALID_BODIES[path])[1]["result"]
+    as_strings = calculate(analyst, path, {k: str(v) for k, v in VALID_BODIES[path].items()})[1]["result"]
+    as_numbers.pop("seed", None), as_strings.pop("seed", None)
+    if path != "value-at-risk":  # its seed is drawn per request
+        assert as_numbers == as_strings
+    field = {"performance-impact": "response_time_improvement_ms", "availability": "cost_per_9"}.get(
+        path, CHECKED_FIELD[path]
+    )
+    status, record = calculate(analyst, path, {**VALID_BODIES[path], field: "1e15"})
+    assert status == 201, record
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("roi", {"monthly_benefit": 1, "months": 12}, "upfront_cost"),
+        ("roi", {"upfront_cost": 1, "monthly_benefit": 1}, "months"),
+        ("roi", {"upfront_cost": 1, "monthly_benefit": 1, "months": "12.5"}, "months"),
+        ("roi", {"upfront_cost": 1, "monthly_benefit": 1, "months": 12, "annual_discount_rate": -0.1}, "annual_discount_rate"),
+        ("roi", {"upfront_cost": 1, "monthly_benefit": 1, "months": 12, "benefit_risk_adjustment": 2}, "benefit_risk_adjustment"),
+        ("roi", {"cash_flows": {"period": "year", "costs": [1, "NaN"], "benefits": [0, 1]}}, "cash_flows.costs[1]"),
+        ("roi", {"cash_flows": {"period": "year", "costs": [1], "benefits": [-1]}}, "cash_flows.benefits[0]"),
+        ("roi", {"cash_flows": {"period": "year", "costs": "1", "benefits": [1]}}, "cash_flows.costs"),
+        ("incident-prevention", {"severity": "sev1"}, "downtime_minutes"),
+        ("incident-prevention", {"downtime_minutes": 5}, "severity"),
+        ("incident-prevention", {"downtime_minutes": 5, "severity": "sev1", "public": "maybe"}, "public"),
+        ("incident-prevention", {"downtime_minutes": 5, "severity": "sev1", "affected_customers": -1}, "affected_customers"),
+        ("incident-prevention", {"downtime_minutes": 5, "severity": "sev1", "started_at": "2026-01-01T10:00"}, "started_at"),
+        ("automation-value", {"execution_time": 1}, "manual_time_equivalent"),
+        ("automation-value", {"manual_time_equivalent": 60, "execution_time": 1, "runs": -2}, "runs"),
+        ("performance-impact", {}, "response_time_improvement_ms"),
+        ("customer-experience", {}, "response_time_change_ms"),
+        ("value-at-risk", {**VALID_BODIES["value-at-risk"], "trials": 999}, "trials"),
+        ("value-at-risk", {**VALID_BODIES["value-at-risk"], "seed": -1}, "seed"),
+        ("value-at-risk", {**VALID_BODIES["value-at-risk"], "monthly_benefit": {"low": 1, "mode": 2}}, "monthly_benefit"),
+        ("value-at-risk", {**VALID_BODIES["value-at-risk"], "monthly_benefit": {"low": 1, "mode": "NaN", "high": 3}}, "monthly_benefit.mode"),
+        ("availability", {"current_target": "99.9", "cost_per_9": "-1"}, "cost_per_9"),
+        ("availability", {"current_target": "99.9", "assumptions": {"annual_recurring_revenue": "Infinity"}}, "annual_recurring_revenue"),
+    ],
+)  # fmt: skip
+def test_missing_or_out_of_range_inputs_are_400s_naming_the_field(analyst, path, body, field):
+    status, answer = calculate(analyst, path, body)
+    assert status == 400, answer
+    assert any(name == field or name.endswith("." + field) for name in answer["errors"]), answer
