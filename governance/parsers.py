@@ -82,7 +82,7 @@ class BoundedJSONParser(JSONParser):
             document = json.loads(
                 text,
                 parse_float=Decimal,
-                parse_constant=json.strict_constant if self.strict else None,
+                parse_constant=NonFinite if self.strict else None,
             )
         except RecursionError:
             raise exceptions.ParseError(too_deep) from None
@@ -90,4 +90,37 @@ class BoundedJSONParser(JSONParser):
             raise exceptions.ParseError(f"JSON parse error - {exc}") from None
         if nesting_exceeds(document, self.max_depth):
             raise exceptions.ParseError(too_deep)
+        if self.strict and ("NaN" in text or "Infinity" in text):
+            non_finite = non_finite_paths(document)
+            if non_finite:
+                # Still refused as JSON, but the client is told which fields held them.
+                raise exceptions.ValidationError(
+                    {BODY: [NON_FINITE_BODY]}
+                    | {path: [f"{literal} is not a finite number"] for path, literal in non_finite}
+                )
         return document
+
+
+NON_FINITE_BODY = "JSON parse error - NaN, Infinity and -Infinity are not JSON numbers."
+
+
+class NonFinite(str):
+    """Stands in for a NaN / Infinity / -Infinity literal while parsing, so its place can be named."""
+
+    __slots__ = ()
+
+
+def non_finite_paths(document: Any) -> list[tuple[str, str]]:
+    """Each ``(path, literal)`` where a ``NonFinite`` stands, paths as fields are named in
+    errors: ``field``, ``field.sub``, ``field[2]``, and ``0.field`` in a top-level list."""
+    found: list[tuple[str, str]] = []
+    stack: list[tuple[Any, str]] = [(document, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, NonFinite):
+            found.append((path or BODY, str(node)))
+        elif isinstance(node, dict):
+            stack.extend((child, f"{path}.{key}" if path else str(key)) for key, child in node.items())
+        elif isinstance(node, list):
+            stack.extend((child, f"{path}[{index}]" if path else str(index)) for index, child in enumerate(node))
+    return sorted(found)

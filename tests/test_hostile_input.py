@@ -55,11 +55,11 @@ def test_it_answers_400_not_500_to_json_deep_enough_to_overflow_the_parser(analy
     assert list(response.json()["errors"]) == ["body"]
 
 
-def test_it_still_refuses_nan(analyst_api):
+def test_it_still_refuses_nan_naming_the_field_that_held_it(analyst_api):
     response = analyst_api.post(ROI, '{"upfront_cost": NaN}', content_type="application/json")
 
     assert response.status_code == 400
-    assert list(response.json()["errors"]) == ["body"]
+    assert sorted(response.json()["errors"]) == ["body", "upfront_cost"]
 
 
 @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1_000)
@@ -128,3 +128,11 @@ def test_gunicorn_config_bounds_slow_and_oversized_requests():
     assert config["limit_request_field_size"] <= 8190
     assert config["worker_tmp_dir"] in {"/dev/shm", None}  # noqa: S108
     assert config["worker_class"] == "sync"
+
+
+def test_a_nan_literal_in_a_batch_of_events_is_named_by_index_and_field(analyst_api):
+    body = '[{"external_id": "A", "process": "p", "started_at": "2026-01-01T00:00:00Z", "execution_time": NaN}]'
+    response = analyst_api.post("/api/v1/events/automation-runs", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert sorted(response.json()["errors"]) == ["0.execution_time", "body"]

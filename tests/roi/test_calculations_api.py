@@ -370,3 +370,29 @@ def test_missing_or_out_of_range_inputs_are_400s_naming_the_field(analyst, path,
     status, answer = calculate(analyst, path, body)
     assert status == 400, answer
     assert any(name == field or name.endswith("." + field) for name in answer["errors"]), answer
+
+
+@pytest.mark.parametrize(
+    ("text", "fields"),
+    [
+        ('{"downtime_minutes": NaN, "severity": "sev1"}', ["body", "downtime_minutes"]),
+        ('{"downtime_minutes": Infinity, "severity": "sev1"}', ["body", "downtime_minutes"]),
+        ('{"downtime_minutes": -Infinity, "severity": "sev1", "reputational_damage": NaN}',
+         ["body", "downtime_minutes", "reputational_damage"]),
+        ('{"downtime_minutes": 5, "severity": "sev1", "assumptions": {"engineer_hourly_rate": NaN}}',
+         ["assumptions.engineer_hourly_rate", "body"]),
+        ('{"downtime_minutes": 5, "severity": "NaN"}', ["severity"]),  # a string, refused by the method
+    ],
+)  # fmt: skip
+def test_nan_and_infinity_literals_as_python_writes_them_are_400s_naming_the_field(analyst, text, fields):
+    # json.dumps(float("nan")) writes a bare NaN: not JSON, but clients send it.
+    response = analyst.post("/api/v1/calculate/incident-prevention", text, content_type="application/json")
+    assert response.status_code == 400
+    assert sorted(response.json()["errors"]) == fields
+
+
+def test_a_literal_nested_in_cash_flows_is_named_by_its_place(analyst):
+    text = json.dumps({"cash_flows": {"period": "year", "costs": [1, float("inf")], "benefits": [0, 2]}})
+    response = analyst.post("/api/v1/calculate/roi", text, content_type="application/json")
+    assert response.status_code == 400
+    assert "cash_flows.costs[1]" in response.json()["errors"]
