@@ -2,10 +2,10 @@
 
 from django.urls import path
 
-from roi import webhooks
+from roi.webhooks import views
 
 urlpatterns = [
-    path("alertmanager/<slug:slug>", webhooks.AlertmanagerWebhookView.as_view(), name="webhook-alertmanager"),
-    path("pagerduty/<slug:slug>", webhooks.PagerDutyWebhookView.as_view(), name="webhook-pagerduty"),
-    path("github/<slug:slug>", webhooks.GitHubWebhookView.as_view(), name="webhook-github"),
+    path("alertmanager/<slug:slug>", views.AlertmanagerWebhookView.as_view(), name="webhook-alertmanager"),
+    path("pagerduty/<slug:slug>", views.PagerDutyWebhookView.as_view(), name="webhook-pagerduty"),
+    path("github/<slug:slug>", views.GitHubWebhookView.as_view(), name="webhook-github"),
 ]

@@ -22,9 +22,9 @@ from governance.ledger import Actor
 from governance.models import LedgerRecord, Tenant
 from governance.secrets import integration_secret_set
 from governance.tenancy import tenant_scope
-from roi import webhooks
 from roi.models import Deployment, Incident
-from roi.webhooks import alertmanager_severity, pagerduty_severity
+from roi.webhooks import storage
+from roi.webhooks.payloads import alertmanager_severity, pagerduty_severity
 from tests.live_http import post_json
 
 pytestmark = pytest.mark.django_db
@@ -807,7 +807,7 @@ def test_a_trigger_racing_its_resolution_does_not_reopen_it(
     # enough for the resolution to be delivered meanwhile
     secret = arm(acme, "pagerduty", make_key)
     checked = threading.Event()
-    read_then_write = webhooks.without_reopening
+    read_then_write = storage.without_reopening
 
     def slow_read(incidents: list[dict[str, Any]]) -> list[dict[str, Any]]:
         kept = read_then_write(incidents)
@@ -816,7 +816,7 @@ def test_a_trigger_racing_its_resolution_does_not_reopen_it(
             time.sleep(1.5)
         return kept
 
-    monkeypatch.setattr(webhooks, "without_reopening", slow_read)
+    monkeypatch.setattr(storage, "without_reopening", slow_read)
 
     def post(name: str) -> int:
         body = json.dumps(fixture(name)).encode()

@@ -1,0 +1,153 @@
+"""Storing a delivery: every one is translated into ordinary events and stored by `events_ingest`.
+
+`events_ingest` is the one way events get in. Incident deliveries are first serialized per
+incident and kept from reopening what is already resolved here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+from rest_framework import status
+
+from governance.ledger import Actor
+from governance.tenancy import current_tenant
+from roi.ingestion import BatchInvalid, events_ingest
+from roi.models import EventKind, Incident
+from roi.webhooks.payloads import (
+    ALERTMANAGER_FIELDS,
+    GITHUB_FIELDS,
+    PAGERDUTY_FIELDS,
+    PayloadInvalid,
+    alertmanager_incidents,
+    github_deployment,
+    pagerduty_incident,
+)
+
+
+@dataclass(frozen=True)
+class Received:
+    status: int
+    data: dict[str, Any]
+
+
+def ignored(reason: str) -> Received:
+    return Received(status.HTTP_202_ACCEPTED, {"stored": False, "detail": reason})
+
+
+def incident_deliveries_serialized(incidents: list[dict[str, Any]]) -> None:
+    """Hold, to the commit, a lock per incident id of the scope tenant (PostgreSQL).
+
+    Between `without_reopening`'s read and the upsert, a resolution delivered at the same
+    moment would be overwritten by the "still open" update and its downtime lost (retries,
+    Alertmanager HA pairs and parallel senders do overlap). Transaction-level advisory
+    locks, taken in one order, serialize only deliveries of the same incidents; ingestion's
+    own locks are untouched, so no lock-order cycle with them.
+    """
+    if connection.vendor != "postgresql":
+        return  # embedded mode (SQLite) has no such lock; the race is left open there
+    tenant_id = current_tenant().pk
+    keys = sorted(
+        {
+            int.from_bytes(
+                hashlib.sha256(f"webhook:{tenant_id}:{incident['external_id']}".encode()).digest()[:8],
+                "big",
+                signed=True,
+            )
+            for incident in incidents
+        }
+    )
+    with connection.cursor() as cursor:
+        for key in keys:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def without_reopening(incidents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop "still open" updates of incidents already resolved here.
+
+    Tools deliver out of order and re-send; a late "triggered" must not wipe the
+    resolution (and with it the downtime) that arrived before it.
+    """
+    open_ids = [incident["external_id"] for incident in incidents if not incident.get("resolved_at")]
+    if not open_ids:
+        return incidents
+    resolved = set(
+        Incident.objects.filter(external_id__in=open_ids, resolved_at__isnull=False).values_list(
+            "external_id", flat=True
+        )
+    )
+    return [incident for incident in incidents if incident["external_id"] not in resolved]
+
+
+def _source_errors(
+    errors: dict[str, list[str]], fields: dict[str, str], prefix: str | None, positions: list[int]
+) -> dict[str, list[str]]:
+    """Ingestion's "<index>.<field>" errors, renamed to the field (and position) the tool sent."""
+    renamed: dict[str, list[str]] = {}
+    for key, messages in errors.items():
+        index, _, name = key.partition(".")
+        if not name or not index.isdigit():
+            renamed.setdefault("body", []).extend(messages)
+            continue
+        source = fields.get(name, name)
+        renamed.setdefault(f"{prefix}.{positions[int(index)]}.{source}" if prefix else source, []).extend(messages)
+    return renamed
+
+
+def events_store(
+    *,
+    actor: Actor,
+    kind: str,
+    events: list[dict[str, Any]],
+    fields: dict[str, str],
+    prefix: str | None = None,
+    positions: list[int] | None = None,
+) -> Received:
+    """Ingest translated events for the scope tenant; 201 when any is new, else 200.
+
+    `positions` says where each event stood in the tool's list, so errors name the right item.
+    """
+    try:
+        outcome = events_ingest(actor=actor, kind=kind, payload=events)
+    except BatchInvalid as invalid:
+        where = positions if positions is not None else list(range(len(events)))
+        raise PayloadInvalid(_source_errors(invalid.errors, fields, prefix, where)) from None
+    return Received(status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK, outcome.as_dict())
+
+
+@transaction.atomic
+def alertmanager_receive(*, actor: Actor, payload: Any) -> Received:
+    incidents = alertmanager_incidents(payload)
+    incident_deliveries_serialized(incidents)
+    kept = without_reopening(incidents)
+    if not kept:
+        return ignored("No alert to store (none sent, or all already resolved).")
+    return events_store(
+        actor=actor,
+        kind=EventKind.INCIDENT,
+        events=kept,
+        fields=ALERTMANAGER_FIELDS,
+        prefix="alerts",
+        positions=[index for index, incident in enumerate(incidents) if any(incident is k for k in kept)],
+    )
+
+
+@transaction.atomic
+def pagerduty_receive(*, actor: Actor, payload: Any) -> Received:
+    incident = pagerduty_incident(payload)
+    if incident is None:
+        return ignored("Only incident.triggered and incident.resolved events are used.")
+    incident_deliveries_serialized([incident])
+    if not without_reopening([incident]):
+        return ignored("The incident is already resolved.")
+    return events_store(actor=actor, kind=EventKind.INCIDENT, events=[incident], fields=PAGERDUTY_FIELDS)
+
+
+def github_receive(*, actor: Actor, event_type: str, payload: Any) -> Received:
+    deployment = github_deployment(event_type, payload)
+    if deployment is None:
+        return ignored("Only deployment_status events in state success, failure or error are used.")
+    return events_store(actor=actor, kind=EventKind.DEPLOYMENT, events=[deployment], fields=GITHUB_FIELDS)
