@@ -102,7 +102,7 @@ def test_the_hand_written_reads_return_what_the_orm_returns(acme, history):
 
     from dashboards.alerts import alerts_evaluate, alerts_unresolved
     from dashboards.models import UNRESOLVED, Alert
-    from dashboards.selectors import as_of, tenant_figures
+    from dashboards.selectors.figures import as_of, tenant_figures
     from roi.models import AutomationRun, Incident, Investment, MonthlyRollup
     from roi.services import figures_in_force
 

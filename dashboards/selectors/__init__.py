@@ -1,0 +1,44 @@
+"""What the dashboards show, computed once for the API and the pages alike.
+
+`figures` loads what every figure is computed from (`tenant_figures`, `as_of`) and holds the
+month and money arithmetic (`money`, `add_months`, `percent`...); `executive` the executive
+overview and the real-time figures; `trends` the monthly series and the forecast;
+`comparative` value by department, product or period and the benchmarks; `investments` the
+investments overview. The pages, the API, reports and alerts call these as
+`selectors.<name>`, so the names they use are re-exported here.
+"""
+
+from dashboards.selectors.comparative import benchmarks, comparative
+from dashboards.selectors.executive import business_value_index, executive_overview, real_time
+from dashboards.selectors.figures import (
+    CENT,
+    ZERO,
+    TenantFigures,
+    add_months,
+    fiscal_year_start,
+    money,
+    months_between,
+    percent,
+    tenant_figures,
+)
+from dashboards.selectors.investments import investments_overview
+from dashboards.selectors.trends import trends
+
+__all__ = [
+    "CENT",
+    "ZERO",
+    "TenantFigures",
+    "add_months",
+    "benchmarks",
+    "business_value_index",
+    "comparative",
+    "executive_overview",
+    "fiscal_year_start",
+    "investments_overview",
+    "money",
+    "months_between",
+    "percent",
+    "real_time",
+    "tenant_figures",
+    "trends",
+]

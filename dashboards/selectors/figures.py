@@ -1,0 +1,271 @@
+"""What every dashboard figure is computed from (`TenantFigures`), how it is loaded, and its arithmetic.
+
+`money`, `percent` and the month helpers (`add_months`, `months_between`,
+`fiscal_year_start`) are shared by every figure set, the reports and the alerts.
+
+Everything reads monthly rollups (a few hundred rows per tenant, whatever the number of
+events), the model and KPIs in force, and the tenant's investments; a fixed number of
+queries per figure set, asserted in the tests.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+from governance import sql
+from governance.models import Tenant
+from governance.tenancy import current_tenant
+from roi.engine import EngineInputError
+from roi.ingestion import KINDS
+from roi.models import BusinessKpis, CostMonth, FinancialModel, Investment, MonthlyRollup
+from roi.selectors import VALUE_STREAMS
+from roi.services import figures_from_stored
+
+ZERO = Decimal(0)
+CENT = Decimal("0.01")
+
+
+def money(value: Decimal | None) -> str | None:
+    return None if value is None else str(value.quantize(CENT))
+
+
+def add_months(month: date, count: int) -> date:
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def months_between(start: date, end: date) -> list[date]:
+    months, month = [], start
+    while month <= end:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
+def fiscal_year_start(today: date, start_month: int) -> date:
+    year = today.year if today.month >= start_month else today.year - 1
+    return date(year, start_month, 1)
+
+
+def percent(part: Decimal, whole: Decimal) -> Decimal | None:
+    return None if not whole else (part / whole * 100).quantize(Decimal("0.0001"))
+
+
+@dataclass
+class MonthFigures:
+    """One month of one tenant: value per stream, downtime cost and counts."""
+
+    value: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    count: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    downtime_minutes: Decimal = ZERO
+    hours_saved: Decimal = ZERO
+
+    @property
+    def total(self) -> Decimal:
+        return sum((self.value[stream] for stream in VALUE_STREAMS), ZERO)
+
+
+@dataclass(frozen=True, slots=True)
+class InvestmentCost:
+    """What an investment costs, and when: all the overview's ROI needs of it."""
+
+    started_at: datetime
+    months: int
+    upfront_cost: Decimal
+    monthly_cost: Decimal
+
+
+@dataclass
+class TenantFigures:
+    """The rollups of a window of months, with the tenant's calendar, targets and costs."""
+
+    tenant: Tenant
+    today: date
+    this_month: date
+    months: dict[date, MonthFigures]
+    investments: list[InvestmentCost]
+    cloud_costs: dict[date, Decimal]
+    alerts: dict[str, Decimal]
+    figures: Any  # FinancialFigures in force, or None without a model
+    newest: datetime | None = None  # the newest event counted, when loaded (`newest=True`)
+
+    def month(self, month: date) -> MonthFigures:
+        return self.months.get(month) or MonthFigures()
+
+    def value_between(self, start: date, end: date) -> Decimal:
+        return sum((self.month(m).total for m in months_between(start, end)), ZERO)
+
+    def cost_in(self, month: date) -> Decimal:
+        """Cost booked in `month`: investments (upfront when they start, then monthly) plus
+        the cloud and infrastructure cost imported from FOCUS files."""
+        zone = ZoneInfo(self.tenant.time_zone)
+        total = ZERO
+        for investment in self.investments:
+            local = investment.started_at.astimezone(zone)
+            first = date(local.year, local.month, 1)
+            last = add_months(first, investment.months - 1)
+            if month == first:
+                total += investment.upfront_cost
+            if first <= month <= last:
+                total += investment.monthly_cost
+        return total + self.cloud_costs.get(month, ZERO)
+
+    def cost_between(self, start: date, end: date) -> Decimal:
+        return sum((self.cost_in(m) for m in months_between(start, end)), ZERO)
+
+
+# --- Loading: a fixed handful of hand-written statements (governance.sql) -------------
+#
+# Every dashboard request reads the same few things; written as SQL once, they skip the
+# ORM's per-query compilation, which cost more than the statements themselves. Each one
+# names the tenant in its WHERE clause (and RLS applies on PostgreSQL as for the ORM).
+
+MODEL_COLUMNS = ("revenue_model", "cost_model", "impact_model", "severity_responders", "revenue_profile")
+KPI_COLUMNS = ("kpis", "alerts", "attribution_rules")
+
+
+def _table(model: Any) -> str:
+    return f'"{model._meta.db_table}"'
+
+
+def _field(model: Any, name: str) -> Any:
+    return model._meta.get_field(name)
+
+
+def _newest_columns() -> tuple[list[str], list[Any]]:
+    """Per event kind, its newest occurred_at, read backwards off the (tenant, occurred_at) index."""
+    columns = [
+        f'(SELECT "occurred_at" FROM {_table(spec.model)} WHERE "tenant_id" = %s'  # noqa: S608
+        ' ORDER BY "occurred_at" DESC LIMIT 1)'
+        for spec in KINDS.values()
+    ]
+    return columns, [_field(spec.model, "occurred_at") for spec in KINDS.values()]
+
+
+def _context_sql(*, config: bool, newest: bool) -> tuple[str, list[Any], int]:
+    """One row: the model and KPIs in force (left-joined, either may be missing) and/or each
+    kind's newest event. Returns the SQL, the fields of its columns and the tenant params."""
+    columns: list[str] = []
+    fields: list[Any] = []
+    joins, params = "", 0
+    if config:
+        columns += ['m."id"', *(f'm."{c}"' for c in MODEL_COLUMNS), 'k."id"', *(f'k."{c}"' for c in KPI_COLUMNS)]
+        fields += [None, *(_field(FinancialModel, c) for c in MODEL_COLUMNS)]
+        fields += [None, *(_field(BusinessKpis, c) for c in KPI_COLUMNS)]
+        joins = (
+            f' LEFT JOIN {_table(FinancialModel)} m ON m."tenant_id" = %s'
+            f' LEFT JOIN {_table(BusinessKpis)} k ON k."tenant_id" = %s'
+        )
+        params += 2
+    if newest:
+        newest_columns, newest_fields = _newest_columns()
+        columns += newest_columns
+        fields += newest_fields
+        params += len(newest_columns)
+    return f"SELECT {', '.join(columns)} FROM (SELECT 1 AS one) one{joins}", fields, params  # noqa: S608
+
+
+ROLLUPS_SQL = (
+    'SELECT "month", "stream", SUM("value"), SUM("event_count"), SUM("downtime_minutes"), SUM("hours_saved")'  # noqa: S608
+    f' FROM {_table(MonthlyRollup)} WHERE "tenant_id" = %s AND "month" >= %s AND "month" <= %s'
+    ' GROUP BY "month", "stream"'
+)
+ROLLUPS_FIELDS = [
+    _field(MonthlyRollup, name)
+    for name in ("month", "stream", "value", "event_count", "downtime_minutes", "hours_saved")
+]
+INVESTMENTS_SQL = (
+    'SELECT "started_at", "months", "upfront_cost", "monthly_cost"'  # noqa: S608
+    f' FROM {_table(Investment)} WHERE "tenant_id" = %s ORDER BY "started_at"'
+)
+INVESTMENTS_FIELDS = [_field(Investment, name) for name in ("started_at", "months", "upfront_cost", "monthly_cost")]
+COSTS_SQL = (
+    f'SELECT "month", SUM("effective_cost") FROM {_table(CostMonth)}'  # noqa: S608
+    ' WHERE "tenant_id" = %s AND "month" >= %s AND "month" <= %s GROUP BY "month"'
+)
+COSTS_FIELDS = [_field(CostMonth, "month"), _field(CostMonth, "effective_cost")]
+
+
+def _rollup_months(tenant: Tenant, first: date, last: date) -> dict[date, MonthFigures]:
+    months: dict[date, MonthFigures] = {}
+    rows = sql.select(ROLLUPS_SQL, [tenant.pk, sql.adapt_date(first), sql.adapt_date(last)], ROLLUPS_FIELDS)
+    for month_of, stream, value, count, downtime, hours in rows:
+        month = months.setdefault(month_of, MonthFigures())
+        month.value[stream] += value or ZERO
+        month.count[stream] += int(count or 0)  # SUM of an integer column: numeric on PostgreSQL
+        month.downtime_minutes += downtime or ZERO
+        month.hours_saved += hours or ZERO
+    return months
+
+
+def tenant_figures(*, months_back: int = 24, context: bool = True, newest: bool = False) -> TenantFigures:
+    """Load the rollup window and context every dashboard figure is computed from.
+
+    `context` loads the model and KPIs in force (the figures and targets), the investments
+    and the imported cloud cost; without it only the rollups are read (figures None,
+    default targets). `newest` also reads each event kind's newest moment (`as_of`). At
+    most four statements, whatever the data size.
+    """
+    tenant = current_tenant()
+    today = timezone.localdate(timezone=ZoneInfo(tenant.time_zone))
+    this_month = today.replace(day=1)
+    first = min(add_months(this_month, -months_back), fiscal_year_start(today, tenant.fiscal_year_start_month))
+    moment = None
+    model = kpis = None
+    if context or newest:
+        statement, fields, tenant_params = _context_sql(config=context, newest=newest)
+        row = sql.select(statement, [tenant.pk] * tenant_params, fields)[0]
+        if context:
+            split = 1 + len(MODEL_COLUMNS)
+            if row[0] is not None:
+                model = dict(zip(MODEL_COLUMNS, row[1:split], strict=True))
+            if row[split] is not None:
+                kpis = dict(zip(KPI_COLUMNS, row[split + 1 : split + 1 + len(KPI_COLUMNS)], strict=True))
+            row = row[split + 1 + len(KPI_COLUMNS) :]
+        if newest:
+            moment = max((value for value in row if value is not None), default=None)
+    months = _rollup_months(tenant, first, this_month)
+    figures = None
+    investments: list[InvestmentCost] = []
+    cloud_costs: dict[date, Decimal] = {}
+    if context:
+        try:
+            figures = figures_from_stored(model=model, kpis=kpis)
+        except EngineInputError:
+            figures = None
+        investments = [InvestmentCost(*row) for row in sql.select(INVESTMENTS_SQL, [tenant.pk], INVESTMENTS_FIELDS)]
+        cloud_costs = dict(
+            (month, total)
+            for month, total in sql.select(
+                COSTS_SQL, [tenant.pk, sql.adapt_date(first), sql.adapt_date(this_month)], COSTS_FIELDS
+            )
+        )
+    alerts = {key: Decimal(value) for key, value in ((kpis or {}).get("alerts") or {}).items() if value is not None}
+    alerts.setdefault("monthly_value_target", Decimal(100000))
+    alerts.setdefault("roi_target", Decimal(300))
+    alerts.setdefault("incident_prevention_target", Decimal(50000))
+    return TenantFigures(
+        tenant=tenant,
+        today=today,
+        this_month=this_month,
+        months=months,
+        investments=investments,
+        cloud_costs=cloud_costs,
+        alerts=alerts,
+        figures=figures,
+        newest=moment,
+    )
+
+
+def as_of() -> datetime | None:
+    """When the newest event counted occurred: each kind's newest, all in one statement."""
+    statement, fields, tenant_params = _context_sql(config=False, newest=True)
+    row = sql.select(statement, [current_tenant().pk] * tenant_params, fields)[0]
+    return max((moment for moment in row if moment is not None), default=None)

@@ -1,0 +1,73 @@
+"""Trends over time: monthly value per stream, cumulative value and ROI, and the forecast."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from dashboards.selectors.figures import (
+    ZERO,
+    TenantFigures,
+    add_months,
+    money,
+    months_between,
+    percent,
+    tenant_figures,
+)
+from roi.engine import METHODS
+from roi.models import Stream
+from roi.selectors import VALUE_STREAMS
+
+
+def trends(*, months: int = 24, horizon: int = 6) -> dict[str, Any]:
+    """Monthly value per stream, cumulative value and ROI, and the forecast of the total."""
+    data = tenant_figures(months_back=months)
+    window = months_between(add_months(data.this_month, -(months - 1)), data.this_month)
+    series, cumulative_value, cumulative_cost = [], ZERO, ZERO
+    for month in window:
+        figures = data.month(month)
+        cumulative_value += figures.total
+        cumulative_cost += data.cost_in(month)
+        series.append(
+            {
+                "month": f"{month:%Y-%m}",
+                **{stream: money(figures.value[stream]) for stream in VALUE_STREAMS},
+                "total": money(figures.total),
+                "downtime_cost": money(figures.value[Stream.DOWNTIME]),
+                "cumulative_value": money(cumulative_value),
+                "cumulative_cost": money(cumulative_cost),
+                "cumulative_roi_percent": (
+                    None if not cumulative_cost else str(percent(cumulative_value - cumulative_cost, cumulative_cost))
+                ),
+            }
+        )
+    return {"currency": data.tenant.currency, "months": series, "forecast": forecast(data, window, horizon)}
+
+
+def forecast(data: TenantFigures, window: list[date], horizon: int) -> dict[str, Any]:
+    """The `forecast` method on complete months only (the current one is still filling)."""
+    complete = [m for m in window if m < data.this_month]
+    # Leading months without any value are before the tenant started sending events.
+    while complete and not data.month(complete[0]).total:
+        complete.pop(0)
+    if len(complete) < 3:
+        return {
+            "method": None,
+            "mape": None,
+            "points": [],
+            "note": "A forecast needs at least three complete months of value.",
+        }
+    inputs = {
+        "series": [str(data.month(m).total) for m in complete],
+        "horizon": horizon,
+        "last_month": f"{complete[-1]:%Y-%m}",
+    }
+    result = METHODS["forecast"].run(inputs, data.figures).as_dict()
+    return {
+        "method": result["method"],
+        "mape": result["mape"],
+        "points": [
+            {key: point[key] for key in ("month", "value", "low_80", "high_80", "low_95", "high_95")}
+            for point in result["points"]
+        ],
+    }
