@@ -305,7 +305,7 @@ def rollups_check(tenant_ids: list[int]) -> int:
 
     from governance.models import Tenant
     from governance.tenancy import tenant_scope
-    from roi.ingestion import ROLLUP_COLUMNS
+    from roi.ingestion.rollup_deltas import ROLLUP_COLUMNS
     from roi.rollups import rollup_cells_from_events, rollup_cells_stored
 
     compared = 0

@@ -19,14 +19,16 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from governance.ledger import Actor
-from roi import ingestion
+from roi.ingestion.batch import MAX_BATCH, BatchInvalid, BatchOutcome, parse_batch
+from roi.ingestion.kinds import KINDS, ZERO
+from roi.ingestion.service import events_ingest
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 CSV_CONTENT_TYPES = frozenset({"text/csv", "application/csv", "text/plain", "application/vnd.ms-excel"})
 # Types a client sends when it does not know better (curl -F, some scripts); the name must
 # then say .csv, and the content is checked all the same.
 UNTYPED_CONTENT_TYPES = frozenset({"", "application/octet-stream"})
-CHUNK = ingestion.MAX_BATCH
+CHUNK = MAX_BATCH
 LIST_SEPARATOR = ";"
 LIST_FIELDS = frozenset({"affected_services"})
 BOOLEAN_FIELDS = frozenset({"public", "prevented", "failed"})
@@ -152,11 +154,11 @@ class CsvImportOutcome:
     updated: int = 0
     valued: int = 0
     unvalued: int = 0
-    total_value: Decimal = ingestion.ZERO
+    total_value: Decimal = ZERO
     ledger_records: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def add(self, batch: ingestion.BatchOutcome) -> None:
+    def add(self, batch: BatchOutcome) -> None:
         self.rows += batch.received
         self.created += batch.created
         self.updated += batch.updated
@@ -184,7 +186,7 @@ class CsvImportOutcome:
 def _check_header(kind: str, header: list[str]) -> None:
     # The event parser is the one authority on fields: asking it about an all-empty event
     # names the unknown columns and the required ones, so nothing is listed twice.
-    parse = ingestion.KINDS[kind].parse
+    parse = KINDS[kind].parse
     _, named = parse(dict.fromkeys(header))
     _, missing = parse({})
     problems = [f"header: {name}: {UNKNOWN_FIELD}" for name, messages in named.items() if UNKNOWN_FIELD in messages]
@@ -254,8 +256,8 @@ def events_import_csv(*, actor: Actor, kind: str, text: str) -> CsvImportOutcome
     after the first invalid chunk the rest are only parsed, so one answer lists the
     errors of the whole file.
     """
-    if kind not in ingestion.KINDS:
-        raise CsvFileRefused([f"Unknown event kind {kind!r}: use one of {', '.join(ingestion.KINDS)}."])
+    if kind not in KINDS:
+        raise CsvFileRefused([f"Unknown event kind {kind!r}: use one of {', '.join(KINDS)}."])
     header, row_iterator = csv_rows(text)
     _check_header(kind, header)
     rows = list(row_iterator)
@@ -269,10 +271,10 @@ def events_import_csv(*, actor: Actor, kind: str, text: str) -> CsvImportOutcome
             payload = [row_event(row.cells) for row in chunk]
             try:
                 if messages:
-                    ingestion.parse_batch(kind, payload)
+                    parse_batch(kind, payload)
                 else:
-                    outcome.add(ingestion.events_ingest(actor=actor, kind=kind, payload=payload))
-            except ingestion.BatchInvalid as invalid:
+                    outcome.add(events_ingest(actor=actor, kind=kind, payload=payload))
+            except BatchInvalid as invalid:
                 messages += _row_messages(invalid.errors, chunk)
         if messages:
             raise CsvRowsInvalid(sorted(messages, key=_row_order))  # raised inside: rolls every chunk back

@@ -22,7 +22,9 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from governance.tenancy import current_tenant
-from roi.ingestion import ROLLUP_COLUMNS, RollupKey, _lock_tenant_ingestion, _service_month_sums
+from roi.ingestion.rollup_deltas import ROLLUP_COLUMNS, RollupKey
+from roi.ingestion.storage import _lock_tenant_ingestion
+from roi.ingestion.valuation import _service_month_sums
 from roi.models import (
     AutomationRun,
     Deployment,

@@ -308,7 +308,7 @@ def ledger_verify(*, actor: str = "system") -> Verification:
     tail or a rebuilt chain fails); a good run anchors the new head. Every run lands in the
     audit log with its verdict and chain head, so auditors see when and by whom.
     """
-    from roi.ingestion import BATCH_METHOD, batch_problems, event_value_problems
+    from roi.ingestion.records import BATCH_METHOD, batch_problems, event_value_problems
 
     verification = Verification()
     tenant = current_tenant()

@@ -11,7 +11,7 @@ from django.utils.dateparse import parse_datetime
 from governance.models import LedgerRecord, Tenant
 from governance.tenancy import tenant_scope
 from roi.demo import demo_events, demo_span
-from roi.ingestion import parse_batch
+from roi.ingestion.batch import parse_batch
 from roi.models import AutomationRun, EventKind, FinancialModel, Incident, MonthlyRollup, PerformanceSample
 from roi.rollups import rollups_rebuild
 from roi.services import ledger_verify

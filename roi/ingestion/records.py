@@ -1,0 +1,154 @@
+"""The batch's ledger record: every item with its result under one Merkle root, and its verification."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from governance.ledger import (
+    Actor,
+    canonical_json,
+    canonical_json_many,
+    canonical_json_spliced,
+    json_ready,
+    ledger_append,
+)
+from governance.models import LedgerRecord
+from roi.engine import EngineInputError, FinancialFigures, method_for
+from roi.models import AutomationRun, Incident, Investment, PerformanceMonth
+
+BATCH_METHOD = "event_batch"
+BATCH_METHOD_VERSION = 1
+
+
+# --- Merkle root ------------------------------------------------------------------------
+
+
+def leaf_hash(item: Mapping[str, Any], result: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical_json({"item": item, "result": result}).encode()).hexdigest()
+
+
+def merkle_root(leaves: Sequence[str]) -> str:
+    """Root of a binary Merkle tree over the leaf hashes (an odd node is carried up)."""
+    if not leaves:
+        return hashlib.sha256(b"").hexdigest()
+    level = list(leaves)
+    while len(level) > 1:
+        paired = [
+            hashlib.sha256((level[i] + level[i + 1]).encode()).hexdigest() if i + 1 < len(level) else level[i]
+            for i in range(0, len(level), 2)
+        ]
+        level = paired
+    return level[0]
+
+
+def _ledger(
+    actor: Actor,
+    kind: str,
+    items: list[dict[str, Any]],
+    results: list[dict[str, Any]],
+    figures_used: Mapping[str, FinancialFigures],
+    *,
+    texts: tuple[list[str], list[str]] | None = None,
+    record_id: int | None = None,
+) -> LedgerRecord:
+    """Append the batch record: every item with its result, and their Merkle root.
+
+    Each item and result is written as canonical JSON once, and that text serves three
+    times: in its leaf hash (exactly `leaf_hash`'s text, which verification recomputes
+    independently), and spliced into the canonical JSON of the record's inputs and result
+    for the record's own hash. Items and results are JSON-ready already (strings, ints,
+    booleans, None), as `_value` builds them.
+    """
+    item_texts, result_texts = texts or _canonical_texts(items, results)
+    leaves = [
+        hashlib.sha256(f'{{"item":{item},"result":{result}}}'.encode()).hexdigest()
+        for item, result in zip(item_texts, result_texts, strict=True)
+    ]
+    inputs = {"kind": kind, "items": items}
+    result = {"items": results, "count": len(items), "merkle_root": merkle_root(leaves)}
+    return ledger_append(
+        actor=actor,
+        method=BATCH_METHOD,
+        method_version=BATCH_METHOD_VERSION,
+        model_version=None,
+        kpi_version=None,
+        inputs=inputs,
+        figures={reference: figures.as_dict(include_derived=False) for reference, figures in figures_used.items()},
+        result=result,
+        encoded={
+            "inputs": canonical_json_spliced(inputs, {"items": f"[{','.join(item_texts)}]"}),
+            "result": canonical_json_spliced(result, {"items": f"[{','.join(result_texts)}]"}),
+        },
+        record_id=record_id,
+    )
+
+
+def _canonical_texts(items: list[dict[str, Any]], results: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """The canonical JSON of each ledger item and of each result, written once per batch."""
+    return canonical_json_many(items), canonical_json_many(results)
+
+
+# --- Verification of batch records ----------------------------------------------------
+
+
+def batch_problems(record: LedgerRecord) -> list[str]:
+    """Why a batch record does not recompute (empty: every item does, and the root holds)."""
+    problems: list[str] = []
+    figures = {}
+    try:
+        figures = {ref: FinancialFigures.from_mapping(data) for ref, data in record.figures.items()}
+    except EngineInputError as error:
+        return [f"stored figures no longer valid: {error}"]
+    items = record.inputs.get("items", [])
+    stored = record.result.get("items", [])
+    if len(items) != len(stored):
+        return ["items and results differ in number"]
+    leaves = []
+    for index, (item, result) in enumerate(zip(items, stored, strict=True)):
+        try:
+            # The version the item was valued with, as for calculation records: a newer
+            # version of a method must not make older batches fail verification.
+            spec = method_for(item["method"], item.get("method_version"))
+            recomputed = json_ready(spec.run(item["inputs"], figures[item["figures"]]).as_dict())
+        except (EngineInputError, KeyError) as error:
+            problems.append(f"item {index} ({item.get('external_id')}): cannot recompute: {error}")
+            continue
+        if recomputed != result:
+            problems.append(f"item {index} ({item.get('external_id')}): result does not recompute")
+        leaves.append(leaf_hash(item, result))
+    if merkle_root(leaves) != record.result.get("merkle_root"):
+        problems.append("merkle_root does not match the items")
+    return problems
+
+
+EVENT_MODELS = (Incident, AutomationRun, Investment)
+
+
+def event_value_problems(records: Sequence[LedgerRecord]) -> dict[int, list[str]]:
+    """Events whose stored valuation differs from the ledger item that holds it."""
+    by_id = {record.pk: record for record in records}
+    problems: dict[int, list[str]] = defaultdict(list)
+    for model in EVENT_MODELS:
+        rows = model.objects.filter(ledger_record__isnull=False).values_list(
+            "external_id", "ledger_record_id", "ledger_item", "valuation"
+        )
+        for external_id, record_id, item, valuation in rows.iterator(chunk_size=2000):
+            record = by_id.get(record_id)
+            if record is None or item is None:
+                continue
+            stored = record.result.get("items", [])
+            if item >= len(stored) or json_ready(valuation) != stored[item]:
+                problems[record_id].append(f"event {external_id}: its stored value differs from ledger item {item}")
+    for row in PerformanceMonth.objects.filter(ledger_record__isnull=False):
+        record = by_id.get(row.ledger_record_id)
+        stored = [] if record is None else record.result.get("items", [])
+        if row.ledger_item is None or row.ledger_item >= len(stored):
+            continue
+        if str(row.value) != stored[row.ledger_item]["monthly_revenue_impact"]:
+            problems[row.ledger_record_id].append(
+                f"performance {row.service} {row.month:%Y-%m}: stored value differs from its ledger item"
+            )
+    return problems
