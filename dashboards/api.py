@@ -15,6 +15,14 @@ from rest_framework.response import Response
 
 from dashboards import reports, selectors
 from dashboards.models import Report, ReportFormat, ReportKind
+from dashboards.selectors.trends import (
+    HORIZON_DEFAULT,
+    HORIZON_MAX,
+    HORIZON_MIN,
+    MONTHS_DEFAULT,
+    MONTHS_MAX,
+    MONTHS_MIN,
+)
 from dashboards.tasks import report_deliver_after_commit
 from governance import roles
 from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of
@@ -37,8 +45,8 @@ class RealTimeView(DashboardView):
 
 
 class TrendsQuery(serializers.Serializer):
-    months = serializers.IntegerField(min_value=3, max_value=60, default=24)
-    horizon = serializers.IntegerField(min_value=1, max_value=24, default=6)
+    months = serializers.IntegerField(min_value=MONTHS_MIN, max_value=MONTHS_MAX, default=MONTHS_DEFAULT)
+    horizon = serializers.IntegerField(min_value=HORIZON_MIN, max_value=HORIZON_MAX, default=HORIZON_DEFAULT)
 
 
 class TrendsView(DashboardView):

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from django import forms
 
+from dashboards.selectors.trends import (
+    HORIZON_DEFAULT,
+    HORIZON_MAX,
+    HORIZON_MIN,
+    MONTHS_DEFAULT,
+    MONTHS_MAX,
+    MONTHS_MIN,
+)
 from roi.focus import ADD, DEFAULT_DEPARTMENT_TAG, DEFAULT_PRODUCT_TAG, REPLACE
 from roi.models import EventKind
 
@@ -36,3 +44,16 @@ class ImportForm(forms.Form):
 
     def clean_mode(self) -> str:
         return self.cleaned_data.get("mode") or REPLACE
+
+
+class TrendsForm(forms.Form):
+    """How many months the trends page shows and forecasts: the API's `months` and `horizon`."""
+
+    months = forms.IntegerField(min_value=MONTHS_MIN, max_value=MONTHS_MAX, required=False, initial=MONTHS_DEFAULT)
+    horizon = forms.IntegerField(min_value=HORIZON_MIN, max_value=HORIZON_MAX, required=False, initial=HORIZON_DEFAULT)
+
+    def clean_months(self) -> int:
+        return self.cleaned_data.get("months") or MONTHS_DEFAULT
+
+    def clean_horizon(self) -> int:
+        return self.cleaned_data.get("horizon") or HORIZON_DEFAULT

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from dashboards import selectors
 from dashboards.calculators import CALCULATORS, EDITABLE_FIGURES, calculation_body
+from dashboards.forms import TrendsForm
 from governance import roles
 from governance.audit import audit_record
 from governance.ledger import Actor, record_hash
@@ -38,7 +39,13 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 @tenant_page()
 def trends(request: HttpRequest) -> HttpResponse:
-    return render(request, "dashboards/trends.html", {"trends": selectors.trends()})
+    """The trends charts for `?months=&horizon=` (the API's bounds); bad values are a form error."""
+    form = TrendsForm(request.GET)
+    valid = form.is_valid()
+    # An invalid request still shows the default window, beside the error that explains it.
+    query = form.cleaned_data if valid else {}
+    context = {"trends": selectors.trends(**query), "form": form}
+    return render(request, "dashboards/trends.html", context, status=200 if valid else 400)
 
 
 @tenant_page()

@@ -18,9 +18,18 @@ from roi.engine import METHODS
 from roi.models import Stream
 from roi.selectors import VALUE_STREAMS
 
+# The bounds the API and the page both accept for `months` and `horizon`.
+MONTHS_DEFAULT, MONTHS_MIN, MONTHS_MAX = 24, 3, 60
+HORIZON_DEFAULT, HORIZON_MIN, HORIZON_MAX = 6, 1, 24
 
-def trends(*, months: int = 24, horizon: int = 6) -> dict[str, Any]:
-    """Monthly value per stream, cumulative value and ROI, and the forecast of the total."""
+
+def trends(*, months: int = MONTHS_DEFAULT, horizon: int = HORIZON_DEFAULT) -> dict[str, Any]:
+    """Monthly value per stream, cumulative value and ROI, and the forecast of the total.
+
+    ROI is the overview's fiscal-year ROI formula, `percent(value - cost, cost)`, applied to
+    the value and cost accumulated since the first month shown, so the two never disagree
+    on what ROI means. Reads the rollups once (`tenant_figures`), whatever `months` is.
+    """
     data = tenant_figures(months_back=months)
     window = months_between(add_months(data.this_month, -(months - 1)), data.this_month)
     series, cumulative_value, cumulative_cost = [], ZERO, ZERO
@@ -36,16 +45,24 @@ def trends(*, months: int = 24, horizon: int = 6) -> dict[str, Any]:
                 "downtime_cost": money(figures.value[Stream.DOWNTIME]),
                 "cumulative_value": money(cumulative_value),
                 "cumulative_cost": money(cumulative_cost),
-                "cumulative_roi_percent": (
-                    None if not cumulative_cost else str(percent(cumulative_value - cumulative_cost, cumulative_cost))
+                "cumulative_roi_percent": _percent_or_none(
+                    percent(cumulative_value - cumulative_cost, cumulative_cost)
                 ),
             }
         )
     return {"currency": data.tenant.currency, "months": series, "forecast": forecast(data, window, horizon)}
 
 
+def _percent_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
 def forecast(data: TenantFigures, window: list[date], horizon: int) -> dict[str, Any]:
-    """The `forecast` method on complete months only (the current one is still filling)."""
+    """The `forecast` method on complete months only (the current one is still filling).
+
+    `history` lists the months the method was fitted on, so a chart draws exactly the
+    series the forecast continues.
+    """
     complete = [m for m in window if m < data.this_month]
     # Leading months without any value are before the tenant started sending events.
     while complete and not data.month(complete[0]).total:
@@ -55,6 +72,7 @@ def forecast(data: TenantFigures, window: list[date], horizon: int) -> dict[str,
             "method": None,
             "mape": None,
             "points": [],
+            "history": [],
             "note": "A forecast needs at least three complete months of value.",
         }
     inputs = {
@@ -66,6 +84,7 @@ def forecast(data: TenantFigures, window: list[date], horizon: int) -> dict[str,
     return {
         "method": result["method"],
         "mape": result["mape"],
+        "history": [{"month": f"{m:%Y-%m}", "value": money(data.month(m).total)} for m in complete],
         "points": [
             {key: point[key] for key in ("month", "value", "low_80", "high_80", "low_95", "high_95")}
             for point in result["points"]
