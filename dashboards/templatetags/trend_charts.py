@@ -145,24 +145,31 @@ def stacked_value_chart(
 ) -> SafeString:
     """Monthly value stacked by stream; each block links to that stream's drill-down for that month.
 
-    The links are out of the tab order (`tabindex="-1"`): keyboard and screen-reader users
-    reach the same drill-downs from the table, which the chart names.
+    A negative figure (performance when the service got slower) stacks below the zero
+    line rather than vanishing, so the chart never disagrees with its table. The links are
+    out of the tab order (`tabindex="-1"`): keyboard and screen-reader users reach the same
+    drill-downs from the table, which the chart names.
     """
     keys = [key.strip() for key in streams.split(",")]
-    totals = [sum((max(_decimal(row.get(key)) or Decimal(0), Decimal(0)) for key in keys), Decimal(0)) for row in rows]
-    frame = _frame(len(rows), totals)
+    amounts = [[_decimal(row.get(key)) or Decimal(0) for key in keys] for row in rows]
+    ups = [sum((a for a in month if a > 0), Decimal(0)) for month in amounts]
+    downs = [sum((a for a in month if a < 0), Decimal(0)) for month in amounts]
+    frame = _frame(len(rows), [*ups, *downs])
     description = f"{len(rows)} months of value, stacked by {', '.join(_label(k).lower() for k in keys)}."
     parts = _open(title, description, table_id)
     parts += _axes(frame, [str(row["month"]) for row in rows], lambda v: short_money(v, currency))
     bar = max(frame.column_width - 4, Decimal(1))
     for index, row in enumerate(rows):
-        base = Decimal(0)
-        for key, colour in zip(keys, COLOURS, strict=False):
-            amount = max(_decimal(row.get(key)) or Decimal(0), Decimal(0))
+        above = below = Decimal(0)
+        for key, colour, amount in zip(keys, COLOURS, amounts[index], strict=False):
             if not amount:
                 continue
-            top, bottom = frame.y(base + amount), frame.y(base)
-            base += amount
+            if amount > 0:
+                top, bottom = frame.y(above + amount), frame.y(above)
+                above += amount
+            else:
+                top, bottom = frame.y(below), frame.y(below + amount)
+                below += amount
             href = reverse("drill-down", args=[slug, key, row["month"]])
             tip = f"{row['month']} · {_label(key)}: {money(amount, currency)}"
             parts.append(

@@ -192,3 +192,12 @@ def test_the_charts_escape_what_they_print(acme):
         empty = str(forecast_chart({"history": [], "points": []}, "USD", "Forecast", "t"))
     assert "<b>" not in svg and "&lt;b&gt;Value&lt;/b&gt;" in svg and "$5.00" in svg
     assert empty.startswith('<svg class="chart"') and "<polygon" not in empty
+
+
+def test_a_negative_stream_is_drawn_below_zero_not_dropped(acme):
+    rows = [{"month": "2026-01", "automation": "500.00", "performance": "-200.00"}]
+    with tenant_scope(acme):
+        svg = str(stacked_value_chart(rows, "automation,performance", "USD", "acme", "Value", "t"))
+    chart = svg.split("</svg>", 1)[0]
+    assert chart.count("<rect") == 2 and "Performance: -$200.00" in chart
+    assert "-$" in chart.split("<a", 1)[0]  # the axis goes below zero
