@@ -168,7 +168,11 @@ def calculator(request: HttpRequest, method: str) -> HttpResponse:
         "dashboards/calculator.html",
         {
             "calculator": chosen,
-            "inputs": [(field, request.POST.get(field.name, field.example)) for field in chosen.fields],
+            # A link may prefill the form (GET ?field=...), e.g. an investment's value at risk.
+            "inputs": [
+                (field, request.POST.get(field.name, request.GET.get(field.name, field.example)))
+                for field in chosen.fields
+            ],
             "figures": [(name, request.POST.get(f"assume_{name}", value)) for name, value in shown.items()],
             "errors": errors,
         },

@@ -4,7 +4,7 @@ with a reason (made through the API or the pages, by a finance admin)."""
 from django.contrib import admin
 
 from governance.admin import NoRevertHistoryAdmin, ReadOnlyTenantAdmin
-from roi.models import BusinessKpis, ChangeProposal, CostImport, CostMonth, FinancialModel
+from roi.models import BusinessKpis, ChangeProposal, CostImport, CostMonth, FinancialModel, ItBudget
 
 
 @admin.register(FinancialModel)
@@ -48,3 +48,12 @@ class CostMonthAdmin(ReadOnlyTenantAdmin):
     ]
     list_filter = ["month"]
     search_fields = ["tenant__slug", "service_name"]
+
+
+@admin.register(ItBudget)
+class ItBudgetAdmin(NoRevertHistoryAdmin, ReadOnlyTenantAdmin):
+    """Read-only like the model: a budget change is a new version with a reason, made in the app."""
+
+    list_display = ["tenant", "fiscal_year", "annual_amount", "version", "changed_at", "changed_by", "change_reason"]
+    list_filter = ["fiscal_year"]
+    search_fields = ["tenant__slug", "change_reason"]

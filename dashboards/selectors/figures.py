@@ -81,6 +81,16 @@ class InvestmentCost:
     upfront_cost: Decimal
     monthly_cost: Decimal
 
+    def cost_in(self, month: date, zone: ZoneInfo) -> Decimal:
+        """Its cost booked in `month`: the upfront cost in the month it starts, then its
+        monthly cost in each of its months (months read in the tenant's time zone)."""
+        local = self.started_at.astimezone(zone)
+        first = date(local.year, local.month, 1)
+        total = self.upfront_cost if month == first else ZERO
+        if first <= month <= add_months(first, self.months - 1):
+            total += self.monthly_cost
+        return total
+
 
 @dataclass
 class TenantFigures:
@@ -106,15 +116,7 @@ class TenantFigures:
         """Cost booked in `month`: investments (upfront when they start, then monthly) plus
         the cloud and infrastructure cost imported from FOCUS files."""
         zone = ZoneInfo(self.tenant.time_zone)
-        total = ZERO
-        for investment in self.investments:
-            local = investment.started_at.astimezone(zone)
-            first = date(local.year, local.month, 1)
-            last = add_months(first, investment.months - 1)
-            if month == first:
-                total += investment.upfront_cost
-            if first <= month <= last:
-                total += investment.monthly_cost
+        total = sum((investment.cost_in(month, zone) for investment in self.investments), ZERO)
         return total + self.cloud_costs.get(month, ZERO)
 
     def cost_between(self, start: date, end: date) -> Decimal:

@@ -1,4 +1,5 @@
-"""Investments: each one's business case beside its cost and value to date, and the year's cost."""
+"""Budget and investments: the fiscal year's IT budget against actual and forecast cost, and each
+investment's ROI, payback and value to date against its business case, with its value at risk."""
 
 from __future__ import annotations
 
@@ -6,12 +7,15 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.db.models import Sum
 
 from dashboards.selectors.figures import (
     ZERO,
+    InvestmentCost,
+    TenantFigures,
     add_months,
     fiscal_year_start,
     money,
@@ -19,20 +23,107 @@ from dashboards.selectors.figures import (
     percent,
     tenant_figures,
 )
-from roi.models import Investment, MonthlyRollup
+from governance.tenancy import current_tenant
+from roi.engine import EngineInputError
+from roi.engine.investment import payback
+from roi.engine.risk import Triangular, value_at_risk
+from roi.models import CostMonth, Investment, ItBudget, MonthlyRollup
 from roi.selectors import VALUE_STREAMS
+
+MONTHS_PER_YEAR = 12
+# The business case's monthly benefit as a three-point range for value at risk: cases
+# fall short more often and further than they overshoot, so the range leans low.
+BENEFIT_LOW = Decimal("0.5")
+BENEFIT_HIGH = Decimal("1.2")
+# A fixed seed and trial count: the same case always gives the same figure, and the
+# value-at-risk calculator, given the same inputs, reproduces it and records it.
+VAR_SEED = 20260101
+VAR_TRIALS = 10_000
 
 
 def investments_overview() -> dict[str, Any]:
-    """Each investment's business case beside its cost and attributed value to date, and the
-    fiscal year's cost by month with a run-rate forecast to the year's end.
+    """The fiscal year's budget against actual and forecast cost by month, and each investment
+    against its business case: what it promised by now, what it did, and its value at risk.
 
     Value is attributed by label: the value streams of the investment's department and
     product (where it names them) since the month it started.
     """
     data = tenant_figures(months_back=24)
+    return {
+        "currency": data.tenant.currency,
+        **budget_against_cost(data),
+        "investments": _investments(data),
+    }
+
+
+def budget_against_cost(data: TenantFigures) -> dict[str, Any]:
+    """This fiscal year's IT budget, month by month, beside actual cost to date and forecast cost.
+
+    Actual cost is `TenantFigures.cost_in`, the definition the overview's fiscal-YTD cost
+    uses. The forecast is each month's committed investment cost (upfront and monthly, from
+    the business cases) plus imported cloud cost at its run-rate: the mean of the last
+    three complete months that have any. This month shows its actual to date, and its
+    forecast is the larger of that and the committed-plus-run-rate figure.
+    """
+    fy_start = fiscal_year_start(data.today, data.tenant.fiscal_year_start_month)
+    fy_months = months_between(fy_start, add_months(fy_start, MONTHS_PER_YEAR - 1))
+    budget = ItBudget.objects.filter(fiscal_year=fy_start.year).first()
+    annual = budget.annual_amount if budget else None
+    monthly_budget = None if annual is None else annual / MONTHS_PER_YEAR
+    recent = [m for m in (add_months(data.this_month, -n) for n in (1, 2, 3)) if m in data.cloud_costs]
+    cloud_run_rate = sum((data.cloud_costs[m] for m in recent), ZERO) / len(recent) if recent else ZERO
     zone = ZoneInfo(data.tenant.time_zone)
-    labelled = defaultdict(Decimal)
+    months = []
+    spent = forecast_total = budget_to_date = ZERO
+    for month in fy_months:
+        committed = sum((investment.cost_in(month, zone) for investment in data.investments), ZERO)
+        actual = data.cost_in(month) if month <= data.this_month else None
+        forecast = None
+        if month == data.this_month:
+            forecast = max(actual or ZERO, committed + cloud_run_rate)
+        elif month > data.this_month:
+            forecast = committed + cloud_run_rate
+        expected = forecast if forecast is not None else actual or ZERO
+        if actual is not None:
+            spent += actual
+            if monthly_budget is not None:
+                budget_to_date += monthly_budget
+        forecast_total += expected
+        months.append(
+            {
+                "month": f"{month:%Y-%m}",
+                "budget": money(monthly_budget),
+                "actual": money(actual),
+                "forecast": money(forecast),
+                # Positive: under budget. Against actual once the month is over, else its forecast.
+                "variance": None if monthly_budget is None else money(monthly_budget - expected),
+                "past": month < data.this_month,
+            }
+        )
+    return {
+        "fiscal_year": fy_start.year,
+        "fiscal_year_start": f"{fy_start:%Y-%m}",
+        "fiscal_year_end": f"{fy_months[-1]:%Y-%m}",
+        "this_month": f"{data.this_month:%Y-%m}",
+        "budget": None
+        if budget is None
+        else {"annual": money(annual), "monthly": money(monthly_budget), "version": budget.version},
+        "months": months,
+        "cost_to_date": money(spent),
+        "budget_to_date": None if annual is None else money(budget_to_date),
+        "variance_to_date": None if annual is None else money(budget_to_date - spent),
+        "budget_used_percent": None if not annual else str(percent(spent, annual)),
+        "forecast_year_cost": money(forecast_total),
+        "forecast_variance": None if annual is None else money(annual - forecast_total),
+        "forecast_used_percent": None if not annual else str(percent(forecast_total, annual)),
+        "cloud_run_rate": money(cloud_run_rate),
+        "cloud_run_rate_months": [f"{m:%Y-%m}" for m in sorted(recent)],
+    }
+
+
+def _labelled_value() -> dict[tuple[date, str, str], Decimal]:
+    """Value per month, department and product, from the rollups (one statement)."""
+    labelled: dict[tuple[date, str, str], Decimal] = defaultdict(Decimal)
     rows = (
         MonthlyRollup.objects.filter(stream__in=VALUE_STREAMS)
         .values("month", "department", "product")
@@ -40,55 +131,136 @@ def investments_overview() -> dict[str, Any]:
     )
     for row in rows:
         labelled[(row["month"], row["department"], row["product"])] += row["value"] or ZERO
-    investments = []
+    return labelled
+
+
+def _investments(data: TenantFigures) -> list[dict[str, Any]]:
+    zone = ZoneInfo(data.tenant.time_zone)
+    labelled = _labelled_value()
+    rows = []
     for investment in Investment.objects.order_by("started_at"):
         local = investment.started_at.astimezone(zone)
         first = date(local.year, local.month, 1)
         elapsed = max(0, min(investment.months, len(months_between(first, data.this_month))))
-        cost = investment.upfront_cost + investment.monthly_cost * elapsed
-        value = sum(
-            (
-                amount
-                for (month, department, product), amount in labelled.items()
-                if month >= first
-                and (not investment.department or department == investment.department)
-                and (not investment.product or product == investment.product)
-            ),
-            ZERO,
+        schedule = InvestmentCost(
+            investment.started_at, investment.months, investment.upfront_cost, investment.monthly_cost
         )
+        value_by_month = defaultdict(Decimal)
+        for (month, department, product), amount in labelled.items():
+            if (not investment.department or department == investment.department) and (
+                not investment.product or product == investment.product
+            ):
+                value_by_month[month] += amount
+        months = [add_months(first, n) for n in range(elapsed)]
+        cost = sum((schedule.cost_in(month, zone) for month in months), ZERO)
+        value = sum((value_by_month[month] for month in months), ZERO)
+        promised = investment.expected_monthly_benefit * elapsed
+        # The engine's payback on what actually happened: the upfront cost at month 0, then
+        # each month's attributed value less the monthly cost.
+        flows = [-investment.upfront_cost] + [value_by_month[m] - investment.monthly_cost for m in months]
+        paid_back = payback(flows) if elapsed else None
         case = investment.valuation or {}
-        investments.append(
+        risk = investment_value_at_risk(investment)
+        rows.append(
             {
                 "investment": investment,
+                "started": f"{first:%Y-%m}",
                 "months_elapsed": elapsed,
                 "cost_to_date": money(cost),
                 "value_to_date": money(value),
+                "promised_value_to_date": money(promised),
+                "value_gap": money(value - promised),
                 "roi_to_date_percent": None if not cost else str(percent(value - cost, cost)),
+                "promised_roi_to_date_percent": None if not cost else str(percent(promised - cost, cost)),
+                "payback_to_date_months": None if paid_back is None else str(paid_back.quantize(Decimal("0.1"))),
                 "case_roi_percent": case.get("roi_percent"),
                 "case_npv": case.get("npv"),
                 "case_payback_months": case.get("payback_months"),
+                **risk,
             }
         )
-    fy_start = fiscal_year_start(data.today, data.tenant.fiscal_year_start_month)
-    fy_months = months_between(fy_start, add_months(fy_start, 11))
-    actual = [m for m in fy_months if m <= data.this_month]
-    recent = [data.cost_in(m) for m in actual[-4:-1]] or [data.cost_in(data.this_month)]
-    run_rate = sum(recent, ZERO) / len(recent)
-    months = [
-        {
-            "month": f"{m:%Y-%m}",
-            "cost": money(data.cost_in(m)) if m <= data.this_month else None,
-            "forecast": money(run_rate) if m > data.this_month else None,
-        }
-        for m in fy_months
-    ]
-    spent = sum((data.cost_in(m) for m in actual), ZERO)
+    return rows
+
+
+def value_at_risk_inputs(investment: Investment) -> dict[str, str | None]:
+    """The value-at-risk calculator's inputs for an investment's business case (as form fields)."""
+    benefit = investment.expected_monthly_benefit
     return {
-        "currency": data.tenant.currency,
+        "upfront_cost": money(investment.upfront_cost),
+        "monthly_cost": money(investment.monthly_cost),
+        # Rounded to the cent here, so the calculator is given exactly what was computed with.
+        "monthly_benefit_low": money(benefit * BENEFIT_LOW),
+        "monthly_benefit_mode": money(benefit),
+        "monthly_benefit_high": money(benefit * BENEFIT_HIGH),
+        "months": str(investment.months),
+        "trials": str(VAR_TRIALS),
+        "seed": str(VAR_SEED),
+    }
+
+
+def investment_value_at_risk(investment: Investment) -> dict[str, Any]:
+    """The engine's `value_at_risk` on an investment's case, with the fixed seed; and its inputs,
+    so the calculator can reproduce the figure and record it in the ledger."""
+    inputs = value_at_risk_inputs(investment)
+    try:
+        result = value_at_risk(
+            upfront_cost=Decimal(str(inputs["upfront_cost"])),
+            monthly_cost=Decimal(str(inputs["monthly_cost"])),
+            monthly_benefit=Triangular(
+                Decimal(str(inputs["monthly_benefit_low"])),
+                Decimal(str(inputs["monthly_benefit_mode"])),
+                Decimal(str(inputs["monthly_benefit_high"])),
+            ),
+            months=investment.months,
+            seed=VAR_SEED,
+            trials=VAR_TRIALS,
+        )
+    except EngineInputError:
+        return {"var_query": urlencode(inputs), "value_at_risk": None}
+    return {
+        "var_query": urlencode(inputs),
+        "value_at_risk": {
+            "mean_npv": money(result.mean_npv),
+            "p5_npv": money(result.p5_npv),
+            "value_at_risk_95": money(result.value_at_risk_95),
+            "probability_of_loss_percent": str((result.probability_of_loss * 100).quantize(Decimal("0.1"))),
+        },
+    }
+
+
+def cost_month_breakdown(*, month: date) -> dict[str, Any]:
+    """What one month's cost is made of: each investment's cost booked in it (with its business
+    case's ledger record) and the imported cloud cost by service, label and source file.
+
+    The same two parts, by the same rules, as `TenantFigures.cost_in`: the total here is the
+    month's actual cost on the budget page.
+    """
+    tenant = current_tenant()
+    zone = ZoneInfo(tenant.time_zone)
+    investments = []
+    for investment in Investment.objects.order_by("started_at"):
+        schedule = InvestmentCost(
+            investment.started_at, investment.months, investment.upfront_cost, investment.monthly_cost
+        )
+        cost = schedule.cost_in(month, zone)
+        if cost:
+            investments.append({"investment": investment, "cost": money(cost), "amount": cost})
+    cloud = list(
+        CostMonth.objects.filter(month=month)
+        .values("service_name", "service_category", "department", "product", "source_import__file_name")
+        .annotate(cost=Sum("effective_cost"))
+        .order_by("service_name", "department", "product", "source_import__file_name")
+    )
+    investment_total = sum((row.pop("amount") for row in investments), ZERO)
+    cloud_total = sum((row["cost"] or ZERO for row in cloud), ZERO)
+    for row in cloud:
+        row["cost"] = money(row["cost"] or ZERO)
+    return {
+        "currency": tenant.currency,
+        "month": f"{month:%Y-%m}",
         "investments": investments,
-        "fiscal_year_start": f"{fy_start:%Y-%m}",
-        "months": months,
-        "cost_to_date": money(spent),
-        "forecast_year_cost": money(spent + run_rate * (len(fy_months) - len(actual))),
-        "run_rate": money(run_rate),
+        "investment_total": money(investment_total),
+        "cloud": cloud,
+        "cloud_total": money(cloud_total),
+        "total": money(investment_total + cloud_total),
     }

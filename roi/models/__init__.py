@@ -1,3 +1,4 @@
+from roi.models.budget import ItBudget
 from roi.models.config import BusinessKpis, FinancialModel, VersionedConfig
 from roi.models.costs import CostImport, CostMonth
 from roi.models.events import (
@@ -24,6 +25,7 @@ __all__ = [
     "FinancialModel",
     "Incident",
     "Investment",
+    "ItBudget",
     "MonthlyRollup",
     "PerformanceMonth",
     "PerformanceSample",

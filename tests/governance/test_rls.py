@@ -31,6 +31,7 @@ def populated(acme, globex, make_key, settings, tmp_path):
     from governance.models import IdempotencyRecord
     from governance.periods import period_close
     from governance.secrets import integration_secret_set
+    from roi.budgets import it_budget_set
     from roi.focus import focus_import
     from roi.ingestion import events_ingest
     from roi.proposals import change_propose
@@ -49,6 +50,7 @@ def populated(acme, globex, make_key, settings, tmp_path):
                 actor=actor, groups={"revenue_model": {"annual_recurring_revenue": "1000"}}, change_reason="r"
             )
             business_kpis_update(actor=actor, sections={}, change_reason="r")
+            it_budget_set(actor=actor, fiscal_year=2026, annual_amount="1000", change_reason="r")
             change_propose(  # a proposal, and its history row
                 actor=actor, target="business_kpis", payload={"alerts": {"roi_target": 250}}, change_reason="r"
             )

@@ -1,0 +1,74 @@
+"""The IT budget: set per fiscal year by a finance admin, read by everyone who reads the dashboards.
+
+`it_budget_set` is the only writer; each change is a new version with who, when and why
+(simple-history rows, append-only at the database), like the financial model.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from governance.ledger import Actor
+from governance.tenancy import current_tenant
+from roi.engine import EngineInputError
+from roi.engine.money import to_decimal
+from roi.models import ItBudget
+from roi.selectors import config_history
+from roi.services import _require_reason, _save_version
+
+# Fiscal years a budget may be set for: wide enough for any plan, narrow enough to catch typos.
+FIRST_FISCAL_YEAR = 2000
+LAST_FISCAL_YEAR = 2100
+BUDGET_SECTIONS = ("annual_amount",)
+CENT = Decimal("0.01")
+
+
+def it_budget_set(*, actor: Actor, fiscal_year: Any, annual_amount: Any, change_reason: str) -> ItBudget:
+    """Set the scope tenant's IT budget for one fiscal year, as a new version of that year's budget.
+
+    Raises EngineInputError naming each bad field, so the page and any API answer alike.
+    """
+    errors: dict[str, list[str]] = {}
+    year: int | None = None
+    try:
+        year = int(str(fiscal_year).strip())
+    except ValueError:
+        errors["fiscal_year"] = ["must be a year such as 2026"]
+    else:
+        if not FIRST_FISCAL_YEAR <= year <= LAST_FISCAL_YEAR:
+            errors["fiscal_year"] = [f"must be between {FIRST_FISCAL_YEAR} and {LAST_FISCAL_YEAR}"]
+    amount: Decimal | None = None
+    try:
+        amount = to_decimal(annual_amount, "annual_amount")
+    except EngineInputError as error:
+        errors.update(error.errors)
+    else:
+        if amount != amount.quantize(CENT):
+            errors["annual_amount"] = ["must have at most two decimal places"]
+    try:
+        _require_reason(change_reason)
+    except EngineInputError as error:
+        errors.update(error.errors)
+    if errors:
+        raise EngineInputError(errors=errors)
+    with transaction.atomic():
+        budget = ItBudget.objects.select_for_update().filter(fiscal_year=year).first()
+        budget = budget or ItBudget(tenant=current_tenant(), fiscal_year=year)
+        budget.annual_amount = amount
+        _save_version(budget, actor=actor, change_reason=change_reason, effective_from=None)
+        return budget
+
+
+def it_budget_versions(*, fiscal_year: int) -> QuerySet[Any]:
+    """Every version of one fiscal year's budget, newest first (history rows)."""
+    # History managers are not tenant-scoped managers, so the tenant is named here.
+    return ItBudget.history.filter(tenant=current_tenant(), fiscal_year=fiscal_year).order_by("-version", "-history_id")
+
+
+def it_budget_history(*, fiscal_year: int) -> list[dict[str, Any]]:
+    """One fiscal year's budget versions with who, when, why and what changed."""
+    return config_history(it_budget_versions(fiscal_year=fiscal_year), BUDGET_SECTIONS)
