@@ -11,7 +11,7 @@ from dashboards import views as dashboard_views
 from governance import api as governance_api
 from governance import mfa
 from roi import api as roi_api
-from roi import costs_api, events_api, proposals_api
+from roi import budgets_api, costs_api, events_api, proposals_api
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -28,6 +28,7 @@ api_v1 = [
     path("config/financial-model", roi_api.FinancialModelView.as_view(), name="financial-model"),
     path("config/revenue-model", roi_api.RevenueModelView.as_view(), name="revenue-model"),
     path("config/business-kpis", roi_api.BusinessKpisView.as_view(), name="business-kpis"),
+    path("config/it-budget", budgets_api.ItBudgetView.as_view(), name="it-budget"),
     path("config/proposals", proposals_api.ProposalListView.as_view(), name="proposal-list"),
     path(
         "config/proposals/<int:proposal_id>/approve",

@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from dashboards import selectors
 from governance import roles
 from governance.ledger import Actor
 from governance.pages import tenant_page
-from roi.budgets import FIRST_FISCAL_YEAR, LAST_FISCAL_YEAR, it_budget_history, it_budget_set
+from roi.budgets import (
+    FIRST_FISCAL_YEAR,
+    LAST_FISCAL_YEAR,
+    current_fiscal_year,
+    it_budget_get,
+    it_budget_history,
+    it_budget_set,
+)
 from roi.engine import EngineInputError
-from roi.models import ItBudget
 
 
 class ItBudgetForm(forms.Form):
@@ -42,11 +46,10 @@ def it_budget(request: HttpRequest) -> HttpResponse:
     """One fiscal year's budget (`?year=`, default this one) and its versions; POST sets it."""
     tenant = request.tenant  # type: ignore[attr-defined]
     can_edit = bool(request.roles & roles.MANAGE_MODEL)  # type: ignore[attr-defined]
-    today = timezone.localdate(timezone=ZoneInfo(tenant.time_zone))
-    this_year = selectors.fiscal_year_start(today, tenant.fiscal_year_start_month).year
+    this_year = current_fiscal_year()
     raw_year = request.GET.get("year", "")
     year = int(raw_year) if raw_year.isdigit() and FIRST_FISCAL_YEAR <= int(raw_year) <= LAST_FISCAL_YEAR else this_year
-    budget = ItBudget.objects.filter(fiscal_year=year).first()
+    budget = it_budget_get(fiscal_year=year)
     form = ItBudgetForm(
         initial={"fiscal_year": year, "annual_amount": budget.annual_amount if budget else None},
     )

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from governance.ledger import Actor
 from governance.tenancy import current_tenant
@@ -61,6 +63,18 @@ def it_budget_set(*, actor: Actor, fiscal_year: Any, annual_amount: Any, change_
         budget.annual_amount = amount
         _save_version(budget, actor=actor, change_reason=change_reason, effective_from=None)
         return budget
+
+
+def current_fiscal_year() -> int:
+    """The scope tenant's fiscal year today, named (as budgets are) by the calendar year it starts in."""
+    tenant = current_tenant()
+    today = timezone.localdate(timezone=ZoneInfo(tenant.time_zone))
+    return today.year if today.month >= tenant.fiscal_year_start_month else today.year - 1
+
+
+def it_budget_get(*, fiscal_year: int) -> ItBudget | None:
+    """One fiscal year's budget in force (its latest version), or None when none is set."""
+    return ItBudget.objects.filter(fiscal_year=fiscal_year).select_related("changed_by", "changed_by_key").first()
 
 
 def it_budget_versions(*, fiscal_year: int) -> QuerySet[Any]:

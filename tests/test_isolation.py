@@ -98,6 +98,16 @@ def acme_objects(acme, bob, make_key, acme_model, globex, settings, tmp_path):
 
     params["<int:alert_id>"] = str(stored_alert(acme).pk)
     betrayals.append("acme-alert")
+    with tenant_scope(acme):
+        from roi.budgets import current_fiscal_year, it_budget_set
+
+        it_budget_set(
+            actor=Actor.system("test"),
+            fiscal_year=current_fiscal_year(),
+            annual_amount="31415926",
+            change_reason="acme-secret-budget",
+        )
+    betrayals += ["31415926", "acme-secret-budget"]
     return params, betrayals
 
 

@@ -24,10 +24,11 @@ from dashboards.selectors.figures import (
     tenant_figures,
 )
 from governance.tenancy import current_tenant
+from roi.budgets import it_budget_get
 from roi.engine import EngineInputError
 from roi.engine.investment import payback
 from roi.engine.risk import Triangular, value_at_risk
-from roi.models import CostMonth, Investment, ItBudget, MonthlyRollup
+from roi.models import CostMonth, Investment, MonthlyRollup
 from roi.selectors import VALUE_STREAMS
 
 MONTHS_PER_YEAR = 12
@@ -67,7 +68,7 @@ def budget_against_cost(data: TenantFigures) -> dict[str, Any]:
     """
     fy_start = fiscal_year_start(data.today, data.tenant.fiscal_year_start_month)
     fy_months = months_between(fy_start, add_months(fy_start, MONTHS_PER_YEAR - 1))
-    budget = ItBudget.objects.filter(fiscal_year=fy_start.year).first()
+    budget = it_budget_get(fiscal_year=fy_start.year)
     annual = budget.annual_amount if budget else None
     monthly_budget = None if annual is None else annual / MONTHS_PER_YEAR
     recent = [m for m in (add_months(data.this_month, -n) for n in (1, 2, 3)) if m in data.cloud_costs]

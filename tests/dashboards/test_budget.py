@@ -318,3 +318,43 @@ def test_the_investments_page_runs_a_bounded_number_of_queries(client, alice, fi
 def viewer_client(client, bob):
     client.force_login(bob)
     return client
+
+
+# --- The API ----------------------------------------------------------------------------
+
+
+def test_a_finance_admin_sets_the_budget_over_the_api_and_a_viewer_reads_it(api_as, acme):
+    body = {"fiscal_year": 2026, "annual_amount": "120000.00", "change_reason": "FY26 plan"}
+    response = api_as(acme, "finance_admin").put("/api/v1/config/it-budget", body, format="json")
+    assert response.status_code == 200
+    body |= {"annual_amount": 150000, "change_reason": "Cloud migration"}
+    assert api_as(acme, "finance_admin").put("/api/v1/config/it-budget", body, format="json").status_code == 200
+    read = api_as(acme, "viewer").get("/api/v1/config/it-budget?fiscal_year=2026").json()
+    assert (read["annual_amount"], read["monthly_amount"], read["version"]) == ("150000.00", "12500.00", 2)
+    assert read["change_reason"] == "Cloud migration" and read["changed_by"].startswith("api-key:")
+    assert read["history"][0]["changes"] == [{"field": "annual_amount", "old": "120000.00", "new": "150000.00"}]
+    assert api_as(acme, "viewer").put("/api/v1/config/it-budget", body, format="json").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({"fiscal_year": "next", "annual_amount": "1", "change_reason": "r"}, {"fiscal_year"}),
+        ({"fiscal_year": 2026, "annual_amount": "NaN", "change_reason": "r"}, {"annual_amount"}),
+        ({"fiscal_year": 2026, "annual_amount": True, "change_reason": "r"}, {"annual_amount"}),
+        ({"fiscal_year": 2026, "annual_amount": 1}, {"change_reason"}),
+        ({"fiscal_year": 2026, "annual_amount": 1, "change_reason": "r", "monthly": 3}, {"monthly"}),
+        ({}, {"fiscal_year", "annual_amount", "change_reason"}),
+    ],
+)
+def test_the_api_refuses_bad_input_with_a_400_naming_the_field(api_as, acme, body, fields):
+    response = api_as(acme, "finance_admin").put("/api/v1/config/it-budget", body, format="json")
+    assert response.status_code == 400
+    assert fields <= set(response.json()["errors"]), response.json()
+
+
+def test_the_api_shows_another_tenant_nothing(api_as, acme, globex):
+    set_budget(acme, 2026, "31415926")
+    response = api_as(globex, "finance_admin").get("/api/v1/config/it-budget?fiscal_year=2026")
+    assert response.status_code == 404 and "31415926" not in response.content.decode()
+    assert api_as(acme, "viewer").get("/api/v1/config/it-budget?fiscal_year=1999").status_code == 400
