@@ -96,6 +96,13 @@ MATRIX = [
     ("post", "/api/v1/config/revenue-model", MODEL_ADMINS, {"annual_recurring_revenue": 1, "change_reason": "r"}),
     ("get", "/api/v1/config/business-kpis", READERS, None),
     ("put", "/api/v1/config/business-kpis", MODEL_ADMINS, {"alerts": {"roi_target": 250}, "change_reason": "r"}),
+    ("get", "/api/v1/config/it-budget", READERS, None),
+    (
+        "put",
+        "/api/v1/config/it-budget",
+        MODEL_ADMINS,
+        {"fiscal_year": 2026, "annual_amount": 1000, "change_reason": "r"},
+    ),
     ("get", "/api/v1/config/proposals", MODEL_ADMINS | {"auditor"}, None),
     ("post", "/api/v1/config/proposals/{proposal}/approve", MODEL_ADMINS, {"note": "checked"}),
     ("post", "/api/v1/config/proposals/{proposal}/reject", MODEL_ADMINS, {"note": "not now"}),
@@ -159,6 +166,7 @@ def test_the_matrix_covers_every_api_route():
 def target(acme, bob, make_key, acme_model, settings, tmp_path):
     """An object of acme for each path parameter, and KPIs so every config route has something."""
     from governance.ledger import Actor
+    from roi.budgets import current_fiscal_year, it_budget_set
     from roi.proposals import change_propose
     from roi.services import business_kpis_update, calculation_run
     from tests.dashboards.test_reports import stored_report
@@ -169,6 +177,9 @@ def target(acme, bob, make_key, acme_model, settings, tmp_path):
     with tenant_scope(acme):
         key_id = ApiKey.objects.get(name="target").pk
         business_kpis_update(actor=Actor.system("test"), sections={}, change_reason="defaults")
+        it_budget_set(
+            actor=Actor.system("test"), fiscal_year=current_fiscal_year(), annual_amount=1000, change_reason="plan"
+        )
         record = calculation_run(
             actor=Actor.system("test"), method="availability_economics", body={"current_target": 99}
         )
