@@ -4,7 +4,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from dashboards import alert_pages, alerts_api, audit_pages, budget_pages
+from dashboards import alert_pages, alerts_api, audit_pages, budget_pages, cost_pages
 from dashboards import api as dashboard_api
 from dashboards import pages as dashboard_pages
 from dashboards import views as dashboard_views
@@ -77,6 +77,8 @@ urlpatterns = [
     path("t/<slug:slug>/settings/", dashboard_views.tenant_home, name="tenant-settings"),
     path("t/<slug:slug>/trends/", dashboard_pages.trends, name="trends"),
     path("t/<slug:slug>/comparative/", dashboard_pages.comparative, name="comparative"),
+    path("t/<slug:slug>/comparative/label/", cost_pages.label_drill, name="comparative-label"),
+    path("t/<slug:slug>/costs/", cost_pages.cost_drill, name="cost-drill"),
     path("t/<slug:slug>/investments/", dashboard_pages.investments, name="investments"),
     path("t/<slug:slug>/investments/budget/", budget_pages.it_budget, name="it-budget"),
     path("t/<slug:slug>/investments/costs/<str:month>/", budget_pages.cost_month, name="cost-month"),

@@ -66,8 +66,16 @@ class ComparativeQuery(serializers.Serializer):
 
 
 class ComparativeView(DashboardView):
+    """The comparative page's figures: value and cost by department, product or period, and the
+    benchmarks (downtime cost beside published figures, DORA tiers) always included."""
+
     @extend_schema(
         responses=OpenApiTypes.OBJECT,
+        description=(
+            "by=department|product: fiscal year-to-date value, cost, net value, ROI and value per unit"
+            " of cost per label, with totals; by=period: monthly means before and after `date`."
+            " `benchmarks` is in every answer."
+        ),
         parameters=[
             TENANT_PARAMETER,
             OpenApiParameter("by", str, enum=["department", "product", "period"]),

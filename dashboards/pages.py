@@ -50,17 +50,20 @@ def trends(request: HttpRequest) -> HttpResponse:
 
 @tenant_page()
 def comparative(request: HttpRequest) -> HttpResponse:
+    """Value against cost by department, product or period, and the benchmarks (the API's service)."""
     by = request.GET.get("by", "department")
+    errors: dict[str, str] = {}
     if by not in {"department", "product", "period"}:
+        errors["by"] = "Choose department, product or before / after a date."
         by = "department"
     split = None
     if request.GET.get("date"):
         try:
             split = date.fromisoformat(request.GET["date"])
         except ValueError:
-            split = None
-    context = {"comparison": selectors.comparative(by=by, split=split), "by": by, "benchmarks": selectors.benchmarks()}
-    return render(request, "dashboards/comparative.html", context)
+            errors["date"] = "Enter a date such as 2026-03-01."
+    context = {"comparison": selectors.comparative(by=by, split=split), "by": by, "errors": errors}
+    return render(request, "dashboards/comparative.html", context, status=400 if errors else 200)
 
 
 DRILL_MODELS = {

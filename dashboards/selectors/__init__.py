@@ -3,7 +3,8 @@
 `figures` loads what every figure is computed from (`tenant_figures`, `as_of`) and holds the
 month and money arithmetic (`money`, `add_months`, `percent`...); `executive` the executive
 overview and the real-time figures; `trends` the monthly series and the forecast;
-`comparative` value by department, product or period and the benchmarks; `investments` the
+`comparative` value and cost by department, product or period with the benchmarks (`costs`
+its drill-downs); `investments` the
 investments overview. The pages, the API, reports and alerts call these as
 `selectors.<name>`, so the names they use are re-exported here.
 """

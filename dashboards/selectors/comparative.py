@@ -1,132 +1,209 @@
-"""Comparisons: the tenant's value by department, product or period, and beside published benchmarks.
+"""Comparisons: value against cost by department, product or period, and beside published benchmarks.
 
-By department or product over the fiscal year to date, or the monthly mean before and after
-a date; downtime cost per minute and DORA tiers over the last 12 complete months.
+By department or product over the fiscal year to date (value per stream, cost, net value,
+ROI and value per unit of cost, with the cost no label claims in a row of its own so the
+totals equal the overview's), or the monthly means before and after a date; downtime cost
+per minute and DORA tiers beside published figures. One service, `comparative`, answers
+the page and the API alike.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
 from django.utils import timezone
 
+from dashboards.benchmarks import DOWNTIME_BENCHMARKS
 from dashboards.selectors.figures import (
     CENT,
     ZERO,
+    TenantFigures,
     _field,
     _table,
     add_months,
     fiscal_year_start,
     money,
     months_between,
+    percent,
     tenant_figures,
 )
 from governance import sql
-from governance.tenancy import current_tenant
 from roi.engine import METHODS, EngineInputError
-from roi.models import MonthlyRollup, Stream
+from roi.models import CostMonth, Deployment, MonthlyRollup, Stream
 from roi.selectors import VALUE_STREAMS
 
+BREAKDOWNS = ("department", "product")
+# Lead time and time to restore are not in the monthly rollups (they hold deployment counts
+# and failures only), so they are read from the deployments themselves: the last 90 days,
+# through the (tenant, occurred_at) index, in one aggregate statement.
+TIMING_WINDOW_DAYS = 90
 
-def _grouped_sql(by: str) -> str:
-    """Value per `by` label and stream over a range of months (fiscal year to date)."""
+
+def _value_sql(by: str) -> str:
+    """Value per `by` label and stream over a range of months."""
     return (
         f'SELECT "{by}", "stream", SUM("value") FROM {_table(MonthlyRollup)}'  # noqa: S608
         f' WHERE "tenant_id" = %s AND "month" >= %s AND "month" <= %s GROUP BY "{by}", "stream"'
     )
 
 
-GROUPED_SQL_DEPARTMENT, GROUPED_SQL_PRODUCT = _grouped_sql("department"), _grouped_sql("product")
-GROUPED_FIELDS = [_field(MonthlyRollup, "department"), _field(MonthlyRollup, "stream"), _field(MonthlyRollup, "value")]
+def _cost_sql(by: str) -> str:
+    """Imported cloud cost per `by` label over a range of months: the overview's cloud cost, split."""
+    return (
+        f'SELECT "{by}", SUM("effective_cost") FROM {_table(CostMonth)}'  # noqa: S608
+        f' WHERE "tenant_id" = %s AND "month" >= %s AND "month" <= %s GROUP BY "{by}"'
+    )
+
+
+VALUE_SQL = {by: _value_sql(by) for by in BREAKDOWNS}
+VALUE_FIELDS = [_field(MonthlyRollup, "department"), _field(MonthlyRollup, "stream"), _field(MonthlyRollup, "value")]
+COST_SQL = {by: _cost_sql(by) for by in BREAKDOWNS}
+COST_FIELDS = [_field(CostMonth, "department"), _field(CostMonth, "effective_cost")]
+
+
+@dataclass
+class GroupFigures:
+    """One department's or product's value per stream and cost over the period, unrounded."""
+
+    value: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    cloud_cost: Decimal = ZERO
+    investment_cost: Decimal = ZERO
+
+    def add(self, other: GroupFigures) -> None:
+        for stream, amount in other.value.items():
+            self.value[stream] += amount
+        self.cloud_cost += other.cloud_cost
+        self.investment_cost += other.investment_cost
+
+    def as_dict(self) -> dict[str, Any]:
+        total = sum((self.value[s] for s in VALUE_STREAMS), ZERO)
+        cost = self.cloud_cost + self.investment_cost
+        roi = percent(total - cost, cost)
+        return {
+            **{stream: money(self.value[stream]) for stream in VALUE_STREAMS},
+            "total": money(total),
+            "downtime_cost": money(self.value[Stream.DOWNTIME]),
+            "cloud_cost": money(self.cloud_cost),
+            "investment_cost": money(self.investment_cost),
+            "cost": money(cost),
+            "net_value": money(total - cost),
+            "roi_percent": None if roi is None else str(roi),
+            # What each unit of cost brought back: 2.50 is 2.50 of value per 1 of cost.
+            "value_per_cost": str((total / cost).quantize(CENT)) if cost else None,
+        }
 
 
 def comparative(*, by: str, split: date | None = None) -> dict[str, Any]:
-    """Fiscal year-to-date value by department or product, or monthly value before/after a date."""
-    tenant = current_tenant()
-    if by in {"department", "product"}:
-        today = timezone.localdate(timezone=ZoneInfo(tenant.time_zone))
-        this_month = today.replace(day=1)
-        fy_start = fiscal_year_start(today, tenant.fiscal_year_start_month)
-        groups: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-        for label, stream, value in sql.select(
-            (GROUPED_SQL_DEPARTMENT if by == "department" else GROUPED_SQL_PRODUCT),
-            [tenant.pk, sql.adapt_date(fy_start), sql.adapt_date(this_month)],
-            GROUPED_FIELDS,
-        ):
-            groups[label or "(none)"][stream] += value or ZERO
-        breakdown = [
-            {
-                by: label,
-                **{stream: money(values[stream]) for stream in VALUE_STREAMS},
-                "total": money(sum((values[s] for s in VALUE_STREAMS), ZERO)),
-                "downtime_cost": money(values[Stream.DOWNTIME]),
-            }
-            for label, values in sorted(groups.items())
-        ]
-        return {
-            "by": by,
-            "currency": tenant.currency,
-            "start": f"{fy_start:%Y-%m}",
-            "end": f"{this_month:%Y-%m}",
-            "groups": breakdown,
-        }
-    data = tenant_figures(months_back=24, context=False)
-    split_month = (split or add_months(data.this_month, -6)).replace(day=1)
-    complete = [m for m in months_between(add_months(data.this_month, -24), add_months(data.this_month, -1))]
-    before = [m for m in complete if m < split_month]
-    after = [m for m in complete if m > split_month]
+    """The comparison `by` department, product or period, with the benchmarks, for the page and the API.
 
-    def mean(months: list[date], stream: str | None = None) -> str | None:
-        if not months:
-            return None
-        values = [data.month(m).total if stream is None else data.month(m).value[stream] for m in months]
-        return money(sum(values, ZERO) / len(values))
+    Reads the rollups, the cost table and the investments (`tenant_figures`), two grouped
+    statements for a breakdown, and one bounded aggregate of recent deployments: a fixed
+    number of statements whatever the data size.
+    """
+    data = tenant_figures(months_back=24)
+    answer = _breakdown(data, by) if by in BREAKDOWNS else _periods(data, split)
+    return {**answer, "benchmarks": benchmarks(data)}
 
+
+def _breakdown(data: TenantFigures, by: str) -> dict[str, Any]:
+    """Fiscal year-to-date value, cost, net value, ROI and value per unit of cost per label."""
+    tenant, zone = data.tenant, ZoneInfo(data.tenant.time_zone)
+    fy_start = fiscal_year_start(data.today, tenant.fiscal_year_start_month)
+    window = months_between(fy_start, data.this_month)
+    params = [tenant.pk, sql.adapt_date(fy_start), sql.adapt_date(data.this_month)]
+    groups: dict[str, GroupFigures] = defaultdict(GroupFigures)
+    for label, stream, value in sql.select(VALUE_SQL[by], params, VALUE_FIELDS):
+        groups[label].value[stream] += value or ZERO
+    for label, cost in sql.select(COST_SQL[by], params, COST_FIELDS):
+        groups[label].cloud_cost += cost or ZERO
+    for investment in data.investments:
+        cost = sum((investment.cost_in(month, zone) for month in window), ZERO)
+        if cost:
+            groups[getattr(investment, by)].investment_cost += cost
+    totals = GroupFigures()
+    rows = []
+    # Labelled groups by name, then what no label claims: the row that makes totals reconcile.
+    for label in sorted(groups, key=lambda name: (name == "", name)):
+        totals.add(groups[label])
+        rows.append({by: label or "(none)", "label": label, "attributed": label != "", **groups[label].as_dict()})
     return {
-        "by": "period",
+        "by": by,
         "currency": tenant.currency,
-        "split": f"{split_month:%Y-%m}",
-        "before": {
-            "months": len(before),
-            "mean_monthly_value": mean(before),
-            **{s: mean(before, s) for s in VALUE_STREAMS},
-        },
-        "after": {
-            "months": len(after),
-            "mean_monthly_value": mean(after),
-            **{s: mean(after, s) for s in VALUE_STREAMS},
-        },
+        "start": f"{fy_start:%Y-%m}",
+        "end": f"{data.this_month:%Y-%m}",
+        "groups": rows,
+        "totals": totals.as_dict(),
     }
 
 
-def benchmarks() -> dict[str, Any]:
-    """The tenant's downtime cost per minute and DORA tiers over the last 12 complete months."""
-    from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
+def _periods(data: TenantFigures, split: date | None) -> dict[str, Any]:
+    """Monthly means of value and cost over the complete months before and after a month."""
+    split_month = (split or add_months(data.this_month, -6)).replace(day=1)
+    complete = months_between(add_months(data.this_month, -24), add_months(data.this_month, -1))
 
-    from dashboards.benchmarks import DOWNTIME_BENCHMARKS
-    from roi.models import Deployment
+    def side(months: list[date]) -> dict[str, Any]:
+        if not months:
+            empty: dict[str, Any] = {s: None for s in VALUE_STREAMS}
+            return {"months": 0, "mean_monthly_value": None, "mean_monthly_cost": None, "roi_percent": None, **empty}
+        count = Decimal(len(months))
+        value = sum((data.month(m).total for m in months), ZERO)
+        cost = sum((data.cost_in(m) for m in months), ZERO)
+        roi = percent(value - cost, cost)
+        return {
+            "months": len(months),
+            "mean_monthly_value": money(value / count),
+            "mean_monthly_cost": money(cost / count),
+            "roi_percent": None if roi is None else str(roi),
+            **{s: money(sum((data.month(m).value[s] for m in months), ZERO) / count) for s in VALUE_STREAMS},
+        }
 
-    data = tenant_figures(months_back=12)
-    first, last = add_months(data.this_month, -12), add_months(data.this_month, -1)
-    window = months_between(first, last)
-    cost = sum((data.month(m).value[Stream.DOWNTIME] for m in window), ZERO)
-    minutes = sum((data.month(m).downtime_minutes for m in window), ZERO)
-    deployments = sum((data.month(m).count[Stream.DEPLOYMENTS] for m in window), 0)
-    zone = ZoneInfo(data.tenant.time_zone)
-    start = datetime(first.year, first.month, 1, tzinfo=zone)
-    end = datetime(data.this_month.year, data.this_month.month, 1, tzinfo=zone)
-    timing = Deployment.objects.filter(occurred_at__gte=start, occurred_at__lt=end).aggregate(
-        failure_count=Count("id", filter=Q(failed=True)),
+    return {
+        "by": "period",
+        "currency": data.tenant.currency,
+        "split": f"{split_month:%Y-%m}",
+        "before": side([m for m in complete if m < split_month]),
+        "after": side([m for m in complete if m > split_month]),
+    }
+
+
+def deployment_timing(*, start: datetime) -> dict[str, Any]:
+    """The number of deployments since `start`, their mean lead time and failures' mean time to restore.
+
+    The one read of raw events on a dashboard, and bounded: `start` is at most
+    TIMING_WINDOW_DAYS ago, the (tenant, occurred_at) index finds the rows, and the database
+    aggregates them in one statement.
+    """
+    return Deployment.objects.filter(occurred_at__gte=start).aggregate(
+        deployments=Count("id"),
         lead=Avg(ExpressionWrapper(F("deployed_at") - F("committed_at"), output_field=DurationField())),
         restore=Avg(
             ExpressionWrapper(F("restored_at") - F("deployed_at"), output_field=DurationField()),
             filter=Q(failed=True),
         ),
     )
+
+
+def benchmarks(data: TenantFigures | None = None) -> dict[str, Any]:
+    """The tenant's downtime cost per minute and DORA tiers, beside published figures.
+
+    Downtime, deployment frequency and change failure rate come from the rollups of the last
+    12 complete months; lead time and time to restore from the last 90 days of deployments.
+    """
+    data = data or tenant_figures(months_back=12)
+    first, last = add_months(data.this_month, -12), add_months(data.this_month, -1)
+    window = months_between(first, last)
+    cost = sum((data.month(m).value[Stream.DOWNTIME] for m in window), ZERO)
+    minutes = sum((data.month(m).downtime_minutes for m in window), ZERO)
+    deployments = sum((data.month(m).count[Stream.DEPLOYMENTS] for m in window), 0)
+    failures = sum((data.month(m).failures[Stream.DEPLOYMENTS] for m in window), 0)
+    timing_start = timezone.now() - timedelta(days=TIMING_WINDOW_DAYS)
+    timing = deployment_timing(start=timing_start)
     dora = None
     if deployments and data.figures is not None:
         inputs: dict[str, Any] = {"deployment_frequency": str(Decimal(deployments) / Decimal(len(window)))}
@@ -134,7 +211,7 @@ def benchmarks() -> dict[str, Any]:
             inputs["lead_time"] = str(Decimal(timing["lead"].total_seconds()) / Decimal(86400))
         if timing["restore"] is not None:
             inputs["recovery_time"] = str(Decimal(timing["restore"].total_seconds()) / Decimal(3600))
-        inputs["change_failure_rate"] = str(Decimal(timing["failure_count"]) / Decimal(deployments) * 100)
+        inputs["change_failure_rate"] = str(Decimal(failures) / Decimal(deployments) * 100)
         try:
             dora = {"inputs": inputs, **METHODS["competitive_advantage"].run(inputs, data.figures).as_dict()}
         except EngineInputError as error:
@@ -148,8 +225,18 @@ def benchmarks() -> dict[str, Any]:
         "downtime_cost": money(cost),
         "downtime_cost_per_minute": money(cost / minutes) if minutes else None,
         "published": [
-            {"source": b.source, "year": b.year, "cost_per_minute_usd": money(b.cost_per_minute_usd), "note": b.note}
+            {
+                "source": b.source,
+                "year": b.year,
+                "cost_per_minute_usd": money(b.cost_per_minute_usd),
+                "currency": "USD",
+                "note": b.note,
+            }
             for b in DOWNTIME_BENCHMARKS
         ],
+        "deployments": deployments,
+        "failed_deployments": failures,
+        "timing_since": timing_start.date().isoformat(),
+        "timing_deployments": timing["deployments"],
         "dora": dora,
     }

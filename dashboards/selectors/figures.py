@@ -64,6 +64,7 @@ class MonthFigures:
 
     value: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     count: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    failures: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # failed deployments
     downtime_minutes: Decimal = ZERO
     hours_saved: Decimal = ZERO
 
@@ -80,16 +81,22 @@ class InvestmentCost:
     months: int
     upfront_cost: Decimal
     monthly_cost: Decimal
+    department: str = ""
+    product: str = ""
 
     def cost_in(self, month: date, zone: ZoneInfo) -> Decimal:
-        """Its cost booked in `month`: the upfront cost in the month it starts, then its
-        monthly cost in each of its months (months read in the tenant's time zone)."""
+        """Cost booked in `month`: the upfront cost in the month it starts (in the tenant's
+        time zone), then the monthly cost for each of its months.
+
+        The one definition of an investment's cost: the overview's ROI and the comparative
+        view's cost per department and product both count it this way.
+        """
         local = self.started_at.astimezone(zone)
         first = date(local.year, local.month, 1)
-        total = self.upfront_cost if month == first else ZERO
+        cost = self.upfront_cost if month == first else ZERO
         if first <= month <= add_months(first, self.months - 1):
-            total += self.monthly_cost
-        return total
+            cost += self.monthly_cost
+        return cost
 
 
 @dataclass
@@ -116,8 +123,8 @@ class TenantFigures:
         """Cost booked in `month`: investments (upfront when they start, then monthly) plus
         the cloud and infrastructure cost imported from FOCUS files."""
         zone = ZoneInfo(self.tenant.time_zone)
-        total = sum((investment.cost_in(month, zone) for investment in self.investments), ZERO)
-        return total + self.cloud_costs.get(month, ZERO)
+        investments = sum((investment.cost_in(month, zone) for investment in self.investments), ZERO)
+        return investments + self.cloud_costs.get(month, ZERO)
 
     def cost_between(self, start: date, end: date) -> Decimal:
         return sum((self.cost_in(m) for m in months_between(start, end)), ZERO)
@@ -175,19 +182,22 @@ def _context_sql(*, config: bool, newest: bool) -> tuple[str, list[Any], int]:
 
 
 ROLLUPS_SQL = (
-    'SELECT "month", "stream", SUM("value"), SUM("event_count"), SUM("downtime_minutes"), SUM("hours_saved")'  # noqa: S608
-    f' FROM {_table(MonthlyRollup)} WHERE "tenant_id" = %s AND "month" >= %s AND "month" <= %s'
+    'SELECT "month", "stream", SUM("value"), SUM("event_count"), SUM("downtime_minutes"), SUM("hours_saved"),'  # noqa: S608
+    f' SUM("failures") FROM {_table(MonthlyRollup)} WHERE "tenant_id" = %s AND "month" >= %s AND "month" <= %s'
     ' GROUP BY "month", "stream"'
 )
 ROLLUPS_FIELDS = [
     _field(MonthlyRollup, name)
-    for name in ("month", "stream", "value", "event_count", "downtime_minutes", "hours_saved")
+    for name in ("month", "stream", "value", "event_count", "downtime_minutes", "hours_saved", "failures")
 ]
 INVESTMENTS_SQL = (
-    'SELECT "started_at", "months", "upfront_cost", "monthly_cost"'  # noqa: S608
+    'SELECT "started_at", "months", "upfront_cost", "monthly_cost", "department", "product"'  # noqa: S608
     f' FROM {_table(Investment)} WHERE "tenant_id" = %s ORDER BY "started_at"'
 )
-INVESTMENTS_FIELDS = [_field(Investment, name) for name in ("started_at", "months", "upfront_cost", "monthly_cost")]
+INVESTMENTS_FIELDS = [
+    _field(Investment, name)
+    for name in ("started_at", "months", "upfront_cost", "monthly_cost", "department", "product")
+]
 COSTS_SQL = (
     f'SELECT "month", SUM("effective_cost") FROM {_table(CostMonth)}'  # noqa: S608
     ' WHERE "tenant_id" = %s AND "month" >= %s AND "month" <= %s GROUP BY "month"'
@@ -198,12 +208,13 @@ COSTS_FIELDS = [_field(CostMonth, "month"), _field(CostMonth, "effective_cost")]
 def _rollup_months(tenant: Tenant, first: date, last: date) -> dict[date, MonthFigures]:
     months: dict[date, MonthFigures] = {}
     rows = sql.select(ROLLUPS_SQL, [tenant.pk, sql.adapt_date(first), sql.adapt_date(last)], ROLLUPS_FIELDS)
-    for month_of, stream, value, count, downtime, hours in rows:
+    for month_of, stream, value, count, downtime, hours, failures in rows:
         month = months.setdefault(month_of, MonthFigures())
         month.value[stream] += value or ZERO
         month.count[stream] += int(count or 0)  # SUM of an integer column: numeric on PostgreSQL
         month.downtime_minutes += downtime or ZERO
         month.hours_saved += hours or ZERO
+        month.failures[stream] += int(failures or 0)
     return months
 
 

@@ -1,0 +1,80 @@
+"""Drill-downs of the comparative view: a department's or product's months, and the cost rows a cost sums.
+
+Thin: the query string becomes a `LabelFilter` (or a form error, 400), the selectors in
+`dashboards.selectors.costs` read, the template shows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.utils import timezone
+
+from dashboards.selectors import fiscal_year_start, months_between
+from dashboards.selectors.costs import LABELS, LabelFilter, cost_drill_down, label_months, parse_month
+from governance.pages import tenant_page
+
+MAX_MONTHS = 60
+
+
+def _selection(request: HttpRequest, *, label_required: bool) -> tuple[LabelFilter, dict[str, str]]:
+    """The slice the query string names: `department=` or `product=` (empty is "no label"),
+    `start` and `end` months (default: the fiscal year to date). Errors name the field."""
+    tenant = request.tenant  # type: ignore[attr-defined]
+    today = timezone.localdate(timezone=ZoneInfo(tenant.time_zone))
+    errors: dict[str, str] = {}
+    named = [name for name in LABELS if name in request.GET]
+    by = named[0] if len(named) == 1 else None
+    if len(named) > 1:
+        errors["department"] = "Choose a department or a product, not both."
+    elif by is None and label_required:
+        errors["department"] = "Choose a department or a product."
+    months = {}
+    for name, default in (("start", fiscal_year_start(today, tenant.fiscal_year_start_month)), ("end", today)):
+        text = request.GET.get(name, "")
+        try:
+            months[name] = parse_month(text) if text else default.replace(day=1)
+        except ValueError:
+            errors[name] = "Enter a month such as 2026-03."
+            months[name] = default.replace(day=1)
+    if "start" not in errors and "end" not in errors:
+        if months["end"] < months["start"]:
+            errors["end"] = "The end month comes before the start month."
+        elif len(months_between(months["start"], months["end"])) > MAX_MONTHS:
+            errors["end"] = f"Choose at most {MAX_MONTHS} months."
+    label = request.GET.get(by, "") if by else ""
+    return LabelFilter(by=by, label=label, start=months["start"], end=months["end"]), errors
+
+
+def _query(selection: LabelFilter) -> str:
+    query = QueryDict(mutable=True)
+    if selection.by is not None:
+        query[selection.by] = selection.label
+    query["start"], query["end"] = f"{selection.start:%Y-%m}", f"{selection.end:%Y-%m}"
+    return query.urlencode()
+
+
+@tenant_page()
+def cost_drill(request: HttpRequest) -> HttpResponse:
+    """The imported cost cells and the investments a comparative cost sums, each cell with its import."""
+    selection, errors = _selection(request, label_required=False)
+    context: dict[str, Any] = {"selection": selection, "errors": errors, "query": _query(selection)}
+    if not errors:
+        costs = cost_drill_down(selection)
+        context["costs"] = costs
+        context["page"] = Paginator(costs["cells"], 100).get_page(request.GET.get("page"))
+    return render(request, "dashboards/cost_drill.html", context, status=400 if errors else 200)
+
+
+@tenant_page()
+def label_drill(request: HttpRequest) -> HttpResponse:
+    """One department's or product's value per stream and cost, month by month."""
+    selection, errors = _selection(request, label_required=True)
+    context: dict[str, Any] = {"selection": selection, "errors": errors}
+    if not errors:
+        context["months"] = label_months(selection)
+    return render(request, "dashboards/label_drill.html", context, status=400 if errors else 200)
