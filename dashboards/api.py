@@ -63,6 +63,8 @@ class TrendsView(DashboardView):
 class ComparativeQuery(serializers.Serializer):
     by = serializers.ChoiceField(choices=["department", "product", "period"], default="department")
     date = serializers.DateField(required=False, help_text="with by=period: the month that splits before from after")
+    start = serializers.CharField(required=False, max_length=7, help_text="with by=department|product: YYYY-MM")
+    end = serializers.CharField(required=False, max_length=7, help_text="with by=department|product: YYYY-MM")
 
 
 class ComparativeView(DashboardView):
@@ -80,12 +82,21 @@ class ComparativeView(DashboardView):
             TENANT_PARAMETER,
             OpenApiParameter("by", str, enum=["department", "product", "period"]),
             OpenApiParameter("date", OpenApiTypes.DATE),
+            OpenApiParameter("start", str, description="first month (YYYY-MM); default: the fiscal year's"),
+            OpenApiParameter("end", str, description="last month (YYYY-MM); default: this month"),
         ],
     )
     def get(self, request: Request) -> Response:
         query = ComparativeQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        return Response(selectors.comparative(by=query.validated_data["by"], split=query.validated_data.get("date")))
+        chosen = query.validated_data
+        try:
+            answer = selectors.comparative(
+                by=chosen["by"], split=chosen.get("date"), start=chosen.get("start"), end=chosen.get("end")
+            )
+        except selectors.ComparativeRefused as refused:
+            raise exceptions.ValidationError(refused.errors) from None
+        return Response(answer)
 
 
 # --- Reports --------------------------------------------------------------------------

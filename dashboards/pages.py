@@ -62,7 +62,13 @@ def comparative(request: HttpRequest) -> HttpResponse:
             split = date.fromisoformat(request.GET["date"])
         except ValueError:
             errors["date"] = "Enter a date such as 2026-03-01."
-    context = {"comparison": selectors.comparative(by=by, split=split), "by": by, "errors": errors}
+    start, end = request.GET.get("start") or None, request.GET.get("end") or None
+    try:
+        comparison = selectors.comparative(by=by, split=split, start=start, end=end)
+    except selectors.ComparativeRefused as refused:
+        errors.update({name: " ".join(messages) for name, messages in refused.errors.items()})
+        comparison = selectors.comparative(by=by, split=split)
+    context = {"comparison": comparison, "by": by, "errors": errors}
     return render(request, "dashboards/comparative.html", context, status=400 if errors else 200)
 
 

@@ -9,7 +9,7 @@ investments overview. The pages, the API, reports and alerts call these as
 `selectors.<name>`, so the names they use are re-exported here.
 """
 
-from dashboards.selectors.comparative import benchmarks, comparative
+from dashboards.selectors.comparative import ComparativeRefused, benchmarks, comparative
 from dashboards.selectors.executive import business_value_index, executive_overview, real_time
 from dashboards.selectors.figures import (
     CENT,
@@ -28,6 +28,7 @@ from dashboards.selectors.trends import trends
 __all__ = [
     "CENT",
     "ZERO",
+    "ComparativeRefused",
     "TenantFigures",
     "add_months",
     "benchmarks",

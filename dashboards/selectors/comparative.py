@@ -1,8 +1,8 @@
 """Comparisons: value against cost by department, product or period, and beside published benchmarks.
 
-By department or product over the fiscal year to date (value per stream, cost, net value,
-ROI and value per unit of cost, with the cost no label claims in a row of its own so the
-totals equal the overview's), or the monthly means before and after a date; downtime cost
+By department or product over chosen months, the fiscal year to date unless chosen (value
+per stream, cost, net value, ROI and value per unit of cost, with the cost no label claims
+in a row of its own so the totals equal the overview's), or the monthly means before and after a date; downtime cost
 per minute and DORA tiers beside published figures. One service, `comparative`, answers
 the page and the API alike.
 """
@@ -20,6 +20,7 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
 from django.utils import timezone
 
 from dashboards.benchmarks import DOWNTIME_BENCHMARKS
+from dashboards.selectors.costs import parse_month
 from dashboards.selectors.figures import (
     CENT,
     ZERO,
@@ -34,6 +35,7 @@ from dashboards.selectors.figures import (
     tenant_figures,
 )
 from governance import sql
+from governance.tenancy import current_tenant
 from roi.engine import METHODS, EngineInputError
 from roi.models import CostMonth, Deployment, MonthlyRollup, Stream
 from roi.selectors import VALUE_STREAMS
@@ -43,6 +45,7 @@ BREAKDOWNS = ("department", "product")
 # and failures only), so they are read from the deployments themselves: the last 90 days,
 # through the (tenant, occurred_at) index, in one aggregate statement.
 TIMING_WINDOW_DAYS = 90
+MAX_MONTHS_BACK = 60
 
 
 def _value_sql(by: str) -> str:
@@ -99,24 +102,63 @@ class GroupFigures:
         }
 
 
-def comparative(*, by: str, split: date | None = None) -> dict[str, Any]:
+class ComparativeRefused(ValueError):
+    """A comparison that cannot be made, with `{field: [message]}` for a 400 or a form error."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def _window(today: date, fiscal_start_month: int, start: str | None, end: str | None) -> tuple[date, date]:
+    """The months a breakdown covers: `start` and `end` (YYYY-MM), the fiscal year to date by default."""
+    this_month = today.replace(day=1)
+    months: dict[str, date] = {}
+    errors: dict[str, list[str]] = {}
+    for name, text, default in (
+        ("start", start, fiscal_year_start(today, fiscal_start_month)),
+        ("end", end, this_month),
+    ):
+        try:
+            months[name] = parse_month(text) if text else default
+        except ValueError:
+            errors[name] = ["Enter a month such as 2026-03."]
+    if not errors:
+        if months["end"] > this_month:
+            errors["end"] = ["Choose this month or an earlier one."]
+        elif months["start"] > months["end"]:
+            errors["start"] = ["The start month comes after the end month."]
+        elif months["start"] < add_months(this_month, -MAX_MONTHS_BACK):
+            errors["start"] = [f"Choose a month at most {MAX_MONTHS_BACK} months back."]
+    if errors:
+        raise ComparativeRefused(errors)
+    return months["start"], months["end"]
+
+
+def comparative(
+    *, by: str, split: date | None = None, start: str | None = None, end: str | None = None
+) -> dict[str, Any]:
     """The comparison `by` department, product or period, with the benchmarks, for the page and the API.
 
-    Reads the rollups, the cost table and the investments (`tenant_figures`), two grouped
-    statements for a breakdown, and one bounded aggregate of recent deployments: a fixed
-    number of statements whatever the data size.
+    A breakdown covers the months `start` to `end` (YYYY-MM; the fiscal year to date unless
+    chosen); ComparativeRefused names a field that cannot be used. Reads the rollups, the
+    cost table and the investments (`tenant_figures`), two grouped statements for a
+    breakdown, and one bounded aggregate of recent deployments: a fixed number of
+    statements whatever the data size.
     """
-    data = tenant_figures(months_back=24)
-    answer = _breakdown(data, by) if by in BREAKDOWNS else _periods(data, split)
+    tenant = current_tenant()
+    today = timezone.localdate(timezone=ZoneInfo(tenant.time_zone))
+    first, last = _window(today, tenant.fiscal_year_start_month, start, end)
+    data = tenant_figures(months_back=max(24, len(months_between(first, today.replace(day=1)))))
+    answer = _breakdown(data, by, first, last) if by in BREAKDOWNS else _periods(data, split)
     return {**answer, "benchmarks": benchmarks(data)}
 
 
-def _breakdown(data: TenantFigures, by: str) -> dict[str, Any]:
-    """Fiscal year-to-date value, cost, net value, ROI and value per unit of cost per label."""
+def _breakdown(data: TenantFigures, by: str, first: date, last: date) -> dict[str, Any]:
+    """Value, cost, net value, ROI and value per unit of cost per label over the months `first` to `last`."""
     tenant, zone = data.tenant, ZoneInfo(data.tenant.time_zone)
-    fy_start = fiscal_year_start(data.today, tenant.fiscal_year_start_month)
-    window = months_between(fy_start, data.this_month)
-    params = [tenant.pk, sql.adapt_date(fy_start), sql.adapt_date(data.this_month)]
+    window = months_between(first, last)
+    params = [tenant.pk, sql.adapt_date(first), sql.adapt_date(last)]
     groups: dict[str, GroupFigures] = defaultdict(GroupFigures)
     for label, stream, value in sql.select(VALUE_SQL[by], params, VALUE_FIELDS):
         groups[label].value[stream] += value or ZERO
@@ -135,8 +177,8 @@ def _breakdown(data: TenantFigures, by: str) -> dict[str, Any]:
     return {
         "by": by,
         "currency": tenant.currency,
-        "start": f"{fy_start:%Y-%m}",
-        "end": f"{data.this_month:%Y-%m}",
+        "start": f"{first:%Y-%m}",
+        "end": f"{last:%Y-%m}",
         "groups": rows,
         "totals": totals.as_dict(),
     }

@@ -333,3 +333,35 @@ def test_the_pages_run_a_bounded_number_of_queries(viewer_client, acme, acme_mod
     few = queries()
     grow(acme, "b", 150)
     assert queries() == few <= PAGE_QUERIES[path], few
+
+
+# --- Chosen months -------------------------------------------------------------------------
+
+
+def test_a_breakdown_covers_the_months_chosen(api_as, viewer_client, acme, costed):
+    month = f"{costed[1]:%Y-%m}"  # last month: ten automation runs and the investment's start
+    answer = api_as(acme, "viewer").get("/api/v1/dashboard/comparative", {"start": month, "end": month}).json()
+    assert (answer["start"], answer["end"]) == (month, month)
+    totals = answer["totals"]
+    assert totals["total"] == "750.00" and totals["cost"] == "1100.00"  # upfront 1,000 + one month of 100
+    assert by_label(answer)["finance"]["cost"] == "0.00"  # the cloud cost is this month's
+    page = viewer_client.get(f"/t/acme/comparative/?start={month}&end={month}").content.decode()
+    assert f"{month} to {month}" in page and "$1,100.00" in page
+
+
+@pytest.mark.parametrize(
+    ("months", "field"),
+    [
+        ({"start": "2026-13"}, "start"),
+        ({"end": "soon"}, "end"),
+        ({"end": "2999-01"}, "end"),
+        ({"start": "2026-05", "end": "2026-01"}, "start"),
+        ({"start": "1999-01"}, "start"),
+    ],
+)
+def test_months_that_cannot_be_used_are_a_400_naming_the_field(api_as, viewer_client, acme, months, field):
+    response = api_as(acme, "viewer").get("/api/v1/dashboard/comparative", months)
+    assert response.status_code == 400 and list(response.json()["errors"]) == [field]
+    query = "&".join(f"{name}={value}" for name, value in months.items())
+    page = viewer_client.get(f"/t/acme/comparative/?{query}")
+    assert page.status_code == 400 and 'aria-invalid="true"' in page.content.decode()
