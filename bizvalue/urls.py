@@ -78,6 +78,7 @@ urlpatterns = [
     path("t/<slug:slug>/trends/", dashboard_pages.trends, name="trends"),
     path("t/<slug:slug>/comparative/", dashboard_pages.comparative, name="comparative"),
     path("t/<slug:slug>/comparative/label/", cost_pages.label_drill, name="comparative-label"),
+    path("t/<slug:slug>/comparative/events/", cost_pages.label_events, name="comparative-events"),
     path("t/<slug:slug>/costs/", cost_pages.cost_drill, name="cost-drill"),
     path("t/<slug:slug>/investments/", dashboard_pages.investments, name="investments"),
     path("t/<slug:slug>/investments/budget/", budget_pages.it_budget, name="it-budget"),

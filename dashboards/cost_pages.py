@@ -1,4 +1,5 @@
-"""Drill-downs of the comparative view: a department's or product's months, and the cost rows a cost sums.
+"""Drill-downs of the comparative view: a department's or product's months, the events of one
+of its months, and the cost rows a cost sums.
 
 Thin: the query string becomes a `LabelFilter` (or a form error, 400), the selectors in
 `dashboards.selectors.costs` read, the template shows.
@@ -6,6 +7,7 @@ Thin: the query string becomes a `LabelFilter` (or a form error, 400), the selec
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,16 +16,21 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 
-from dashboards.selectors import fiscal_year_start, months_between
+from dashboards.pages import DRILL_MODELS
+from dashboards.selectors import add_months, fiscal_year_start, months_between
 from dashboards.selectors.costs import LABELS, LabelFilter, cost_drill_down, label_months, parse_month
 from governance.pages import tenant_page
+from roi.models import PerformanceMonth, Stream
 
 MAX_MONTHS = 60
 
 
-def _selection(request: HttpRequest, *, label_required: bool) -> tuple[LabelFilter, dict[str, str]]:
+def _selection(
+    request: HttpRequest, *, label_required: bool, one_month: bool = False
+) -> tuple[LabelFilter, dict[str, str]]:
     """The slice the query string names: `department=` or `product=` (empty is "no label"),
-    `start` and `end` months (default: the fiscal year to date). Errors name the field."""
+    `start` and `end` months (default: the fiscal year to date, or this month for
+    `one_month`). Errors name the field."""
     tenant = request.tenant  # type: ignore[attr-defined]
     today = timezone.localdate(timezone=ZoneInfo(tenant.time_zone))
     errors: dict[str, str] = {}
@@ -34,7 +41,8 @@ def _selection(request: HttpRequest, *, label_required: bool) -> tuple[LabelFilt
     elif by is None and label_required:
         errors["department"] = "Choose a department or a product."
     months = {}
-    for name, default in (("start", fiscal_year_start(today, tenant.fiscal_year_start_month)), ("end", today)):
+    first = today if one_month else fiscal_year_start(today, tenant.fiscal_year_start_month)
+    for name, default in (("start", first), ("end", today)):
         text = request.GET.get(name, "")
         try:
             months[name] = parse_month(text) if text else default.replace(day=1)
@@ -78,3 +86,33 @@ def label_drill(request: HttpRequest) -> HttpResponse:
     if not errors:
         context["months"] = label_months(selection)
     return render(request, "dashboards/label_drill.html", context, status=400 if errors else 200)
+
+
+@tenant_page()
+def label_events(request: HttpRequest) -> HttpResponse:
+    """The events (or service-months) of one stream, month and department or product: what a
+    label's monthly value adds up, each with the ledger record that proves it."""
+    selection, errors = _selection(request, label_required=True, one_month=True)
+    stream = request.GET.get("stream", "")
+    if stream != Stream.PERFORMANCE and stream not in DRILL_MODELS:
+        errors["stream"] = "Choose incident_prevention, automation or performance."
+    if selection.start != selection.end:
+        errors["start"] = "Choose one month (start and end the same)."
+    context: dict[str, Any] = {"selection": selection, "errors": errors, "stream": stream}
+    if not errors:
+        labelled = {selection.by or "department": selection.label}  # a label is required above
+        if stream == Stream.PERFORMANCE:
+            rows = PerformanceMonth.objects.filter(month=selection.start, **labelled).order_by("service", "pk")
+        else:
+            zone = ZoneInfo(request.tenant.time_zone)  # type: ignore[attr-defined]
+            first, after = selection.start, add_months(selection.start, 1)
+            model, conditions = DRILL_MODELS[stream]
+            rows = model.objects.filter(
+                occurred_at__gte=datetime(first.year, first.month, 1, tzinfo=zone),
+                occurred_at__lt=datetime(after.year, after.month, 1, tzinfo=zone),
+                **conditions,
+                **labelled,
+            ).order_by("-occurred_at", "-pk")
+        context["page"] = Paginator(rows.select_related("ledger_record"), 100).get_page(request.GET.get("page"))
+        context["query"] = f"{_query(selection)}&stream={stream}"
+    return render(request, "dashboards/label_events.html", context, status=400 if errors else 200)

@@ -148,7 +148,15 @@ def test_each_cost_links_to_the_rows_it_sums_and_each_value_to_its_months(viewer
     # the value drill-down lists the months, each linking to its events
     months = viewer_client.get(value_link).content.decode()
     this_month = f"{costed[0]:%Y-%m}"
-    assert f"/t/acme/drill/automation/{this_month}/" in months
+    events_link = unescape(
+        re.search(
+            rf'href="(/t/acme/comparative/events/\?[^"]*stream=automation&amp;start={this_month}[^"]*)"', months
+        ).group(1)
+    )
+    events = viewer_client.get(events_link).content.decode()
+    # the finance runs of this month (every other one), each with its ledger record
+    assert "now-0" in events and "now-2" in events and "now-1" not in events and "then-0" not in events
+    assert len(re.findall(r"/t/acme/ledger/\d+/#item-", events)) == 2
     assert f"/t/acme/costs/?department=finance&amp;start={this_month}&amp;end={this_month}" in months
     # the unattributed row's cost lists the untagged cell and the unlabelled investment
     none_link = unescape(re.search(r'href="(/t/acme/costs/\?department=&[^"]*)"', page).group(1))
@@ -168,6 +176,10 @@ def test_another_tenants_cost_pages_are_404_and_show_nothing_of_acme(client, cha
     client.force_login(charlie)
     assert client.get("/t/acme/costs/").status_code == 404
     assert client.get("/t/acme/comparative/label/?department=finance").status_code == 404
+    assert client.get("/t/acme/comparative/events/?department=finance&stream=automation").status_code == 404
+    month = f"{costed[0]:%Y-%m}"
+    theirs = client.get(f"/t/globex/comparative/events/?department=finance&stream=automation&start={month}&end={month}")
+    assert theirs.status_code == 200 and "now-0" not in theirs.content.decode()
     own = client.get("/t/globex/costs/?start=2000-01&end=2004-12")
     assert own.status_code == 200
     own = client.get("/t/globex/costs/").content.decode()
@@ -194,6 +206,19 @@ def test_bad_cost_drill_down_input_is_a_form_error(viewer_client, acme, query, f
 def test_the_value_drill_down_needs_a_label(viewer_client, acme):
     response = viewer_client.get("/t/acme/comparative/label/")
     assert response.status_code == 400 and "<li>department:" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("department=finance&stream=colour", "stream"),
+        ("department=finance&stream=automation&start=2026-01&end=2026-03", "start"),
+        ("stream=automation", "department"),
+    ],
+)
+def test_bad_events_drill_down_input_is_a_form_error(viewer_client, acme, query, field):
+    response = viewer_client.get(f"/t/acme/comparative/events/?{query}")
+    assert response.status_code == 400 and f"<li>{field}:" in response.content.decode()
 
 
 def test_a_bad_date_is_a_form_error_on_the_page_and_a_400_naming_the_field_in_the_api(viewer_client, api_as, acme):
@@ -292,6 +317,7 @@ PAGE_QUERIES = {
     "costs/": 14,
     "costs/?department=finance": 14,
     "comparative/label/?department=finance": 13,
+    "comparative/events/?department=finance&stream=automation": 13,
 }
 
 
