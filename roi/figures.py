@@ -43,7 +43,18 @@ MODEL_GROUPS: dict[str, tuple[str, ...]] = {
 # Derived figures a caller may send; checked against the primary inputs, never stored.
 DERIVED_REVENUE = ("monthly_recurring_revenue", "revenue_per_minute")
 
-# KPI paths -> the engine figure they set (None: kept for the dashboard and alerts).
+# KPI paths -> the engine figure they set (None: kept for the dashboard and alerts, or
+# informational). Two settings of the brief's KPI YAML restate a financial-model figure in
+# other units; the versioned financial model stays the one source the engine values with, so
+# a ledger record's figures never depend on which of two places was edited last:
+# - `kpis.automation.manual_process_cost_per_hour`: automation hours are valued at
+#   `cost_model.it_staff_hourly_rate`; this KPI is informational (shown beside that rate).
+# - `kpis.automation.compliance_value_per_year`: compliance value is counted per check
+#   (`cost_model.compliance_value_per_check` x checks run); this KPI is informational.
+INFORMATIONAL_KPIS: dict[tuple[str, ...], str] = {
+    ("kpis", "automation", "manual_process_cost_per_hour"): "cost_model.it_staff_hourly_rate",
+    ("kpis", "automation", "compliance_value_per_year"): "cost_model.compliance_value_per_check",
+}
 KPI_FIELDS: dict[tuple[str, ...], str | None] = {
     ("kpis", "availability", "target"): "availability_target",
     ("kpis", "availability", "cost_per_9"): "cost_per_9",
@@ -53,6 +64,7 @@ KPI_FIELDS: dict[tuple[str, ...], str | None] = {
     ("kpis", "performance", "monthly_value_target"): "performance_improvement_target",
     ("kpis", "automation", "monthly_savings_target"): "automation_roi_target",
     ("kpis", "automation", "error_rate_reduction_target"): None,
+    **dict.fromkeys(INFORMATIONAL_KPIS),
     ("kpis", "customer_experience", "satisfaction_per_100ms"): "satisfaction_per_100ms",
     ("kpis", "customer_experience", "satisfaction_per_availability_point"): "satisfaction_per_availability_point",
     ("kpis", "customer_experience", "churn_reduction_per_satisfaction_point"): "churn_reduction_per_satisfaction_point",
