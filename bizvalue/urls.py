@@ -74,6 +74,7 @@ api_v1 = [
 urlpatterns = [
     path("", dashboard_views.home, name="home"),
     path("t/<slug:slug>/", dashboard_pages.overview, name="tenant-home"),
+    path("t/<slug:slug>/live/", dashboard_pages.overview_live, name="overview-live"),
     path("t/<slug:slug>/settings/", dashboard_views.tenant_home, name="tenant-settings"),
     path("t/<slug:slug>/trends/", dashboard_pages.trends, name="trends"),
     path("t/<slug:slug>/comparative/", dashboard_pages.comparative, name="comparative"),

@@ -38,6 +38,14 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_page()
+def overview_live(request: HttpRequest) -> HttpResponse:
+    """The overview's figures alone, as the page shows them: what live.js swaps in to refresh them."""
+    response = render(request, "dashboards/_overview_figures.html", {"figures": selectors.executive_overview()})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@tenant_page()
 def trends(request: HttpRequest) -> HttpResponse:
     """The trends charts for `?months=&horizon=` (the API's bounds); bad values are a form error."""
     form = TrendsForm(request.GET)

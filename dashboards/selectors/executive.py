@@ -6,8 +6,10 @@ the business value index with the inputs that explain it, and the alerts still o
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dashboards.selectors.figures import (
     CENT,
@@ -20,10 +22,13 @@ from dashboards.selectors.figures import (
     percent,
     tenant_figures,
 )
+from governance import sql
+from governance.tenancy import current_tenant
 from roi.engine import METHODS
 from roi.models import Stream
 from roi.selectors import VALUE_STREAMS
 
+STREAM_LABELS = {"incident_prevention": "Incident prevention", "automation": "Automation", "performance": "Performance"}
 INDEX_STREAMS = {
     "incident_prevention": "incident_prevention",
     "automation": "automation_roi",
@@ -31,20 +36,41 @@ INDEX_STREAMS = {
 }
 
 
-def business_value_index(data: TenantFigures) -> dict[str, Any] | None:
-    """The index over each stream's attribution window, with the inputs that explain it."""
+def business_value_index(data: TenantFigures, month: date | None = None) -> dict[str, Any] | None:
+    """The index over each stream's attribution window ending with `month` (default this
+    month), with the inputs that explain it."""
     if data.figures is None:
         return None
+    month = month or data.this_month
     inputs: dict[str, Any] = {}
     for stream, name in INDEX_STREAMS.items():
         window_days = getattr(data.figures, f"{name}_time_window")
         window_months = max(1, round(window_days / 30))
-        first = add_months(data.this_month, -(window_months - 1))
-        value = sum((data.month(m).value[stream] for m in months_between(first, data.this_month)), ZERO)
+        first = add_months(month, -(window_months - 1))
+        value = sum((data.month(m).value[stream] for m in months_between(first, month)), ZERO)
         # Whole months stand for the window: scale back to the window's length in days.
         inputs[f"{name}_value"] = str(value * Decimal(window_days) / (Decimal(window_months) * Decimal("30.4167")))
     result = METHODS["business_value_index"].run(inputs, data.figures).as_dict()
-    return {"value": result["business_value_index"], "method": "business_value_index", "inputs": inputs, **result}
+    streams = [
+        {
+            "stream": stream,
+            "label": STREAM_LABELS[stream],
+            "value": money(Decimal(inputs[f"{name}_value"])),
+            "time_window": getattr(data.figures, f"{name}_time_window"),
+            "target": money(getattr(data.figures, f"{name}_target")),
+            "weighting": str(getattr(data.figures, f"{name}_weighting")),
+            "score": result[f"{name}_score"],
+        }
+        for stream, name in INDEX_STREAMS.items()
+    ]
+    return {
+        "value": result["business_value_index"],
+        "method": "business_value_index",
+        "month": f"{month:%Y-%m}",
+        "inputs": inputs,
+        "streams": streams,
+        **result,
+    }
 
 
 def open_alerts() -> list[dict[str, Any]]:
@@ -58,46 +84,106 @@ def open_alerts() -> list[dict[str, Any]]:
     return [alert_as_dict(alert) for alert in alerts_unresolved()]
 
 
+def open_alert_counts(*, month_start: datetime) -> tuple[int, int]:
+    """How many alerts are unresolved now, and how many were at `month_start` (one statement).
+
+    An alert was unresolved at a moment when it had opened before it and was not yet
+    resolved; acknowledging does not resolve. The list the overview shows stops at 20, so
+    the count is its own statement.
+    """
+    from dashboards.models import UNRESOLVED, Alert
+
+    statuses = [str(status) for status in UNRESOLVED]
+    moment = sql.adapt_datetime(month_start)
+    statement = (
+        f'SELECT SUM(CASE WHEN "status" IN ({", ".join(["%s"] * len(statuses))}) THEN 1 ELSE 0 END),'  # noqa: S608
+        ' SUM(CASE WHEN "opened_at" < %s AND ("resolved_at" IS NULL OR "resolved_at" >= %s) THEN 1 ELSE 0 END)'
+        f' FROM "{Alert._meta.db_table}" WHERE "tenant_id" = %s'
+    )
+    now, then = sql.select(statement, [*statuses, moment, moment, current_tenant().pk], [None, None])[0]
+    return int(now or 0), int(then or 0)
+
+
+def _fiscal_roi(data: TenantFigures, month: date) -> tuple[date, Decimal, Decimal, Decimal | None]:
+    """The fiscal year-to-date value, cost and ROI as they stand at the end of `month`."""
+    start = fiscal_year_start(month, data.tenant.fiscal_year_start_month)
+    value, cost = data.value_between(start, month), data.cost_between(start, month)
+    return start, value, cost, percent(value - cost, cost)
+
+
 def executive_overview(*, data: TenantFigures | None = None) -> dict[str, Any]:
-    """The executive headline figures, each with last month and its target beside it."""
+    """The executive headline figures, each with last month and its target beside it.
+
+    "Last month" is always the whole previous calendar month (the rollups are monthly, so
+    the same days of last month are not known); for the figures that are as-of a moment
+    (fiscal ROI, the index, open alerts) it is where they stood at the end of last month.
+    Targets are the tenant's KPI and alert targets in force.
+    """
     data = data or tenant_figures(newest=True)
     this, last = data.this_month, add_months(data.this_month, -1)
-    fy_start = fiscal_year_start(data.today, data.tenant.fiscal_year_start_month)
-    fy_value = data.value_between(fy_start, this)
-    fy_cost = data.cost_between(fy_start, this)
-    fy_roi = percent(fy_value - fy_cost, fy_cost)
+    fy_start, fy_value, fy_cost, fy_roi = _fiscal_roi(data, this)
+    last_roi = _fiscal_roi(data, last)[3]
     mtd, previous = data.month(this), data.month(last)
     run_rate = previous.value[Stream.AUTOMATION]
-    index = business_value_index(data)
+    index, last_index = business_value_index(data), business_value_index(data, last)
+    open_now, open_then = open_alert_counts(
+        month_start=datetime(this.year, this.month, 1, tzinfo=ZoneInfo(data.tenant.time_zone))
+    )
+    automation_target = None if data.figures is None else data.figures.automation_roi_target
     newest = data.newest
     return {
         "as_of": newest.isoformat() if newest else None,
         "currency": data.tenant.currency,
         "month": f"{this:%Y-%m}",
+        "last_month": f"{last:%Y-%m}",
         "fiscal_year_start": f"{fy_start:%Y-%m}",
         "month_to_date_value": money(mtd.total),
+        "month_to_date_streams": {stream: money(mtd.value[stream]) for stream in VALUE_STREAMS},
         "fiscal_ytd_value": money(fy_value),
         "fiscal_ytd_cost": money(fy_cost),
         "fiscal_ytd_roi_percent": None if fy_roi is None else str(fy_roi),
+        "fiscal_ytd_months": [
+            {
+                "month": f"{m:%Y-%m}",
+                **{stream: money(data.month(m).value[stream]) for stream in VALUE_STREAMS},
+                "value": money(data.month(m).total),
+                "cost": money(data.cost_in(m)),
+            }
+            for m in months_between(fy_start, this)
+        ],
         "active_automation_value": money(run_rate),
         "incidents_prevented": mtd.count[Stream.INCIDENT_PREVENTION],
         "prevention_value": money(mtd.value[Stream.INCIDENT_PREVENTION]),
         "downtime_cost_month_to_date": money(mtd.value[Stream.DOWNTIME]),
         "business_value_index": None if index is None else index["value"],
         "business_value_index_detail": index,
+        "open_alert_count": open_now,
         "open_alerts": open_alerts(),
         "comparisons": {
             "month_to_date_value": {
                 "last_month": money(previous.total),
                 "target": money(data.alerts["monthly_value_target"]),
             },
+            "fiscal_ytd_roi_percent": {
+                "last_month": None if last_roi is None else str(last_roi),
+                "target": str(data.alerts["roi_target"]),
+            },
+            "active_automation_value": {
+                "last_month": money(data.month(add_months(this, -2)).value[Stream.AUTOMATION]),
+                "target": money(automation_target),
+            },
+            "incidents_prevented": {"last_month": previous.count[Stream.INCIDENT_PREVENTION], "target": None},
             "prevention_value": {
                 "last_month": money(previous.value[Stream.INCIDENT_PREVENTION]),
                 "target": money(data.alerts["incident_prevention_target"]),
             },
-            "incidents_prevented": {"last_month": previous.count[Stream.INCIDENT_PREVENTION]},
-            "active_automation_value": {"last_month": money(data.month(add_months(this, -2)).value[Stream.AUTOMATION])},
-            "fiscal_ytd_roi_percent": {"target": str(data.alerts["roi_target"])},
+            "business_value_index": {
+                "last_month": None if last_index is None else last_index["value"],
+                # The index is the weighted share of each stream's target met: 100 is every target met.
+                "target": None if index is None else "100",
+            },
+            "open_alert_count": {"last_month": open_then, "target": 0},
+            "downtime_cost_month_to_date": {"last_month": money(previous.value[Stream.DOWNTIME]), "target": None},
         },
     }
 
