@@ -102,6 +102,7 @@ urlpatterns = [
     ),
     path("t/<slug:slug>/model/", dashboard_pages.financial_model, name="financial-model"),
     path("t/<slug:slug>/model/edit/", dashboard_pages.financial_model_edit, name="financial-model-edit"),
+    path("t/<slug:slug>/model/kpis/edit/", dashboard_pages.business_kpis_edit, name="business-kpis-edit"),
     path("t/<slug:slug>/calculate/", dashboard_pages.calculators, name="calculators"),
     path("t/<slug:slug>/calculate/<str:method>/", dashboard_pages.calculator, name="calculator"),
     path("t/<slug:slug>/methodology/", dashboard_views.methodology, name="methodology"),

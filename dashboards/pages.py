@@ -27,9 +27,15 @@ from governance.pages import tenant_page
 from roi import proposals
 from roi import selectors as roi_selectors
 from roi.engine import EngineInputError
-from roi.figures import MODEL_GROUPS
+from roi.figures import KPI_SECTIONS, MODEL_GROUPS, kpi_rows, kpi_sections_from_form
 from roi.models import AutomationRun, ChangeProposal, Incident, PerformanceMonth, ProposalStatus, ProposalTarget, Stream
-from roi.services import calculation_run, figures_in_force, financial_model_update, ledger_verify
+from roi.services import (
+    business_kpis_update,
+    calculation_run,
+    figures_in_force,
+    financial_model_update,
+    ledger_verify,
+)
 
 
 @tenant_page()
@@ -252,6 +258,7 @@ def financial_model(request: HttpRequest) -> HttpResponse:
             roi_selectors.financial_model_versions(), roi_selectors.MODEL_SECTIONS
         ),
         "kpi_history": roi_selectors.config_history(roi_selectors.business_kpis_versions(), roi_selectors.KPI_SECTIONS),
+        "kpi_rows": kpi_rows(None if kpis is None else _kpi_sections_of(kpis)),
         "can_edit": bool(request.roles & roles.MANAGE_MODEL),  # type: ignore[attr-defined]
     }
     return render(request, "dashboards/financial_model.html", context, status=decision_status)
@@ -290,11 +297,8 @@ def financial_model_edit(request: HttpRequest) -> HttpResponse:
             group: {name: request.POST.get(f"{group}.{name}", "").strip() or None for name in names}
             for group, names in MODEL_GROUPS.items()
         }
-        effective = request.POST.get("effective_from") or None
         try:
-            effective_from = datetime.fromisoformat(effective) if effective else None
-            if effective_from is not None and effective_from.tzinfo is None:
-                effective_from = effective_from.replace(tzinfo=ZoneInfo(request.tenant.time_zone))  # type: ignore[attr-defined]
+            effective_from = _effective_from(request)
             change = {
                 "actor": Actor.of_user(request.user),
                 "change_reason": request.POST.get("change_reason", ""),
@@ -322,6 +326,62 @@ def financial_model_edit(request: HttpRequest) -> HttpResponse:
             "fields": fields,
             "errors": errors,
             "reason": request.POST.get("change_reason", ""),
+            "dual_approval": proposals.dual_approval_required(),
+        },
+        status=400 if errors else 200,
+    )
+
+
+def _effective_from(request: HttpRequest) -> datetime | None:
+    """The form's "effective from" in the tenant's time zone (blank: now); ValueError when unreadable."""
+    effective = request.POST.get("effective_from") or None
+    effective_from = datetime.fromisoformat(effective) if effective else None
+    if effective_from is not None and effective_from.tzinfo is None:
+        effective_from = effective_from.replace(tzinfo=ZoneInfo(request.tenant.time_zone))  # type: ignore[attr-defined]
+    return effective_from
+
+
+def _kpi_sections_of(kpis: object) -> dict[str, object]:
+    return {section: getattr(kpis, section) for section in KPI_SECTIONS}
+
+
+@tenant_page(roles.MANAGE_MODEL)
+@require_http_methods(["GET", "POST"])
+def business_kpis_edit(request: HttpRequest) -> HttpResponse:
+    """A finance admin's form: every KPI target, alert threshold and attribution rule, a reason,
+    and when it takes effect; the same service (and, when required, the same proposal for a
+    second approver) as `PUT config/business-kpis`."""
+    kpis = roi_selectors.business_kpis_current()
+    rows = kpi_rows(None if kpis is None else _kpi_sections_of(kpis))
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        sections = kpi_sections_from_form(request.POST)
+        try:
+            change = {
+                "actor": Actor.of_user(request.user),
+                "change_reason": request.POST.get("change_reason", ""),
+                "effective_from": _effective_from(request),
+            }
+            if proposals.dual_approval_required():
+                proposals.change_propose(target=ProposalTarget.BUSINESS_KPIS, payload=sections, **change)
+            else:
+                business_kpis_update(sections=sections, **change)
+        except EngineInputError as error:
+            errors = error.errors
+        except ValueError:
+            errors = {"effective_from": ["Use a date and time such as 2026-12-01T00:00."]}
+        else:
+            return redirect("financial-model", slug=request.tenant.slug)  # type: ignore[attr-defined]
+        for row in rows:
+            row["value"] = request.POST.get(row["path"], "")
+    return render(
+        request,
+        "dashboards/financial_model_kpis_edit.html",
+        {
+            "rows": rows,
+            "errors": errors,
+            "reason": request.POST.get("change_reason", ""),
+            "effective_from": request.POST.get("effective_from", ""),
             "dual_approval": proposals.dual_approval_required(),
         },
         status=400 if errors else 200,

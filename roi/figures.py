@@ -203,3 +203,46 @@ def stored_flat(model: Mapping[str, Any] | None, kpis: Mapping[str, Any] | None,
     if kpis is not None:
         flat.update(kpis_flat(kpis)[0])
     return flat
+
+
+def kpi_rows(sections: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """Every KPI setting with its value in force, in KPI_FIELDS order, for display and forms.
+
+    Without a stored KPI version the engine's defaults are in force, and are what is shown.
+    `informational` names the financial-model figure the engine uses instead, if any.
+    """
+    if sections is None:
+        sections = kpi_sections(FinancialFigures(annual_recurring_revenue=Decimal(0)), {})
+    rows = []
+    for path in KPI_FIELDS:
+        node: Any = sections
+        for key in path:
+            node = node.get(key) if isinstance(node, Mapping) else None
+        rows.append(
+            {
+                "path": ".".join(path),
+                "section": path[0],
+                "name": ".".join(path[1:]),
+                "value": node,
+                "informational": INFORMATIONAL_KPIS.get(path),
+            }
+        )
+    return rows
+
+
+def kpi_sections_from_form(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A form's dotted KPI paths as the nested sections `PUT config/business-kpis` takes.
+
+    Every section is present (a form sends them all, and a section sent replaces the stored
+    one whole); a blank field is left out, so the engine's default applies to it.
+    """
+    sections: dict[str, Any] = {section: {} for section in KPI_SECTIONS}
+    for path in KPI_FIELDS:
+        raw = values.get(".".join(path))
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            continue
+        node = sections
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = raw.strip() if isinstance(raw, str) else raw
+    return sections
