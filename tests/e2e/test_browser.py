@@ -3,59 +3,12 @@
 Screenshots of each page land in test-artifacts/screenshots/ for a human to look at.
 """
 
-import base64
-import os
 import re
 from decimal import Decimal
-from pathlib import Path
 
-import pytest
-from django_otp.oath import totp
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import expect
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-
-
-@pytest.fixture
-def page(live_server, monkeypatch):
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls the other
-    # fixtures make happen outside any coroutine, so Django's async guard can stand down.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"],
-        )  # fmt: skip
-        context = browser.new_context(base_url=live_server.url)
-        yield context.new_page()
-        context.close()
-        browser.close()
-
-
-def shot(page: Page, name: str) -> None:
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def log_in(page: Page, username: str, password: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    with page.expect_navigation():
-        page.click("main button[type=submit]")
-    if "/accounts/mfa/setup/" in page.url:
-        # Elevated roles enrol a TOTP device first: type the shown key into "the app" (oath.totp).
-        shown = page.locator("#manual-key").inner_text().strip()
-        key = base64.b32decode(shown + "=" * (-len(shown) % 8))
-        page.fill("#id_token", f"{totp(key):06d}")
-        with page.expect_navigation():
-            page.click("main button[type=submit]")
-
-
-def money_text(text: str) -> Decimal:
-    return Decimal(re.sub(r"[^0-9.\-]", "", text))
+from tests.e2e.browser import log_in, money_text, shot
 
 
 def test_an_executive_journey(transactional_db, page, alice, acme, globex, history, api_as):
