@@ -5,7 +5,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.dashboards.test_trends import long_history, months_ago  # noqa: F401  (a fixture)
-from tests.e2e.test_browser import log_in, page, shot  # noqa: F401  (page is a fixture)
+from tests.e2e.browser import log_in, shot
 
 OVERFLOWING_TEXT = """() => [...document.querySelectorAll('svg.chart')].map(svg => {
     const box = svg.getBoundingClientRect();
