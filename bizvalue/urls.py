@@ -83,7 +83,6 @@ urlpatterns = [
     path("t/<slug:slug>/costs/", cost_pages.cost_drill, name="cost-drill"),
     path("t/<slug:slug>/investments/", dashboard_pages.investments, name="investments"),
     path("t/<slug:slug>/investments/budget/", budget_pages.it_budget, name="it-budget"),
-    path("t/<slug:slug>/investments/costs/<str:month>/", budget_pages.cost_month, name="cost-month"),
     path("t/<slug:slug>/drill/<str:stream>/<str:month>/", dashboard_pages.drill_down, name="drill-down"),
     path("t/<slug:slug>/ledger/", dashboard_pages.ledger_list, name="ledger"),
     path("t/<slug:slug>/ledger/export.csv", audit_pages.ledger_export, name="ledger-export"),

@@ -1,17 +1,14 @@
-"""The IT budget page (everyone reads it, finance admins set it) and the cost drill-down of one month."""
+"""The IT budget page: everyone reads it, finance admins set it."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django import forms
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from dashboards import selectors
 from governance import roles
 from governance.ledger import Actor
 from governance.pages import tenant_page
@@ -75,13 +72,3 @@ def it_budget(request: HttpRequest) -> HttpResponse:
         "can_edit": can_edit,
     }
     return render(request, "dashboards/it_budget.html", context, status=400 if form.errors else 200)
-
-
-@tenant_page()
-def cost_month(request: HttpRequest, month: str) -> HttpResponse:
-    """The investments and imported cloud costs that make up one month's actual cost."""
-    try:
-        first = datetime.strptime(month, "%Y-%m").date()
-    except ValueError:
-        raise Http404("No such month.") from None
-    return render(request, "dashboards/cost_month.html", {"costs": selectors.cost_month_breakdown(month=first)})

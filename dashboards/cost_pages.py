@@ -1,5 +1,5 @@
 """Drill-downs of the comparative view: a department's or product's months, the events of one
-of its months, and the cost rows a cost sums.
+of its months, and the cost rows a cost sums (the budget page's monthly costs open it too).
 
 Thin: the query string becomes a `LabelFilter` (or a form error, 400), the selectors in
 `dashboards.selectors.costs` read, the template shows.
@@ -68,7 +68,8 @@ def _query(selection: LabelFilter) -> str:
 
 @tenant_page()
 def cost_drill(request: HttpRequest) -> HttpResponse:
-    """The imported cost cells and the investments a comparative cost sums, each cell with its import."""
+    """The imported cost cells (each with its import) and the investments (each with its business
+    case) that a comparative cost, or the budget page's cost of a month, sums."""
     selection, errors = _selection(request, label_required=False)
     context: dict[str, Any] = {"selection": selection, "errors": errors, "query": _query(selection)}
     if not errors:

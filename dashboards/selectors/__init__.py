@@ -22,7 +22,7 @@ from dashboards.selectors.figures import (
     percent,
     tenant_figures,
 )
-from dashboards.selectors.investments import cost_month_breakdown, investments_overview
+from dashboards.selectors.investments import investments_overview
 from dashboards.selectors.trends import trends
 
 __all__ = [
@@ -34,7 +34,6 @@ __all__ = [
     "benchmarks",
     "business_value_index",
     "comparative",
-    "cost_month_breakdown",
     "executive_overview",
     "fiscal_year_start",
     "investments_overview",

@@ -1,8 +1,9 @@
-"""What a comparative figure is made of: a label's months, and the cost rows a cost sums.
+"""What a cost figure is made of: a label's months, and the cost rows a cost sums.
 
 A department's (or product's) value and cost on the comparative page link here: its
 value and cost month by month (from the rollups and the cost table), and the imported
 cost cells with the import that wrote each, beside the investments the label carries.
+The budget page's actual and forecast cost of a month link to the same cost drill-down.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet, Sum
+from django.utils import timezone
 
 from dashboards.selectors.figures import ZERO, InvestmentCost, money, months_between
 from governance.tenancy import current_tenant
@@ -43,9 +45,9 @@ class LabelFilter:
         return conditions
 
 
-def _investment_costs(selection: LabelFilter) -> list[dict[str, Any]]:
-    """The label's investments with what each cost in the window (the overview's definition)."""
-    zone = ZoneInfo(current_tenant().time_zone)
+def _investment_costs(selection: LabelFilter, *, zone: ZoneInfo, this_month: date) -> list[dict[str, Any]]:
+    """The label's investments with what each cost in the window (the overview's definition),
+    and how much of that falls in months not yet begun: cost committed by the business case."""
     investments = Investment.objects.order_by("started_at", "pk")
     if selection.by is not None:
         investments = investments.filter(**{selection.by: selection.label})
@@ -60,31 +62,47 @@ def _investment_costs(selection: LabelFilter) -> list[dict[str, Any]]:
             investment.department,
             investment.product,
         )
-        in_window = sum((cost.cost_in(month, zone) for month in window), ZERO)
+        by_month = {month: cost.cost_in(month, zone) for month in window}
+        in_window = sum(by_month.values(), ZERO)
         if in_window:
-            rows.append({"investment": investment, "cost": in_window})
+            committed = sum((amount for month, amount in by_month.items() if month > this_month), ZERO)
+            rows.append({"investment": investment, "cost": in_window, "committed": committed})
     return rows
 
 
 def cost_drill_down(selection: LabelFilter) -> dict[str, Any]:
-    """The cost cells (each with its import) and investments a comparative cost sums, and their totals.
+    """The cost cells (each with its import) and investments a cost figure sums, and their totals.
 
+    The comparative view's cost of a label and the budget page's actual cost of a month are
+    both this total (the same definition as `TenantFigures.cost_in`). For months not yet
+    begun, the investments' cost is what their business cases commit; the budget page's
+    forecast adds cloud cost at its run-rate, which is not a cost row and is not here.
     Three statements and a page of cells: the cells' sum, the investments, and the page.
     """
+    zone = ZoneInfo(current_tenant().time_zone)
+    this_month = timezone.localdate(timezone=zone).replace(day=1)
     cells: QuerySet[CostMonth] = (
         CostMonth.objects.filter(**selection.conditions())
         .select_related("source_import")
         .order_by("month", "service_name", "pk")
     )
     cloud = CostMonth.objects.filter(**selection.conditions()).aggregate(total=Sum("effective_cost"))["total"] or ZERO
-    investments = _investment_costs(selection)
+    investments = _investment_costs(selection, zone=zone, this_month=this_month)
     invested = sum((row["cost"] for row in investments), ZERO)
+    committed = sum((row["committed"] for row in investments), ZERO)
+    window = months_between(selection.start, selection.end)
     return {
         "cells": cells,
-        "investments": [{"investment": row["investment"], "cost": money(row["cost"])} for row in investments],
+        "investments": [
+            {"investment": row["investment"], "cost": money(row["cost"]), "committed": money(row["committed"])}
+            for row in investments
+        ],
         "cloud_cost": money(cloud),
         "investment_cost": money(invested),
+        "committed_cost": money(committed),
         "cost": money(cloud + invested),
+        "this_month": f"{this_month:%Y-%m}" if selection.start <= this_month <= selection.end else None,
+        "months_ahead": [f"{month:%Y-%m}" for month in window if month > this_month],
     }
 
 

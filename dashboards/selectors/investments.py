@@ -23,12 +23,11 @@ from dashboards.selectors.figures import (
     percent,
     tenant_figures,
 )
-from governance.tenancy import current_tenant
 from roi.budgets import it_budget_get
 from roi.engine import EngineInputError
 from roi.engine.investment import payback
 from roi.engine.risk import Triangular, value_at_risk
-from roi.models import CostMonth, Investment, MonthlyRollup
+from roi.models import Investment, MonthlyRollup
 from roi.selectors import VALUE_STREAMS
 
 MONTHS_PER_YEAR = 12
@@ -226,42 +225,4 @@ def investment_value_at_risk(investment: Investment) -> dict[str, Any]:
             "value_at_risk_95": money(result.value_at_risk_95),
             "probability_of_loss_percent": str((result.probability_of_loss * 100).quantize(Decimal("0.1"))),
         },
-    }
-
-
-def cost_month_breakdown(*, month: date) -> dict[str, Any]:
-    """What one month's cost is made of: each investment's cost booked in it (with its business
-    case's ledger record) and the imported cloud cost by service, label and source file.
-
-    The same two parts, by the same rules, as `TenantFigures.cost_in`: the total here is the
-    month's actual cost on the budget page.
-    """
-    tenant = current_tenant()
-    zone = ZoneInfo(tenant.time_zone)
-    investments = []
-    for investment in Investment.objects.order_by("started_at"):
-        schedule = InvestmentCost(
-            investment.started_at, investment.months, investment.upfront_cost, investment.monthly_cost
-        )
-        cost = schedule.cost_in(month, zone)
-        if cost:
-            investments.append({"investment": investment, "cost": money(cost), "amount": cost})
-    cloud = list(
-        CostMonth.objects.filter(month=month)
-        .values("service_name", "service_category", "department", "product", "source_import__file_name")
-        .annotate(cost=Sum("effective_cost"))
-        .order_by("service_name", "department", "product", "source_import__file_name")
-    )
-    investment_total = sum((row.pop("amount") for row in investments), ZERO)
-    cloud_total = sum((row["cost"] or ZERO for row in cloud), ZERO)
-    for row in cloud:
-        row["cost"] = money(row["cost"] or ZERO)
-    return {
-        "currency": tenant.currency,
-        "month": f"{month:%Y-%m}",
-        "investments": investments,
-        "investment_total": money(investment_total),
-        "cloud": cloud,
-        "cloud_total": money(cloud_total),
-        "total": money(investment_total + cloud_total),
     }
