@@ -168,7 +168,14 @@ def page_path(route: str, tenant, record_id: int, report_id: int = 0) -> str:
     ):
         path = path.replace(converter, value)
     assert "<" not in path, f"give page_path a value for {path}"
-    return path
+    return path + PAGE_QUERIES.get(route, "")
+
+
+# Pages that answer a form error (400) without these: a label to drill into.
+PAGE_QUERIES = {
+    "t/<slug:slug>/comparative/label/": "?department=finance",
+    "t/<slug:slug>/comparative/events/": "?department=finance&stream=automation",
+}
 
 
 @pytest.mark.parametrize("route", PAGE_ROUTES)
