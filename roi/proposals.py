@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from governance.audit import audit_record
-from governance.ledger import Actor
+from governance.ledger import Actor, json_ready
 from governance.models import AuditKind
 from governance.tenancy import current_tenant
 from roi import selectors, services
@@ -94,7 +94,9 @@ def change_propose(
     if target not in ProposalTarget.values:
         raise EngineInputError("target", f"must be one of {', '.join(ProposalTarget.values)}")
     services._require_reason(change_reason)
-    proposal = ChangeProposal(tenant=current_tenant(), target=target, payload=dict(payload))
+    # Stored as JSON: fractional numbers arrive as Decimal (governance.parsers) and are kept
+    # as exact numeric strings, which the engine reads as it reads numbers.
+    proposal = ChangeProposal(tenant=current_tenant(), target=target, payload=json_ready(dict(payload)))
     with transaction.atomic():
         _validate(proposal.config_name, payload)
         current = _config_current(proposal.config_name)

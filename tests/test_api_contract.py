@@ -1,0 +1,62 @@
+"""Requests written from `shared/spec/api.md` alone, for the cases the other API tests did not try."""
+
+from __future__ import annotations
+
+import pytest
+
+from governance.services import tenant_dual_approval_set
+from tests.conftest import _member
+
+pytestmark = pytest.mark.django_db
+
+MODEL = "/api/v1/config/financial-model"
+
+# api.md's body for PUT config/financial-model, written as a client would: bare JSON numbers.
+SPEC_MODEL_BODY = """{
+  "revenue_model": {"annual_recurring_revenue": 56000000},
+  "cost_model": {"it_staff_hourly_rate": 75.5, "engineer_hourly_rate": 120, "infrastructure_cost_per_hour": 50,
+                 "customer_support_cost_per_incident": 150, "cost_per_error": 200,
+                 "compliance_value_per_check": 1000, "development_value_per_day": 2000},
+  "impact_model": {"customer_count": 2000, "customer_churn_rate_per_incident": 0.02,
+                   "new_customer_acquisition_cost": 5000, "customer_lifetime_value": 10000,
+                   "brand_impact_factor": 1.5},
+  "severity_responders": {"sev1": 5, "sev2": 3, "sev3": 2, "sev4": 1},
+  "change_reason": "Figures from the 2026 budget"
+}"""
+
+
+class TestDualApprovalWithFractionalNumbers:
+    """A tenant made by `create_tenant` requires dual approval, so the three writes become proposals."""
+
+    @pytest.fixture
+    def dual(self, acme, acme_model):
+        tenant_dual_approval_set(tenant=acme, enabled=True, actor="test")
+        _member("dora", acme, "finance_admin")
+        return acme
+
+    @pytest.mark.parametrize(
+        ("method", "path", "body"),
+        [
+            ("put", MODEL, SPEC_MODEL_BODY),
+            ("post", "/api/v1/config/revenue-model", '{"annual_recurring_revenue": 60000000.50, "change_reason": "r"}'),
+            ("put", "/api/v1/config/business-kpis", '{"alerts": {"roi_target": 250.5}, "change_reason": "r"}'),
+        ],
+    )
+    def test_a_proposal_with_fractional_numbers_is_a_202_not_a_500(self, dual, api_as, method, path, body):
+        response = getattr(api_as(dual, "finance_admin"), method)(path, body, content_type="application/json")
+
+        assert response.status_code == 202, response.content
+        assert response.json()["status"] == "pending"
+
+    def test_the_approved_proposal_applies_the_exact_figures(self, dual, api_as):
+        proposal = api_as(dual, "finance_admin").put(MODEL, SPEC_MODEL_BODY, content_type="application/json").json()
+
+        approved = api_as(dual, "tenant_admin").post(
+            f"/api/v1/config/proposals/{proposal['id']}/approve", {}, format="json"
+        )
+
+        assert approved.status_code == 200, approved.content
+        model = api_as(dual, "viewer").get(MODEL).json()
+        assert model["cost_model"]["it_staff_hourly_rate"] == "75.5"
+        assert model["impact_model"]["customer_churn_rate_per_incident"] == "0.02"
+        assert model["revenue_model"]["revenue_per_minute"] == "106.54"  # derived figures included
