@@ -211,7 +211,10 @@ class BusinessKpisView(TenantAPIView):
     def get(self, request: Request) -> Response:
         kpis = selectors.business_kpis_current()
         if kpis is None:
-            raise exceptions.NotFound("No KPIs yet: a finance admin sets them with PUT.")
+            # Before the first version the calculations and alerts use the defaults: show those.
+            defaults = services.business_kpis_validated(current=None, sections={})
+            unversioned = dict.fromkeys(WhoChanged().fields)
+            return Response({**unversioned, **defaults})
         return Response(business_kpis_data(kpis))
 
     @extend_schema(

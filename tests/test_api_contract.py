@@ -60,3 +60,14 @@ class TestDualApprovalWithFractionalNumbers:
         assert model["cost_model"]["it_staff_hourly_rate"] == "75.5"
         assert model["impact_model"]["customer_churn_rate_per_incident"] == "0.02"
         assert model["revenue_model"]["revenue_per_minute"] == "106.54"  # derived figures included
+
+
+def test_business_kpis_before_any_version_are_the_defaults_in_force(api_as, acme):
+    response = api_as(acme, "viewer").get("/api/v1/config/business-kpis")
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["version"] is None and body["change_reason"] is None
+    assert body["kpis"]["availability"] == {"target": "99.9", "cost_per_9": "100000"}
+    assert body["alerts"]["roi_target"] == "300"
+    assert body["attribution_rules"]["incident_prevention"] == {"weighting": "0.40", "time_window": 30}
