@@ -97,6 +97,11 @@ class TenantAPIView(IdempotentMixin, GenericAPIView):
     allowed_roles: ClassVar[dict[str, frozenset[str]]] = {"*": roles.READ}
 
     def roles_for(self, method: str) -> frozenset[str]:
+        if method == "HEAD":
+            method = "GET"  # HEAD is GET without the body: the same callers may ask
+        if method == "OPTIONS":
+            # Whoever may call some method here may ask which methods there are.
+            return frozenset().union(*(self.roles_for(name) for name in self.allowed_roles if name != "OPTIONS"))
         return self.allowed_roles.get(method, self.allowed_roles.get("*", frozenset()))
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:

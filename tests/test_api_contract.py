@@ -6,6 +6,7 @@ import pytest
 
 from governance.services import tenant_dual_approval_set
 from tests.conftest import _member
+from tests.governance.test_api import MATRIX
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +61,46 @@ class TestDualApprovalWithFractionalNumbers:
         assert model["cost_model"]["it_staff_hourly_rate"] == "75.5"
         assert model["impact_model"]["customer_churn_rate_per_incident"] == "0.02"
         assert model["revenue_model"]["revenue_per_minute"] == "106.54"  # derived figures included
+
+
+# GET routes a viewer may not read (the auditor may read each of them).
+VIEWER_CANNOT_READ = {path for method, path, allowed, _ in MATRIX if method == "get" and "viewer" not in allowed}
+
+
+class TestSafeMethods:
+    """HEAD is GET without a body and OPTIONS describes the endpoint: no role refuses them."""
+
+    @pytest.mark.parametrize(
+        "path", sorted({path for method, path, _, _ in MATRIX if method == "get" and "{" not in path})
+    )
+    def test_head_answers_whoever_may_get(self, api_as, acme, acme_model, path):
+        response = api_as(acme, "viewer" if path not in VIEWER_CANNOT_READ else "auditor").head(path)
+
+        assert response.status_code == 200, response.content
+        assert response.content == b""
+
+    def test_head_is_still_refused_to_a_role_that_may_not_get(self, api_as, acme):
+        assert api_as(acme, "viewer").head("/api/v1/ledger/").status_code == 403
+
+    @pytest.mark.parametrize(
+        ("role", "path"),
+        [
+            ("viewer", "/api/v1/dashboard/executive"),
+            ("analyst", "/api/v1/calculate/roi"),
+            ("ingest", "/api/v1/events/incidents"),
+        ],
+    )
+    def test_options_describes_the_endpoint(self, api_as, acme, role, path):
+        response = api_as(acme, role).options(path)
+
+        assert response.status_code == 200, response.content
+        assert "name" in response.json()
+
+    def test_options_is_refused_to_a_role_with_nothing_to_call_there(self, api_as, acme):
+        assert api_as(acme, "ingest").options("/api/v1/dashboard/executive").status_code == 403
+
+    def test_options_without_credentials_is_401(self, api):
+        assert api.options("/api/v1/dashboard/executive").status_code == 401
 
 
 def test_business_kpis_before_any_version_are_the_defaults_in_force(api_as, acme):
