@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from governance.services import tenant_dual_approval_set
@@ -112,3 +114,54 @@ def test_business_kpis_before_any_version_are_the_defaults_in_force(api_as, acme
     assert body["kpis"]["availability"] == {"target": "99.9", "cost_per_9": "100000"}
     assert body["alerts"]["roi_target"] == "300"
     assert body["attribution_rules"]["incident_prevention"] == {"weighting": "0.40", "time_window": 30}
+
+
+class TestApiPathsAreJsonInEveryMode:
+    """The embedded default runs with DEBUG on: API paths must still answer JSON, never a page."""
+
+    @pytest.fixture(params=[False, True], ids=["production", "debug"])
+    def mode(self, request, settings):
+        settings.DEBUG = request.param
+
+    @pytest.mark.parametrize("path", ["/api/v1/no-such-thing", "/api/", "/api/v1/", "/api/v1/calculate/nope"])
+    def test_an_unknown_path_is_a_json_404(self, mode, api_as, acme, path):
+        for method in ("get", "post", "put", "delete"):
+            response = getattr(api_as(acme, "tenant_admin"), method)(path)
+            assert response.status_code == 404, (method, response.content[:200])
+            assert as_json(response) == {"errors": {"detail": ["Not found."]}}
+
+    @pytest.mark.parametrize(
+        ("role", "method", "written", "meant"),
+        [
+            ("auditor", "get", "/api/v1/ledger", "/api/v1/ledger/"),
+            ("auditor", "get", "/api/v1/ledger/{record}", "/api/v1/ledger/{record}/"),
+            ("viewer", "get", "/api/v1/dashboard/executive/", "/api/v1/dashboard/executive"),
+            ("auditor", "post", "/api/v1/ledger/verify/", "/api/v1/ledger/verify"),
+        ],
+    )
+    def test_a_path_off_by_its_trailing_slash_serves_the_route(
+        self, mode, api_as, acme, acme_model, role, method, written, meant
+    ):
+        client = api_as(acme, "analyst")
+        record = client.post("/api/v1/calculate/availability", {"current_target": 99.9}, format="json").json()["id"]
+
+        response = getattr(api_as(acme, role), method)(written.format(record=record))
+
+        assert response.status_code == 200, response.content[:300]
+        assert (
+            as_json(response).keys() == getattr(api_as(acme, role), method)(meant.format(record=record)).json().keys()
+        )
+
+    def test_a_post_without_the_trailing_slash_is_not_a_500(self, mode, api_as, acme):
+        response = api_as(acme, "auditor").post("/api/v1/ledger", {}, format="json")
+
+        assert response.status_code == 405
+        assert "detail" in as_json(response)["errors"]
+
+    def test_pages_outside_the_api_keep_django_s_slash_redirect(self, client):
+        assert client.get("/accounts/login").status_code == 301
+
+
+def as_json(response) -> dict:  # type: ignore[no-untyped-def]
+    assert response["Content-Type"].startswith("application/json"), response.content[:200]
+    return json.loads(response.content)
