@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.utils.dateparse import parse_date
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
@@ -66,12 +69,43 @@ SERIALIZERS = {
 }
 
 
+class TimeBound(serializers.DateTimeField):
+    """A time, or a date meaning its whole day in the tenant's time zone (`until=2026-11-02` includes the 2nd)."""
+
+    def __init__(self, *, upper: bool, **kwargs: Any) -> None:
+        super().__init__(required=False, **kwargs)
+        self.upper = upper
+
+    def to_internal_value(self, value: Any) -> datetime:
+        try:
+            day = parse_date(value) if isinstance(value, str) and len(value.strip()) == 10 else None
+        except ValueError:  # well formed, but no such day (2026-02-30)
+            self.fail("invalid", format="YYYY-MM-DD or YYYY-MM-DDThh:mm[:ss][+HH:MM|-HH:MM|Z]")
+        if day is None:
+            return super().to_internal_value(value)
+        zone = ZoneInfo(self.context["time_zone"])
+        return datetime.combine(day + timedelta(days=1) if self.upper else day, time(), tzinfo=zone)
+
+
 class EventFilters(serializers.Serializer):
     external_id = serializers.CharField(required=False)
     department = serializers.CharField(required=False, allow_blank=True)
     product = serializers.CharField(required=False, allow_blank=True)
-    since = serializers.DateTimeField(required=False)
-    until = serializers.DateTimeField(required=False)
+    since = TimeBound(upper=False)
+    until = TimeBound(upper=True)
+    # The names api.md gives a period elsewhere (metrics/business-impact?start=&end=).
+    start = TimeBound(upper=False)
+    end = TimeBound(upper=True)
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        for name, alias in (("since", "start"), ("until", "end")):
+            if alias in data:
+                if name in data:
+                    raise serializers.ValidationError({alias: [f"Give {name} or {alias}, not both."]})
+                data[name] = data.pop(alias)
+        if "since" in data and "until" in data and data["since"] > data["until"]:
+            raise serializers.ValidationError({"since": ["Must not be after until."]})
+        return data
 
 
 class EventsView(TenantAPIView):
@@ -84,7 +118,7 @@ class EventsView(TenantAPIView):
         return SERIALIZERS[self.kind]
 
     def get(self, request: Request) -> Response:
-        filters = EventFilters(data=request.query_params)
+        filters = EventFilters(data=request.query_params, context={"time_zone": request.tenant.time_zone})
         filters.is_valid(raise_exception=True)
         wanted = filters.validated_data
         events = ingestion.KINDS[self.kind].model.objects.order_by("-occurred_at", "-id")
@@ -120,8 +154,10 @@ def events_view(kind: str) -> Any:
     filters = [
         TENANT_PARAMETER,
         *(OpenApiParameter(f, str) for f in ("external_id", "department", "product")),
-        OpenApiParameter("since", OpenApiTypes.DATETIME),
-        OpenApiParameter("until", OpenApiTypes.DATETIME),
+        OpenApiParameter("since", OpenApiTypes.DATETIME, description="From this time; a date is its whole day."),
+        OpenApiParameter("until", OpenApiTypes.DATETIME, description="Before this time; a date is its whole day."),
+        OpenApiParameter("start", OpenApiTypes.DATETIME, description="Same as since."),
+        OpenApiParameter("end", OpenApiTypes.DATETIME, description="Same as until."),
     ]
     return type(
         f"Events_{name}",

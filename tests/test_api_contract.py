@@ -165,3 +165,51 @@ class TestApiPathsAreJsonInEveryMode:
 def as_json(response) -> dict:  # type: ignore[no-untyped-def]
     assert response["Content-Type"].startswith("application/json"), response.content[:200]
     return json.loads(response.content)
+
+
+class TestEventListTimeRange:
+    """api.md: events list "filterable by ... time range"; a date means its whole day."""
+
+    @pytest.fixture
+    def incidents(self, api_as, acme, acme_model):
+        body = [
+            {
+                "external_id": f"INC-{day}",
+                "severity": "sev3",
+                "started_at": f"2026-11-{day:02}T12:00:00Z",
+                "downtime_minutes": 5,
+            }
+            for day in (1, 2, 3)
+        ]
+        assert api_as(acme, "ingest").post("/api/v1/events/incidents", body, format="json").status_code == 201
+        return api_as(acme, "viewer")
+
+    @staticmethod
+    def listed(client, **query) -> list[str]:  # type: ignore[no-untyped-def]
+        response = client.get("/api/v1/events/incidents", query)
+        assert response.status_code == 200, response.content
+        return [event["external_id"] for event in response.json()["results"]]
+
+    @pytest.mark.parametrize(("lower", "upper"), [("since", "until"), ("start", "end")])
+    def test_dates_bound_whole_days_newest_first(self, incidents, lower, upper):
+        assert self.listed(incidents, **{lower: "2026-11-02", upper: "2026-11-02"}) == ["INC-2"]
+        assert self.listed(incidents, **{lower: "2026-11-02"}) == ["INC-3", "INC-2"]
+        assert self.listed(incidents, **{upper: "2026-11-02"}) == ["INC-2", "INC-1"]
+
+    def test_times_bound_exactly(self, incidents):
+        assert self.listed(incidents, start="2026-11-02T12:00:00Z", end="2026-11-03T12:00:00Z") == ["INC-2"]
+
+    @pytest.mark.parametrize(
+        ("query", "field"),
+        [
+            ({"start": "notadate"}, "start"),
+            ({"until": "2026-02-30"}, "until"),
+            ({"since": "2026-11-01", "start": "2026-11-01"}, "start"),
+            ({"since": "2026-11-03", "until": "2026-11-01"}, "since"),
+        ],
+    )
+    def test_a_bad_range_is_a_400_naming_the_parameter(self, incidents, query, field):
+        response = incidents.get("/api/v1/events/incidents", query)
+
+        assert response.status_code == 400
+        assert list(response.json()["errors"]) == [field]
