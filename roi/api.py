@@ -133,6 +133,24 @@ CHANGE_NOTE = (
     "proposal that another finance admin approves (POST config/proposals/{id}/approve)."
 )
 
+VERSION_PARAMETER = OpenApiParameter(
+    "version",
+    int,
+    description="A past version (1, 2, ...) instead of the one in force: who, when, why, what.",
+)
+
+
+def _version_param(request: Request) -> int | None:
+    """`?version=N`: auditors read every version, not only the one in force."""
+    raw = request.query_params.get("version")
+    if raw is None:
+        return None
+    try:
+        return serializers.IntegerField(min_value=1).run_validation(raw)  # type: ignore[no-any-return]
+    except serializers.ValidationError as error:
+        raise exceptions.ValidationError({"version": error.detail}) from None
+
+
 MODEL_BODY_KEYS = {"revenue_model", "cost_model", "impact_model", "severity_responders", "revenue_profile"}
 KPI_BODY_KEYS = {"kpis", "alerts", "attribution_rules"}
 
@@ -142,8 +160,14 @@ class FinancialModelView(TenantAPIView):
 
     allowed_roles = {"GET": roles.READ, "PUT": roles.MANAGE_MODEL}
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[TENANT_PARAMETER])
+    @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[TENANT_PARAMETER, VERSION_PARAMETER])
     def get(self, request: Request) -> Response:
+        version = _version_param(request)
+        if version is not None:
+            model = selectors.financial_model_version(version)
+            if model is None:
+                raise exceptions.NotFound(f"No version {version} of the financial model.")
+            return Response(financial_model_data(model, request.tenant.currency))
         model = selectors.financial_model_current()
         if model is None:
             raise exceptions.NotFound("No financial model yet: a finance admin sets one with PUT.")
@@ -207,8 +231,14 @@ class BusinessKpisView(TenantAPIView):
 
     allowed_roles = {"GET": roles.READ, "PUT": roles.MANAGE_MODEL}
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[TENANT_PARAMETER])
+    @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[TENANT_PARAMETER, VERSION_PARAMETER])
     def get(self, request: Request) -> Response:
+        version = _version_param(request)
+        if version is not None:
+            past = selectors.business_kpis_version(version)
+            if past is None:
+                raise exceptions.NotFound(f"No version {version} of the KPIs.")
+            return Response(business_kpis_data(past))
         kpis = selectors.business_kpis_current()
         if kpis is None:
             # Before the first version the calculations and alerts use the defaults: show those.

@@ -7,12 +7,13 @@ import json
 import pytest
 
 from governance.services import tenant_dual_approval_set
-from tests.conftest import _member
+from tests.conftest import ACME_MODEL, _member
 from tests.governance.test_api import MATRIX
 
 pytestmark = pytest.mark.django_db
 
 MODEL = "/api/v1/config/financial-model"
+KPIS = "/api/v1/config/business-kpis"
 
 # api.md's body for PUT config/financial-model, written as a client would: bare JSON numbers.
 SPEC_MODEL_BODY = """{
@@ -213,3 +214,37 @@ class TestEventListTimeRange:
 
         assert response.status_code == 400
         assert list(response.json()["errors"]) == [field]
+
+
+class TestAuditorsReadEveryVersion:
+    """api.md: the auditor "reads everything, including the ledger and all history"."""
+
+    def test_a_past_financial_model_version_is_readable_by_number(self, api_as, acme, acme_model):
+        finance = api_as(acme, "finance_admin")
+        changed = {"cost_model": {**ACME_MODEL["cost_model"], "cost_per_error": "250"}, "change_reason": "Support"}
+        assert finance.put(MODEL, changed, format="json").json()["version"] == 2
+        auditor = api_as(acme, "auditor")
+
+        first = auditor.get(MODEL, {"version": 1}).json()
+
+        assert (first["version"], first["change_reason"], first["cost_model"]["cost_per_error"]) == (
+            1,
+            "Initial figures",
+            "200",
+        )
+        assert first["revenue_model"]["revenue_per_minute"] == "106.54"
+        assert auditor.get(MODEL).json()["version"] == 2
+
+    def test_a_past_kpi_version_is_readable_by_number(self, api_as, acme):
+        finance = api_as(acme, "finance_admin")
+        for target in (250, 350):
+            finance.put(KPIS, {"alerts": {"roi_target": target}, "change_reason": "bar"}, format="json")
+
+        assert api_as(acme, "auditor").get(KPIS, {"version": 1}).json()["alerts"]["roi_target"] == "250"
+
+    @pytest.mark.parametrize(("version", "status"), [("abc", 400), ("0", 400), ("-1", 400), ("9", 404)])
+    def test_a_bad_or_missing_version_is_refused(self, api_as, acme, acme_model, version, status):
+        for path in (MODEL, KPIS):
+            response = api_as(acme, "auditor").get(path, {"version": version})
+            assert response.status_code == status, (path, response.content)
+            assert list(response.json()["errors"]) == (["version"] if status == 400 else ["detail"])
