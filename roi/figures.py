@@ -8,6 +8,7 @@ turning the engine's flat error names back into the paths the caller sent.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -246,3 +247,69 @@ def kpi_sections_from_form(values: Mapping[str, Any]) -> dict[str, Any]:
             node = node.setdefault(key, {})
         node[path[-1]] = raw.strip() if isinstance(raw, str) else raw
     return sections
+
+
+# --- What-if assumptions ----------------------------------------------------------------
+
+# A calculation's `assumptions` may name "any financial model or KPI field" (api.md): by the
+# engine's flat name (`it_staff_hourly_rate`, `availability_target`), by its path in the
+# configuration (`cost_model.it_staff_hourly_rate`, `kpis.availability.target`), nested as
+# the configuration is (`{"kpis": {"availability": {"target": 99.99}}}`), or by a KPI's own
+# name where no other KPI shares it (`monthly_savings_target`). KPI settings that no method
+# reads (`roi_target`, `target_response_time`) are accepted, checked as numbers, and change
+# nothing. What the caller sent is what the ledger stores, so verification reads it again
+# through this same translation.
+_FIGURE_NAMES = frozenset(f.name for f in dataclasses.fields(FinancialFigures)) | set(DERIVED_REVENUE)
+_PATHS: dict[str, str | None] = {
+    **{f"{group}.{name}": name for group, names in MODEL_GROUPS.items() for name in names},
+    **{f"revenue_model.{name}": name for name in DERIVED_REVENUE},
+    **{".".join(path): figure for path, figure in KPI_FIELDS.items()},
+}
+_KPI_LEAVES = [path[-1] for path in KPI_FIELDS]
+_UNIQUE_KPI_NAMES: dict[str, str | None] = {
+    path[-1]: figure
+    for path, figure in KPI_FIELDS.items()
+    if _KPI_LEAVES.count(path[-1]) == 1 and path[-1] not in _FIGURE_NAMES and path[-1] != "target"
+}
+_NOT_A_FIGURE = object()
+
+
+def _assumed_figure(name: str) -> Any:
+    """The engine figure a what-if name sets, None for a KPI no method reads, or _NOT_A_FIGURE."""
+    if name in _FIGURE_NAMES:
+        return name
+    if name in _PATHS:
+        return _PATHS[name]
+    return _UNIQUE_KPI_NAMES.get(name, _NOT_A_FIGURE)
+
+
+def assumptions_flat(assumptions: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """What-if assumptions as flat engine figures, and each figure's name as the caller wrote it.
+
+    A name that is no field at all is passed through, so the engine names it in its error.
+    """
+    flat: dict[str, Any] = {}
+    written: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
+
+    def walk(prefix: str, values: Mapping[str, Any]) -> None:
+        for key, value in values.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            figure = _assumed_figure(name)
+            if figure is _NOT_A_FIGURE and isinstance(value, Mapping) and any(p.startswith(f"{name}.") for p in _PATHS):
+                walk(name, value)
+            elif figure is None:
+                try:
+                    to_decimal(value, name)
+                except EngineInputError as error:
+                    for messages in error.errors.values():
+                        errors.setdefault(f"assumptions.{name}", []).extend(messages)
+            else:
+                figure = name if figure is _NOT_A_FIGURE else figure
+                flat[figure] = value
+                written[figure] = name
+
+    walk("", assumptions)
+    if errors:
+        raise EngineInputError(errors=errors)
+    return flat, written

@@ -22,6 +22,7 @@ from governance.tenancy import current_tenant
 from roi import selectors
 from roi.engine import METHODS, EngineInputError, FinancialFigures, method_for
 from roi.figures import (
+    assumptions_flat,
     kpi_sections,
     kpis_flat,
     model_flat,
@@ -41,15 +42,25 @@ def _require_reason(change_reason: str) -> None:
         raise EngineInputError("change_reason", "is required: say why the figures change")
 
 
-def _figures(flat: Mapping[str, Any], *, assumption_names: frozenset[str] = frozenset()) -> FinancialFigures:
-    """Validated figures; errors named by the path the caller used (assumptions.X for what-ifs)."""
+UNKNOWN_INPUT = "is not an input of this method"  # roi.engine.inputs, for a name it does not know
+UNKNOWN_ASSUMPTION = "is not a financial model or KPI field"
+
+
+def _figures(flat: Mapping[str, Any], *, assumption_names: Mapping[str, str] | None = None) -> FinancialFigures:
+    """Validated figures; errors named by the path the caller used (assumptions.X for what-ifs).
+
+    `assumption_names` maps each figure set by a what-if to the name the caller gave it.
+    """
+    written = assumption_names or {}
     try:
         return FinancialFigures.from_mapping(flat)
     except EngineInputError as error:
         errors: dict[str, list[str]] = {}
         for name, messages in error.errors.items():
-            if name.partition(".")[0] in assumption_names:
-                errors.setdefault(f"assumptions.{name}", []).extend(messages)
+            head, dot, rest = name.partition(".")
+            if head in written:
+                named = [UNKNOWN_ASSUMPTION if m == UNKNOWN_INPUT else m for m in messages]
+                errors.setdefault(f"assumptions.{written[head]}{dot}{rest}", []).extend(named)
             else:
                 for path, renamed in nest_errors({name: messages}).items():
                     errors.setdefault(path, []).extend(renamed)
@@ -189,15 +200,15 @@ def figures_from_stored(
     """The figures of stored model groups and KPI sections (either may be missing), then the
     what-if `assumptions`: for callers that read the stored versions themselves."""
     flat = stored_flat(model, kpis, current_tenant().time_zone)
-    assumptions = dict(assumptions or {})
-    flat.update(assumptions)
+    assumed, written = assumptions_flat(assumptions or {})
+    flat.update(assumed)
     if "annual_recurring_revenue" not in flat:
         raise EngineInputError(
             "financial_model",
             "is not set for this tenant: PUT config/financial-model first, "
             "or give annual_recurring_revenue in assumptions",
         )
-    return _figures(flat, assumption_names=frozenset(assumptions))
+    return _figures(flat, assumption_names=written)
 
 
 def calculation_run(*, actor: Actor, method: str, body: Mapping[str, Any]) -> LedgerRecord:
@@ -294,8 +305,8 @@ def _expected_figures(record: LedgerRecord, cache: dict[tuple[int | None, int | 
         None if kpis is None else _kpi_sections_of(kpis),
         record.figures.get("time_zone", "UTC"),
     )
-    flat.update(record.inputs.get("assumptions") or {})
     try:
+        flat.update(assumptions_flat(record.inputs.get("assumptions") or {})[0])
         return json_ready(FinancialFigures.from_mapping(flat).as_dict(include_derived=False))
     except EngineInputError:
         return {"invalid": True}

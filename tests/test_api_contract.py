@@ -248,3 +248,76 @@ class TestAuditorsReadEveryVersion:
             response = api_as(acme, "auditor").get(path, {"version": version})
             assert response.status_code == status, (path, response.content)
             assert list(response.json()["errors"]) == (["version"] if status == 400 else ["detail"])
+
+
+class TestAssumptionsNameAnyModelOrKpiField:
+    """api.md: `"assumptions": {<any financial model or KPI field>: value}`, stored with the inputs."""
+
+    AVAILABILITY = "/api/v1/calculate/availability"
+
+    @pytest.mark.parametrize(
+        "assumptions",
+        [
+            {"availability_target": "99.99"},
+            {"kpis.availability.target": "99.99"},
+            {"kpis": {"availability": {"target": "99.99"}}},
+        ],
+        ids=["figure name", "path", "nested"],
+    )
+    def test_a_kpi_is_named_as_the_configuration_names_it(self, api_as, acme, acme_model, assumptions):
+        analyst = api_as(acme, "analyst")
+
+        response = analyst.post(self.AVAILABILITY, {"current_target": 99.9, "assumptions": assumptions}, format="json")
+
+        assert response.status_code == 201, response.content
+        record = response.json()
+        assert record["inputs"]["assumptions"] == assumptions  # stored as sent
+        assert record["figures"]["availability_target"] == "99.99"
+        self.assert_the_ledger_verifies(api_as, acme)
+
+    def test_a_model_group_nests_as_in_put_config_financial_model(self, api_as, acme, acme_model):
+        body = {
+            "manual_time_equivalent": 3600,
+            "execution_time": 0,
+            "assumptions": {"cost_model": {"it_staff_hourly_rate": 100}},
+        }
+
+        record = api_as(acme, "analyst").post("/api/v1/calculate/automation-value", body, format="json").json()
+
+        assert record["result"]["cost_savings"] == "100.00"
+        self.assert_the_ledger_verifies(api_as, acme)
+
+    @pytest.mark.parametrize("name", ["target_response_time", "roi_target", "alerts.monthly_value_target"])
+    def test_a_kpi_no_method_reads_is_accepted_and_changes_nothing(self, api_as, acme, acme_model, name):
+        analyst = api_as(acme, "analyst")
+        plain = analyst.post(self.AVAILABILITY, {"current_target": 99.9}, format="json").json()
+
+        response = analyst.post(self.AVAILABILITY, {"current_target": 99.9, "assumptions": {name: 150}}, format="json")
+
+        assert response.status_code == 201, response.content
+        assert response.json()["result"] == plain["result"]
+        self.assert_the_ledger_verifies(api_as, acme)
+
+    @pytest.mark.parametrize(
+        ("assumptions", "field", "message"),
+        [
+            ({"nonsense": 1}, "assumptions.nonsense", "is not a financial model or KPI field"),
+            ({"roi_target": "abc"}, "assumptions.roi_target", None),
+            ({"kpis.availability.target": 101}, "assumptions.kpis.availability.target", None),
+            ({"monthly_savings_target": -5}, "assumptions.monthly_savings_target", None),
+        ],
+    )
+    def test_a_bad_assumption_is_a_400_under_the_name_sent(self, api_as, acme, acme_model, assumptions, field, message):
+        body = {"current_target": 99.9, "assumptions": assumptions}
+
+        response = api_as(acme, "analyst").post(self.AVAILABILITY, body, format="json")
+
+        assert response.status_code == 400
+        errors = response.json()["errors"]
+        assert list(errors) == [field]
+        assert message is None or errors[field] == [message]
+
+    @staticmethod
+    def assert_the_ledger_verifies(api_as, acme) -> None:  # type: ignore[no-untyped-def]
+        verified = api_as(acme, "auditor").post("/api/v1/ledger/verify").json()
+        assert verified["ok"] and not verified["failures"], verified
