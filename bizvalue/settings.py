@@ -264,7 +264,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "governance.schema.AutoSchema",
     "EXCEPTION_HANDLER": "governance.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "governance.pagination.StrictLimitOffsetPagination",
     "PAGE_SIZE": 100,
 }
 SPECTACULAR_SETTINGS = {

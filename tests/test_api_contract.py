@@ -321,3 +321,40 @@ class TestAssumptionsNameAnyModelOrKpiField:
     def assert_the_ledger_verifies(api_as, acme) -> None:  # type: ignore[no-untyped-def]
         verified = api_as(acme, "auditor").post("/api/v1/ledger/verify").json()
         assert verified["ok"] and not verified["failures"], verified
+
+
+class TestPagination:
+    """Lists page with `?limit=&offset=`; a page the client cannot have meant is a 400, never another page."""
+
+    @pytest.mark.parametrize(
+        ("query", "field"),
+        [
+            ({"limit": "abc"}, "limit"),
+            ({"limit": "0"}, "limit"),
+            ({"limit": "-1"}, "limit"),
+            ({"offset": "-5"}, "offset"),
+            ({"offset": "x"}, "offset"),
+            ({"offset": "9" * 5000}, "offset"),
+        ],
+    )
+    @pytest.mark.parametrize("path", ["/api/v1/ledger/", "/api/v1/events/incidents", "/api/v1/alerts"])
+    def test_a_malformed_page_is_a_400_naming_it(self, api_as, acme, path, query, field):
+        response = api_as(acme, "auditor").get(path, query)
+
+        assert response.status_code == 400, response.content
+        assert list(response.json()["errors"]) == [field]
+
+    def test_a_page_far_past_the_end_is_empty_not_an_error(self, api_as, acme):
+        response = api_as(acme, "auditor").get("/api/v1/ledger/", {"offset": str(10**30)})
+
+        assert response.status_code == 200, response.content
+        assert response.json()["results"] == []
+
+    def test_a_huge_limit_is_cut_to_the_maximum(self, api_as, acme, acme_model):
+        client = api_as(acme, "analyst")
+        for _ in range(3):
+            client.post("/api/v1/calculate/availability", {"current_target": 99.9}, format="json")
+
+        body = client.get("/api/v1/ledger/", {"limit": str(10**12), "offset": "1"}).json()
+
+        assert (body["count"], len(body["results"])) == (3, 2)
