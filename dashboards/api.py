@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.http import FileResponse
@@ -26,6 +27,7 @@ from dashboards.selectors.trends import (
 from dashboards.tasks import report_deliver_after_commit
 from governance import roles
 from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of
+from roi.event_fields import EARLIEST_YEAR, LATEST_YEAR
 
 
 class DashboardView(TenantAPIView):
@@ -65,6 +67,11 @@ class ComparativeQuery(serializers.Serializer):
     date = serializers.DateField(required=False, help_text="with by=period: the month that splits before from after")
     start = serializers.CharField(required=False, max_length=7, help_text="with by=department|product: YYYY-MM")
     end = serializers.CharField(required=False, max_length=7, help_text="with by=department|product: YYYY-MM")
+
+    def validate_date(self, value: dt.date) -> dt.date:
+        if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+            raise serializers.ValidationError(f"Use a date between {EARLIEST_YEAR} and {LATEST_YEAR}.")
+        return value
 
 
 class ComparativeView(DashboardView):

@@ -26,6 +26,7 @@ from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of
 from governance.models import LedgerRecord
 from roi import proposals, selectors, services
 from roi.engine import EngineInputError, FinancialFigures
+from roi.event_fields import EARLIEST_YEAR, LATEST_YEAR
 from roi.figures import stored_flat
 from roi.models import BusinessKpis, FinancialModel, ProposalTarget
 from roi.proposals_api import ProposalSerializer, proposal_response
@@ -401,9 +402,11 @@ def _month_param(raw: str | None, name: str, default: date) -> date:
     for pattern in ("%Y-%m", "%Y-%m-%d"):
         try:
             parsed = datetime.strptime(raw, pattern).date()
-            return parsed.replace(day=1)
         except ValueError:
             continue
+        if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
+            raise exceptions.ValidationError({name: [f"Use a month between {EARLIEST_YEAR} and {LATEST_YEAR}."]})
+        return parsed.replace(day=1)
     raise exceptions.ValidationError({name: ["Use a month (YYYY-MM) or a date (YYYY-MM-DD)."]})
 
 

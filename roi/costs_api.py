@@ -107,8 +107,9 @@ class FocusImportView(TenantAPIView):
 
 
 class MonthlyCostsQuery(serializers.Serializer):
-    start = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", required=False, help_text="first month, YYYY-MM")
-    end = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", required=False, help_text="last month, YYYY-MM")
+    # Years 1900 to 2999, as for event times (roi.event_fields).
+    start = serializers.RegexField(r"^(19|2\d)\d\d-(0[1-9]|1[0-2])$", required=False, help_text="first month, YYYY-MM")
+    end = serializers.RegexField(r"^(19|2\d)\d\d-(0[1-9]|1[0-2])$", required=False, help_text="last month, YYYY-MM")
     by = serializers.ChoiceField(choices=sorted(focus.BREAKDOWNS), required=False)
 
 

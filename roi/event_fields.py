@@ -7,7 +7,7 @@ events a request, and a batch is refused whole if any item is wrong.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +22,10 @@ MAX_RUNS = 10_000_000
 
 
 UNSTORABLE = "must not contain NUL characters or unpaired surrogates"
+# Event times must fall in these years (UTC): an event is counted in its month in the
+# tenant's time zone, and a time at the edge of Python's range (9999-12-31T23:59-12:00)
+# has no such month.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2999
 
 
 def storable(text: str) -> bool:
@@ -93,6 +97,13 @@ class FieldReader:
             return None
         if parsed.tzinfo is None:
             self.fail(name, "must carry a UTC offset (e.g. Z or +01:00)")
+            return None
+        try:
+            year = parsed.astimezone(UTC).year
+        except OverflowError:
+            year = 0
+        if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+            self.fail(name, f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
             return None
         return parsed
 

@@ -358,3 +358,43 @@ class TestPagination:
         body = client.get("/api/v1/ledger/", {"limit": str(10**12), "offset": "1"}).json()
 
         assert (body["count"], len(body["results"])) == (3, 2)
+
+
+class TestTimesAtTheEdgeOfTheCalendar:
+    """A time or month no tenant can mean is a 400 naming it, never a 500 or a month written `1-01`."""
+
+    @pytest.mark.parametrize(
+        "started_at", ["9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00", "1899-12-31T23:00:00Z"]
+    )
+    def test_an_event_time_out_of_range_is_a_400(self, api_as, acme, acme_model, started_at):
+        body = {"external_id": "edge", "severity": "sev3", "started_at": started_at, "downtime_minutes": 1}
+
+        response = api_as(acme, "ingest").post("/api/v1/events/incidents", body, format="json")
+
+        assert response.status_code == 400, response.content
+        assert list(response.json()["errors"]) == ["0.started_at"]
+
+    def test_an_event_in_the_supported_range_is_stored(self, api_as, acme, acme_model):
+        body = {
+            "external_id": "edge",
+            "severity": "sev3",
+            "started_at": "2999-12-31T23:00:00+14:00",
+            "downtime_minutes": 1,
+        }
+
+        assert api_as(acme, "ingest").post("/api/v1/events/incidents", body, format="json").status_code == 201
+
+    @pytest.mark.parametrize(
+        ("path", "query", "field"),
+        [
+            ("/api/v1/metrics/business-impact", {"start": "0001-01"}, "start"),
+            ("/api/v1/metrics/business-impact", {"end": "9999-12-31"}, "end"),
+            ("/api/v1/costs/monthly", {"start": "0001-01"}, "start"),
+            ("/api/v1/dashboard/comparative", {"by": "period", "date": "0001-01-01"}, "date"),
+        ],
+    )
+    def test_a_month_out_of_range_is_a_400(self, api_as, acme, path, query, field):
+        response = api_as(acme, "viewer").get(path, query)
+
+        assert response.status_code == 400, response.content
+        assert list(response.json()["errors"]) == [field]
