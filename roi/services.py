@@ -58,9 +58,10 @@ def _figures(flat: Mapping[str, Any], *, assumption_names: Mapping[str, str] | N
         errors: dict[str, list[str]] = {}
         for name, messages in error.errors.items():
             head, dot, rest = name.partition(".")
-            if head in written:
+            sent = written[name] if name in written else written[head] + dot + rest if head in written else None
+            if sent is not None:
                 named = [UNKNOWN_ASSUMPTION if m == UNKNOWN_INPUT else m for m in messages]
-                errors.setdefault(f"assumptions.{written[head]}{dot}{rest}", []).extend(named)
+                errors.setdefault(f"assumptions.{sent}", []).extend(named)
             else:
                 for path, renamed in nest_errors({name: messages}).items():
                     errors.setdefault(path, []).extend(renamed)

@@ -302,6 +302,8 @@ class TestAssumptionsNameAnyModelOrKpiField:
         ("assumptions", "field", "message"),
         [
             ({"nonsense": 1}, "assumptions.nonsense", "is not a financial model or KPI field"),
+            ({"a.b": 1}, "assumptions.a.b", "is not a financial model or KPI field"),
+            ({"kpis": {"availability": {"nope": 1}}}, "assumptions.kpis.availability.nope", None),
             ({"roi_target": "abc"}, "assumptions.roi_target", None),
             ({"kpis.availability.target": 101}, "assumptions.kpis.availability.target", None),
             ({"monthly_savings_target": -5}, "assumptions.monthly_savings_target", None),
