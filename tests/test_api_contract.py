@@ -400,3 +400,44 @@ class TestTimesAtTheEdgeOfTheCalendar:
 
         assert response.status_code == 400, response.content
         assert list(response.json()["errors"]) == [field]
+
+
+class TestTenantExistenceIsNotLeaked:
+    """Another tenant, named by a session's X-Tenant or asked of with a key, answers exactly as no tenant."""
+
+    def test_a_session_naming_a_tenant_it_is_not_in_gets_the_unknown_tenant_answer(self, api, bob, globex):
+        api.force_login(bob)
+
+        other, unknown = (api.get("/api/v1/dashboard/executive", HTTP_X_TENANT=slug) for slug in ("globex", "nope"))
+
+        assert (other.status_code, other.json()) == (unknown.status_code, unknown.json())
+        assert other.status_code == 404
+
+    def test_a_session_without_x_tenant_uses_its_only_tenant(self, api, bob):
+        api.force_login(bob)
+
+        assert api.get("/api/v1/dashboard/executive").json()["currency"] == "USD"
+
+    def test_a_key_naming_another_tenant_gets_the_unknown_tenant_answer(self, api_as, acme, globex):
+        client = api_as(acme, "auditor")
+
+        other, unknown = (client.get("/api/v1/ledger/", HTTP_X_TENANT=slug) for slug in ("globex", "nope"))
+
+        assert (other.status_code, other.json()) == (unknown.status_code, unknown.json())
+        assert other.status_code == 404
+
+    def test_another_tenants_record_is_the_missing_record_answer(self, api_as, acme, globex, acme_model):
+        record = api_as(acme, "analyst").post("/api/v1/calculate/availability", {"current_target": 99.9}, format="json")
+        globex_auditor = api_as(globex, "auditor")
+
+        theirs = globex_auditor.get(f"/api/v1/ledger/{record.json()['id']}/")
+        missing = globex_auditor.get("/api/v1/ledger/987654/")
+
+        assert (
+            (theirs.status_code, theirs.json())
+            == (missing.status_code, missing.json())
+            == (
+                404,
+                {"errors": {"detail": ["Not found."]}},
+            )
+        )
