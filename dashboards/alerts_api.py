@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
@@ -109,7 +110,10 @@ class EscalationSettingsSerializer(serializers.Serializer):
 
 
 class EscalationSettingsBodySerializer(serializers.Serializer):
-    recipients = serializers.JSONField(required=False, help_text='{"notify_cfo": {"roles": [...], "users": [...]}}')
+    # The API's parser reads 1.5 as a Decimal; DRF's default encoder would call that "not valid JSON".
+    recipients = serializers.JSONField(
+        required=False, encoder=DjangoJSONEncoder, help_text='{"notify_cfo": {"roles": [...], "users": [...]}}'
+    )
     webhook_url = serializers.CharField(required=False, allow_blank=True, max_length=500)
     webhook_secret = serializers.CharField(
         required=False, allow_blank=True, max_length=1000, write_only=True, trim_whitespace=False

@@ -441,3 +441,17 @@ class TestTenantExistenceIsNotLeaked:
                 {"errors": {"detail": ["Not found."]}},
             )
         )
+
+
+@pytest.mark.parametrize(
+    ("recipients", "field"),
+    [
+        ({"notify_cfo": {"roles": [1.5]}}, "recipients.notify_cfo.roles"),
+        ({"nope": 1.5}, "recipients.nope"),
+    ],
+)
+def test_escalation_recipients_with_a_fractional_number_name_the_path(api_as, acme, recipients, field):
+    response = api_as(acme, "tenant_admin").put("/api/v1/config/escalations", {"recipients": recipients}, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [field]
