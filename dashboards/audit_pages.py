@@ -70,11 +70,13 @@ def audit(request: HttpRequest) -> HttpResponse:
 def _dual_approval_status(tenant: Tenant) -> dict[str, object]:
     """Whether model and KPI changes need a second approver, since when and by whom, for the auditor."""
     switched = selectors.dual_approval_last_change(tenant=tenant)
+    approvers = [user.get_username() for user in selectors.model_approvers(tenant=tenant)]
     return {
         "on": tenant.require_dual_approval,
+        "in_force": tenant.require_dual_approval and len(approvers) > 1,
         "since": tenant.created_at if switched is None else switched.occurred_at,
         "by": None if switched is None else switched.actor,
-        "approvers": [user.get_username() for user in selectors.model_approvers(tenant=tenant)],
+        "approvers": approvers,
     }
 
 

@@ -80,8 +80,16 @@ class ItBudgetView(TenantAPIView):
         query.is_valid(raise_exception=True)
         year = query.validated_data.get("fiscal_year") or current_fiscal_year()
         budget = it_budget_get(fiscal_year=year)
-        if budget is None:
-            raise exceptions.NotFound(f"No IT budget for fiscal year {year}: a finance admin sets one with PUT.")
+        if budget is None:  # not set yet: an answer, like the KPIs before their first version
+            return Response(
+                {
+                    "fiscal_year": year,
+                    "currency": request.tenant.currency,
+                    **dict.fromkeys(("annual_amount", "monthly_amount", "version", "changed_at", "changed_by")),
+                    "change_reason": None,
+                    "history": [],
+                }
+            )
         return Response(it_budget_data(budget, request.tenant.currency))
 
     @extend_schema(

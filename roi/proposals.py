@@ -44,8 +44,18 @@ class StaleProposal(ProposalRefused):
 
 
 def dual_approval_required() -> bool:
-    """Whether the scope tenant's model and KPI changes need a second approver."""
-    return bool(current_tenant().require_dual_approval)
+    """Whether the scope tenant's model and KPI changes need a second approver.
+
+    Only when the tenant asks for it and has a second person to give it: with fewer than two
+    members who may approve, a proposal could never be approved, and the tenant would be
+    left without a model. Such a tenant's changes take effect at once (each version still
+    records who, when and why), and the audit page says the control is not yet in force;
+    it is from the moment a second approver joins.
+    """
+    from governance.selectors import model_approvers
+
+    tenant = current_tenant()
+    return bool(tenant.require_dual_approval) and len(model_approvers(tenant=tenant)) > 1
 
 
 def _config_current(config_name: str, *, lock: bool = False) -> FinancialModel | BusinessKpis | None:

@@ -30,12 +30,13 @@ SPEC_MODEL_BODY = """{
 
 
 class TestDualApprovalWithFractionalNumbers:
-    """A tenant made by `create_tenant` requires dual approval, so the three writes become proposals."""
+    """With dual approval in force (two members who may approve), the three writes become proposals."""
 
     @pytest.fixture
     def dual(self, acme, acme_model):
         tenant_dual_approval_set(tenant=acme, enabled=True, actor="test")
         _member("dora", acme, "finance_admin")
+        _member("erin", acme, "finance_admin")
         return acme
 
     @pytest.mark.parametrize(

@@ -23,16 +23,24 @@ RAISE_ERROR_COST = {"cost_model": {"cost_per_error": 250}, "change_reason": "Sup
 
 
 @pytest.fixture
-def dual(acme, acme_model):
-    """acme as the product ships it: dual approval on (the test cast starts with it off)."""
+def dora(acme):
+    """A second finance admin of acme, so alice's proposals have someone to approve them."""
+    return _member("dora", acme, "finance_admin")
+
+
+@pytest.fixture
+def dual(acme, acme_model, alice, dora):
+    """acme as the product ships it, dual approval on (the test cast starts with it off), with
+    the two members who may approve that it needs to be in force."""
     tenant_dual_approval_set(tenant=acme, enabled=True, actor="test")
     return acme
 
 
 @pytest.fixture
-def dora(acme):
-    """A second finance admin of acme, so alice's proposals have someone to approve them."""
-    return _member("dora", acme, "finance_admin")
+def dual_alone(acme, acme_model, alice):
+    """Dual approval on, but alice the only member who may approve: nobody could approve her proposals."""
+    tenant_dual_approval_set(tenant=acme, enabled=True, actor="test")
+    return acme
 
 
 def session(user) -> APIClient:  # type: ignore[no-untyped-def]
@@ -252,7 +260,24 @@ def test_another_tenant_cannot_see_or_decide_a_proposal(dual, alice, globex, api
 # --- The off switch ---------------------------------------------------------------------
 
 
-def test_a_tenant_with_one_finance_admin_may_turn_it_off_and_changes_apply_at_once(dual, alice, api_as, carol):
+def test_with_a_single_approver_changes_apply_at_once_until_a_second_one_joins(dual_alone, alice, api_as):
+    # Nobody could approve alice's proposal, so her change is the new version at once.
+    assert session(alice).put(MODEL, RAISE_ERROR_COST, format="json").status_code == 200
+    assert model_version(dual_alone) == 2
+    audit_page = session(_member("ada", dual_alone, "auditor")).get(f"/t/{dual_alone.slug}/audit/")
+    assert "Not yet in force" in audit_page.content.decode()
+
+    _member("dora", dual_alone, "finance_admin")
+    response = session(alice).put(MODEL, {**RAISE_ERROR_COST, "change_reason": "Again"}, format="json")
+
+    assert response.status_code == 202, response.json()
+    assert model_version(dual_alone) == 2
+    audit_page = session(_member("ada2", dual_alone, "auditor")).get(f"/t/{dual_alone.slug}/audit/")
+    assert "Not yet in force" not in audit_page.content.decode()
+
+
+def test_a_tenant_with_one_finance_admin_may_turn_it_off_and_changes_apply_at_once(dual_alone, alice, api_as, carol):
+    dual = dual_alone
     admin_key = api_as(dual, "tenant_admin")
 
     response = admin_key.put("/api/v1/tenant/settings", {"require_dual_approval": False}, format="json")
