@@ -7,6 +7,7 @@ reads the payload and stores it (`storage`).
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
@@ -23,8 +24,10 @@ from governance.ledger import Actor
 from governance.models import Tenant
 from governance.tenancy import tenant_scope
 from roi.webhooks.payloads import PayloadInvalid
-from roi.webhooks.senders import alertmanager_sender, github_sender, pagerduty_sender
+from roi.webhooks.senders import NOT_ACCEPTED, alertmanager_sender, github_sender, pagerduty_sender
 from roi.webhooks.storage import Received, alertmanager_receive, github_receive, pagerduty_receive
+
+logger = logging.getLogger(__name__)
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -65,9 +68,12 @@ def form_payload(body: bytes) -> Any:
 
 
 def webhook_tenant(slug: str) -> Tenant:
+    """The tenant the path names; an unknown one is refused like a bad signature, so the
+    receivers cannot be used to learn which tenants exist."""
     tenant = Tenant.objects.filter(slug=slug).first()
     if tenant is None:
-        raise exceptions.NotFound()
+        logger.warning("webhook for unknown tenant %r refused", slug[:100])
+        raise exceptions.AuthenticationFailed(NOT_ACCEPTED)
     return tenant
 
 
@@ -110,7 +116,6 @@ ANSWERS = {
     202: OpenApiResponse(OpenApiTypes.OBJECT, description="An event type the receiver does not use: nothing stored."),
     400: OpenApiResponse(OpenApiTypes.OBJECT, description="Malformed payload; errors name the tool's fields."),
     401: OpenApiResponse(OpenApiTypes.OBJECT, description="Missing or invalid key or signature; nothing stored."),
-    404: OpenApiResponse(OpenApiTypes.OBJECT, description="No such tenant."),
 }
 
 

@@ -187,10 +187,12 @@ class TestAlertmanager:
         assert response.json() == unknown.json()
         assert stored_events(acme) == stored_events(globex) == 0
 
-    def test_an_unknown_tenant_is_404(self, client, alertmanager_key):
+    def test_an_unknown_tenant_is_refused_like_a_bad_key(self, client, acme, alertmanager_key):
         response = deliver(client, "alertmanager", "nope", fixture("alertmanager_firing.json"), alertmanager_key)
-        assert response.status_code == 404
-        assert response.json() == {"errors": {"detail": ["Not found."]}}
+        bad_key = deliver(client, "alertmanager", "acme", fixture("alertmanager_firing.json"), "not-a-key")
+        assert response.status_code == bad_key.status_code == 401
+        assert response.json() == bad_key.json()
+        assert response.headers["WWW-Authenticate"] == bad_key.headers["WWW-Authenticate"]
 
     def test_a_malformed_payload_is_a_400_naming_the_alertmanager_fields(self, client, acme, alertmanager_key):
         payload = fixture("alertmanager_resolved.json")
@@ -512,9 +514,12 @@ class TestPagerDuty:
         payload = fixture("pagerduty_incident_acknowledged.json")
         assert deliver(client, "pagerduty", "acme", payload, "wrong").status_code == 401
 
-    def test_an_unknown_tenant_is_404(self, client, pagerduty_secret):
+    def test_an_unknown_tenant_is_refused_like_a_bad_signature(self, client, acme, pagerduty_secret):
         payload = fixture("pagerduty_incident_triggered.json")
-        assert deliver(client, "pagerduty", "nope", payload, pagerduty_secret).status_code == 404
+        unknown = deliver(client, "pagerduty", "nope", payload, pagerduty_secret)
+        bad_signature = deliver(client, "pagerduty", "acme", payload, "wrong")
+        assert unknown.status_code == bad_signature.status_code == 401
+        assert unknown.json() == bad_signature.json()
 
     def test_a_malformed_event_is_a_400_naming_the_pagerduty_fields(self, client, acme, pagerduty_secret):
         payload = fixture("pagerduty_incident_resolved.json")
