@@ -18,11 +18,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from governance.tenancy import current_tenant
-from roi.ingestion.rollup_deltas import ROLLUP_COLUMNS, RollupKey
+from roi.ingestion.kinds import seconds
+from roi.ingestion.rollup_deltas import ROLLUP_COLUMNS, ROLLUP_COUNT_COLUMNS, RollupKey
 from roi.ingestion.storage import _lock_tenant_ingestion
 from roi.ingestion.valuation import _service_month_sums
 from roi.models import (
@@ -68,6 +69,11 @@ def _add(cells: Cells, month: date | datetime, stream: str, row: Mapping[str, An
         cell[column] += Decimal(amount or 0)
 
 
+def _duration(end: str, start: str) -> ExpressionWrapper:
+    """end - start as a duration the database sums exactly (an interval, or microseconds on SQLite)."""
+    return ExpressionWrapper(F(end) - F(start), output_field=DurationField())
+
+
 def rollup_cells_from_events(zone: ZoneInfo) -> Cells:
     """Every rollup cell of the scope tenant as its raw events add up (zero cells left out)."""
     cells: Cells = defaultdict(lambda: defaultdict(Decimal))
@@ -102,9 +108,28 @@ def rollup_cells_from_events(zone: ZoneInfo) -> Cells:
     months = PerformanceMonth.objects.values("month", "department", "product").annotate(value=Sum("value")).order_by()
     for row in months:
         _add(cells, row["month"], Stream.PERFORMANCE, row, {"value": row["value"]})
-    deployments = _grouped(Deployment.objects.all(), zone, n=Count("id"), failures=Count("id", filter=Q(failed=True)))
+    has_commit = Q(committed_at__isnull=False)
+    restored = Q(failed=True, restored_at__isnull=False)
+    deployments = _grouped(
+        Deployment.objects.all(),
+        zone,
+        n=Count("id"),
+        failures=Count("id", filter=Q(failed=True)),
+        lead=Sum(_duration("deployed_at", "committed_at"), filter=has_commit),
+        leads=Count("id", filter=has_commit),
+        restore=Sum(_duration("restored_at", "deployed_at"), filter=restored),
+        restores=Count("id", filter=restored),
+    )
     for row in deployments:
-        _add(cells, row["month"], Stream.DEPLOYMENTS, row, {"event_count": row["n"], "failures": row["failures"]})
+        amounts = {
+            "event_count": row["n"],
+            "failures": row["failures"],
+            "lead_time_seconds_sum": seconds(row["lead"]) if row["lead"] is not None else ZERO,
+            "lead_time_count": row["leads"],
+            "restore_seconds_sum": seconds(row["restore"]) if row["restore"] is not None else ZERO,
+            "restore_count": row["restores"],
+        }
+        _add(cells, row["month"], Stream.DEPLOYMENTS, row, amounts)
     investments = _grouped(Investment.objects.all(), zone, n=Count("id"), value=Sum("upfront_cost"))
     for row in investments:
         _add(cells, row["month"], Stream.INVESTMENT, row, {"event_count": row["n"], "value": row["value"]})
@@ -156,8 +181,7 @@ def _performance_month_sums_rebuild(zone: ZoneInfo) -> int:
 
 
 def _columns(amounts: Mapping[str, Decimal]) -> dict[str, Any]:
-    counts = {"event_count", "failures"}
-    return {c: int(amounts.get(c, ZERO)) if c in counts else amounts.get(c, ZERO) for c in ROLLUP_COLUMNS}
+    return {c: int(amounts.get(c, ZERO)) if c in ROLLUP_COUNT_COLUMNS else amounts.get(c, ZERO) for c in ROLLUP_COLUMNS}
 
 
 def rollups_rebuild() -> RollupRebuild:

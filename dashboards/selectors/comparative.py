@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
 from django.utils import timezone
 
 from dashboards.benchmarks import DOWNTIME_BENCHMARKS
@@ -37,14 +36,10 @@ from dashboards.selectors.figures import (
 from governance import sql
 from governance.tenancy import current_tenant
 from roi.engine import METHODS, EngineInputError
-from roi.models import CostMonth, Deployment, MonthlyRollup, Stream
+from roi.models import CostMonth, MonthlyRollup, Stream
 from roi.selectors import VALUE_STREAMS
 
 BREAKDOWNS = ("department", "product")
-# Lead time and time to restore are not in the monthly rollups (they hold deployment counts
-# and failures only), so they are read from the deployments themselves: the last 90 days,
-# through the (tenant, occurred_at) index, in one aggregate statement.
-TIMING_WINDOW_DAYS = 90
 MAX_MONTHS_BACK = 60
 
 
@@ -64,6 +59,18 @@ def _cost_sql(by: str) -> str:
     )
 
 
+# Lead time and time to restore over a range of months, from the deployments' rollup cells:
+# sums of seconds and how many deployments each sum is over, so the means are exact.
+DORA_TIMING_SQL = (
+    'SELECT SUM("lead_time_seconds_sum"), SUM("lead_time_count"), SUM("restore_seconds_sum"), SUM("restore_count")'  # noqa: S608
+    f' FROM {_table(MonthlyRollup)} WHERE "tenant_id" = %s AND "stream" = %s AND "month" >= %s AND "month" <= %s'
+)
+DORA_TIMING_FIELDS = [
+    _field(MonthlyRollup, "lead_time_seconds_sum"),
+    None,
+    _field(MonthlyRollup, "restore_seconds_sum"),
+    None,
+]
 VALUE_SQL = {by: _value_sql(by) for by in BREAKDOWNS}
 VALUE_FIELDS = [_field(MonthlyRollup, "department"), _field(MonthlyRollup, "stream"), _field(MonthlyRollup, "value")]
 COST_SQL = {by: _cost_sql(by) for by in BREAKDOWNS}
@@ -214,28 +221,27 @@ def _periods(data: TenantFigures, split: date | None) -> dict[str, Any]:
     }
 
 
-def deployment_timing(*, start: datetime) -> dict[str, Any]:
-    """The number of deployments since `start`, their mean lead time and failures' mean time to restore.
-
-    The one read of raw events on a dashboard, and bounded: `start` is at most
-    TIMING_WINDOW_DAYS ago, the (tenant, occurred_at) index finds the rows, and the database
-    aggregates them in one statement.
+def dora_timing(tenant_id: int, first: date, last: date) -> dict[str, Any]:
+    """Mean lead time (days) and failed deployments' mean time to restore (hours) over the
+    months `first` to `last`, and how many deployments each is over, from the rollups in one
+    statement (a mean is None where no deployment counts).
     """
-    return Deployment.objects.filter(occurred_at__gte=start).aggregate(
-        deployments=Count("id"),
-        lead=Avg(ExpressionWrapper(F("deployed_at") - F("committed_at"), output_field=DurationField())),
-        restore=Avg(
-            ExpressionWrapper(F("restored_at") - F("deployed_at"), output_field=DurationField()),
-            filter=Q(failed=True),
-        ),
-    )
+    params = [tenant_id, Stream.DEPLOYMENTS.value, sql.adapt_date(first), sql.adapt_date(last)]
+    [(lead, leads, restore, restores)] = sql.select(DORA_TIMING_SQL, params, DORA_TIMING_FIELDS)
+    leads, restores = int(leads or 0), int(restores or 0)  # SUM of an integer column: numeric on PostgreSQL
+    return {
+        "lead_time_deployments": leads,
+        "restored_deployments": restores,
+        "lead_time_days": (lead or ZERO) / leads / 86400 if leads else None,
+        "restore_hours": (restore or ZERO) / restores / 3600 if restores else None,
+    }
 
 
 def benchmarks(data: TenantFigures | None = None) -> dict[str, Any]:
     """The tenant's downtime cost per minute and DORA tiers, beside published figures.
 
-    Downtime, deployment frequency and change failure rate come from the rollups of the last
-    12 complete months; lead time and time to restore from the last 90 days of deployments.
+    Downtime and the four DORA inputs (deployment frequency, lead time, time to restore,
+    change failure rate) come from the rollups of the same last 12 complete months.
     """
     data = data or tenant_figures(months_back=12)
     first, last = add_months(data.this_month, -12), add_months(data.this_month, -1)
@@ -244,15 +250,14 @@ def benchmarks(data: TenantFigures | None = None) -> dict[str, Any]:
     minutes = sum((data.month(m).downtime_minutes for m in window), ZERO)
     deployments = sum((data.month(m).count[Stream.DEPLOYMENTS] for m in window), 0)
     failures = sum((data.month(m).failures[Stream.DEPLOYMENTS] for m in window), 0)
-    timing_start = timezone.now() - timedelta(days=TIMING_WINDOW_DAYS)
-    timing = deployment_timing(start=timing_start)
+    timing = dora_timing(data.tenant.pk, first, last)
     dora = None
     if deployments and data.figures is not None:
         inputs: dict[str, Any] = {"deployment_frequency": str(Decimal(deployments) / Decimal(len(window)))}
-        if timing["lead"] is not None:
-            inputs["lead_time"] = str(Decimal(timing["lead"].total_seconds()) / Decimal(86400))
-        if timing["restore"] is not None:
-            inputs["recovery_time"] = str(Decimal(timing["restore"].total_seconds()) / Decimal(3600))
+        if timing["lead_time_days"] is not None:
+            inputs["lead_time"] = str(timing["lead_time_days"])
+        if timing["restore_hours"] is not None:
+            inputs["recovery_time"] = str(timing["restore_hours"])
         inputs["change_failure_rate"] = str(Decimal(failures) / Decimal(deployments) * 100)
         try:
             dora = {"inputs": inputs, **METHODS["competitive_advantage"].run(inputs, data.figures).as_dict()}
@@ -278,7 +283,7 @@ def benchmarks(data: TenantFigures | None = None) -> dict[str, Any]:
         ],
         "deployments": deployments,
         "failed_deployments": failures,
-        "timing_since": timing_start.date().isoformat(),
-        "timing_deployments": timing["deployments"],
+        "lead_time_deployments": timing["lead_time_deployments"],
+        "restored_deployments": timing["restored_deployments"],
         "dora": dora,
     }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -120,8 +121,20 @@ def _performance_contributions(event: dict[str, Any]) -> list[tuple[str, dict[st
     return [(Stream.PERFORMANCE, {"event_count": Decimal(1), "response_time_ms_sum": event["response_time_ms"]})]
 
 
+def seconds(delta: timedelta) -> Decimal:
+    """A duration in seconds, exact to the microsecond (no float on the way)."""
+    return Decimal(delta.days * 86400 + delta.seconds) + Decimal(delta.microseconds).scaleb(-6)
+
+
 def _deployment_contributions(event: dict[str, Any]) -> list[tuple[str, dict[str, Decimal]]]:
-    return [(Stream.DEPLOYMENTS, {"event_count": Decimal(1), "failures": Decimal(1 if event["failed"] else 0)})]
+    amounts = {"event_count": Decimal(1), "failures": Decimal(1 if event["failed"] else 0)}
+    if event["committed_at"] is not None:
+        amounts["lead_time_seconds_sum"] = seconds(event["deployed_at"] - event["committed_at"])
+        amounts["lead_time_count"] = Decimal(1)
+    if event["failed"] and event["restored_at"] is not None:
+        amounts["restore_seconds_sum"] = seconds(event["restored_at"] - event["deployed_at"])
+        amounts["restore_count"] = Decimal(1)
+    return [(Stream.DEPLOYMENTS, amounts)]
 
 
 def _investment_contributions(event: dict[str, Any]) -> list[tuple[str, dict[str, Decimal]]]:

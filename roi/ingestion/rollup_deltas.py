@@ -17,7 +17,20 @@ from roi.ingestion.storage import _fields_of
 from roi.models import MonthlyRollup
 
 RollupKey = tuple[date, str, str, str]
-ROLLUP_COLUMNS = ("value", "event_count", "downtime_minutes", "hours_saved", "response_time_ms_sum", "failures")
+ROLLUP_COLUMNS = (
+    "value",
+    "event_count",
+    "downtime_minutes",
+    "hours_saved",
+    "response_time_ms_sum",
+    "failures",
+    "lead_time_seconds_sum",
+    "lead_time_count",
+    "restore_seconds_sum",
+    "restore_count",
+)
+# The columns that count rows (integers in the table); the others are decimal sums.
+ROLLUP_COUNT_COLUMNS = frozenset({"event_count", "failures", "lead_time_count", "restore_count"})
 
 
 def _contribution_of_row(spec: KindSpec, row: Any) -> dict[str, Any]:

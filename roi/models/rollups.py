@@ -21,7 +21,10 @@ class MonthlyRollup(TenantOwned):
     """One cell per tenant, month, stream, department and product, kept current by ingestion.
 
     `value` is money counted in the stream; the other columns are the operational totals
-    the dashboards show beside it. Performance keeps sums so means stay exact.
+    the dashboards show beside it. Performance keeps sums so means stay exact, and so do
+    deployments: lead time (deployed_at - committed_at, over deployments that have a commit
+    time) and time to restore (restored_at - deployed_at, over failed deployments that were
+    restored) as sums of seconds beside how many deployments each sum is over.
     """
 
     month = models.DateField()
@@ -34,6 +37,10 @@ class MonthlyRollup(TenantOwned):
     hours_saved = models.DecimalField(**QUANTITY, default=0)
     response_time_ms_sum = models.DecimalField(**QUANTITY, default=0)
     failures = models.BigIntegerField(default=0)
+    lead_time_seconds_sum = models.DecimalField(**QUANTITY, default=0)
+    lead_time_count = models.BigIntegerField(default=0)
+    restore_seconds_sum = models.DecimalField(**QUANTITY, default=0)
+    restore_count = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [

@@ -285,22 +285,53 @@ def test_the_api_carries_the_pages_benchmarks(viewer_client, api_as, acme, acme_
         assert unescape(published["source"]) in unescape(page)
 
 
-def test_lead_time_reads_only_the_last_90_days_in_one_statement(api_as, acme, acme_model):
+def test_all_four_dora_inputs_read_the_same_twelve_months_of_rollups_and_no_deployment(api_as, acme, acme_model):
     now = timezone.now()
     recent = month_start(month_start(now) - timedelta(days=1))
     old = month_start(now - timedelta(days=200))
+    too_old = month_start(now - timedelta(days=450))  # before the twelve complete months
     slow = [dict(d, committed_at=(old - timedelta(days=30)).isoformat()) for d in deployments(old, prefix="old")]
+    ancient = [
+        dict(d, committed_at=(too_old - timedelta(days=90)).isoformat(), restored_at=None)
+        for d in deployments(too_old, prefix="ancient")
+    ]
     with tenant_scope(acme):
         events_ingest(actor=SYSTEM, kind="deployments", payload=deployments(recent))
         events_ingest(actor=SYSTEM, kind="deployments", payload=slow)
+        events_ingest(actor=SYSTEM, kind="deployments", payload=ancient)
     viewer = api_as(acme, "viewer")
     with CaptureQueriesContext(connection) as captured:
         benchmarks = viewer.get("/api/v1/dashboard/comparative").json()["benchmarks"]
-    assert benchmarks["deployments"] == 20  # twelve months of rollups
-    assert benchmarks["timing_deployments"] == 10  # the last 90 days of deployments
-    assert Decimal(benchmarks["dora"]["inputs"]["lead_time"]) < 1
-    raw = [q["sql"] for q in captured.captured_queries if "roi_deployment" in q["sql"]]
-    assert len(raw) == 1 and "occurred_at" in raw[0]
+    # then: frequency, failure rate, lead time and time to restore over the same 20 deployments
+    assert benchmarks["deployments"] == 20 and benchmarks["failed_deployments"] == 2
+    assert benchmarks["lead_time_deployments"] == 20 and benchmarks["restored_deployments"] == 2
+    inputs = benchmarks["dora"]["inputs"]
+    # 10 deployments 20 h after their commit, 10 deployed 30 + n days after theirs (n = 0..9)
+    lead_days = (Decimal(10 * 20) / 24 + sum(Decimal(30 + n) for n in range(10))) / 20
+    assert Decimal(inputs["lead_time"]).quantize(Decimal("0.000001")) == lead_days.quantize(Decimal("0.000001"))
+    assert Decimal(inputs["recovery_time"]) == 2 and Decimal(inputs["change_failure_rate"]) == 10
+    assert "timing_since" not in benchmarks and "timing_deployments" not in benchmarks
+    # and no statement reads the raw deployments: rollups only
+    assert not [q["sql"] for q in captured.captured_queries if "roi_deployment" in q["sql"]]
+
+
+def test_a_re_sent_deployment_moves_its_lead_time_and_restore_time(api_as, acme, acme_model):
+    last_month = month_start(month_start(timezone.now()) - timedelta(days=1))
+    first = deployments(last_month)
+    with tenant_scope(acme):
+        events_ingest(actor=SYSTEM, kind="deployments", payload=first)
+        # the failed one re-sent: restored in 6 hours, not 2; one other loses its commit time
+        resent = [
+            dict(first[3], restored_at=(last_month + timedelta(days=3, hours=6)).isoformat()),
+            dict(first[0], committed_at=None),
+        ]
+        events_ingest(actor=SYSTEM, kind="deployments", payload=resent)
+    benchmarks = api_as(acme, "viewer").get("/api/v1/dashboard/comparative").json()["benchmarks"]
+    assert benchmarks["deployments"] == 10 and benchmarks["lead_time_deployments"] == 9
+    assert Decimal(benchmarks["dora"]["inputs"]["recovery_time"]) == 6
+    assert Decimal(benchmarks["dora"]["inputs"]["lead_time"]).quantize(Decimal("0.0001")) == (
+        Decimal(20) / 24
+    ).quantize(Decimal("0.0001"))
 
 
 # --- Bounded queries ---------------------------------------------------------------------
@@ -308,7 +339,7 @@ def test_lead_time_reads_only_the_last_90_days_in_one_statement(api_as, acme, ac
 # Statements per request as counted on PostgreSQL (fewer on SQLite): the fixed overhead of
 # the key or session and the tenant setting (9 for the API, 10 for a page, as counted in
 # test_dashboard_api and test_pages), then the comparative's own: tenant_figures (4), the
-# value and cost by label (2) and the deployments' timing (1); a drill-down's sums and page.
+# value and cost by label (2) and the DORA timing from the rollups (1); a drill-down's sums and page.
 API_QUERIES = {"department": 16, "product": 16, "period": 14}
 PAGE_QUERIES = {
     "comparative/": 17,

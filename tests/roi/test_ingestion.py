@@ -4,6 +4,7 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db.models import Sum
@@ -11,7 +12,9 @@ from django.db.models import Sum
 from governance.ledger import Actor
 from governance.models import LedgerRecord
 from governance.tenancy import tenant_scope
-from roi.models import AutomationRun, Incident, MonthlyRollup, PerformanceMonth, Stream
+from roi.ingestion.kinds import seconds
+from roi.models import AutomationRun, Deployment, Incident, MonthlyRollup, PerformanceMonth, Stream
+from roi.rollups import rollup_cells_from_events, rollup_cells_stored
 from roi.services import financial_model_update, ledger_verify
 from tests.live_http import post_json
 
@@ -157,8 +160,42 @@ def test_rollups_equal_a_recomputation_from_raw_events(ingester, acme):
             batch.append(item)
         unique = list({item["external_id"]: item for item in batch}.values())
         assert ingester.post("/api/v1/events/incidents", unique, format="json").status_code in {200, 201}, batch_number
+        # and deployments: re-sent ids move lead time and time to restore between months and cells
+        sent = {}
+        for _ in range(40):
+            n = rng.randrange(60)
+            deployed = start + timedelta(
+                days=rng.randrange(600), seconds=rng.randrange(86400), microseconds=rng.randrange(10**6)
+            )
+            failed = rng.random() < 0.3
+            committed = deployed - timedelta(seconds=rng.randrange(1, 20 * 86400), microseconds=rng.randrange(10**6))
+            restored = deployed + timedelta(seconds=rng.randrange(0, 3 * 86400), microseconds=rng.randrange(10**6))
+            sent[f"DEP-{n}"] = {
+                "external_id": f"DEP-{n}",
+                "service": "web",
+                "deployed_at": deployed.isoformat(),
+                "committed_at": committed.isoformat() if rng.random() < 0.8 else None,
+                "failed": failed,
+                "restored_at": restored.isoformat() if rng.random() < 0.7 else None,
+                "department": rng.choice(["ops", "payments", ""]),
+            }
+        response = ingester.post("/api/v1/events/deployments", list(sent.values()), format="json")
+        assert response.status_code in {200, 201}, (batch_number, response.content)
 
     with tenant_scope(acme):
+        # every column of every cell, deployments' lead and restore sums included, equals a rebuild
+        stored = rollup_cells_stored()
+        assert stored == rollup_cells_from_events(ZoneInfo(acme.time_zone))
+        deployment_cells = [amounts for (_, stream, _, _), amounts in stored.items() if stream == Stream.DEPLOYMENTS]
+        assert (
+            sum(a["lead_time_count"] for a in deployment_cells) == Deployment.objects.exclude(committed_at=None).count()
+        )
+        assert (
+            sum(a["restore_count"] for a in deployment_cells)
+            == Deployment.objects.filter(failed=True).exclude(restored_at=None).count()
+        )
+        lead = sum((d.deployed_at - d.committed_at for d in Deployment.objects.exclude(committed_at=None)), timedelta())
+        assert sum(a["lead_time_seconds_sum"] for a in deployment_cells) == seconds(lead)
         expected = {}
         for event in Incident.objects.all():
             month = event.occurred_at.astimezone(UTC).date().replace(day=1)
@@ -168,7 +205,7 @@ def test_rollups_equal_a_recomputation_from_raw_events(ingester, acme):
             cell[1] += 1
         actual = {
             (r.month, r.stream, r.department, r.product): [r.value, r.event_count]
-            for r in MonthlyRollup.objects.filter(event_count__gt=0)
+            for r in MonthlyRollup.objects.filter(event_count__gt=0).exclude(stream=Stream.DEPLOYMENTS)
         }
         assert actual == expected
         assert ledger_verify().ok
