@@ -265,7 +265,7 @@ def test_the_api_carries_the_pages_benchmarks(viewer_client, api_as, acme, acme_
     # when
     benchmarks = api_as(acme, "viewer").get("/api/v1/dashboard/comparative").json()["benchmarks"]
     page = viewer_client.get("/t/acme/comparative/").content.decode()
-    # then: frequency and failure rate from the rollups, timing from the last 90 days
+    # then: all four DORA inputs from the rollups of the last 12 complete months
     assert benchmarks["deployments"] == 10 and benchmarks["failed_deployments"] == 1
     dora = benchmarks["dora"]
     assert Decimal(dora["inputs"]["change_failure_rate"]) == 10
