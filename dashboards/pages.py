@@ -6,7 +6,9 @@ every figure to the events and ledger records it is made of.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied
@@ -297,22 +299,13 @@ def financial_model_edit(request: HttpRequest) -> HttpResponse:
             group: {name: request.POST.get(f"{group}.{name}", "").strip() or None for name in names}
             for group, names in MODEL_GROUPS.items()
         }
-        try:
-            effective_from = _effective_from(request)
-            change = {
-                "actor": Actor.of_user(request.user),
-                "change_reason": request.POST.get("change_reason", ""),
-                "effective_from": effective_from,
-            }
-            if proposals.dual_approval_required():
-                proposals.change_propose(target=ProposalTarget.FINANCIAL_MODEL, payload=submitted, **change)
-            else:
-                financial_model_update(groups=submitted, **change)
-        except EngineInputError as error:
-            errors = error.errors
-        except ValueError:
-            errors = {"effective_from": ["Use a date and time such as 2026-12-01T00:00."]}
-        else:
+        errors = _config_change_submit(
+            request,
+            target=ProposalTarget.FINANCIAL_MODEL,
+            payload=submitted,
+            apply=lambda payload, **change: financial_model_update(groups=payload, **change),
+        )
+        if not errors:
             return redirect("financial-model", slug=request.tenant.slug)  # type: ignore[attr-defined]
         groups = submitted
     fields = [
@@ -330,6 +323,27 @@ def financial_model_edit(request: HttpRequest) -> HttpResponse:
         },
         status=400 if errors else 200,
     )
+
+
+def _config_change_submit(
+    request: HttpRequest, *, target: ProposalTarget, payload: dict[str, Any], apply: Callable[..., object]
+) -> dict[str, list[str]]:
+    """A model or KPI change from a page's form: applied, or proposed under dual approval; its errors."""
+    try:
+        change = {
+            "actor": Actor.of_user(request.user),
+            "change_reason": request.POST.get("change_reason", ""),
+            "effective_from": _effective_from(request),
+        }
+        if proposals.dual_approval_required():
+            proposals.change_propose(target=target, payload=payload, **change)
+        else:
+            apply(payload, **change)
+    except EngineInputError as error:
+        return error.errors
+    except ValueError:
+        return {"effective_from": ["Use a date and time such as 2026-12-01T00:00."]}
+    return {}
 
 
 def _effective_from(request: HttpRequest) -> datetime | None:
@@ -356,21 +370,13 @@ def business_kpis_edit(request: HttpRequest) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         sections = kpi_sections_from_form(request.POST)
-        try:
-            change = {
-                "actor": Actor.of_user(request.user),
-                "change_reason": request.POST.get("change_reason", ""),
-                "effective_from": _effective_from(request),
-            }
-            if proposals.dual_approval_required():
-                proposals.change_propose(target=ProposalTarget.BUSINESS_KPIS, payload=sections, **change)
-            else:
-                business_kpis_update(sections=sections, **change)
-        except EngineInputError as error:
-            errors = error.errors
-        except ValueError:
-            errors = {"effective_from": ["Use a date and time such as 2026-12-01T00:00."]}
-        else:
+        errors = _config_change_submit(
+            request,
+            target=ProposalTarget.BUSINESS_KPIS,
+            payload=sections,
+            apply=lambda payload, **change: business_kpis_update(sections=payload, **change),
+        )
+        if not errors:
             return redirect("financial-model", slug=request.tenant.slug)  # type: ignore[attr-defined]
         for row in rows:
             row["value"] = request.POST.get(row["path"], "")
