@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -58,20 +58,12 @@ def _selection(
     return LabelFilter(by=by, label=label, start=months["start"], end=months["end"]), errors
 
 
-def _query(selection: LabelFilter) -> str:
-    query = QueryDict(mutable=True)
-    if selection.by is not None:
-        query[selection.by] = selection.label
-    query["start"], query["end"] = f"{selection.start:%Y-%m}", f"{selection.end:%Y-%m}"
-    return query.urlencode()
-
-
 @tenant_page()
 def cost_drill(request: HttpRequest) -> HttpResponse:
     """The imported cost cells (each with its import) and the investments (each with its business
     case) that a comparative cost, or the budget page's cost of a month, sums."""
     selection, errors = _selection(request, label_required=False)
-    context: dict[str, Any] = {"selection": selection, "errors": errors, "query": _query(selection)}
+    context: dict[str, Any] = {"selection": selection, "errors": errors}
     if not errors:
         costs = cost_drill_down(selection)
         context["costs"] = costs
@@ -115,5 +107,4 @@ def label_events(request: HttpRequest) -> HttpResponse:
                 **labelled,
             ).order_by("-occurred_at", "-pk")
         context["page"] = Paginator(rows.select_related("ledger_record"), 100).get_page(request.GET.get("page"))
-        context["query"] = f"{_query(selection)}&stream={stream}"
     return render(request, "dashboards/label_events.html", context, status=400 if errors else 200)

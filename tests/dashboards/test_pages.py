@@ -3,7 +3,9 @@
 import re
 
 import pytest
+from django.core.paginator import Paginator
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -171,3 +173,16 @@ def test_the_comparative_page_sets_downtime_and_delivery_against_published_figur
     page = viewer_client.get("/t/acme/comparative/").content.decode()
     assert "Gartner" in page and "Ponemon" in page and "a minute</strong>" in page
     assert "DORA tiers of the 2023" in page and "10.0" in page
+
+
+def test_the_pager_keeps_the_filters_of_the_page(rf):
+    # Every paginated page (ledger, drill-downs, alerts, reports, audit, costs) uses this pager:
+    # page 2 of a filtered list must still be the filtered list.
+    page = Paginator(list(range(250)), 100).get_page(2)
+    html = render_to_string(
+        "dashboards/_pager.html",
+        {"page": page},
+        request=rf.get("/t/acme/ledger/", {"method": "incident_cost", "page": 2}),
+    )
+    assert 'href="?method=incident_cost&amp;page=1"' in html
+    assert 'href="?method=incident_cost&amp;page=3"' in html
