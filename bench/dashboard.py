@@ -169,16 +169,19 @@ GENERATE = {
 ROLLUPS = """
     INSERT INTO roi_monthlyrollup (tenant_id, month, stream, department, product, value, event_count,
         downtime_minutes, hours_saved, response_time_ms_sum, failures, lead_time_seconds_sum, lead_time_count,
-        restore_seconds_sum, restore_count)
+        restore_seconds_sum, restore_count, availability_percent_sum, availability_count, conversion_rate_sum,
+        conversion_rate_count)
+    -- no performance samples in the bench: availability and conversion sums stay zero
     SELECT e.tenant_id, date_trunc('month', e.occurred_at AT TIME ZONE t.time_zone)::date, 'automation',
         e.department, e.product, coalesce(sum(e.value), 0), count(*), 0, coalesce(sum(e.hours_saved), 0), 0, 0,
-        0, 0, 0, 0
+        0, 0, 0, 0, 0, 0, 0, 0
     FROM roi_automationrun e JOIN governance_tenant t ON t.id = e.tenant_id GROUP BY 1, 2, 3, 4, 5
     UNION ALL
     SELECT e.tenant_id, date_trunc('month', e.occurred_at AT TIME ZONE t.time_zone)::date,
         CASE WHEN e.prevented THEN 'incident_prevention' ELSE 'downtime' END, e.department, e.product,
         coalesce(CASE WHEN e.prevented THEN sum(e.value) ELSE sum(e.downtime_cost) END, 0), count(*),
-        CASE WHEN e.prevented THEN 0 ELSE coalesce(sum(e.downtime_minutes), 0) END, 0, 0, 0, 0, 0, 0, 0
+        CASE WHEN e.prevented THEN 0 ELSE coalesce(sum(e.downtime_minutes), 0) END, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0
     FROM roi_incident e JOIN governance_tenant t ON t.id = e.tenant_id GROUP BY 1, 2, 3, 4, 5, e.prevented
     UNION ALL
     SELECT e.tenant_id, date_trunc('month', e.occurred_at AT TIME ZONE t.time_zone)::date, 'deployments',
@@ -186,7 +189,7 @@ ROLLUPS = """
         -- lead time and time to restore as exact seconds (EXTRACT(EPOCH) is numeric, to the microsecond)
         coalesce(sum(extract(epoch FROM e.deployed_at - e.committed_at)), 0), count(e.committed_at),
         coalesce(sum(extract(epoch FROM e.restored_at - e.deployed_at)) FILTER (WHERE e.failed), 0),
-        count(e.restored_at) FILTER (WHERE e.failed)
+        count(e.restored_at) FILTER (WHERE e.failed), 0, 0, 0, 0
     FROM roi_deployment e JOIN governance_tenant t ON t.id = e.tenant_id GROUP BY 1, 2, 3, 4, 5"""
 
 

@@ -25,7 +25,7 @@ from governance.tenancy import current_tenant
 from roi.ingestion.kinds import seconds
 from roi.ingestion.rollup_deltas import ROLLUP_COLUMNS, ROLLUP_COUNT_COLUMNS, RollupKey
 from roi.ingestion.storage import _lock_tenant_ingestion
-from roi.ingestion.valuation import _service_month_sums
+from roi.ingestion.valuation import ServiceMonthSums, _service_month_sums
 from roi.models import (
     AutomationRun,
     Deployment,
@@ -96,15 +96,26 @@ def rollup_cells_from_events(zone: ZoneInfo) -> Cells:
     for row in runs:
         amounts = {"value": row["value"], "event_count": row["n"], "hours_saved": row["hours"]}
         _add(cells, row["month"], Stream.AUTOMATION, row, amounts)
-    samples = _grouped(PerformanceSample.objects.all(), zone, n=Count("id"), total=Sum("response_time_ms"))
+    samples = _grouped(
+        PerformanceSample.objects.all(),
+        zone,
+        n=Count("id"),
+        total=Sum("response_time_ms"),
+        availability=Sum("availability_percent"),
+        availabilities=Count("availability_percent"),  # COUNT(column): the samples that carry it
+        conversion=Sum("conversion_rate"),
+        conversions=Count("conversion_rate"),
+    )
     for row in samples:
-        _add(
-            cells,
-            row["month"],
-            Stream.PERFORMANCE,
-            row,
-            {"event_count": row["n"], "response_time_ms_sum": row["total"]},
-        )
+        amounts = {
+            "event_count": row["n"],
+            "response_time_ms_sum": row["total"],
+            "availability_percent_sum": row["availability"],
+            "availability_count": row["availabilities"],
+            "conversion_rate_sum": row["conversion"],
+            "conversion_rate_count": row["conversions"],
+        }
+        _add(cells, row["month"], Stream.PERFORMANCE, row, amounts)
     months = PerformanceMonth.objects.values("month", "department", "product").annotate(value=Sum("value")).order_by()
     for row in months:
         _add(cells, row["month"], Stream.PERFORMANCE, row, {"value": row["value"]})
@@ -155,27 +166,22 @@ def _same(left: Mapping[str, Decimal] | None, right: Mapping[str, Decimal] | Non
 
 
 def _performance_month_sums_rebuild(zone: ZoneInfo) -> int:
-    """Sample count, sum and labels of every service-month from the samples; returns rows fixed."""
+    """Sample counts, sums and labels of every service-month from the samples; returns rows fixed."""
     services = set(PerformanceSample.objects.values_list("service", flat=True).distinct())
     services |= set(PerformanceMonth.objects.values_list("service", flat=True).distinct())
     sums = _service_month_sums(services, zone)
     rows = {(m.service, m.month): m for m in PerformanceMonth.objects.all()}
     changed: list[PerformanceMonth] = []
     for key in set(sums) | set(rows):
-        total, count, department, product = sums.get(key, (ZERO, 0, "", ""))
+        month_sums = sums.get(key, ServiceMonthSums())
         row = rows.get(key) or PerformanceMonth(tenant=current_tenant(), service=key[0], month=key[1])
-        if row.pk is not None and (row.samples, row.response_time_ms_sum, row.department, row.product) == (
-            count,
-            total,
-            department,
-            product,
-        ):
+        if row.pk is not None and month_sums.stored(row):
             continue
-        row.samples, row.response_time_ms_sum, row.department, row.product = count, total, department, product
+        month_sums.store(row)
         changed.append(row)
     PerformanceMonth.objects.bulk_create([row for row in changed if row.pk is None])
     PerformanceMonth.objects.bulk_update(
-        [row for row in changed if row.pk is not None], ["samples", "response_time_ms_sum", "department", "product"]
+        [row for row in changed if row.pk is not None], [*ServiceMonthSums.COLUMNS, "department", "product"]
     )
     return len(changed)
 

@@ -118,7 +118,15 @@ def _keep_result_only(event: dict[str, Any], result: dict[str, Any] | None) -> N
 
 def _performance_contributions(event: dict[str, Any]) -> list[tuple[str, dict[str, Decimal]]]:
     # Money for performance is set per service and month (see _value_performance_months).
-    return [(Stream.PERFORMANCE, {"event_count": Decimal(1), "response_time_ms_sum": event["response_time_ms"]})]
+    amounts = {"event_count": Decimal(1), "response_time_ms_sum": event["response_time_ms"]}
+    # Availability and conversion are optional: counted only by the samples that carry them.
+    if event["availability_percent"] is not None:
+        amounts["availability_percent_sum"] = event["availability_percent"]
+        amounts["availability_count"] = Decimal(1)
+    if event["conversion_rate"] is not None:
+        amounts["conversion_rate_sum"] = event["conversion_rate"]
+        amounts["conversion_rate_count"] = Decimal(1)
+    return [(Stream.PERFORMANCE, amounts)]
 
 
 def seconds(delta: timedelta) -> Decimal:

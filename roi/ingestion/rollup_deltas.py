@@ -28,9 +28,15 @@ ROLLUP_COLUMNS = (
     "lead_time_count",
     "restore_seconds_sum",
     "restore_count",
+    "availability_percent_sum",
+    "availability_count",
+    "conversion_rate_sum",
+    "conversion_rate_count",
 )
 # The columns that count rows (integers in the table); the others are decimal sums.
-ROLLUP_COUNT_COLUMNS = frozenset({"event_count", "failures", "lead_time_count", "restore_count"})
+ROLLUP_COUNT_COLUMNS = frozenset(
+    {"event_count", "failures", "lead_time_count", "restore_count", "availability_count", "conversion_rate_count"}
+)
 
 
 def _contribution_of_row(spec: KindSpec, row: Any) -> dict[str, Any]:

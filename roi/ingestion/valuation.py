@@ -7,6 +7,7 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -193,20 +194,22 @@ def _value_performance_months(
     months = {(m.service, m.month): m for m in PerformanceMonth.objects.filter(service__in=services)}
     baseline_kpi = timeline.baseline_response_time()
     first_month_mean = {}
-    for (service, _month_start), (total, count, _, _) in sorted(sums.items(), key=lambda pair: pair[0][1]):
-        first_month_mean.setdefault(service, total / count)
+    for (service, _month_start), month_sums in sorted(sums.items(), key=lambda pair: pair[0][1]):
+        first_month_mean.setdefault(service, month_sums.response_time_ms_sum / month_sums.samples)
 
     items: list[dict[str, Any]] = []
     results: list[dict[str, Any]] = []
     figures_used: dict[str, FinancialFigures] = {}
     valued_rows: list[tuple[PerformanceMonth, int | None]] = []
     for service, month in sorted(touched):
-        total, count, department, product = sums.get((service, month), (ZERO, 0, "", ""))
+        month_sums = sums.get((service, month), ServiceMonthSums())
+        total, count = month_sums.response_time_ms_sum, month_sums.samples
+        department, product = month_sums.department, month_sums.product
         row = months.get((service, month)) or PerformanceMonth(tenant=current_tenant(), service=service, month=month)
         old_value, old_labels = row.value or ZERO, (row.department, row.product)
-        before = (row.value, row.samples, row.response_time_ms_sum, *old_labels, row.ledger_record_id, row.ledger_item)
-        row.samples, row.response_time_ms_sum = count, total
-        row.department, row.product = department, product
+        sums_unchanged = row.pk is not None and month_sums.stored(row)
+        before = (row.value, row.ledger_record_id, row.ledger_item)
+        month_sums.store(row)
         baseline = baseline_kpi if baseline_kpi is not None else first_month_mean.get(service)
         in_force = timeline.at(datetime(month.year, month.month, 1, tzinfo=zone))
         row.value, row.ledger_item = None, None
@@ -215,8 +218,8 @@ def _value_performance_months(
             inputs = {"response_time_improvement_ms": str(baseline - total / count)}
             result = METHODS["performance_impact"].run(inputs, figures).as_dict()
             value = Decimal(result["monthly_revenue_impact"])
-            if keep_unchanged and before[5] is not None and before[:5] == (value, count, total, department, product):
-                row.value, row.ledger_item = before[0], before[6]
+            if keep_unchanged and before[1] is not None and sums_unchanged and before[0] == value:
+                row.value, row.ledger_item = before[0], before[2]
                 continue
             figures_used[reference] = figures
             row.value = value
@@ -244,20 +247,72 @@ def _value_performance_months(
         outcome.total_value = sum((Decimal(r["monthly_revenue_impact"]) for r in results), ZERO)
 
 
-def _service_month_sums(services: set[str], zone: ZoneInfo) -> dict[tuple[str, date], tuple[Decimal, int, str, str]]:
-    """Sum and count of response times per service and month, with the latest labels seen."""
+@dataclass(frozen=True, slots=True)
+class ServiceMonthSums:
+    """What one service's samples of one month add up to, with the latest labels seen.
+
+    Availability and conversion rate are summed over the samples that carry them, beside
+    how many those are (a sample may omit either).
+    """
+
+    response_time_ms_sum: Decimal = ZERO
+    samples: int = 0
+    availability_percent_sum: Decimal = ZERO
+    availability_count: int = 0
+    conversion_rate_sum: Decimal = ZERO
+    conversion_rate_count: int = 0
+    department: str = ""
+    product: str = ""
+
+    # The PerformanceMonth columns these sums are stored in (labels apart).
+    COLUMNS = (
+        "samples",
+        "response_time_ms_sum",
+        "availability_percent_sum",
+        "availability_count",
+        "conversion_rate_sum",
+        "conversion_rate_count",
+    )
+
+    def stored(self, row: PerformanceMonth) -> bool:
+        """Whether `row` already holds these sums and labels."""
+        return all(getattr(row, c) == getattr(self, c) for c in (*self.COLUMNS, "department", "product"))
+
+    def store(self, row: PerformanceMonth) -> None:
+        for column in (*self.COLUMNS, "department", "product"):
+            setattr(row, column, getattr(self, column))
+
+
+def _service_month_sums(services: set[str], zone: ZoneInfo) -> dict[tuple[str, date], ServiceMonthSums]:
+    """Sums and counts of response time, availability and conversion per service and month."""
     from django.db.models.functions import TruncMonth
 
     rows = (
         PerformanceSample.objects.filter(service__in=services)
         .annotate(month=TruncMonth("measured_at", tzinfo=zone))
         .values("service", "month", "department", "product")
-        .annotate(total=Sum("response_time_ms"), count=Count("id"))
+        .annotate(
+            total=Sum("response_time_ms"),
+            count=Count("id"),
+            availability=Sum("availability_percent"),
+            availabilities=Count("availability_percent"),  # COUNT(column): the samples that carry it
+            conversion=Sum("conversion_rate"),
+            conversions=Count("conversion_rate"),
+        )
     )
-    sums: dict[tuple[str, date], tuple[Decimal, int, str, str]] = {}
+    sums: dict[tuple[str, date], ServiceMonthSums] = {}
     for row in rows:
         month = row["month"].date() if isinstance(row["month"], datetime) else row["month"]
         key = (row["service"], date(month.year, month.month, 1))
-        total, count, _, _ = sums.get(key, (ZERO, 0, "", ""))
-        sums[key] = (total + Decimal(row["total"]), count + row["count"], row["department"], row["product"])
+        seen = sums.get(key, ServiceMonthSums())
+        sums[key] = ServiceMonthSums(
+            response_time_ms_sum=seen.response_time_ms_sum + Decimal(row["total"]),
+            samples=seen.samples + row["count"],
+            availability_percent_sum=seen.availability_percent_sum + Decimal(row["availability"] or 0),
+            availability_count=seen.availability_count + row["availabilities"],
+            conversion_rate_sum=seen.conversion_rate_sum + Decimal(row["conversion"] or 0),
+            conversion_rate_count=seen.conversion_rate_count + row["conversions"],
+            department=row["department"],
+            product=row["product"],
+        )
     return sums

@@ -41,6 +41,12 @@ class MonthlyRollup(TenantOwned):
     lead_time_count = models.BigIntegerField(default=0)
     restore_seconds_sum = models.DecimalField(**QUANTITY, default=0)
     restore_count = models.BigIntegerField(default=0)
+    # Performance samples may omit availability or conversion: each sum is over the samples
+    # that carry the field, beside how many they are, so monthly means stay exact.
+    availability_percent_sum = models.DecimalField(**QUANTITY, default=0)
+    availability_count = models.BigIntegerField(default=0)
+    conversion_rate_sum = models.DecimalField(**QUANTITY, default=0)
+    conversion_rate_count = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -55,7 +61,11 @@ class MonthlyRollup(TenantOwned):
 
 
 class PerformanceMonth(TenantOwned):
-    """One service's month: its mean response time and the performance value it is worth.
+    """One service's month: its mean response time, availability and conversion rate, and the
+    performance value it is worth.
+
+    Means are kept as sums beside counts: response time over every sample (`samples`),
+    availability and conversion rate over the samples that carry them.
 
     Valued with `performance_impact` on the improvement against the baseline (the KPI, or
     the service's first month); the ledger record and item prove the figure.
@@ -67,6 +77,10 @@ class PerformanceMonth(TenantOwned):
     product = models.CharField(max_length=100, default="")
     samples = models.BigIntegerField(default=0)
     response_time_ms_sum = models.DecimalField(**QUANTITY, default=0)
+    availability_percent_sum = models.DecimalField(**QUANTITY, default=0)
+    availability_count = models.BigIntegerField(default=0)
+    conversion_rate_sum = models.DecimalField(**QUANTITY, default=0)
+    conversion_rate_count = models.BigIntegerField(default=0)
     value = models.DecimalField(**MONEY, null=True, blank=True)
     ledger_record = models.ForeignKey(
         "governance.LedgerRecord", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
