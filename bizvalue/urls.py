@@ -4,7 +4,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from dashboards import alert_pages, alerts_api, audit_pages, budget_pages, cost_pages
+from dashboards import alert_pages, alerts_api, audit_pages, budget_pages, cost_pages, service_level_pages
 from dashboards import api as dashboard_api
 from dashboards import pages as dashboard_pages
 from dashboards import views as dashboard_views
@@ -51,6 +51,7 @@ api_v1 = [
     path("dashboard/real-time", dashboard_api.RealTimeView.as_view(), name="dashboard-real-time"),
     path("dashboard/trends", dashboard_api.TrendsView.as_view(), name="dashboard-trends"),
     path("dashboard/comparative", dashboard_api.ComparativeView.as_view(), name="dashboard-comparative"),
+    path("dashboard/service-levels", dashboard_api.ServiceLevelsView.as_view(), name="dashboard-service-levels"),
     path("costs/focus", costs_api.FocusImportView.as_view(), name="costs-focus"),
     path("costs/monthly", costs_api.MonthlyCostsView.as_view(), name="costs-monthly"),
     path("metrics/business-impact", roi_api.BusinessImpactView.as_view(), name="business-impact"),
@@ -77,6 +78,7 @@ urlpatterns = [
     path("t/<slug:slug>/live/", dashboard_pages.overview_live, name="overview-live"),
     path("t/<slug:slug>/settings/", dashboard_views.tenant_home, name="tenant-settings"),
     path("t/<slug:slug>/trends/", dashboard_pages.trends, name="trends"),
+    path("t/<slug:slug>/service-levels/", service_level_pages.service_levels, name="service-levels"),
     path("t/<slug:slug>/comparative/", dashboard_pages.comparative, name="comparative"),
     path("t/<slug:slug>/comparative/label/", cost_pages.label_drill, name="comparative-label"),
     path("t/<slug:slug>/comparative/events/", cost_pages.label_events, name="comparative-events"),

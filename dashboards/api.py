@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from dashboards import reports, selectors
 from dashboards.models import Report, ReportFormat, ReportKind
+from dashboards.selectors.service_levels import service_levels
 from dashboards.selectors.trends import (
     HORIZON_DEFAULT,
     HORIZON_MAX,
@@ -60,6 +61,18 @@ class TrendsView(DashboardView):
         query = TrendsQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         return Response(selectors.trends(**query.validated_data))
+
+
+class ServiceLevelsQuery(serializers.Serializer):
+    months = serializers.IntegerField(min_value=MONTHS_MIN, max_value=MONTHS_MAX, default=MONTHS_DEFAULT)
+
+
+class ServiceLevelsView(DashboardView):
+    @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[TENANT_PARAMETER, OpenApiParameter("months", int)])
+    def get(self, request: Request) -> Response:
+        query = ServiceLevelsQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(service_levels(**query.validated_data))
 
 
 class ComparativeQuery(serializers.Serializer):

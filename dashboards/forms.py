@@ -57,3 +57,12 @@ class TrendsForm(forms.Form):
 
     def clean_horizon(self) -> int:
         return self.cleaned_data.get("horizon") or HORIZON_DEFAULT
+
+
+class ServiceLevelsForm(forms.Form):
+    """How many months the service-levels page shows: the API's `months`."""
+
+    months = forms.IntegerField(min_value=MONTHS_MIN, max_value=MONTHS_MAX, required=False, initial=MONTHS_DEFAULT)
+
+    def clean_months(self) -> int:
+        return self.cleaned_data.get("months") or MONTHS_DEFAULT

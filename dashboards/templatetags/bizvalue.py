@@ -105,3 +105,11 @@ def bar_chart(rows: list[dict[str, Any]], keys: str, label: str, title: str) -> 
     )
     # Every interpolated text is escaped above; numbers are ours.
     return mark_safe("".join(parts) + f'<div class="legend">{legend}</div>')  # noqa: S308
+
+
+@register.filter
+def number(value: Any) -> str:
+    """`99.952`, `1,234.5` (en_US), `99,952` (de_DE): a measured figure with the digits it was given,
+    in the tenant's locale; a dash when there is none."""
+    amount = _decimal(value)
+    return "—" if amount is None else format_decimal(amount, format="#,##0.###", locale=number_locale())
