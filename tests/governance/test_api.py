@@ -116,7 +116,7 @@ MATRIX = [
     ("get", "/api/v1/costs/monthly", READERS, None),
     *(
         ("get", f"/api/v1/dashboard/{name}", READERS, None)
-        for name in ("executive", "real-time", "trends", "comparative")
+        for name in ("executive", "real-time", "trends", "comparative", "service-levels")
     ),
     ("get", "/api/v1/ledger/", LEDGER_READERS, None),
     ("get", "/api/v1/ledger/{record}/", LEDGER_READERS, None),
