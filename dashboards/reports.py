@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -27,16 +27,20 @@ from django.utils import timezone
 
 from dashboards import selectors
 from dashboards.models import Report, ReportFormat, ReportKind, ReportSubscription
+from dashboards.selectors.costs import parse_month
 from governance.ledger import Actor
 from governance.models import LedgerRecord
 from governance.tenancy import current_tenant
 from roi.engine import EngineInputError
 from roi.ingestion import KINDS
-from roi.models import PerformanceMonth, Stream
+from roi.models import PerformanceMonth
 from roi.selectors import VALUE_STREAMS, financial_model_current
 from roi.services import calculation_run
 
 TREND_MONTHS = 12
+FORECAST_HORIZON = 6
+# The longest attribution window the business value index looks back over.
+INDEX_MONTHS = 13
 PERIOD_PATTERNS = {
     ReportKind.MONTHLY: re.compile(r"^(?P<year>\d{4})-(?P<month>\d{2})$"),
     ReportKind.QUARTERLY: re.compile(r"^(?P<year>\d{4})-Q(?P<quarter>[1-4])$"),
@@ -119,21 +123,40 @@ def _months_back(first: date, this_month: date) -> int:
     return (this_month.year - first.year) * 12 + this_month.month - first.month
 
 
+def _plain_investment(row: dict[str, Any]) -> dict[str, Any]:
+    """An investment's row of the investments selector with its name and labels instead of the object."""
+    investment = row["investment"]
+    return {
+        "name": investment.name,
+        "department": investment.department,
+        "product": investment.product,
+        **{key: value for key, value in row.items() if key not in ("investment", "var_query")},
+    }
+
+
 def report_figures(*, kind: str, period: str) -> dict[str, Any]:
-    """The figures of one closed period, from the same rollups and methods as the dashboard."""
+    """The sections of one closed period's board pack, each from the selector its page uses.
+
+    The rollups are loaded once and cut off at the period's end (`closed_after`), so every
+    section, whenever it is made, sees the period as it stood closed: the headline against
+    the previous period and target (executive), value per month and the forecast (trends),
+    department cost and ROI (comparative), budget and investments (investments), and the
+    benchmarks over the twelve months to the period's end.
+    """
     tenant = current_tenant()
     first, last = period_months(kind=kind, period=period, start_month=tenant.fiscal_year_start_month)
     today = timezone.localdate(timezone=ZoneInfo(tenant.time_zone))
     if last >= today.replace(day=1):
         raise ReportRefused("period", "has not closed yet: reports cover complete periods only")
+    length = len(selectors.months_between(first, last))
     trend_first = min(first, selectors.add_months(last, -(TREND_MONTHS - 1)))
-    data = selectors.tenant_figures(months_back=_months_back(trend_first, today.replace(day=1)))
-    months = selectors.months_between(first, last)
-    total = data.value_between(first, last)
-    cost = data.cost_between(first, last)
-    roi = selectors.percent(total - cost, cost)
-    index = selectors.business_value_index(replace(data, this_month=last))
-    streams = {stream: sum((data.month(m).value[stream] for m in months), selectors.ZERO) for stream in VALUE_STREAMS}
+    # The previous period, and a year before it for the index's attribution windows.
+    earliest = min(trend_first, selectors.add_months(first, -(length + INDEX_MONTHS)))
+    loaded = selectors.tenant_figures(months_back=_months_back(earliest, today.replace(day=1)))
+    data = loaded.closed_after(last)
+    headline = selectors.period_headline(data, first, last)
+    window = selectors.months_between(trend_first, last)
+    shown = {name: item["value"] for name, item in headline["figures"].items()}
     return {
         "tenant": tenant.name,
         "currency": tenant.currency,
@@ -141,56 +164,220 @@ def report_figures(*, kind: str, period: str) -> dict[str, Any]:
         "period": period,
         "start": f"{first:%Y-%m}",
         "end": f"{last:%Y-%m}",
-        "value_by_stream": {stream: selectors.money(value) for stream, value in streams.items()},
-        "total_value": selectors.money(total),
-        "downtime_cost": selectors.money(sum((data.month(m).value[Stream.DOWNTIME] for m in months), selectors.ZERO)),
-        "investment_cost": selectors.money(cost),
-        "roi_percent": None if roi is None else str(roi),
-        "incidents_prevented": sum(data.month(m).count[Stream.INCIDENT_PREVENTION] for m in months),
-        "prevention_value": selectors.money(streams[Stream.INCIDENT_PREVENTION]),
-        # The run-rate is the last month's automation value, as on the dashboard.
-        "automation_run_rate": selectors.money(data.month(last).value[Stream.AUTOMATION]),
-        "business_value_index": None if index is None else index["value"],
-        "business_value_index_inputs": None if index is None else index["inputs"],
+        "value_by_stream": {stream: shown[stream] for stream in VALUE_STREAMS},
+        **{name: shown[name] for name in HEADLINE_FIGURES},
+        "business_value_index_inputs": headline.pop("business_value_index_inputs"),
         "targets": {
-            "value": selectors.money(data.alerts["monthly_value_target"] * len(months)),
-            "roi_percent": str(data.alerts["roi_target"]),
-            "prevention_value": selectors.money(data.alerts["incident_prevention_target"] * len(months)),
+            "value": headline["figures"]["total_value"]["target"],
+            "roi_percent": headline["figures"]["roi_percent"]["target"],
+            "prevention_value": headline["figures"]["prevention_value"]["target"],
         },
-        "trends": [
-            {
-                "month": f"{month:%Y-%m}",
-                **{stream: selectors.money(data.month(month).value[stream]) for stream in VALUE_STREAMS},
-                "total": selectors.money(data.month(month).total),
-            }
-            for month in selectors.months_between(selectors.add_months(last, -(TREND_MONTHS - 1)), last)
-        ],
+        "headline": headline,
+        "trends": selectors.trend_series(data, window),
+        "forecast": selectors.forecast(data, window, FORECAST_HORIZON),
+        "departments": selectors.breakdown(data, "department", first, last),
+        "budget": selectors.budget_against_cost(data),
+        "investments": [_plain_investment(row) for row in selectors.investments_against_case(data)],
+        "benchmarks": selectors.benchmarks(data),
     }
 
 
+HEADLINE_FIGURES = (
+    "total_value",
+    "downtime_cost",
+    "investment_cost",
+    "roi_percent",
+    "incidents_prevented",
+    "prevention_value",
+    "automation_run_rate",
+    "business_value_index",
+)
+FIGURE_LABELS = {
+    "incident_prevention": "Incident prevention",
+    "automation": "Automation",
+    "performance": "Performance",
+    "total_value": "Total value",
+    "downtime_cost": "Downtime cost",
+    "investment_cost": "Cost (investments and cloud)",
+    "roi_percent": "ROI (percent)",
+    "incidents_prevented": "Incidents prevented",
+    "prevention_value": "Prevention value",
+    "automation_run_rate": "Automation run-rate (last month)",
+    "business_value_index": "Business value index",
+}
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of the board pack as a table: a sheet of the XLSX, rows of the CSV."""
+
+    name: str  # the CSV's section column
+    title: str  # the XLSX sheet
+    notes: list[tuple[str, Any]]  # single figures above the table
+    header: list[str]
+    rows: list[list[Any]]
+
+
+def sections(figures: dict[str, Any]) -> list[Section]:
+    """The board pack's sections as tables, in the order the PDF prints them."""
+    headline = figures["headline"]
+    found = [
+        Section(
+            "headline",
+            "Headline",
+            [
+                ("period", f"{headline['start']} to {headline['end']}"),
+                ("previous", f"{headline['previous_start']} to {headline['previous_end']}"),
+            ],
+            ["figure", "this period", "previous period", "target"],
+            [[key, item["value"], item["previous"], item["target"]] for key, item in headline["figures"].items()],
+        )
+    ]
+    streams = [
+        *VALUE_STREAMS,
+        "total",
+        "downtime_cost",
+        "cumulative_value",
+        "cumulative_cost",
+        "cumulative_roi_percent",
+    ]
+    found.append(
+        Section(
+            "trend",
+            "Value by month",
+            [],
+            ["month", *streams],
+            [[row["month"], *(row[k] for k in streams)] for row in figures["trends"]],
+        )
+    )
+    forecast = figures["forecast"]
+    bands = ["value", "low_80", "high_80", "low_95", "high_95"]
+    found.append(
+        Section(
+            "forecast",
+            "Forecast",
+            [("method", forecast["method"]), ("mape", forecast["mape"])],
+            ["month", *bands],
+            [[point["month"], *(point[k] for k in bands)] for point in forecast["points"]],
+        )
+    )
+    departments = figures["departments"]
+    columns = [
+        *VALUE_STREAMS,
+        "total",
+        "cloud_cost",
+        "investment_cost",
+        "cost",
+        "net_value",
+        "roi_percent",
+        "value_per_cost",
+    ]
+    found.append(
+        Section(
+            "department",
+            "Departments",
+            [("months", f"{departments['start']} to {departments['end']}")],
+            ["department", *columns],
+            [[group["department"], *(group[k] for k in columns)] for group in departments["groups"]]
+            + [["total", *(departments["totals"][k] for k in columns)]],
+        )
+    )
+    budget = figures["budget"]
+    annual = (budget["budget"] or {}).get("annual")
+    found.append(
+        Section(
+            "budget",
+            "IT budget",
+            [
+                ("fiscal_year", f"{budget['fiscal_year_start']} to {budget['fiscal_year_end']}"),
+                ("annual_budget", annual),
+            ]
+            + [
+                (k, budget[k])
+                for k in (
+                    "cost_to_date",
+                    "budget_to_date",
+                    "variance_to_date",
+                    "forecast_year_cost",
+                    "forecast_variance",
+                )
+            ],
+            ["month", "budget", "actual", "forecast", "variance"],
+            [[m["month"], m["budget"], m["actual"], m["forecast"], m["variance"]] for m in budget["months"]],
+        )
+    )
+    columns = ["department", "product", "started", "months_elapsed", "cost_to_date", "value_to_date"]
+    columns += [
+        "promised_value_to_date",
+        "value_gap",
+        "roi_to_date_percent",
+        "case_roi_percent",
+        "payback_to_date_months",
+    ]
+    found.append(
+        Section(
+            "investment",
+            "Investments",
+            [],
+            ["investment", *columns, "value_at_risk_95"],
+            [
+                [row["name"], *(row[k] for k in columns), (row["value_at_risk"] or {}).get("value_at_risk_95")]
+                for row in figures["investments"]
+            ],
+        )
+    )
+    bench = figures["benchmarks"]
+    dora = bench["dora"] or {}
+    notes: list[tuple[str, Any]] = [("months", f"{bench['start']} to {bench['end']}")]
+    notes += [
+        (k, bench[k])
+        for k in ("downtime_minutes", "downtime_cost", "downtime_cost_per_minute", "deployments", "failed_deployments")
+    ]
+    notes += [
+        (f"{k} tier", dora.get(f"{k}_tier"))
+        for k in ("deployment_frequency", "lead_time", "recovery_time", "change_failure_rate")
+    ]
+    found.append(
+        Section(
+            "benchmark",
+            "Benchmarks",
+            notes,
+            ["source", "year", "cost_per_minute_usd", "note"],
+            [[p["source"], p["year"], p["cost_per_minute_usd"], p["note"]] for p in bench["published"]],
+        )
+    )
+    found.append(
+        Section(
+            "ledger",
+            "Provenance",
+            [
+                ("model_version", figures.get("model_version")),
+                ("record_ids", " ".join(str(pk) for pk in figures.get("ledger_record_ids", []))),
+                ("chain_head_sequence", figures.get("chain_head_sequence")),
+                ("chain_head_hash", figures.get("chain_head_hash")),
+            ],
+            [],
+            [],
+        )
+    )
+    return found
+
+
 def figure_rows(figures: dict[str, Any]) -> list[tuple[str, str, Any]]:
-    """(section, figure, value): the one table the PDF, XLSX and CSV all print."""
+    """(section, figure, value): every figure of the report, as the CSV and the XLSX's first sheet print them."""
     rows: list[tuple[str, str, Any]] = [
         ("report", name, figures[name]) for name in ("tenant", "kind", "period", "start", "end", "currency")
     ]
     rows += [("value", stream, value) for stream, value in figures["value_by_stream"].items()]
-    rows += [
-        ("value", name, figures[name])
-        for name in (
-            "total_value",
-            "downtime_cost",
-            "investment_cost",
-            "roi_percent",
-            "incidents_prevented",
-            "prevention_value",
-            "automation_run_rate",
-            "business_value_index",
-        )
-    ]
+    rows += [("value", name, figures[name]) for name in HEADLINE_FIGURES]
     rows += [("target", name, value) for name, value in figures["targets"].items()]
-    rows += [("trend", f"{row['month']} {key}", row[key]) for row in figures["trends"] for key in row if key != "month"]
-    rows += [("ledger", "record_ids", " ".join(str(pk) for pk in figures.get("ledger_record_ids", [])))]
-    rows += [("ledger", name, figures.get(name)) for name in ("chain_head_sequence", "chain_head_hash")]
+    for section in sections(figures):
+        rows += [(section.name, name, value) for name, value in section.notes]
+        for row in section.rows:
+            rows += [
+                (section.name, f"{row[0]} {column}", value)
+                for column, value in zip(section.header[1:], row[1:], strict=True)
+            ]
     return rows
 
 
@@ -226,6 +413,7 @@ def render_csv(figures: dict[str, Any]) -> bytes:
 
 
 def render_xlsx(figures: dict[str, Any]) -> bytes:
+    """Every figure on the first sheet (as the CSV), then one sheet per section of the PDF."""
     from openpyxl import Workbook
 
     book = Workbook()
@@ -234,23 +422,53 @@ def render_xlsx(figures: dict[str, Any]) -> bytes:
     sheet.append(["section", "figure", "value"])
     for row in figure_rows(figures):
         sheet.append([cell(item) for item in row])
-    for written in sheet.iter_rows():
-        for item in written:
-            if isinstance(item.value, str):
-                item.data_type = "s"  # never a formula, whatever the text
-            elif isinstance(item.value, Decimal) and item.value.as_tuple().exponent == -2:
-                item.number_format = "#,##0.00"
+    for section in sections(figures):
+        sheet = book.create_sheet(section.title)
+        for name, value in section.notes:
+            sheet.append([cell(name), cell(value)])
+        if section.header:
+            if section.notes:
+                sheet.append([])
+            sheet.append([cell(name) for name in section.header])
+            for row in section.rows:
+                sheet.append([cell(item) for item in row])
+    for sheet in book.worksheets:
+        for written in sheet.iter_rows():
+            for item in written:
+                if isinstance(item.value, str):
+                    item.data_type = "s"  # never a formula, whatever the text
+                elif isinstance(item.value, Decimal) and item.value.as_tuple().exponent == -2:
+                    item.number_format = "#,##0.00"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
+PERCENT_FIGURES = {"roi_percent"}
+COUNT_FIGURES = {"incidents_prevented", "business_value_index"}
+
+
 def render_pdf(figures: dict[str, Any]) -> bytes:
+    """The board pack: one section a page (the wide tables on landscape pages), charts as inline SVG."""
     from weasyprint import HTML
 
-    html = render_to_string(
-        "dashboards/report_pdf.html", {"figures": figures, "kind_label": ReportKind(figures["kind"]).label}
-    )
+    headline_rows = [
+        {
+            "key": key,
+            "label": FIGURE_LABELS[key],
+            "unit": "percent" if key in PERCENT_FIGURES else "count" if key in COUNT_FIGURES else "money",
+            **item,
+        }
+        for key, item in figures["headline"]["figures"].items()
+    ]
+    context = {
+        "figures": figures,
+        "kind_label": ReportKind(figures["kind"]).label,
+        "slug": current_tenant().slug,
+        "headline_rows": headline_rows,
+        "period_months": len(selectors.months_between(parse_month(figures["start"]), parse_month(figures["end"]))),
+    }
+    html = render_to_string("dashboards/report_pdf.html", context)
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
 
 
@@ -332,9 +550,11 @@ def report_generate(*, actor: Actor, kind: str, period: str) -> Generated:
                     index = None
                 # Only a figure the ledger holds is printed: no record, no index.
                 figures["business_value_index"] = None if index is None else index.result["business_value_index"]
+                figures["headline"]["figures"]["business_value_index"]["value"] = figures["business_value_index"]
                 if index is not None:
                     ids.append(index.pk)
             head = LedgerRecord.objects.order_by("-sequence").only("sequence", "hash").first()
+            figures["model_version"] = model_version
             figures["ledger_record_ids"] = ids
             figures["chain_head_sequence"] = 0 if head is None else head.sequence
             figures["chain_head_hash"] = "" if head is None else head.hash

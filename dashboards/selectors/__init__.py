@@ -9,8 +9,8 @@ investments overview. The pages, the API, reports and alerts call these as
 `selectors.<name>`, so the names they use are re-exported here.
 """
 
-from dashboards.selectors.comparative import ComparativeRefused, benchmarks, comparative
-from dashboards.selectors.executive import business_value_index, executive_overview, real_time
+from dashboards.selectors.comparative import ComparativeRefused, benchmarks, breakdown, comparative
+from dashboards.selectors.executive import business_value_index, executive_overview, period_headline, real_time
 from dashboards.selectors.figures import (
     CENT,
     ZERO,
@@ -22,8 +22,8 @@ from dashboards.selectors.figures import (
     percent,
     tenant_figures,
 )
-from dashboards.selectors.investments import investments_overview
-from dashboards.selectors.trends import trends
+from dashboards.selectors.investments import budget_against_cost, investments_against_case, investments_overview
+from dashboards.selectors.trends import forecast, trend_series, trends
 
 __all__ = [
     "CENT",
@@ -32,15 +32,21 @@ __all__ = [
     "TenantFigures",
     "add_months",
     "benchmarks",
+    "breakdown",
+    "budget_against_cost",
     "business_value_index",
     "comparative",
     "executive_overview",
     "fiscal_year_start",
+    "forecast",
+    "investments_against_case",
     "investments_overview",
     "money",
     "months_between",
     "percent",
+    "period_headline",
     "real_time",
     "tenant_figures",
+    "trend_series",
     "trends",
 ]

@@ -157,11 +157,11 @@ def comparative(
     today = timezone.localdate(timezone=ZoneInfo(tenant.time_zone))
     first, last = _window(today, tenant.fiscal_year_start_month, start, end)
     data = tenant_figures(months_back=max(24, len(months_between(first, today.replace(day=1)))))
-    answer = _breakdown(data, by, first, last) if by in BREAKDOWNS else _periods(data, split)
+    answer = breakdown(data, by, first, last) if by in BREAKDOWNS else _periods(data, split)
     return {**answer, "benchmarks": benchmarks(data)}
 
 
-def _breakdown(data: TenantFigures, by: str, first: date, last: date) -> dict[str, Any]:
+def breakdown(data: TenantFigures, by: str, first: date, last: date) -> dict[str, Any]:
     """Value, cost, net value, ROI and value per unit of cost per label over the months `first` to `last`."""
     tenant, zone = data.tenant, ZoneInfo(data.tenant.time_zone)
     window = months_between(first, last)

@@ -203,3 +203,70 @@ def real_time() -> dict[str, Any]:
         "incidents_prevented": month.count[Stream.INCIDENT_PREVENTION],
         "hours_saved": str(month.hours_saved.quantize(CENT)),
     }
+
+
+def period_headline(data: TenantFigures, first: date, last: date) -> dict[str, Any]:
+    """The headline figures of the months `first` to `last`, each beside the previous period of
+    the same length and its target: the overview's figures and targets, over a whole period.
+
+    The value, ROI and prevention targets are the overview's monthly targets times the months
+    in the period; the run-rate is the period's last month of automation value and the index
+    stands at its end, as the overview's do for this month.
+    """
+    months = months_between(first, last)
+    count = len(months)
+    before_last = add_months(first, -1)
+    before_first = add_months(first, -count)
+    automation_target = None if data.figures is None else data.figures.automation_roi_target
+
+    def over(start: date, end: date) -> dict[str, Any]:
+        span = months_between(start, end)
+        value, cost = data.value_between(start, end), data.cost_between(start, end)
+        roi = percent(value - cost, cost)
+        index = business_value_index(data, end)
+        return {
+            **{stream: sum((data.month(m).value[stream] for m in span), ZERO) for stream in VALUE_STREAMS},
+            "total_value": value,
+            "investment_cost": cost,
+            "roi_percent": roi,
+            "incidents_prevented": sum(data.month(m).count[Stream.INCIDENT_PREVENTION] for m in span),
+            "prevention_value": sum((data.month(m).value[Stream.INCIDENT_PREVENTION] for m in span), ZERO),
+            "downtime_cost": sum((data.month(m).value[Stream.DOWNTIME] for m in span), ZERO),
+            "automation_run_rate": data.month(end).value[Stream.AUTOMATION],
+            "business_value_index": None if index is None else index["value"],
+            "index": index,
+        }
+
+    now, then = over(first, last), over(before_first, before_last)
+    targets: dict[str, Any] = {
+        "total_value": data.alerts["monthly_value_target"] * count,
+        "roi_percent": data.alerts["roi_target"],
+        "prevention_value": data.alerts["incident_prevention_target"] * count,
+        "automation_run_rate": automation_target,
+        "business_value_index": None if now["index"] is None else "100",
+    }
+    counts = {"incidents_prevented", "business_value_index"}
+    percents = {"roi_percent"}
+
+    def shown(key: str, value: Any) -> Any:
+        if value is None or key in counts:
+            return value
+        return str(value) if key in percents else money(value)
+
+    keys = [*VALUE_STREAMS, "total_value", "investment_cost", "roi_percent", "incidents_prevented"]
+    keys += ["prevention_value", "downtime_cost", "automation_run_rate", "business_value_index"]
+    return {
+        "start": f"{first:%Y-%m}",
+        "end": f"{last:%Y-%m}",
+        "previous_start": f"{before_first:%Y-%m}",
+        "previous_end": f"{before_last:%Y-%m}",
+        "figures": {
+            key: {
+                "value": shown(key, now[key]),
+                "previous": shown(key, then[key]),
+                "target": shown(key, targets.get(key)),
+            }
+            for key in keys
+        },
+        "business_value_index_inputs": None if now["index"] is None else now["index"]["inputs"],
+    }

@@ -11,7 +11,7 @@ queries per figure set, asserted in the tests.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -112,6 +112,30 @@ class TenantFigures:
     alerts: dict[str, Decimal]
     figures: Any  # FinancialFigures in force, or None without a model
     newest: datetime | None = None  # the newest event counted, when loaded (`newest=True`)
+    # Set by `closed_after`: `this_month` is then the month after a closed period, with nothing in it.
+    closed: bool = False
+
+    @property
+    def last_counted_month(self) -> date:
+        """The last month whose figures count: this month (to date), or the closed period's last."""
+        return add_months(self.this_month, -1) if self.closed else self.this_month
+
+    def closed_after(self, last: date) -> TenantFigures:
+        """These figures as they stood when `last` closed, for reports of a closed period.
+
+        The month after `last` becomes "this month" (so the forecast and the benchmarks
+        take `last` as their last complete month) and nothing after `last` is counted, so
+        a report's sections never mix in months after its period. `today` is `last`, so
+        the budget's fiscal year is the period's.
+        """
+        return replace(
+            self,
+            today=last,
+            this_month=add_months(last, 1),
+            months={month: figures for month, figures in self.months.items() if month <= last},
+            cloud_costs={month: cost for month, cost in self.cloud_costs.items() if month <= last},
+            closed=True,
+        )
 
     def month(self, month: date) -> MonthFigures:
         return self.months.get(month) or MonthFigures()

@@ -52,7 +52,7 @@ def investments_overview() -> dict[str, Any]:
     return {
         "currency": data.tenant.currency,
         **budget_against_cost(data),
-        "investments": _investments(data),
+        "investments": investments_against_case(data),
     }
 
 
@@ -63,7 +63,9 @@ def budget_against_cost(data: TenantFigures) -> dict[str, Any]:
     uses. The forecast is each month's committed investment cost (upfront and monthly, from
     the business cases) plus imported cloud cost at its run-rate: the mean of the last
     three complete months that have any. This month shows its actual to date, and its
-    forecast is the larger of that and the committed-plus-run-rate figure.
+    forecast is the larger of that and the committed-plus-run-rate figure. For a closed
+    period (`TenantFigures.closed_after`) every month up to its last is actual, the rest
+    forecast.
     """
     fy_start = fiscal_year_start(data.today, data.tenant.fiscal_year_start_month)
     fy_months = months_between(fy_start, add_months(fy_start, MONTHS_PER_YEAR - 1))
@@ -77,11 +79,11 @@ def budget_against_cost(data: TenantFigures) -> dict[str, Any]:
     spent = forecast_total = budget_to_date = ZERO
     for month in fy_months:
         committed = sum((investment.cost_in(month, zone) for investment in data.investments), ZERO)
-        actual = data.cost_in(month) if month <= data.this_month else None
+        actual = data.cost_in(month) if month <= data.last_counted_month else None
         forecast = None
-        if month == data.this_month:
+        if month == data.this_month and not data.closed:
             forecast = max(actual or ZERO, committed + cloud_run_rate)
-        elif month > data.this_month:
+        elif month > data.last_counted_month:
             forecast = committed + cloud_run_rate
         expected = forecast if forecast is not None else actual or ZERO
         if actual is not None:
@@ -134,14 +136,15 @@ def _labelled_value() -> dict[tuple[date, str, str], Decimal]:
     return labelled
 
 
-def _investments(data: TenantFigures) -> list[dict[str, Any]]:
+def investments_against_case(data: TenantFigures) -> list[dict[str, Any]]:
+    """Each investment against its business case, up to the last month `data` counts."""
     zone = ZoneInfo(data.tenant.time_zone)
     labelled = _labelled_value()
     rows = []
     for investment in Investment.objects.order_by("started_at"):
         local = investment.started_at.astimezone(zone)
         first = date(local.year, local.month, 1)
-        elapsed = max(0, min(investment.months, len(months_between(first, data.this_month))))
+        elapsed = max(0, min(investment.months, len(months_between(first, data.last_counted_month))))
         schedule = InvestmentCost(
             investment.started_at, investment.months, investment.upfront_cost, investment.monthly_cost
         )

@@ -32,6 +32,16 @@ def trends(*, months: int = MONTHS_DEFAULT, horizon: int = HORIZON_DEFAULT) -> d
     """
     data = tenant_figures(months_back=months)
     window = months_between(add_months(data.this_month, -(months - 1)), data.this_month)
+    return {
+        "currency": data.tenant.currency,
+        "months": trend_series(data, window),
+        "forecast": forecast(data, window, horizon),
+    }
+
+
+def trend_series(data: TenantFigures, window: list[date]) -> list[dict[str, Any]]:
+    """Each month of `window`: value per stream, total, downtime cost, and value, cost and ROI
+    accumulated since the window's first month (the trends page's table, and a report's)."""
     series, cumulative_value, cumulative_cost = [], ZERO, ZERO
     for month in window:
         figures = data.month(month)
@@ -50,7 +60,7 @@ def trends(*, months: int = MONTHS_DEFAULT, horizon: int = HORIZON_DEFAULT) -> d
                 ),
             }
         )
-    return {"currency": data.tenant.currency, "months": series, "forecast": forecast(data, window, horizon)}
+    return series
 
 
 def _percent_or_none(value: Any) -> str | None:

@@ -148,12 +148,20 @@ def test_a_monthly_report_holds_the_dashboard_figures_for_the_month(last_month_r
     assert figures["investment_cost"] == "1100.00"  # upfront 1,000 and the first month's 100
 
 
-def test_the_pdf_prints_the_figures_the_ledger_ids_and_the_chain_head(last_month_report):
+def in_pdf(tenant: Tenant, amount: str | None) -> str:
+    """An amount as the PDF prints it: in the tenant's currency and locale, without whitespace."""
+    from dashboards.templatetags.bizvalue import money
+
+    with tenant_scope(tenant):
+        return "".join(money(amount, tenant.currency).split())
+
+
+def test_the_pdf_prints_the_figures_the_ledger_ids_and_the_chain_head(acme, last_month_report):
     report = last_month_report[0].report
     text = pdf_text(report)
-    assert f"{Decimal(report.figures['total_value']):}" in text
-    assert report.figures["automation_run_rate"] in text
-    assert report.figures["investment_cost"] in text
+    assert in_pdf(acme, report.figures["total_value"]) in text
+    assert in_pdf(acme, report.figures["automation_run_rate"]) in text
+    assert in_pdf(acme, report.figures["investment_cost"]) in text
     assert report.chain_head_hash and report.chain_head_hash in text
     assert report.ledger_record_ids
     assert "Ledgerrecords:" + ",".join(str(pk) for pk in report.ledger_record_ids) in text
