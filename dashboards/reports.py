@@ -450,6 +450,11 @@ COUNT_FIGURES = {"incidents_prevented", "business_value_index"}
 
 def render_pdf(figures: dict[str, Any]) -> bytes:
     """The board pack: one section a page (the wide tables on landscape pages), charts as inline SVG."""
+    return pdf_document(figures).write_pdf()
+
+
+def pdf_document(figures: dict[str, Any]) -> Any:
+    """The board pack laid out on A4 pages (a WeasyPrint document), before it is written."""
     from weasyprint import HTML
 
     headline_rows = [
@@ -469,7 +474,7 @@ def render_pdf(figures: dict[str, Any]) -> bytes:
         "period_months": len(selectors.months_between(parse_month(figures["start"]), parse_month(figures["end"]))),
     }
     html = render_to_string("dashboards/report_pdf.html", context)
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).render()
 
 
 # --- Reads ----------------------------------------------------------------------------------

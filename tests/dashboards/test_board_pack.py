@@ -261,3 +261,23 @@ def test_a_quarter_compares_with_the_quarter_before(acme, year_of_history):
     previous = data.value_between(selectors.add_months(first, -3), selectors.add_months(first, -1))
     assert headline["figures"]["total_value"]["previous"] == selectors.money(previous)
     assert headline["figures"]["total_value"]["target"] == selectors.money(data.alerts["monthly_value_target"] * 3)
+
+
+def test_no_table_or_chart_runs_off_an_a4_page(acme, pack):
+    from weasyprint.formatting_structure.boxes import ReplacedBox, TableBox
+
+    report, _text = pack
+    with tenant_scope(acme):
+        document = reports.pdf_document(report.figures)
+    checked = 0
+    for number, page in enumerate(document.pages, start=1):
+        right = page.width - page._page_box.margin_right - page._page_box.padding_right
+        bottom = page.height - page._page_box.margin_bottom
+        for box in page._page_box.descendants():
+            if isinstance(box, TableBox | ReplacedBox) or getattr(box, "element_tag", "") == "svg":
+                assert box.position_x + box.margin_width() <= right + 1, (number, box)
+                assert box.position_y <= bottom, (number, box)
+                checked += 1
+    assert checked >= 10  # every section's tables, and the three charts
+    portrait = [page for page in document.pages if page.width < page.height]
+    assert portrait and len(portrait) < len(document.pages)  # the wide tables get landscape pages
