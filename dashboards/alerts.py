@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from dashboards import selectors
+from dashboards import escalations, selectors
 from dashboards.models import UNRESOLVED, Alert, AlertRule, AlertStatus, Escalation
 from dashboards.reports import fiscal_year_of
 from governance import sql
@@ -29,12 +29,6 @@ from governance.tenancy import current_tenant
 from roi.models import Incident, Stream
 
 EVALUATOR = Actor.system("alert-evaluation")
-ESCALATION_OF = {
-    AlertRule.VALUE_BELOW_TARGET: Escalation.NOTIFY_CFO,
-    AlertRule.ROI_BELOW_TARGET: Escalation.BOARD_REVIEW,
-    AlertRule.PREVENTION_BELOW_TARGET: Escalation.EXECUTIVE_ALERT,
-    AlertRule.INCIDENT_SURGE: Escalation.EXECUTIVE_ALERT,
-}
 AUDIENCE = {Escalation.NOTIFY_CFO: "CFO", Escalation.BOARD_REVIEW: "Board", Escalation.EXECUTIVE_ALERT: "Executives"}
 
 # The incident surge rule (docs/dashboard-guide.md): this ISO week's real incidents exceed
@@ -44,6 +38,15 @@ SURGE_TRAILING_WEEKS = 8
 SURGE_SIGMAS = Decimal(3)
 SURGE_MIN_EXCESS = Decimal(3)
 FOUR_PLACES = Decimal("0.0001")
+
+# The ROI decline rule (docs/dashboard-guide.md) compares the ROI of the three complete
+# months to last month with that of the three complete months to the month before. Three
+# months, not the fiscal year to date: a year-to-date figure restarts each fiscal year (one
+# month against twelve) and, late in the year, dilutes a bad month twelvefold; the running
+# month is left out because its value is still arriving while its cost is booked whole.
+DECLINE_WINDOW_MONTHS = 3
+# Months of rollups the evaluation reads: the decline rule's two windows end last month.
+EVALUATION_MONTHS_BACK = DECLINE_WINDOW_MONTHS + 1
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,46 @@ def surge_finding(*, today: date, zone: ZoneInfo) -> Finding:
     )
 
 
+def trailing_roi(data: selectors.TenantFigures, last: date) -> tuple[Decimal | None, date]:
+    """ROI, in percent, of the DECLINE_WINDOW_MONTHS months ending `last`, and the window's first month."""
+    first = selectors.add_months(last, 1 - DECLINE_WINDOW_MONTHS)
+    cost = data.cost_between(first, last)
+    return selectors.percent(data.value_between(first, last) - cost, cost), first
+
+
+def decline_finding(*, data: selectors.TenantFigures) -> Finding | None:
+    """Last month's trailing ROI against the month before's; None when either had no cost."""
+    last_month = selectors.add_months(data.this_month, -1)
+    month_before = selectors.add_months(last_month, -1)
+    roi, first = trailing_roi(data, last_month)
+    previous, previous_first = trailing_roi(data, month_before)
+    if roi is None or previous is None:
+        return None
+    points = data.alerts["roi_decline_points"]
+    fall = previous - roi
+    return Finding(
+        rule=AlertRule.ROI_DECLINE,
+        period=f"{last_month:%Y-%m}",
+        breached=fall > points,
+        measured=roi,
+        # The level the ROI had to stay at or above: the previous figure less the allowed fall.
+        threshold=previous - points,
+        unit="percent",
+        message=(
+            f"ROI over the {DECLINE_WINDOW_MONTHS} months to {last_month:%Y-%m} fell from "
+            f"{previous.quantize(Decimal('0.1'))}% to {roi.quantize(Decimal('0.1'))}%, "
+            f"more than {points.normalize():f} points."
+        ),
+        detail={
+            "window": f"{first:%Y-%m}..{last_month:%Y-%m}",
+            "previous_window": f"{previous_first:%Y-%m}..{month_before:%Y-%m}",
+            "previous": str(previous.quantize(FOUR_PLACES)),
+            "decline_points": str(points),
+            "fall": str(fall.quantize(FOUR_PLACES)),
+        },
+    )
+
+
 def rule_findings(*, data: selectors.TenantFigures) -> list[Finding]:
     """Every rule that can be judged now: months need some data, ROI needs some cost."""
     last_month = selectors.add_months(data.this_month, -1)
@@ -164,16 +207,19 @@ def rule_findings(*, data: selectors.TenantFigures) -> list[Finding]:
                 message="Fiscal year-to-date ROI is below the target.",
             )
         )
+    decline = decline_finding(data=data)
+    if decline is not None:
+        findings.append(decline)
     findings.append(surge_finding(today=data.today, zone=ZoneInfo(data.tenant.time_zone)))
     return findings
 
 
-def _open(finding: Finding) -> Alert | None:
+def _open(finding: Finding, escalation: str) -> Alert | None:
     """Insert the alert, or None when a concurrent evaluation inserted it first."""
     alert = Alert(
         rule=finding.rule,
         period=finding.period,
-        escalation=ESCALATION_OF[finding.rule],
+        escalation=escalation,
         unit=finding.unit,
         measured=finding.measured.quantize(FOUR_PLACES),
         threshold=finding.threshold.quantize(FOUR_PLACES),
@@ -201,9 +247,11 @@ def alerts_evaluate(*, on_open: Callable[[Alert], None] | None = None) -> Evalua
 
     An alert that a person resolved stays resolved for its period; one the evaluator
     resolved (the target was met) can fire again if the figure falls back. `on_open` is
-    called for each alert this evaluation opened (delivery is enqueued there).
+    called for each alert this evaluation opened (delivery is enqueued there). Each alert
+    raises the escalation the tenant maps its rule to (`escalations.rule_escalations`).
     """
-    data = selectors.tenant_figures(months_back=2)
+    data = selectors.tenant_figures(months_back=EVALUATION_MONTHS_BACK)
+    escalation_of = escalations.rule_escalations(escalations.escalation_settings_current())
     evaluation = Evaluation(findings=rule_findings(data=data))
     periods = {finding.period for finding in evaluation.findings}
     known = list(
@@ -220,7 +268,7 @@ def alerts_evaluate(*, on_open: Callable[[Alert], None] | None = None) -> Evalua
         this_period = [alert for alert in same_rule if alert.period == finding.period]
         if any(alert.status in UNRESOLVED or alert.resolved_by_a_person for alert in this_period):
             continue
-        alert = _open(finding)
+        alert = _open(finding, escalation_of[finding.rule])
         if alert is not None:
             evaluation.opened.append(alert)
             if on_open is not None:

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from dashboards import alerts, escalations
 from dashboards.alert_delivery import delivery_state
-from dashboards.models import Alert, AlertStatus
+from dashboards.models import Alert, AlertStatus, Escalation
 from governance import roles
 from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of
 from governance.roles import Role
@@ -103,6 +103,9 @@ class EscalationSettingsSerializer(serializers.Serializer):
     recipients = serializers.DictField(
         child=RecipientsSerializer(), help_text="notify_cfo, board_review, executive_alert"
     )
+    rules = serializers.DictField(
+        child=serializers.ChoiceField(choices=Escalation.choices), help_text="each alert rule's escalation"
+    )
     webhook_url = serializers.CharField(allow_blank=True)
     webhook_secret_set = serializers.BooleanField()
     updated_at = serializers.DateTimeField(allow_null=True)
@@ -114,6 +117,11 @@ class EscalationSettingsBodySerializer(serializers.Serializer):
     recipients = serializers.JSONField(
         required=False, encoder=DjangoJSONEncoder, help_text='{"notify_cfo": {"roles": [...], "users": [...]}}'
     )
+    rules = serializers.JSONField(
+        required=False,
+        encoder=DjangoJSONEncoder,
+        help_text='{"roi_decline": "board_review"}: the escalation each rule named raises',
+    )
     webhook_url = serializers.CharField(required=False, allow_blank=True, max_length=500)
     webhook_secret = serializers.CharField(
         required=False, allow_blank=True, max_length=1000, write_only=True, trim_whitespace=False
@@ -121,7 +129,7 @@ class EscalationSettingsBodySerializer(serializers.Serializer):
 
 
 class EscalationSettingsView(TenantAPIView):
-    """Who receives each escalation, and the signed chat webhook alerts are posted to."""
+    """Which escalation each alert rule raises, who receives each, and the signed chat webhook."""
 
     allowed_roles = {"GET": roles.MANAGE_TENANT | roles.AUDIT, "PUT": roles.MANAGE_TENANT}
 
@@ -133,7 +141,7 @@ class EscalationSettingsView(TenantAPIView):
         request=EscalationSettingsBodySerializer,
         responses=EscalationSettingsSerializer,
         parameters=[TENANT_PARAMETER],
-        description="Fields sent replace theirs; recipients replace the escalations named. "
+        description="Fields sent replace theirs; recipients replace the escalations named, rules the rules named. "
         "The webhook secret is stored encrypted and never shown; an empty one removes it.",
     )
     def put(self, request: Request) -> Response:

@@ -1,4 +1,4 @@
-"""Who receives each escalation, and the chat webhook alerts are posted to.
+"""Which escalation each alert rule raises, who receives each escalation, and the chat webhook.
 
 Recipients are members of the tenant, chosen by role or by name, resolved when an alert
 is delivered: a member who left, or lost the role, stops receiving without anyone
@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from dashboards.models import Escalation, EscalationSettings
+from dashboards.models import AlertRule, Escalation, EscalationSettings
 from governance import selectors as governance_selectors
 from governance.audit import audit_record
 from governance.ledger import Actor
@@ -31,6 +31,17 @@ DEFAULT_RECIPIENTS: dict[str, dict[str, list[Any]]] = {
     Escalation.EXECUTIVE_ALERT: {"roles": [Role.TENANT_ADMIN.value], "users": []},
 }
 
+# The brief's escalation YAML: value below threshold -> CFO, ROI decline -> board review,
+# incident surge -> executive alert. Its siblings follow: ROI below target is the board's
+# too, incident prevention below target an executive alert.
+DEFAULT_RULE_ESCALATIONS: dict[str, str] = {
+    AlertRule.VALUE_BELOW_TARGET: Escalation.NOTIFY_CFO,
+    AlertRule.ROI_BELOW_TARGET: Escalation.BOARD_REVIEW,
+    AlertRule.ROI_DECLINE: Escalation.BOARD_REVIEW,
+    AlertRule.PREVENTION_BELOW_TARGET: Escalation.EXECUTIVE_ALERT,
+    AlertRule.INCIDENT_SURGE: Escalation.EXECUTIVE_ALERT,
+}
+
 
 def _secret_context(settings_row: EscalationSettings) -> str:
     return f"alert-webhook:{settings_row.tenant_id}"
@@ -40,6 +51,11 @@ def escalation_settings_current() -> EscalationSettings:
     """The scope tenant's settings, or unsaved defaults."""
     found = EscalationSettings.objects.first()
     return found or EscalationSettings(tenant=current_tenant(), recipients=DEFAULT_RECIPIENTS)
+
+
+def rule_escalations(settings_row: EscalationSettings) -> dict[str, str]:
+    """Every rule's escalation for the tenant: its own choice, else the brief's default."""
+    return {rule: settings_row.rule_escalations.get(rule, DEFAULT_RULE_ESCALATIONS[rule]) for rule in AlertRule.values}
 
 
 def recipients_for(settings_row: EscalationSettings, escalation: str) -> dict[str, list[Any]]:
@@ -109,6 +125,20 @@ def _validated_recipients(recipients: Any, members: dict[str, Any]) -> dict[str,
     return cleaned
 
 
+def _validated_rules(rules: Any) -> dict[str, str]:
+    if not isinstance(rules, dict):
+        raise ValidationError({"rules": ["Must be an object keyed by alert rule."]})
+    errors: dict[str, list[str]] = {}
+    for rule, escalation in rules.items():
+        if rule not in AlertRule.values:
+            errors[f"rules.{rule}"] = [f"Unknown alert rule; choose from {', '.join(AlertRule.values)}."]
+        elif not isinstance(escalation, str) or escalation not in Escalation.values:
+            errors[f"rules.{rule}"] = [f"Choose an escalation: {', '.join(Escalation.values)}."]
+    if errors:
+        raise ValidationError(errors)
+    return dict(rules)
+
+
 def _validated_url(url: Any) -> str:
     if not isinstance(url, str) or len(url) > 500:
         raise ValidationError({"webhook_url": ["Must be a URL of at most 500 characters, or empty."]})
@@ -126,20 +156,34 @@ def escalation_settings_update(
     *,
     actor: Actor,
     recipients: Any = None,
+    rules: Any = None,
     webhook_url: Any = None,
     webhook_secret: Any = None,
 ) -> EscalationSettings:
-    """Change who receives escalations and where alerts are posted; a None argument keeps the value.
+    """Change which escalation each rule raises, who receives it, and where alerts are posted.
 
-    The recipients sent replace those escalations' choices; escalations not sent keep
-    theirs. A webhook needs a signing secret; the secret is stored encrypted and never shown.
+    A None argument keeps the value. The recipients sent replace those escalations'
+    choices, the rules sent those rules' escalations; others keep theirs. A changed rule
+    applies to alerts opened from then on: an open alert keeps the escalation it was raised
+    with. A webhook needs a signing secret; the secret is stored encrypted and never shown.
     """
     row = EscalationSettings.objects.select_for_update().first() or EscalationSettings(
         tenant=current_tenant(), recipients=dict(DEFAULT_RECIPIENTS)
     )
+    errors: dict[str, list[str]] = {}
     if recipients is not None:
         members = {user.get_username(): user for user, _ in governance_selectors.members_of(tenant=current_tenant())}
-        row.recipients = {**row.recipients, **_validated_recipients(recipients, members)}
+        try:
+            row.recipients = {**row.recipients, **_validated_recipients(recipients, members)}
+        except ValidationError as error:
+            errors.update(error.message_dict)
+    if rules is not None:
+        try:
+            row.rule_escalations = {**row.rule_escalations, **_validated_rules(rules)}
+        except ValidationError as error:
+            errors.update(error.message_dict)
+    if errors:  # every field's errors at once, so a form shows each beside its field
+        raise ValidationError(errors)
     if webhook_url is not None:
         row.webhook_url = _validated_url(webhook_url)
     secret_changed = webhook_secret is not None
@@ -175,8 +219,51 @@ def escalation_settings_as_dict(row: EscalationSettings) -> dict[str, Any]:
         }
     return {
         "recipients": recipients,
+        "rules": rule_escalations(row),
         "webhook_url": row.webhook_url,
         "webhook_secret_set": bool(row.webhook_secret_ciphertext),
         "updated_at": row.updated_at.isoformat() if row.pk else None,
         "updated_by": row.updated_by_actor or None,
+    }
+
+
+def escalation_settings_form(
+    row: EscalationSettings,
+    posted: dict[str, Any] | None = None,
+    errors: dict[str, list[str]] | None = None,
+) -> dict[str, Any]:
+    """What the escalations page shows: each rule's escalation and each escalation's recipients.
+
+    The same figures as `GET config/escalations`, with every member to choose from. When a
+    form comes back with errors, `posted` (the settings as it sent them) replaces the stored
+    ones and each row carries the errors of its own paths, to show beside its fields.
+    """
+    shown = escalation_settings_as_dict(row)
+    if posted is not None:
+        shown = {**shown, "recipients": posted["recipients"], "rules": posted["rules"]}
+    errors = errors or {}
+    rule_labels = dict(AlertRule.choices)
+    return {
+        "rules": [
+            {"rule": rule, "label": rule_labels[rule], "escalation": escalation, "errors": errors.get(f"rules.{rule}")}
+            for rule, escalation in shown["rules"].items()
+        ],
+        "escalations": [
+            {
+                "escalation": value,
+                "label": label,
+                **shown["recipients"][value],
+                "errors": errors.get(f"recipients.{value}"),
+                "role_errors": errors.get(f"recipients.{value}.roles"),
+                "user_errors": errors.get(f"recipients.{value}.users"),
+            }
+            for value, label in Escalation.choices
+        ],
+        "escalation_choices": Escalation.choices,
+        "role_choices": Role.choices,
+        "members": [user.get_username() for user, _ in governance_selectors.members_of(tenant=current_tenant())],
+        "webhook_url": shown["webhook_url"],
+        "webhook_secret_set": shown["webhook_secret_set"],
+        "updated_at": shown["updated_at"],
+        "updated_by": shown["updated_by"],
     }

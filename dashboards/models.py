@@ -106,6 +106,7 @@ class ReportSubscription(TenantOwned):
 class AlertRule(models.TextChoices):
     VALUE_BELOW_TARGET = "value_below_target", "Monthly value below target"
     ROI_BELOW_TARGET = "roi_below_target", "ROI below target"
+    ROI_DECLINE = "roi_decline", "ROI decline"
     PREVENTION_BELOW_TARGET = "prevention_below_target", "Incident prevention below target"
     INCIDENT_SURGE = "incident_surge", "Incident surge"
 
@@ -186,11 +187,13 @@ class EscalationSettings(TenantOwned):
     """Who receives each escalation (members by role or by name), and an optional chat webhook.
 
     `recipients` maps an escalation to `{"roles": [...], "users": [user ids]}`; only current
-    members with an e-mail address receive anything. The webhook's signing secret is stored
-    encrypted (governance.secrets), bound to the tenant.
+    members with an e-mail address receive anything. `rule_escalations` maps an alert rule
+    to the escalation it raises; a rule not named there raises the brief's default. The
+    webhook's signing secret is stored encrypted (governance.secrets), bound to the tenant.
     """
 
     recipients = models.JSONField(default=dict, blank=True)
+    rule_escalations = models.JSONField(default=dict, blank=True)
     webhook_url = models.URLField(max_length=500, blank=True)
     webhook_secret_ciphertext = models.TextField(blank=True, editable=False)
     webhook_secret_key_id = models.CharField(max_length=32, blank=True, editable=False)

@@ -71,6 +71,7 @@ KPI_FIELDS: dict[tuple[str, ...], str | None] = {
     ("kpis", "customer_experience", "churn_reduction_per_satisfaction_point"): "churn_reduction_per_satisfaction_point",
     ("alerts", "monthly_value_target"): None,
     ("alerts", "roi_target"): None,
+    ("alerts", "roi_decline_points"): None,
     ("alerts", "incident_prevention_target"): "incident_prevention_target",
     **{
         ("attribution_rules", stream, rule): f"{stream}_{rule}"
@@ -82,6 +83,7 @@ KPI_DEFAULTS: dict[tuple[str, ...], str] = {
     ("kpis", "performance", "target_response_time"): "200",
     ("alerts", "monthly_value_target"): "100000",
     ("alerts", "roi_target"): "300",
+    ("alerts", "roi_decline_points"): "10",
     ("kpis", "automation", "error_rate_reduction_target"): "0.8",
 }
 KPI_SECTIONS = ("kpis", "alerts", "attribution_rules")
@@ -147,6 +149,8 @@ def kpis_flat(sections: Mapping[str, Any]) -> tuple[dict[str, Any], dict[tuple[s
                     number = to_decimal(value, ".".join(path))
                     if path[-1] == "error_rate_reduction_target" and number > 1:
                         raise EngineInputError(".".join(path), "must be between 0 and 1")
+                    if path[-1] == "roi_decline_points" and number <= 0:
+                        raise EngineInputError(".".join(path), "must be more than 0 percentage points")
                     extra[path] = number
                 except EngineInputError as error:
                     for name, messages in error.errors.items():

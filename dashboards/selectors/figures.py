@@ -287,6 +287,7 @@ def tenant_figures(*, months_back: int = 24, context: bool = True, newest: bool 
     alerts = {key: Decimal(value) for key, value in ((kpis or {}).get("alerts") or {}).items() if value is not None}
     alerts.setdefault("monthly_value_target", Decimal(100000))
     alerts.setdefault("roi_target", Decimal(300))
+    alerts.setdefault("roi_decline_points", Decimal(10))
     alerts.setdefault("incident_prevention_target", Decimal(50000))
     return TenantFigures(
         tenant=tenant,
