@@ -96,6 +96,7 @@ urlpatterns = [
     path("t/<slug:slug>/ledger/<int:record_id>/pdf", dashboard_pages.ledger_record_pdf, name="ledger-record-pdf"),
     path("t/<slug:slug>/reports/", dashboard_views.reports_page, name="reports"),
     path("t/<slug:slug>/alerts/", alert_pages.alerts_page, name="alerts"),
+    path("t/<slug:slug>/alerts/escalations/", alert_pages.escalations_page, name="alert-escalations"),
     path(
         "t/<slug:slug>/reports/<int:report_id>/<str:file_format>",
         dashboard_views.report_download,

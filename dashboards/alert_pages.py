@@ -1,4 +1,5 @@
-"""The alerts page: every alert of the tenant, with acknowledge and resolve buttons for analysts and up."""
+"""The alerts pages: every alert of the tenant, with acknowledge and resolve buttons for analysts
+and up; and the escalation settings, which a tenant admin changes and an auditor reads."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from dashboards import alerts
+from dashboards import alerts, escalations
 from dashboards.alerts_api import ALERT_HANDLERS
-from dashboards.models import Alert, AlertStatus
+from dashboards.models import Alert, AlertRule, AlertStatus, Escalation
+from governance import roles
 from governance.ledger import Actor
 from governance.pages import tenant_page
 
@@ -44,8 +46,52 @@ def alerts_page(request: HttpRequest) -> HttpResponse:
         "page": page,
         "rows": [alerts.alert_as_dict(alert) for alert in page],
         "can_handle": can_handle,
+        "can_configure": bool(request.roles & (roles.MANAGE_TENANT | roles.AUDIT)),  # type: ignore[attr-defined]
         "statuses": AlertStatus.choices,
         "status": status,
         "errors": errors,
     }
     return render(request, "dashboards/alerts.html", context, status=400 if errors else 200)
+
+
+@tenant_page(allowed_roles=roles.MANAGE_TENANT | roles.AUDIT)
+@require_http_methods(["GET", "POST"])
+def escalations_page(request: HttpRequest) -> HttpResponse:
+    """Each rule's escalation and each escalation's recipients: the service behind `PUT config/escalations`.
+
+    The form sends every rule and every escalation, so what is saved is what the page shows.
+    """
+    can_edit = bool(request.roles & roles.MANAGE_TENANT)  # type: ignore[attr-defined]
+    errors: dict[str, list[str]] = {}
+    posted = None
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        posted = {
+            "rules": {rule: request.POST.get(f"rules.{rule}", "") for rule in AlertRule.values},
+            "recipients": {
+                escalation: {
+                    "roles": request.POST.getlist(f"recipients.{escalation}.roles"),
+                    "users": request.POST.getlist(f"recipients.{escalation}.users"),
+                }
+                for escalation in Escalation.values
+            },
+        }
+        try:
+            escalations.escalation_settings_update(
+                actor=Actor.of_user(request.user),  # type: ignore[arg-type]
+                rules=posted["rules"],
+                recipients=posted["recipients"],
+            )
+        except ValidationError as error:
+            errors = error.message_dict
+        else:
+            return redirect("alert-escalations", slug=request.tenant.slug)  # type: ignore[attr-defined]
+    context = {
+        **escalations.escalation_settings_form(
+            escalations.escalation_settings_current(), posted if errors else None, errors
+        ),
+        "can_edit": can_edit,
+        "errors": errors,
+    }
+    return render(request, "dashboards/alert_escalations.html", context, status=400 if errors else 200)
