@@ -127,9 +127,9 @@ class TestRoiDecline:
         roi_months(last_month_runs=0)
         for _ in range(3):
             evaluate(acme)
-        with tenant_scope(acme):
+        with tenant_scope(acme):  # history rows are tenant-scoped too (RLS on PostgreSQL)
             declines = list(Alert.objects.filter(rule="roi_decline"))
-        assert len(declines) == 1 and declines[0].history.count() == 1
+            assert len(declines) == 1 and declines[0].history.count() == 1
 
     def test_a_recovery_resolves_it(self, acme, roi_months):
         roi_months(last_month_runs=0)
@@ -260,9 +260,10 @@ def test_a_tenant_admin_saves_the_mapping_and_recipients_from_the_page(client, a
     assert response.status_code == 302 and response["Location"] == PAGE
     with tenant_scope(acme):
         row = EscalationSettings.objects.get()
+        assert row.history.get().history_user == tara
     assert row.rule_escalations["roi_decline"] == "notify_cfo"
     assert row.recipients["notify_cfo"] == {"roles": ["finance_admin"], "users": [bob.pk]}
-    assert row.updated_by_actor == "user:tara" and row.history.get().history_user == tara
+    assert row.updated_by_actor == "user:tara"
 
 
 def test_the_page_shows_errors_beside_the_fields_and_keeps_what_was_sent(client, acme, tara):
