@@ -171,8 +171,13 @@ def decline_finding(*, data: selectors.TenantFigures) -> Finding | None:
 def rule_findings(*, data: selectors.TenantFigures) -> list[Finding]:
     """Every rule that can be judged now: months need some data, ROI needs some cost."""
     last_month = selectors.add_months(data.this_month, -1)
+    start_month = data.tenant.fiscal_year_start_month
+    fy_start = selectors.fiscal_year_start(data.today, start_month)
+    # No events this fiscal year or in the two months before this one: nothing to judge, not
+    # "below target". (The decline rule reads further back; that must not widen this.)
+    recent = min(selectors.add_months(data.this_month, -2), fy_start)
     findings = []
-    if data.months:  # no events at all in the window: nothing to judge, not "below target"
+    if any(month >= recent for month in data.months):
         findings.append(
             _money_finding(
                 AlertRule.VALUE_BELOW_TARGET,
@@ -191,8 +196,6 @@ def rule_findings(*, data: selectors.TenantFigures) -> list[Finding]:
                 "Incident prevention",
             )
         )
-    start_month = data.tenant.fiscal_year_start_month
-    fy_start = selectors.fiscal_year_start(data.today, start_month)
     cost = data.cost_between(fy_start, data.this_month)
     roi = selectors.percent(data.value_between(fy_start, data.this_month) - cost, cost)
     if roi is not None:
