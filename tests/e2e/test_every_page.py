@@ -91,3 +91,4 @@ def test_every_tenant_page_renders_with_data(transactional_db, page, alice, caro
     page.context.clear_cookies()
     log_in(page, "carol", "carol-long-password")
     visit(page, "/t/acme/audit/", "audit")
+    assert "Board review" in visit(page, "/t/acme/alerts/escalations/", "alert-escalations")
