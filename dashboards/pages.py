@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods
 
 from dashboards import selectors
-from dashboards.calculators import CALCULATORS, EDITABLE_FIGURES, calculation_body
+from dashboards.calculators import CALCULATORS, EDITABLE_FIGURES, Field, calculation_body, field_errors
 from dashboards.forms import TrendsForm
 from governance import roles
 from governance.audit import audit_record
@@ -181,22 +181,29 @@ def calculator(request: HttpRequest, method: str) -> HttpResponse:
     shown = {name: figures.get(name) for name in EDITABLE_FIGURES if name in figures}
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        body = calculation_body(chosen, request.POST, shown)
         try:
+            body = calculation_body(chosen, request.POST, shown)
             record = calculation_run(actor=Actor.of_user(request.user), method=method, body=body)
         except EngineInputError as error:
-            errors = error.errors
+            errors = field_errors(chosen, error.errors)
         else:
             return redirect("ledger-record", slug=request.tenant.slug, record_id=record.pk)  # type: ignore[attr-defined]
+    # A link may prefill the form (GET ?field=...), e.g. an investment's value at risk.
+    given = request.POST if request.method == "POST" else request.GET
+    mode = given.get("mode") or (chosen.modes[0][0] if chosen.modes else "")
+
+    def rows(fields: tuple[Field, ...]) -> list[tuple[Field, str, list[str]]]:
+        return [(field, given.get(field.name, field.example), errors.get(field.name, [])) for field in fields]
+
     return render(
         request,
         "dashboards/calculator.html",
         {
             "calculator": chosen,
-            # A link may prefill the form (GET ?field=...), e.g. an investment's value at risk.
-            "inputs": [
-                (field, request.POST.get(field.name, request.GET.get(field.name, field.example)))
-                for field in chosen.fields
+            "common": rows(tuple(field for field in chosen.fields if not field.modes)),
+            "modes": [
+                (key, label, key == mode, rows(tuple(field for field in chosen.fields if key in field.modes)))
+                for key, label in chosen.modes
             ],
             "figures": [(name, request.POST.get(f"assume_{name}", value)) for name, value in shown.items()],
             "errors": errors,
