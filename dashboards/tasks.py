@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from dashboards import alert_delivery, alerts, reports
 from dashboards.models import Alert, Report
+from dashboards.report_schedule import scheduled_report_kinds
 from governance.ledger import Actor
 from governance.models import Tenant
 from governance.tasks import enqueue_or_defer, in_tenant_scope
@@ -48,13 +49,19 @@ def report_deliver(self: Any, *, tenant: Tenant, report_id: int) -> int:
 @shared_task(**TASK_OPTIONS)
 @in_tenant_scope
 def reports_make_closed(self: Any, *, tenant: Tenant) -> list[int]:
-    """Make the reports of every period that has just closed on this tenant's fiscal calendar."""
+    """Make the reports of every period that has just closed on this tenant's fiscal calendar,
+    of the kinds its reporting frequency asks for."""
     from zoneinfo import ZoneInfo
 
     today = timezone.localdate(timezone=ZoneInfo(tenant.time_zone))
     closed = reports.periods_just_closed(today=today, start_month=tenant.fiscal_year_start_month)
+    wanted = scheduled_report_kinds(reporting_frequency=tenant.reporting_frequency)
     actor = Actor.system("report-schedule")
-    return [reports.report_make(actor=actor, kind=kind, period=period).report.pk for kind, period in closed.items()]
+    return [
+        reports.report_make(actor=actor, kind=kind, period=period).report.pk
+        for kind, period in closed.items()
+        if kind in wanted
+    ]
 
 
 @shared_task(acks_late=True)

@@ -53,7 +53,16 @@ class SuperuserOnlyAdmin(admin.ModelAdmin):
 class TenantForm(forms.ModelForm):
     class Meta:
         model = Tenant
-        fields = ["name", "slug", "currency", "locale", "fiscal_year_start_month", "time_zone", "require_dual_approval"]
+        fields = [
+            "name",
+            "slug",
+            "currency",
+            "locale",
+            "fiscal_year_start_month",
+            "time_zone",
+            *services.BUSINESS_CONTEXT_FIELDS,
+            "require_dual_approval",
+        ]
 
     def clean_require_dual_approval(self) -> bool:
         enabled = self.cleaned_data["require_dual_approval"]
@@ -79,6 +88,8 @@ class TenantAdmin(GuardedModelAdmin, SuperuserOnlyAdmin):
         "currency",
         "fiscal_year_start_month",
         "time_zone",
+        "industry",
+        "reporting_frequency",
         "require_dual_approval",
         "members",
     ]
@@ -91,6 +102,7 @@ class TenantAdmin(GuardedModelAdmin, SuperuserOnlyAdmin):
         "locale",
         "fiscal_year_start_month",
         "time_zone",
+        *services.BUSINESS_CONTEXT_FIELDS,
         "require_dual_approval",
         "created_at",
         "member_roles",
@@ -119,7 +131,19 @@ class TenantAdmin(GuardedModelAdmin, SuperuserOnlyAdmin):
         if switched:
             # The switch goes through its service, which checks the rule again and audits it.
             obj.require_dual_approval = not obj.require_dual_approval
+        # So does a change of business context, which is audited field by field.
+        context = {
+            name: getattr(obj, name)
+            for name in services.BUSINESS_CONTEXT_FIELDS
+            if change and name in form.changed_data
+        }
+        for name in context:
+            setattr(obj, name, form.initial[name])
         super().save_model(request, obj, form, change)
+        if context:
+            services.tenant_business_context_set(
+                tenant=obj, actor=f"admin:{request.user.get_username()}", changes=context
+            )
         if switched:
             services.tenant_dual_approval_set(
                 tenant=obj,

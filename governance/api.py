@@ -25,12 +25,17 @@ from governance.errors import DATABASE_ERRORS
 from governance.idempotency import IdempotentMixin
 from governance.ledger import Actor
 from governance.models import (
+    AccountingStandard,
     ApiKey,
     AuditEvent,
     AuditKind,
+    BusinessModel,
     ClosedPeriod,
+    CompanySize,
+    Industry,
     IntegrationSecret,
     IntegrationTool,
+    ReportingFrequency,
     Tenant,
 )
 from governance.roles import KeyRole, Role
@@ -161,26 +166,46 @@ class TenantView(TenantAPIView):
 
 class TenantSettingsSerializer(serializers.Serializer):
     require_dual_approval = serializers.BooleanField(
+        required=False,
         help_text="Model and KPI changes need a second finance admin's approval. "
-        "Off only for a tenant with a single member who may approve."
+        "Off only for a tenant with a single member who may approve.",
     )
     changed_at = serializers.DateTimeField(read_only=True, allow_null=True)
     changed_by = serializers.CharField(read_only=True, allow_null=True)
+    industry = serializers.ChoiceField(choices=Industry.choices, required=False, help_text="Shown beside benchmarks.")
+    company_size = serializers.ChoiceField(choices=CompanySize.choices, required=False)
+    business_model = serializers.ChoiceField(choices=BusinessModel.choices, required=False)
+    accounting_standard = serializers.ChoiceField(
+        choices=AccountingStandard.choices, required=False, help_text="Named on every report's provenance."
+    )
+    reporting_frequency = serializers.ChoiceField(
+        choices=ReportingFrequency.choices,
+        required=False,
+        help_text="The shortest period reported automatically: monthly makes monthly, quarterly and annual "
+        "reports; quarterly makes quarterly and annual; annual only annual.",
+    )
+    business_context_changed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    business_context_changed_by = serializers.CharField(read_only=True, allow_null=True)
 
 
 def tenant_settings_data(tenant: Tenant) -> dict[str, Any]:
     switched = selectors.dual_approval_last_change(tenant=tenant)
+    context_changed = selectors.business_context_last_change(tenant=tenant)
     return TenantSettingsSerializer(
         {
             "require_dual_approval": tenant.require_dual_approval,
             "changed_at": None if switched is None else switched.occurred_at,
             "changed_by": None if switched is None else switched.actor,
+            **{name: getattr(tenant, name) for name in services.BUSINESS_CONTEXT_FIELDS},
+            "business_context_changed_at": None if context_changed is None else context_changed.occurred_at,
+            "business_context_changed_by": None if context_changed is None else context_changed.actor,
         }
     ).data
 
 
 class TenantSettingsView(TenantAPIView):
-    """The tenant's controls: whether model and KPI changes need a second approver (and since when)."""
+    """The tenant's controls: whether model and KPI changes need a second approver (and since when),
+    and its business context (industry, size, business model, accounting standard, reporting frequency)."""
 
     allowed_roles = {"GET": roles.READ, "PUT": roles.MANAGE_TENANT}
 
@@ -190,13 +215,20 @@ class TenantSettingsView(TenantAPIView):
 
     @extend_schema(request=TenantSettingsSerializer, responses=TenantSettingsSerializer, parameters=[TENANT_PARAMETER])
     def put(self, request: Request) -> Response:
+        """Change the settings given; those left out stay as they are."""
         body = TenantSettingsSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        tenant = services.tenant_dual_approval_set(
-            tenant=request.tenant,
-            enabled=body.validated_data["require_dual_approval"],
-            actor=actor_of(request).label,
-        )
+        given = body.validated_data
+        actor = actor_of(request).label
+        tenant = request.tenant
+        with transaction.atomic():
+            context = {name: given[name] for name in services.BUSINESS_CONTEXT_FIELDS if name in given}
+            if context:
+                tenant = services.tenant_business_context_set(tenant=tenant, actor=actor, changes=context)
+            if "require_dual_approval" in given:
+                tenant = services.tenant_dual_approval_set(
+                    tenant=tenant, enabled=given["require_dual_approval"], actor=actor
+                )
         return Response(tenant_settings_data(tenant))
 
 

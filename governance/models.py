@@ -73,6 +73,7 @@ class AccountingStandard(models.TextChoices):
 
 
 class ReportingFrequency(models.TextChoices):
+    # The shortest period reported automatically; longer ones are always made too.
     MONTHLY = "monthly", "Monthly"
     QUARTERLY = "quarterly", "Quarterly"
     ANNUAL = "annual", "Annual"
@@ -271,6 +272,7 @@ class AuditKind(models.TextChoices):
     CHANGE_APPROVED = "change_approved", "Model change approved"
     CHANGE_REJECTED = "change_rejected", "Model change rejected or withdrawn"
     DUAL_APPROVAL_CHANGED = "dual_approval_changed", "Dual approval switched"
+    BUSINESS_CONTEXT_CHANGED = "business_context_changed", "Business context changed"
 
 
 class AuditEvent(TenantOwned):

@@ -116,6 +116,11 @@ def model_approvers(*, tenant: Tenant) -> list[AbstractBaseUser]:
     return [user for user, held in members_of(tenant=tenant) if held & roles.MANAGE_MODEL]
 
 
+def business_context_last_change(*, tenant: Tenant) -> AuditEvent | None:
+    """The audit event of the last business context change (None: never changed since creation)."""
+    return AuditEvent.all_tenants.filter(tenant=tenant, kind=AuditKind.BUSINESS_CONTEXT_CHANGED).first()
+
+
 def dual_approval_last_change(*, tenant: Tenant) -> AuditEvent | None:
     """The audit event of the last time dual approval was switched on or off (None: never, the default)."""
     return AuditEvent.all_tenants.filter(tenant=tenant, kind=AuditKind.DUAL_APPROVAL_CHANGED).first()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,13 +35,19 @@ def tenant_create(
     time_zone: str = "UTC",
     locale: str = "en_US",
     require_dual_approval: bool = True,
+    **business_context: str,
 ) -> Tenant:
     """Create a tenant after full validation, so a command and admin refuse the same things.
 
     A new tenant has no members yet, so it may start without dual approval; the first
-    switch afterwards goes through `tenant_dual_approval_set`.
+    switch afterwards goes through `tenant_dual_approval_set`. `business_context` takes the
+    fields of `BUSINESS_CONTEXT_FIELDS` (industry, company size...); omitted ones keep their defaults.
     """
+    unknown = set(business_context) - set(BUSINESS_CONTEXT_FIELDS)
+    if unknown:
+        raise ValidationError({name: ["Not a business context field."] for name in sorted(unknown)})
     tenant = Tenant(
+        **business_context,
         slug=slug,
         name=name,
         currency=currency.upper(),
@@ -51,6 +58,44 @@ def tenant_create(
     )
     tenant.full_clean()
     tenant.save()
+    return tenant
+
+
+# What a tenant says about its business: shown beside benchmarks (industry, size, model),
+# on reports' provenance (accounting standard), and deciding which periodic reports are
+# made automatically (reporting frequency).
+BUSINESS_CONTEXT_FIELDS = ("industry", "company_size", "business_model", "accounting_standard", "reporting_frequency")
+
+
+def tenant_business_context_set(*, tenant: Tenant, actor: str, changes: Mapping[str, str]) -> Tenant:
+    """Change a tenant's business context; validated against each field's choices and audited.
+
+    The audit event names every field that moved, from and to, as the dual-approval switch
+    is recorded; a change to the same values records nothing.
+    """
+    unknown = set(changes) - set(BUSINESS_CONTEXT_FIELDS)
+    if unknown:
+        raise ValidationError({name: ["Not a business context field."] for name in sorted(unknown)})
+    moved = {name: value for name, value in changes.items() if getattr(tenant, name) != value}
+    if not moved:
+        return tenant
+    before = {name: getattr(tenant, name) for name in moved}
+    for name, value in moved.items():
+        setattr(tenant, name, value)
+    try:
+        tenant.full_clean(exclude=[field.name for field in Tenant._meta.fields if field.name not in moved])
+    except ValidationError:
+        for name, value in before.items():
+            setattr(tenant, name, value)
+        raise
+    with transaction.atomic():
+        tenant.save(update_fields=list(moved))
+        audit_record(
+            kind=AuditKind.BUSINESS_CONTEXT_CHANGED,
+            actor=actor,
+            tenant=tenant,
+            detail={"changes": {name: {"from": before[name], "to": moved[name]} for name in moved}},
+        )
     return tenant
 
 

@@ -9,7 +9,12 @@ from rest_framework.test import APIClient
 from governance.audit import audit_events
 from governance.ledger import Actor
 from governance.models import AuditKind
-from governance.services import api_key_create, membership_set_role, tenant_dual_approval_set
+from governance.services import (
+    BUSINESS_CONTEXT_FIELDS,
+    api_key_create,
+    membership_set_role,
+    tenant_dual_approval_set,
+)
 from governance.tenancy import HistoryBypassRefused, tenant_scope
 from roi import selectors
 from roi.models import ChangeProposal, FinancialModel
@@ -380,6 +385,7 @@ def admin_form(tenant, require_dual_approval: bool) -> dict[str, object]:  # typ
     data = {"name": tenant.name, "slug": tenant.slug, "currency": tenant.currency, "time_zone": tenant.time_zone}
     data["fiscal_year_start_month"] = tenant.fiscal_year_start_month
     data["locale"] = tenant.locale
+    data.update({name: getattr(tenant, name) for name in BUSINESS_CONTEXT_FIELDS})
     if require_dual_approval:
         data["require_dual_approval"] = "on"
     return data

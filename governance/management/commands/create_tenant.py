@@ -3,12 +3,24 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from governance.models import AccountingStandard, BusinessModel, CompanySize, Industry, ReportingFrequency
 from governance.services import tenant_create
+
+# Business context options: (option, field, choices); left out, the model's default holds.
+CONTEXT_OPTIONS = (
+    ("--industry", "industry", Industry),
+    ("--company-size", "company_size", CompanySize),
+    ("--business-model", "business_model", BusinessModel),
+    ("--accounting-standard", "accounting_standard", AccountingStandard),
+    ("--reporting-frequency", "reporting_frequency", ReportingFrequency),
+)
 
 
 class Command(BaseCommand):
     help = (
         "Create a tenant: create_tenant SLUG --name NAME [--currency USD] [--fiscal-year-start 1] [--single-approver]"
+        " [--industry saas] [--company-size midmarket] [--business-model subscription]"
+        " [--accounting-standard us_gaap] [--reporting-frequency monthly]"
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -23,6 +35,13 @@ class Command(BaseCommand):
             action="store_true",
             help="start without dual approval of model changes (a tenant with one finance admin)",
         )
+        for option, field, choices in CONTEXT_OPTIONS:
+            parser.add_argument(
+                option,
+                dest=field,
+                choices=choices.values,
+                help=f"{', '.join(f'{value} ({label})' for value, label in choices.choices)}",
+            )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -34,8 +53,12 @@ class Command(BaseCommand):
                 time_zone=options["time_zone"],
                 locale=options["locale"],
                 require_dual_approval=not options["single_approver"],
+                **{field: options[field] for _, field, _ in CONTEXT_OPTIONS if options.get(field) is not None},
             )
         except ValidationError as error:
             messages = "; ".join(f"{field}: {' '.join(errs)}" for field, errs in error.message_dict.items())
             raise CommandError(messages) from None
-        self.stdout.write(f"Created tenant {tenant.slug} ({tenant.name}, {tenant.currency})")
+        self.stdout.write(
+            f"Created tenant {tenant.slug} ({tenant.name}, {tenant.currency}, {tenant.get_industry_display()}, "
+            f"{tenant.get_accounting_standard_display()}, reports {tenant.get_reporting_frequency_display().lower()})"
+        )
