@@ -1,5 +1,5 @@
 """The auditor's pages: the security log, the last ledger verification, CSV exports (log, ledger,
-model history), closed periods.
+model history), the ledger's JSON Lines export for outside verification, closed periods.
 
 Every export is itself an audit event, and every CSV cell is neutralised against formula
 injection (governance.audit.csv_text).
@@ -12,18 +12,20 @@ from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_http_methods
 
+from dashboards.forms import LedgerFilterForm
 from governance import periods, roles, selectors
 from governance.audit import audit_events, audit_events_csv, audit_record, csv_text, last_verification
 from governance.ledger import Actor
 from governance.models import AuditKind, ClosedPeriod, Tenant
 from governance.pages import tenant_page
 from roi import selectors as roi_selectors
+from roi.ledger_export import ledger_export_response
 from roi.services import ledger_verify
 
 
@@ -93,12 +95,19 @@ def audit_events_export(request: HttpRequest) -> HttpResponse:
     return _csv_response(body, f"bizvalue-audit-{request.tenant.slug}.csv")  # type: ignore[attr-defined]
 
 
+def _ledger_filter_form(request: HttpRequest) -> LedgerFilterForm:
+    form = LedgerFilterForm(request.GET)
+    form.is_valid()
+    return form
+
+
 @tenant_page(roles.READ_LEDGER)
 def ledger_export(request: HttpRequest) -> HttpResponse:
     """The filtered ledger list as CSV, with each record's hash for reconciliation."""
-    method = request.GET.get("method") or None
-    actor = request.GET.get("actor") or None
-    records = roi_selectors.ledger_records(method=method, actor=actor)
+    form = _ledger_filter_form(request)
+    if form.errors:
+        return HttpResponseBadRequest(form.error_text(), content_type="text/plain; charset=utf-8")
+    records = roi_selectors.ledger_records(**form.filters())
     body = csv_text(
         ["sequence", "method", "method_version", "model_version", "kpi_version", "actor", "created_at", "hash"],
         (
@@ -113,6 +122,22 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
         request=request,
     )
     return _csv_response(body, f"bizvalue-ledger-{request.tenant.slug}.csv")  # type: ignore[attr-defined]
+
+
+@tenant_page(roles.AUDIT)
+def ledger_export_jsonl(request: HttpRequest) -> HttpResponse:
+    """Every field each record's hash covers, one record a line, for `bin/verify_ledger_export.py`."""
+    form = _ledger_filter_form(request)
+    if form.errors:
+        return HttpResponseBadRequest(form.error_text(), content_type="text/plain; charset=utf-8")
+    filters = form.filters(dates_only=True)
+    audit_record(
+        kind=AuditKind.EXPORT,
+        actor=Actor.of_user(request.user).label,
+        detail={"export": "ledger_jsonl", "filters": {name: str(day) for name, day in filters.items() if day}},
+        request=request,
+    )
+    return ledger_export_response(tenant=request.tenant, **filters)  # type: ignore[attr-defined]
 
 
 MODEL_HISTORY_COLUMNS = [

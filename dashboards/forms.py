@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from dashboards.selectors.trends import (
@@ -66,3 +68,28 @@ class ServiceLevelsForm(forms.Form):
 
     def clean_months(self) -> int:
         return self.cleaned_data.get("months") or MONTHS_DEFAULT
+
+
+class LedgerFilterForm(forms.Form):
+    """The ledger page's filters, shared by its CSV and JSON Lines exports (dates are UTC days)."""
+
+    method = forms.CharField(max_length=64, required=False)
+    actor = forms.CharField(max_length=200, required=False)
+    since = forms.DateField(required=False, help_text="First day, YYYY-MM-DD (UTC).")
+    until = forms.DateField(required=False, help_text="Last day, YYYY-MM-DD (UTC).")
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean() or {}
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since > until:
+            self.add_error("until", "The last day comes before the first.")
+        return cleaned
+
+    def filters(self, *, dates_only: bool = False) -> dict[str, Any]:
+        """The valid filters as `roi.selectors.ledger_records` takes them (call after is_valid)."""
+        names = ("since", "until") if dates_only else ("method", "actor", "since", "until")
+        return {name: self.cleaned_data[name] or None for name in names}
+
+    def error_text(self) -> str:
+        """The errors as one line naming each field, for an export's 400."""
+        return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in self.errors.items())

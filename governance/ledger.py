@@ -161,6 +161,17 @@ def record_hash(record: LedgerRecord, *, encoded: Mapping[str, str] | None = Non
     return hashlib.sha256((record.previous_hash + text).encode()).hexdigest()
 
 
+def export_line(record: LedgerRecord) -> str:
+    """One record as a line of the auditor's JSON Lines export: its hashed payload, `id` and `hash`.
+
+    The payload is `record_payload` exactly, so anyone can recompute
+    sha256(previous_hash ‖ canonical JSON of the line without `id` and `hash`) with a
+    standard JSON library (`bin/verify_ledger_export.py` does) and compare it with `hash`.
+    `id` is only there to find the record in the app.
+    """
+    return canonical_json({"id": record.pk, **record_payload(record), "hash": record.hash})
+
+
 def _lock_chain(tenant: Tenant) -> None:
     # Serialises appends per tenant. NO KEY UPDATE does not block the KEY SHARE locks
     # that foreign-key checks take, so other inserts for the tenant carry on.

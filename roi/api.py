@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -23,11 +24,13 @@ from rest_framework.response import Response
 
 from governance import roles
 from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of
-from governance.models import LedgerRecord
+from governance.audit import audit_record
+from governance.models import AuditKind, LedgerRecord
 from roi import proposals, selectors, services
 from roi.engine import EngineInputError, FinancialFigures
 from roi.event_fields import EARLIEST_YEAR, LATEST_YEAR
 from roi.figures import stored_flat
+from roi.ledger_export import ledger_export_response
 from roi.models import BusinessKpis, FinancialModel, ProposalTarget
 from roi.proposals_api import ProposalSerializer, proposal_response
 
@@ -381,6 +384,49 @@ class LedgerDetailView(TenantAPIView):
     @extend_schema(responses=LedgerRecordSerializer, parameters=[TENANT_PARAMETER])
     def get(self, request: Request, record_id: int) -> Response:
         return Response(LedgerRecordSerializer(get_object_or_404(selectors.ledger_records(), pk=record_id)).data)
+
+
+class LedgerExportFilters(serializers.Serializer):
+    since = serializers.DateField(required=False, help_text="first day, YYYY-MM-DD (UTC)")
+    until = serializers.DateField(required=False, help_text="last day, YYYY-MM-DD (UTC)")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("since") and attrs.get("until") and attrs["since"] > attrs["until"]:
+            raise serializers.ValidationError({"until": ["The last day comes before the first."]})
+        return attrs
+
+
+class LedgerExportView(TenantAPIView):
+    """The ledger as JSON Lines, every hashed field of each record, for verification outside the app.
+
+    Streamed in chain order; recorded in the audit log as an export. Auditors only.
+    """
+
+    allowed_roles = {"GET": roles.AUDIT}
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # The answer is JSON Lines whatever the Accept header says; errors stay JSON.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        responses={(200, "application/jsonl"): OpenApiTypes.STR},
+        parameters=[
+            TENANT_PARAMETER,
+            OpenApiParameter("since", OpenApiTypes.DATE, description="first day (UTC)"),
+            OpenApiParameter("until", OpenApiTypes.DATE, description="last day (UTC)"),
+        ],
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        filters = LedgerExportFilters(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        days = {"since": filters.validated_data.get("since"), "until": filters.validated_data.get("until")}
+        audit_record(
+            kind=AuditKind.EXPORT,
+            actor=actor_of(request).label,
+            detail={"export": "ledger_jsonl", "filters": {name: str(day) for name, day in days.items() if day}},
+            request=request,
+        )
+        return ledger_export_response(tenant=request.tenant, **days)  # type: ignore[attr-defined]
 
 
 class LedgerVerifyView(TenantAPIView):

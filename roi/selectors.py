@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from governance.models import LedgerRecord
 from governance.tenancy import current_tenant
@@ -57,11 +58,17 @@ def ledger_records(
         records = records.filter(method=method)
     if actor:
         records = records.filter(actor__icontains=actor)
+    # Whole days as a half-open range on the column itself (not `created_at__date`), so the
+    # (tenant, created_at) index serves a date-filtered export of millions of records.
     if since:
-        records = records.filter(created_at__date__gte=since)
-    if until:
-        records = records.filter(created_at__date__lte=until)
+        records = records.filter(created_at__gte=_start_of_day(since))
+    if until and until < date.max:  # the last possible day leaves nothing out
+        records = records.filter(created_at__lt=_start_of_day(until + timedelta(days=1)))
     return records
+
+
+def _start_of_day(day: date) -> datetime:
+    return timezone.make_aware(datetime(day.year, day.month, day.day))
 
 
 VALUE_STREAMS = ("incident_prevention", "automation", "performance")
