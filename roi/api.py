@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -30,7 +30,7 @@ from roi import proposals, selectors, services
 from roi.engine import EngineInputError, FinancialFigures
 from roi.event_fields import EARLIEST_YEAR, LATEST_YEAR
 from roi.figures import stored_flat
-from roi.ledger_export import ledger_export_response
+from roi.ledger_export import JSONL_CONTENT_TYPE, export_disposition, ledger_export_response
 from roi.models import BusinessKpis, FinancialModel, ProposalTarget
 from roi.proposals_api import ProposalSerializer, proposal_response
 
@@ -417,9 +417,7 @@ class LedgerExportView(TenantAPIView):
         ],
     )
     def get(self, request: Request) -> StreamingHttpResponse:
-        filters = LedgerExportFilters(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        days = {"since": filters.validated_data.get("since"), "until": filters.validated_data.get("until")}
+        days = self._days(request)
         audit_record(
             kind=AuditKind.EXPORT,
             actor=actor_of(request).label,
@@ -427,6 +425,18 @@ class LedgerExportView(TenantAPIView):
             request=request,
         )
         return ledger_export_response(tenant=request.tenant, **days)  # type: ignore[attr-defined]
+
+    def head(self, request: Request) -> HttpResponse:
+        """The headers a GET would answer with, no body: nothing is read, so nothing is exported."""
+        days = self._days(request)
+        response = HttpResponse(content_type=JSONL_CONTENT_TYPE)
+        response["Content-Disposition"] = export_disposition(tenant=request.tenant, **days)  # type: ignore[attr-defined]
+        return response
+
+    def _days(self, request: Request) -> dict[str, date | None]:
+        filters = LedgerExportFilters(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        return {"since": filters.validated_data.get("since"), "until": filters.validated_data.get("until")}
 
 
 class LedgerVerifyView(TenantAPIView):

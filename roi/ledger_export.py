@@ -40,6 +40,11 @@ def ledger_export_response(*, tenant: Tenant, since: date | None, until: date | 
     response = StreamingHttpResponse(
         ledger_export_lines(tenant=tenant, since=since, until=until), content_type=JSONL_CONTENT_TYPE
     )
-    days = "".join(f"-{label}-{day:%Y%m%d}" for label, day in (("from", since), ("to", until)) if day)
-    response["Content-Disposition"] = f'attachment; filename="bizvalue-ledger-{tenant.slug}{days}.jsonl"'
+    response["Content-Disposition"] = export_disposition(tenant=tenant, since=since, until=until)
     return response
+
+
+def export_disposition(*, tenant: Tenant, since: date | None, until: date | None) -> str:
+    """The download's file name: the tenant and the days it holds."""
+    days = "".join(f"-{label}-{day:%Y%m%d}" for label, day in (("from", since), ("to", until)) if day)
+    return f'attachment; filename="bizvalue-ledger-{tenant.slug}{days}.jsonl"'

@@ -280,3 +280,12 @@ def test_the_export_is_streamed_in_small_fetches(auditor_client, acme, acme_mode
     first = json.loads(next(stream))
     assert first["sequence"] == 1
     assert [json.loads(line)["sequence"] for line in stream] == [2, 3, 4, 5]
+
+
+def test_head_answers_the_headers_and_exports_nothing(api_as, acme, acme_model):
+    calculation_run_in(acme)
+    response = api_as(acme, "auditor").head("/api/v1/ledger/export.jsonl", {"since": "2026-03-01"})
+    assert response.status_code == 200 and response.content == b""
+    assert response["Content-Disposition"].endswith('bizvalue-ledger-acme-from-20260301.jsonl"')
+    with tenant_scope(acme):
+        assert not AuditEvent.objects.filter(kind=AuditKind.EXPORT).exists()

@@ -121,6 +121,7 @@ MATRIX = [
     ("get", "/api/v1/ledger/", LEDGER_READERS, None),
     ("get", "/api/v1/ledger/{record}/", LEDGER_READERS, None),
     ("post", "/api/v1/ledger/verify", {"auditor"}, None),
+    ("get", "/api/v1/ledger/export.jsonl", {"auditor"}, None),
     ("get", "/api/v1/reports", READERS, None),
     ("post", "/api/v1/reports", MODEL_ADMINS, {"kind": "monthly", "period": CLOSED_MONTH}),
     ("get", "/api/v1/reports/{report}/{file_format}", READERS, None),
