@@ -182,12 +182,12 @@ def verify(lines: Iterable[str], *, anchor: str | None = None, out: TextIO = sys
         file=out,
     )
     if first["sequence"] == 1:
-        print("Full chain: the first record links to the genesis hash.", file=out)
+        print("Full chain: it starts at sequence 1, which must link to the genesis hash (64 zeros).", file=out)
     else:
         print(
             f"Partial export: it starts at sequence {first['sequence']}. Anchor (its previous_hash): "
             f"{first['previous_hash']}\n"
-            f"  Compare it with the hash of record {first['sequence'] - 1} in BizValue, "
+            f"  Compare it with the hash of the record with sequence {first['sequence'] - 1} in BizValue, "
             "or with the last hash of the export before this one (pass it as --anchor).",
             file=out,
         )
