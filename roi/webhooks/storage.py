@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
 from rest_framework import status
 
 from governance.ledger import Actor
+from governance.periods import closed_months, is_closed
 from governance.tenancy import current_tenant
 from roi.ingestion import BatchInvalid, events_ingest
-from roi.models import EventKind, Incident
+from roi.models import Deployment, EventKind, Incident
 from roi.webhooks.payloads import (
     ALERTMANAGER_FIELDS,
     GITHUB_FIELDS,
@@ -38,31 +40,32 @@ def ignored(reason: str) -> Received:
     return Received(status.HTTP_202_ACCEPTED, {"stored": False, "detail": reason})
 
 
-def incident_deliveries_serialized(incidents: list[dict[str, Any]]) -> None:
-    """Hold, to the commit, a lock per incident id of the scope tenant (PostgreSQL).
+def deliveries_serialized(names: list[str]) -> None:
+    """Hold, to the commit, a lock per name of the scope tenant (PostgreSQL).
 
-    Between `without_reopening`'s read and the upsert, a resolution delivered at the same
-    moment would be overwritten by the "still open" update and its downtime lost (retries,
-    Alertmanager HA pairs and parallel senders do overlap). Transaction-level advisory
-    locks, taken in one order, serialize only deliveries of the same incidents; ingestion's
-    own locks are untouched, so no lock-order cycle with them.
+    Between a receiver's read of what is stored and its upsert, a delivery about the same
+    thing at the same moment would be overwritten (retries, Alertmanager HA pairs and
+    parallel senders do overlap). Transaction-level advisory locks, taken in one order,
+    serialize only deliveries about the same things; ingestion's own locks are untouched,
+    so no lock-order cycle with them.
     """
     if connection.vendor != "postgresql":
         return  # embedded mode (SQLite) has no such lock; the race is left open there
     tenant_id = current_tenant().pk
     keys = sorted(
         {
-            int.from_bytes(
-                hashlib.sha256(f"webhook:{tenant_id}:{incident['external_id']}".encode()).digest()[:8],
-                "big",
-                signed=True,
-            )
-            for incident in incidents
+            int.from_bytes(hashlib.sha256(f"webhook:{tenant_id}:{name}".encode()).digest()[:8], "big", signed=True)
+            for name in names
         }
     )
     with connection.cursor() as cursor:
         for key in keys:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def incident_deliveries_serialized(incidents: list[dict[str, Any]]) -> None:
+    """Serialize deliveries of the same incident: a resolution must not be lost to a "still open" update."""
+    deliveries_serialized([incident["external_id"] for incident in incidents])
 
 
 def without_reopening(incidents: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -146,8 +149,70 @@ def pagerduty_receive(*, actor: Actor, payload: Any) -> Received:
     return events_store(actor=actor, kind=EventKind.INCIDENT, events=[incident], fields=PAGERDUTY_FIELDS)
 
 
+def _as_event(deployment: Deployment, **changes: Any) -> dict[str, Any]:
+    """A stored deployment as the events API takes it, with `changes`: re-sent, it replaces itself."""
+    event = {
+        "external_id": deployment.external_id,
+        "department": deployment.department,
+        "product": deployment.product,
+        "service": deployment.service,
+        "deployed_at": deployment.deployed_at.isoformat(),
+        "committed_at": deployment.committed_at and deployment.committed_at.isoformat(),
+        "failed": deployment.failed,
+        "restored_at": deployment.restored_at and deployment.restored_at.isoformat(),
+    }
+    event.update(changes)
+    return {name: value for name, value in event.items() if value is not None}
+
+
+def keeping_restoration(deployment: dict[str, Any]) -> dict[str, Any]:
+    """A re-sent failure keeps the restoration a later success gave it (the tool does not know it)."""
+    if not deployment["failed"]:
+        return deployment
+    stored = Deployment.objects.filter(
+        external_id=deployment["external_id"], failed=True, restored_at__isnull=False
+    ).first()
+    if stored is None or stored.restored_at < datetime.fromisoformat(deployment["deployed_at"]):
+        return deployment
+    return {**deployment, "restored_at": stored.restored_at.isoformat()}
+
+
+def restoration(deployment: dict[str, Any]) -> dict[str, Any] | None:
+    """The failed deployment a success restores, as an upsert with `restored_at`, or None.
+
+    It is the latest deployment of the same service (`<repository>/<environment>`) before the
+    success, if that one failed and is not restored yet: its time to restore ends when the
+    success was deployed. A closed month is left as it was closed.
+    """
+    if deployment["failed"]:
+        return None
+    succeeded_at = datetime.fromisoformat(deployment["deployed_at"])
+    previous = (
+        Deployment.objects.filter(service=deployment["service"], deployed_at__lt=succeeded_at)
+        .exclude(external_id=deployment["external_id"])
+        .order_by("-deployed_at", "-pk")
+        .first()
+    )
+    if previous is None or not previous.failed or previous.restored_at is not None:
+        return None
+    if is_closed(previous.deployed_at, closed_months()):
+        return None
+    return _as_event(previous, restored_at=deployment["deployed_at"])
+
+
+@transaction.atomic
 def github_receive(*, actor: Actor, event_type: str, payload: Any) -> Received:
     deployment = github_deployment(event_type, payload)
     if deployment is None:
         return ignored("Only deployment_status events in state success, failure or error are used.")
-    return events_store(actor=actor, kind=EventKind.DEPLOYMENT, events=[deployment], fields=GITHUB_FIELDS)
+    deliveries_serialized([f"deployments:{deployment['service']}"])
+    deployment = keeping_restoration(deployment)
+    restored = restoration(deployment)
+    return events_store(
+        actor=actor,
+        kind=EventKind.DEPLOYMENT,
+        events=[deployment] if restored is None else [deployment, restored],
+        fields=GITHUB_FIELDS,
+        # the restored deployment is built from a stored, valid one: any error is the delivery's
+        positions=[0] if restored is None else [0, 0],
+    )
