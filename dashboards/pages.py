@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 from dashboards import selectors
 from dashboards.calculators import CALCULATORS, EDITABLE_FIGURES, Field, calculation_body, field_errors
 from dashboards.forms import LedgerFilterForm, TrendsForm
+from dashboards.selectors.service_levels import service_month_means
 from governance import roles
 from governance.audit import audit_record
 from governance.ledger import Actor, record_hash
@@ -116,7 +117,10 @@ def drill_down(request: HttpRequest, stream: str, month: str) -> HttpResponse:
     else:
         raise Http404("No such stream.")
     page = Paginator(rows.select_related("ledger_record"), 100).get_page(request.GET.get("page"))
-    return render(request, template, {"page": page, "stream": stream, "month": month})
+    context: dict[str, Any] = {"page": page, "stream": stream, "month": month}
+    if stream == Stream.PERFORMANCE:
+        context["means"] = [(service_month, service_month_means(service_month)) for service_month in page]
+    return render(request, template, context)
 
 
 @tenant_page(roles.READ_LEDGER)

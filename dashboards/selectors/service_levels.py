@@ -130,3 +130,16 @@ def service_levels(*, months: int = MONTHS_DEFAULT) -> dict[str, Any]:
         "services_month": f"{last_complete:%Y-%m}",
         "services": services,
     }
+
+
+def service_month_means(service_month: PerformanceMonth) -> dict[str, Any]:
+    """A service-month's mean availability and conversion rate (None where no sample carried
+    them), over the samples that did, rounded as the service-level page shows them."""
+    availability = _mean(service_month.availability_percent_sum, service_month.availability_count)
+    conversion = _mean(service_month.conversion_rate_sum, service_month.conversion_rate_count)
+    return {
+        "availability_percent": _shown(availability, PERCENT_PLACES),
+        "availability_samples": service_month.availability_count,
+        "conversion_rate_percent": _shown(conversion, PERCENT_PLACES),
+        "conversion_rate_samples": service_month.conversion_rate_count,
+    }
