@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.dashboards.test_kpitrack_service_levels import months_ago, samples
+from tests.dashboards.test_service_levels import months_ago, samples
 
 pytestmark = pytest.mark.django_db
 
