@@ -77,6 +77,7 @@ urlpatterns = [
     path("", dashboard_views.home, name="home"),
     path("t/<slug:slug>/", dashboard_pages.overview, name="tenant-home"),
     path("t/<slug:slug>/live/", dashboard_pages.overview_live, name="overview-live"),
+    path("t/<slug:slug>/overview/breakdown/", dashboard_pages.overview_breakdown, name="overview-breakdown"),
     path("t/<slug:slug>/settings/", dashboard_views.tenant_home, name="tenant-settings"),
     path("t/<slug:slug>/trends/", dashboard_pages.trends, name="trends"),
     path("t/<slug:slug>/service-levels/", service_level_pages.service_levels, name="service-levels"),

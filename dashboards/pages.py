@@ -56,6 +56,14 @@ def overview_live(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_page()
+def overview_breakdown(request: HttpRequest) -> HttpResponse:
+    """What the overview's value, fiscal-year ROI and index are made of, month by month and
+    stream by stream: the same service, on a page of its own so the overview (and its live
+    refresh) stays a page of tiles."""
+    return render(request, "dashboards/overview_breakdown.html", {"figures": selectors.executive_overview()})
+
+
+@tenant_page()
 def trends(request: HttpRequest) -> HttpResponse:
     """The trends charts for `?months=&horizon=` (the API's bounds); bad values are a form error."""
     form = TrendsForm(request.GET)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
-from babel.numbers import format_compact_currency, format_currency, format_decimal
+from babel import Locale
+from babel.numbers import NumberPattern, format_compact_currency, format_decimal
 from django import template
+from django.urls import get_script_prefix, reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -42,7 +45,26 @@ def money(value: Any, currency: str = "USD") -> str:
     amount = _decimal(value)
     if amount is None:
         return "—"
-    return format_currency(amount, currency, locale=number_locale())
+    locale, pattern = _currency_format(number_locale())
+    return pattern.apply(amount, locale, currency=currency, currency_digits=True)
+
+
+@lru_cache(maxsize=64)
+def _currency_format(locale_name: str) -> tuple[Locale, NumberPattern]:
+    # What babel's format_currency looks up on every call; a page formats a hundred amounts.
+    locale = Locale.parse(locale_name)
+    return locale, locale.currency_formats["standard"]
+
+
+@register.simple_tag
+def drill_url(slug: str, stream: str, month: str) -> str:
+    """`{% url 'drill-down' slug stream month %}`, remembered: a page links dozens of month cells."""
+    return _drill_url(get_script_prefix(), slug, stream, str(month))
+
+
+@lru_cache(maxsize=4096)
+def _drill_url(prefix: str, slug: str, stream: str, month: str) -> str:
+    return reverse("drill-down", args=[slug, stream, month])  # `prefix` keys the cache: reverse uses it
 
 
 @register.filter

@@ -3,9 +3,11 @@
 from decimal import Decimal
 
 import pytest
+from babel.numbers import format_currency
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
+from dashboards.templatetags import bizvalue as bizvalue_tags
 from dashboards.templatetags.bizvalue import change, money, percent, short_money
 from governance.services import tenant_create
 from governance.tenancy import tenant_scope
@@ -63,3 +65,14 @@ def test_an_unknown_locale_is_refused_naming_the_field():
     assert "locale" in refused.value.message_dict
     with pytest.raises(CommandError, match="locale"):
         call_command("create_tenant", "zz", "--name", "Nowhere", "--locale", "xx_NOPE")
+
+
+@pytest.mark.parametrize("locale", ["en_US", "de_DE", "fr_FR", "ja_JP", "en_IN", "de_CH"])
+@pytest.mark.parametrize("currency", ["USD", "EUR", "JPY", "INR", "CHF", "BHD"])
+def test_money_writes_exactly_what_babel_writes(monkeypatch, locale, currency):
+    # The filter keeps each locale's pattern instead of looking it up per amount; same text.
+    monkeypatch.setattr(bizvalue_tags, "number_locale", lambda: locale)
+    for amount in ["0", "-0.5", "1234567.891", "-98765432.1", "0.005", "999999999999999.99"]:
+        assert bizvalue_tags.money(Decimal(amount), currency) == format_currency(
+            Decimal(amount), currency, locale=locale
+        )

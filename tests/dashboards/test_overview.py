@@ -140,8 +140,10 @@ def test_every_tile_shows_both_comparisons_and_links_to_what_it_is_made_of(viewe
     for tile in tiles.split("<article")[1:]:
         figure = tile.split('class="figure">')[1].split("</p>")[0]
         assert "<a href=" in figure, tile
-    assert 'href="#fiscal-ytd"' in page and 'id="fiscal-ytd"' in page
-    assert 'href="#index-detail"' in page and 'id="index-detail"' in page
+    assert 'href="/t/acme/overview/breakdown/#fiscal-ytd"' in page
+    assert 'href="/t/acme/overview/breakdown/#index-detail"' in page
+    breakdown = viewer_page.get("/t/acme/overview/breakdown/").content.decode()
+    assert 'id="fiscal-ytd"' in breakdown and 'id="index-detail"' in breakdown
     last_month = viewer.get("/api/v1/dashboard/executive").json()["last_month"]
     assert f'href="/t/acme/drill/automation/{last_month}/" data-live-field="active_automation_value"' in page
 

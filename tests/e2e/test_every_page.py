@@ -52,6 +52,7 @@ def test_every_tenant_page_renders_with_data(transactional_db, page, alice, caro
     month, last_month = demo["month"], demo["last_month"]
     pages = {
         "overview": "/t/acme/",
+        "overview-breakdown": "/t/acme/overview/breakdown/",
         "trends": "/t/acme/trends/",
         "comparative-department": "/t/acme/comparative/?by=department",
         "comparative-product": "/t/acme/comparative/?by=product",
