@@ -21,6 +21,7 @@ from dashboards.selectors.trends import MONTHS_DEFAULT
 from governance.tenancy import current_tenant
 from roi.figures import KPI_DEFAULTS
 from roi.models import MonthlyRollup, PerformanceMonth, Stream
+from roi.models.rollups import PERFORMANCE_SUM_COLUMNS
 from roi.selectors import business_kpis_current
 
 # 365 days x 24 hours x 60 minutes / 12: the minutes of an average month.
@@ -29,14 +30,7 @@ MINUTES_PER_MONTH = Decimal(43800)
 AVAILABILITY_TARGET_DEFAULT = Decimal("99.9")
 RESPONSE_TIME_TARGET_DEFAULT = Decimal(KPI_DEFAULTS[("kpis", "performance", "target_response_time")])
 PERCENT_PLACES, MS_PLACES, MINUTE_PLACES = Decimal("0.001"), Decimal("0.1"), Decimal("0.1")
-SUMS = (
-    "samples",
-    "response_time_ms_sum",
-    "availability_percent_sum",
-    "availability_count",
-    "conversion_rate_sum",
-    "conversion_rate_count",
-)
+SUMS = PERFORMANCE_SUM_COLUMNS
 
 
 @dataclass(frozen=True, slots=True)

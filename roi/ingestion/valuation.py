@@ -25,6 +25,7 @@ from roi.ingestion.kinds import ZERO, KindSpec
 from roi.ingestion.records import _ledger
 from roi.ingestion.rollup_deltas import RollupKey
 from roi.models import BusinessKpis, FinancialModel, PerformanceMonth, PerformanceSample, Stream
+from roi.models.rollups import PERFORMANCE_SUM_COLUMNS
 
 # --- Figures in force at a moment ------------------------------------------------------
 
@@ -265,14 +266,7 @@ class ServiceMonthSums:
     product: str = ""
 
     # The PerformanceMonth columns these sums are stored in (labels apart).
-    COLUMNS = (
-        "samples",
-        "response_time_ms_sum",
-        "availability_percent_sum",
-        "availability_count",
-        "conversion_rate_sum",
-        "conversion_rate_count",
-    )
+    COLUMNS = PERFORMANCE_SUM_COLUMNS
 
     def stored(self, row: PerformanceMonth) -> bool:
         """Whether `row` already holds these sums and labels."""

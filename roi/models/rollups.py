@@ -60,6 +60,17 @@ class MonthlyRollup(TenantOwned):
         return f"{self.month:%Y-%m} {self.stream} {self.department}/{self.product}"
 
 
+# PerformanceMonth's sums and counts, from which its means are derived (labels and value apart).
+PERFORMANCE_SUM_COLUMNS = (
+    "samples",
+    "response_time_ms_sum",
+    "availability_percent_sum",
+    "availability_count",
+    "conversion_rate_sum",
+    "conversion_rate_count",
+)
+
+
 class PerformanceMonth(TenantOwned):
     """One service's month: its mean response time, availability and conversion rate, and the
     performance value it is worth.
