@@ -25,7 +25,7 @@ from governance.tenancy import current_tenant
 from roi.ingestion.kinds import seconds
 from roi.ingestion.rollup_deltas import ROLLUP_COLUMNS, ROLLUP_COUNT_COLUMNS, RollupKey
 from roi.ingestion.storage import _lock_tenant_ingestion
-from roi.ingestion.valuation import ServiceMonthSums, _service_month_sums
+from roi.ingestion.valuation import ServiceMonthSums, _service_month_sums, sample_sums
 from roi.models import (
     AutomationRun,
     Deployment,
@@ -36,6 +36,7 @@ from roi.models import (
     PerformanceSample,
     Stream,
 )
+from roi.models.rollups import PERFORMANCE_SUM_COLUMNS
 
 ZERO = Decimal(0)
 Cells = dict[RollupKey, dict[str, Decimal]]
@@ -96,26 +97,9 @@ def rollup_cells_from_events(zone: ZoneInfo) -> Cells:
     for row in runs:
         amounts = {"value": row["value"], "event_count": row["n"], "hours_saved": row["hours"]}
         _add(cells, row["month"], Stream.AUTOMATION, row, amounts)
-    samples = _grouped(
-        PerformanceSample.objects.all(),
-        zone,
-        n=Count("id"),
-        total=Sum("response_time_ms"),
-        availability=Sum("availability_percent"),
-        availabilities=Count("availability_percent"),  # COUNT(column): the samples that carry it
-        conversion=Sum("conversion_rate"),
-        conversions=Count("conversion_rate"),
-    )
-    for row in samples:
-        amounts = {
-            "event_count": row["n"],
-            "response_time_ms_sum": row["total"],
-            "availability_percent_sum": row["availability"],
-            "availability_count": row["availabilities"],
-            "conversion_rate_sum": row["conversion"],
-            "conversion_rate_count": row["conversions"],
-        }
-        _add(cells, row["month"], Stream.PERFORMANCE, row, amounts)
+    for row in _grouped(PerformanceSample.objects.all(), zone, **sample_sums()):
+        amounts = {column: row[column] for column in PERFORMANCE_SUM_COLUMNS if column != "samples"}
+        _add(cells, row["month"], Stream.PERFORMANCE, row, {"event_count": row["samples"], **amounts})
     months = PerformanceMonth.objects.values("month", "department", "product").annotate(value=Sum("value")).order_by()
     for row in months:
         _add(cells, row["month"], Stream.PERFORMANCE, row, {"value": row["value"]})

@@ -277,6 +277,19 @@ class ServiceMonthSums:
             setattr(row, column, getattr(self, column))
 
 
+def sample_sums() -> dict[str, Sum | Count]:
+    """A group of samples' PerformanceMonth sums, each named for its column: ingestion's
+    service-months and the rollup rebuild aggregate alike."""
+    return {
+        "samples": Count("id"),
+        "response_time_ms_sum": Sum("response_time_ms"),
+        "availability_percent_sum": Sum("availability_percent"),
+        "availability_count": Count("availability_percent"),  # COUNT(column): the samples that carry it
+        "conversion_rate_sum": Sum("conversion_rate"),
+        "conversion_rate_count": Count("conversion_rate"),
+    }
+
+
 def _service_month_sums(services: set[str], zone: ZoneInfo) -> dict[tuple[str, date], ServiceMonthSums]:
     """Sums and counts of response time, availability and conversion per service and month."""
     from django.db.models.functions import TruncMonth
@@ -285,14 +298,7 @@ def _service_month_sums(services: set[str], zone: ZoneInfo) -> dict[tuple[str, d
         PerformanceSample.objects.filter(service__in=services)
         .annotate(month=TruncMonth("measured_at", tzinfo=zone))
         .values("service", "month", "department", "product")
-        .annotate(
-            total=Sum("response_time_ms"),
-            count=Count("id"),
-            availability=Sum("availability_percent"),
-            availabilities=Count("availability_percent"),  # COUNT(column): the samples that carry it
-            conversion=Sum("conversion_rate"),
-            conversions=Count("conversion_rate"),
-        )
+        .annotate(**sample_sums())
     )
     sums: dict[tuple[str, date], ServiceMonthSums] = {}
     for row in rows:
@@ -300,12 +306,12 @@ def _service_month_sums(services: set[str], zone: ZoneInfo) -> dict[tuple[str, d
         key = (row["service"], date(month.year, month.month, 1))
         seen = sums.get(key, ServiceMonthSums())
         sums[key] = ServiceMonthSums(
-            response_time_ms_sum=seen.response_time_ms_sum + Decimal(row["total"]),
-            samples=seen.samples + row["count"],
-            availability_percent_sum=seen.availability_percent_sum + Decimal(row["availability"] or 0),
-            availability_count=seen.availability_count + row["availabilities"],
-            conversion_rate_sum=seen.conversion_rate_sum + Decimal(row["conversion"] or 0),
-            conversion_rate_count=seen.conversion_rate_count + row["conversions"],
+            response_time_ms_sum=seen.response_time_ms_sum + Decimal(row["response_time_ms_sum"]),
+            samples=seen.samples + row["samples"],
+            availability_percent_sum=seen.availability_percent_sum + Decimal(row["availability_percent_sum"] or 0),
+            availability_count=seen.availability_count + row["availability_count"],
+            conversion_rate_sum=seen.conversion_rate_sum + Decimal(row["conversion_rate_sum"] or 0),
+            conversion_rate_count=seen.conversion_rate_count + row["conversion_rate_count"],
             department=row["department"],
             product=row["product"],
         )
