@@ -254,9 +254,9 @@ class Verification:
     def fail(self, record: LedgerRecord, reason: str) -> None:
         self.fail_at(record.pk, record.sequence, reason)
 
-    def fail_at(self, record_id: int | None, sequence: int, reason: str) -> None:
-        """A failure at a place in the chain, which may hold no record (a truncated tail)."""
-        key = record_id if record_id is not None else -sequence
+    def fail_at(self, record_id: int | None, sequence: int | None, reason: str) -> None:
+        """A failure at a place in the chain, which may hold no record (a truncated tail, a missing record)."""
+        key = record_id if record_id is not None else -(sequence or 0)
         entry = self.failures.setdefault(key, {"id": record_id, "sequence": sequence, "reasons": []})
         entry["reasons"].append(reason)
 
@@ -267,7 +267,10 @@ class Verification:
             "head_sequence": self.head_sequence,
             "head_hash": self.head_hash,
             "anchor": self.anchor,
-            "failures": sorted(self.failures.values(), key=lambda failure: failure["sequence"]),
+            # In chain order; failures at no place in the chain (a missing record) last.
+            "failures": sorted(
+                self.failures.values(), key=lambda failure: (failure["sequence"] is None, failure["sequence"] or 0)
+            ),
         }
 
 
@@ -334,7 +337,8 @@ def ledger_verify(*, actor: str = "system") -> Verification:
         verification.fail_at(anchor_break.record_id or None, anchor_break.sequence, anchor_break.reason)
     for record_id, problems in event_value_problems(records).items():
         for problem in problems:
-            verification.fail(by_id[record_id], problem)
+            missing = record_id not in by_id
+            verification.fail_at(record_id, None if missing else by_id[record_id].sequence, problem)
     versions_cache: dict[tuple[int | None, int | None], Any] = {}
     for record in records:
         verification.checked += 1

@@ -128,7 +128,11 @@ EVENT_MODELS = (Incident, AutomationRun, Investment)
 
 
 def event_value_problems(records: Sequence[LedgerRecord]) -> dict[int, list[str]]:
-    """Events whose stored valuation differs from the ledger item that holds it."""
+    """Events whose stored valuation differs from the ledger item that holds it, or whose record is missing.
+
+    `records` is the tenant's whole ledger: an event pointing at a record not in it points
+    at one that does not exist (event tables carry no foreign key constraint, see Event).
+    """
     by_id = {record.pk: record for record in records}
     problems: dict[int, list[str]] = defaultdict(list)
     for model in EVENT_MODELS:
@@ -137,7 +141,10 @@ def event_value_problems(records: Sequence[LedgerRecord]) -> dict[int, list[str]
         )
         for external_id, record_id, item, valuation in rows.iterator(chunk_size=2000):
             record = by_id.get(record_id)
-            if record is None or item is None:
+            if record is None:
+                problems[record_id].append(f"event {external_id}: its ledger record {record_id} does not exist")
+                continue
+            if item is None:
                 continue
             stored = record.result.get("items", [])
             if item >= len(stored) or json_ready(valuation) != stored[item]:

@@ -69,6 +69,21 @@ def test_a_batch_is_valued_upserted_and_ledgered(ingester, acme):
         assert ledger_verify().ok
 
 
+def test_verification_names_an_event_whose_ledger_record_does_not_exist(ingester, acme):
+    # Event tables carry no foreign key constraint (see Event), so the ledger check stands in for it.
+    ingester.post("/api/v1/events/automation-runs", [run(1), run(2)], format="json")
+    with tenant_scope(acme):
+        missing = LedgerRecord.objects.order_by("-pk").first().pk + 1000
+        AutomationRun.objects.filter(external_id=run(2)["external_id"]).update(ledger_record_id=missing)
+        AutomationRun.objects.filter(external_id=run(1)["external_id"]).update(valuation={"total_value": "1.00"})
+        verification = ledger_verify()
+    assert not verification.ok
+    altered, failure = verification.as_dict()["failures"]
+    assert altered["sequence"] is not None and "differs from ledger item" in altered["reasons"][0]
+    assert failure["id"] == missing and failure["sequence"] is None
+    assert failure["reasons"] == [f"event {run(2)['external_id']}: its ledger record {missing} does not exist"]
+
+
 def test_resending_updates_and_never_duplicates(ingester, acme):
     ingester.post("/api/v1/events/automation-runs", [run(1), run(2)], format="json")
     again = ingester.post("/api/v1/events/automation-runs", [run(1, runs=3), run(2)], format="json").json()
