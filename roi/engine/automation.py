@@ -78,23 +78,6 @@ def run(inputs: Mapping[str, Any], figures: FinancialFigures) -> AutomationValue
 
 _INPUT_NAMES = frozenset(INPUTS)
 _RESULT_NAMES = tuple(f.name for f in fields(AutomationValue))
-_LIMIT = 10**15
-
-
-def _number(value: Any, field: str) -> Decimal:
-    """`to_decimal(value, field)`, with the values integrations send most taken directly.
-
-    Up to 15 ASCII digits, or an int from 0 to 10**15, is a number `to_decimal` would
-    accept and return unchanged (finite, within 1e15, not negative, no sign to drop).
-    """
-    kind = type(value)
-    if kind is str and len(value) <= 15 and value.isascii() and value.isdigit():
-        return Decimal(value)
-    if kind is int and 0 <= value <= _LIMIT:
-        return Decimal(value)
-    return to_decimal(value, field)
-
-
 _calculate = automation_value.__wrapped__  # type: ignore[attr-defined] (the body, without its context switch)
 
 
@@ -119,11 +102,11 @@ def run_many(inputs: Sequence[Mapping[str, Any]], figures: FinancialFigures) -> 
                 checks = item.get("compliance_checks")
                 value = _calculate(
                     figures=figures,
-                    manual_time_equivalent=_number(item.get("manual_time_equivalent"), "manual_time_equivalent"),
-                    execution_time=_number(item.get("execution_time"), "execution_time"),
-                    runs=ONE if runs is None else _number(runs, "runs"),
-                    errors_avoided=ZERO if errors_avoided is None else _number(errors_avoided, "errors_avoided"),
-                    compliance_checks=ZERO if checks is None else _number(checks, "compliance_checks"),
+                    manual_time_equivalent=to_decimal(item.get("manual_time_equivalent"), "manual_time_equivalent"),
+                    execution_time=to_decimal(item.get("execution_time"), "execution_time"),
+                    runs=ONE if runs is None else to_decimal(runs, "runs"),
+                    errors_avoided=ZERO if errors_avoided is None else to_decimal(errors_avoided, "errors_avoided"),
+                    compliance_checks=ZERO if checks is None else to_decimal(checks, "compliance_checks"),
                 )
             except EngineInputError:
                 try:

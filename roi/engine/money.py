@@ -154,12 +154,32 @@ def to_decimal(
     Accepts int, Decimal, numeric str and float (via ``repr``, see the module docstring);
     rejects bool, NaN, Infinity, magnitudes beyond 1e15 and, unless allowed, negatives.
     """
+    kind = type(value)
+    if (kind is str and len(value) <= 15 and value.isascii() and value.isdigit()) or (
+        kind is int and 0 <= value <= _MAX_INT
+    ):
+        # What integrations send most, taken directly: up to 15 ASCII digits or an int
+        # within range is finite, not negative and not -0, so only the bounds remain.
+        number = Decimal(value)
+    else:
+        number = _checked_decimal(value, field, allow_negative=allow_negative)
+    if minimum is not None and number < minimum:
+        raise EngineInputError(field, f"must be at least {minimum}")
+    if maximum is not None and number > maximum:
+        raise EngineInputError(field, f"must be at most {maximum}")
+    return number
+
+
+_MAX_INT = 10**15
+
+
+def _checked_decimal(value: object, field: str, *, allow_negative: bool) -> Decimal:
     if isinstance(value, bool) or value is None:
         raise EngineInputError(field, "must be a number")
     if isinstance(value, Decimal):
         number = value
     elif isinstance(value, int):
-        if abs(value) > 10**15:
+        if abs(value) > _MAX_INT:
             raise EngineInputError(field, "must not exceed 1e15 in magnitude")
         number = Decimal(value)
     elif isinstance(value, float):
@@ -184,10 +204,6 @@ def to_decimal(
         number = abs(number)
     if not allow_negative and number < 0:
         raise EngineInputError(field, "must not be negative")
-    if minimum is not None and number < minimum:
-        raise EngineInputError(field, f"must be at least {minimum}")
-    if maximum is not None and number > maximum:
-        raise EngineInputError(field, f"must be at most {maximum}")
     return number
 
 

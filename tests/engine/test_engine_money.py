@@ -1,14 +1,18 @@
 """Rounding, constants and input coercion shared by every engine method."""
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from roi.engine.money import (
     MINUTES_PER_MONTH,
     MINUTES_PER_YEAR,
     EngineInputError,
     EngineResult,
+    _checked_decimal,
     round_money,
     round_rate,
     to_decimal,
@@ -98,6 +102,22 @@ def test_to_decimal_rejects_non_finite_or_huge_or_non_numbers(raw: object) -> No
     with pytest.raises(EngineInputError) as caught:
         to_decimal(raw, "downtime_minutes")
     assert list(caught.value.errors) == ["downtime_minutes"]
+
+
+@given(
+    st.one_of(
+        st.integers(min_value=-(10**16), max_value=10**16),
+        st.text(alphabet="0123456789\u00b2\u0663 .-e", max_size=17),
+    )
+)
+def test_to_decimal_takes_plain_digits_and_ints_directly_with_the_general_rules_result(raw: object) -> None:
+    def outcome(convert: Any) -> object:
+        try:
+            return str(convert())
+        except EngineInputError as error:
+            return error.errors
+
+    assert outcome(lambda: to_decimal(raw, "x")) == outcome(lambda: _checked_decimal(raw, "x", allow_negative=False))
 
 
 def test_to_decimal_rejects_negatives_unless_allowed() -> None:
