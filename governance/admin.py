@@ -10,7 +10,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from guardian.admin import GuardedModelAdmin
@@ -50,7 +50,25 @@ class SuperuserOnlyAdmin(admin.ModelAdmin):
     has_add_permission = has_module_permission
 
 
+class CommaSeparatedLabelsField(forms.CharField):
+    """A list of labels typed as one line, "enterprise, mid-market"; the service checks the list."""
+
+    def prepare_value(self, value: Any) -> Any:
+        return ", ".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value: Any) -> list[str]:
+        text = super().to_python(value)
+        return [label.strip() for label in text.split(",")] if text else []
+
+
 class TenantForm(forms.ModelForm):
+    customer_segments = CommaSeparatedLabelsField(
+        required=False,
+        help_text="Comma-separated, e.g. “enterprise, mid-market”: distinct ignoring case, at most "
+        f"{services.MAX_CUSTOMER_SEGMENTS} of at most {services.MAX_CUSTOMER_SEGMENT_LENGTH} characters each. "
+        "Errors count items from 0.",
+    )
+
     class Meta:
         model = Tenant
         fields = [
@@ -63,6 +81,12 @@ class TenantForm(forms.ModelForm):
             *services.BUSINESS_CONTEXT_FIELDS,
             "require_dual_approval",
         ]
+
+    def clean_customer_segments(self) -> list[str]:
+        try:
+            return services.customer_segments_clean(segments=self.cleaned_data["customer_segments"])
+        except ValidationError as refused:
+            raise forms.ValidationError(refused.message_dict["customer_segments"]) from None
 
     def clean_require_dual_approval(self) -> bool:
         enabled = self.cleaned_data["require_dual_approval"]

@@ -39,6 +39,7 @@ from governance.models import (
     Tenant,
 )
 from governance.roles import KeyRole, Role
+from governance.schema import CustomerSegmentsField
 from governance.tenancy import tenant_scope
 
 TENANT_HEADER = "X-Tenant"
@@ -175,6 +176,11 @@ class TenantSettingsSerializer(serializers.Serializer):
     industry = serializers.ChoiceField(choices=Industry.choices, required=False, help_text="Shown beside benchmarks.")
     company_size = serializers.ChoiceField(choices=CompanySize.choices, required=False)
     business_model = serializers.ChoiceField(choices=BusinessModel.choices, required=False)
+    customer_segments = CustomerSegmentsField(
+        required=False,
+        help_text='Labels for the customers the tenant serves, e.g. ["enterprise", "mid-market"]: distinct '
+        "ignoring case, whitespace stripped; an empty list clears them.",
+    )
     accounting_standard = serializers.ChoiceField(
         choices=AccountingStandard.choices, required=False, help_text="Named on every report's provenance."
     )
@@ -205,7 +211,8 @@ def tenant_settings_data(tenant: Tenant) -> dict[str, Any]:
 
 class TenantSettingsView(TenantAPIView):
     """The tenant's controls: whether model and KPI changes need a second approver (and since when),
-    and its business context (industry, size, business model, accounting standard, reporting frequency)."""
+    and its business context (industry, size, business model, customer segments, accounting standard,
+    reporting frequency)."""
 
     allowed_roles = {"GET": roles.READ, "PUT": roles.MANAGE_TENANT}
 

@@ -7,6 +7,8 @@ from drf_spectacular.openapi import AutoSchema as DrfAutoSchema
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from governance.services import MAX_CUSTOMER_SEGMENT_LENGTH, MAX_CUSTOMER_SEGMENTS
+
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = "governance.auth.ApiKeyAuthentication"
@@ -29,6 +31,19 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
 )
 class ErrorsField(serializers.JSONField):
     """The `errors` member of the envelope, typed for the schema."""
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "minLength": 1, "maxLength": MAX_CUSTOMER_SEGMENT_LENGTH},
+        "maxItems": MAX_CUSTOMER_SEGMENTS,
+        "uniqueItems": True,
+    }
+)
+class CustomerSegmentsField(serializers.JSONField):
+    """Customer segment labels, passed on as sent: `services.customer_segments_clean` checks them
+    (types included), so the API refuses exactly what the command and the admin refuse."""
 
 
 class ErrorEnvelopeSerializer(serializers.Serializer):

@@ -35,7 +35,7 @@ def tenant_create(
     time_zone: str = "UTC",
     locale: str = "en_US",
     require_dual_approval: bool = True,
-    **business_context: str,
+    **business_context: object,
 ) -> Tenant:
     """Create a tenant after full validation, so a command and admin refuse the same things.
 
@@ -46,6 +46,8 @@ def tenant_create(
     unknown = set(business_context) - set(BUSINESS_CONTEXT_FIELDS)
     if unknown:
         raise ValidationError({name: ["Not a business context field."] for name in sorted(unknown)})
+    if "customer_segments" in business_context:
+        business_context["customer_segments"] = customer_segments_clean(segments=business_context["customer_segments"])
     tenant = Tenant(
         **business_context,
         slug=slug,
@@ -61,14 +63,61 @@ def tenant_create(
     return tenant
 
 
-# What a tenant says about its business: shown beside benchmarks (industry, size, model),
-# on reports' provenance (accounting standard), and deciding which periodic reports are
-# made automatically (reporting frequency).
-BUSINESS_CONTEXT_FIELDS = ("industry", "company_size", "business_model", "accounting_standard", "reporting_frequency")
+# What a tenant says about its business: shown beside benchmarks (industry, size, model,
+# customer segments), on reports' provenance (accounting standard), and deciding which
+# periodic reports are made automatically (reporting frequency).
+BUSINESS_CONTEXT_FIELDS = (
+    "industry",
+    "company_size",
+    "business_model",
+    "customer_segments",
+    "accounting_standard",
+    "reporting_frequency",
+)
+
+# Segments are free labels a tenant names its customers by, so they are bounded here
+# rather than by choices: few enough to show in a sentence, short enough to read there.
+MAX_CUSTOMER_SEGMENTS = 20
+MAX_CUSTOMER_SEGMENT_LENGTH = 50
 
 
-def tenant_business_context_set(*, tenant: Tenant, actor: str, changes: Mapping[str, str]) -> Tenant:
-    """Change a tenant's business context; validated against each field's choices and audited.
+def customer_segments_clean(*, segments: object) -> list[str]:
+    """The tenant's customer segments as stored: a list of distinct, non-blank labels, whitespace stripped.
+
+    The one check for the API, the command and the admin alike. Labels that differ only in case
+    are refused as repeats, since "Enterprise" and "enterprise" would name one segment twice;
+    an empty list clears them. Errors name `customer_segments` and the index of each bad label.
+    """
+    if not isinstance(segments, list | tuple):
+        raise ValidationError({"customer_segments": ['Must be a list of labels, e.g. ["enterprise", "mid-market"].']})
+    if len(segments) > MAX_CUSTOMER_SEGMENTS:
+        raise ValidationError(
+            {"customer_segments": [f"At most {MAX_CUSTOMER_SEGMENTS} labels; {len(segments)} were given."]}
+        )
+    labels: list[str] = []
+    problems: list[str] = []
+    first_seen: dict[str, int] = {}
+    for index, segment in enumerate(segments):
+        if not isinstance(segment, str):
+            problems.append(f"Item {index} is not text.")
+            continue
+        label = segment.strip()
+        if not label:
+            problems.append(f"Item {index} is blank.")
+        elif len(label) > MAX_CUSTOMER_SEGMENT_LENGTH:
+            problems.append(f"Item {index} is longer than {MAX_CUSTOMER_SEGMENT_LENGTH} characters.")
+        elif label.casefold() in first_seen:
+            problems.append(f"Item {index} repeats item {first_seen[label.casefold()]} (case is ignored).")
+        else:
+            first_seen[label.casefold()] = index
+        labels.append(label)
+    if problems:
+        raise ValidationError({"customer_segments": problems})
+    return labels
+
+
+def tenant_business_context_set(*, tenant: Tenant, actor: str, changes: Mapping[str, object]) -> Tenant:
+    """Change a tenant's business context; validated (each field's choices, `customer_segments_clean`) and audited.
 
     The audit event names every field that moved, from and to, as the dual-approval switch
     is recorded; a change to the same values records nothing.
@@ -76,6 +125,8 @@ def tenant_business_context_set(*, tenant: Tenant, actor: str, changes: Mapping[
     unknown = set(changes) - set(BUSINESS_CONTEXT_FIELDS)
     if unknown:
         raise ValidationError({name: ["Not a business context field."] for name in sorted(unknown)})
+    if "customer_segments" in changes:
+        changes = {**changes, "customer_segments": customer_segments_clean(segments=changes["customer_segments"])}
     moved = {name: value for name, value in changes.items() if getattr(tenant, name) != value}
     if not moved:
         return tenant

@@ -268,6 +268,7 @@ def benchmarks(data: TenantFigures | None = None) -> dict[str, Any]:
         "industry": data.tenant.get_industry_display(),
         "company_size": data.tenant.get_company_size_display(),
         "business_model": data.tenant.get_business_model_display(),
+        "customer_segments": list(data.tenant.customer_segments),
         "start": f"{first:%Y-%m}",
         "end": f"{last:%Y-%m}",
         "downtime_minutes": str(minutes.quantize(CENT)),

@@ -170,6 +170,16 @@ def test_benchmarks_are_the_comparative_pages_with_their_sources(acme, pack):
         assert "".join(bench["dora"][key].split()) in text
 
 
+def test_the_benchmarks_name_the_customer_segments_when_the_tenant_has_some(acme, year_of_history):
+    acme.customer_segments = ["enterprise", "mid-market"]
+    acme.save(update_fields=["customer_segments"])
+    _this_month, last_month = year_of_history
+    with tenant_scope(acme):
+        report = reports.report_make(actor=SYSTEM, kind="monthly", period=f"{last_month:%Y-%m}").report
+    assert report.figures["benchmarks"]["customer_segments"] == ["enterprise", "mid-market"]
+    assert "customersegments:enterprise,mid-market." in pdf_text(report)
+
+
 def test_the_provenance_names_the_model_the_chain_head_and_how_to_verify(acme, acme_model, pack):
     report, text = pack
     assert report.figures["model_version"] == report.model_version == acme_model.version

@@ -285,6 +285,23 @@ def test_the_api_carries_the_pages_benchmarks(viewer_client, api_as, acme, acme_
         assert unescape(published["source"]) in unescape(page)
 
 
+def test_the_benchmarks_name_the_tenants_customer_segments_to_it_alone(
+    client, bob, charlie, api_as, acme, globex, acme_model
+):
+    acme.customer_segments = ["enterprise", "<b>mid-market</b>"]
+    acme.save(update_fields=["customer_segments"])
+    benchmarks = api_as(acme, "viewer").get("/api/v1/dashboard/comparative").json()["benchmarks"]
+    assert benchmarks["customer_segments"] == ["enterprise", "<b>mid-market</b>"]
+    client.force_login(bob)
+    page = client.get("/t/acme/comparative/").content.decode()
+    assert '<span id="customer-segments">enterprise, &lt;b&gt;mid-market&lt;/b&gt;</span> customers' in page
+    # globex names none: its page says nothing of segments, and nothing of acme's
+    assert api_as(globex, "viewer").get("/api/v1/dashboard/comparative").json()["benchmarks"]["customer_segments"] == []
+    client.force_login(charlie)
+    theirs = client.get("/t/globex/comparative/").content.decode()
+    assert 'id="benchmarks"' in theirs and "customer-segments" not in theirs and "mid-market" not in theirs
+
+
 def test_all_four_dora_inputs_read_the_same_twelve_months_of_rollups_and_no_deployment(api_as, acme, acme_model):
     now = timezone.now()
     recent = month_start(month_start(now) - timedelta(days=1))

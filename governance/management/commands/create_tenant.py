@@ -20,6 +20,7 @@ class Command(BaseCommand):
     help = (
         "Create a tenant: create_tenant SLUG --name NAME [--currency USD] [--fiscal-year-start 1] [--single-approver]"
         " [--industry saas] [--company-size midmarket] [--business-model subscription]"
+        " [--customer-segment enterprise --customer-segment mid-market]"
         " [--accounting-standard us_gaap] [--reporting-frequency monthly]"
     )
 
@@ -42,6 +43,13 @@ class Command(BaseCommand):
                 choices=choices.values,
                 help=f"{', '.join(f'{value} ({label})' for value, label in choices.choices)}",
             )
+        parser.add_argument(
+            "--customer-segment",
+            dest="customer_segments",
+            action="append",
+            metavar="LABEL",
+            help="a segment of the tenant's customers, e.g. enterprise; repeat for each (none by default)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -54,11 +62,18 @@ class Command(BaseCommand):
                 locale=options["locale"],
                 require_dual_approval=not options["single_approver"],
                 **{field: options[field] for _, field, _ in CONTEXT_OPTIONS if options.get(field) is not None},
+                customer_segments=options["customer_segments"] or [],
             )
         except ValidationError as error:
             messages = "; ".join(f"{field}: {' '.join(errs)}" for field, errs in error.message_dict.items())
             raise CommandError(messages) from None
-        self.stdout.write(
-            f"Created tenant {tenant.slug} ({tenant.name}, {tenant.currency}, {tenant.get_industry_display()}, "
-            f"{tenant.get_accounting_standard_display()}, reports {tenant.get_reporting_frequency_display().lower()})"
-        )
+        summary = [
+            tenant.name,
+            tenant.currency,
+            tenant.get_industry_display(),
+            tenant.get_accounting_standard_display(),
+            f"reports {tenant.get_reporting_frequency_display().lower()}",
+        ]
+        if tenant.customer_segments:
+            summary.append(f"customer segments: {', '.join(tenant.customer_segments)}")
+        self.stdout.write(f"Created tenant {tenant.slug} ({', '.join(summary)})")
