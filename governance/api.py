@@ -192,6 +192,14 @@ class TenantSettingsSerializer(serializers.Serializer):
     )
     business_context_changed_at = serializers.DateTimeField(read_only=True, allow_null=True)
     business_context_changed_by = serializers.CharField(read_only=True, allow_null=True)
+    production_environments = serializers.ListField(
+        child=serializers.CharField(max_length=services.MAX_ENVIRONMENT_NAME),
+        max_length=services.MAX_PRODUCTION_ENVIRONMENTS,
+        required=False,
+        help_text="Deployment environment names counted as production (letter case ignored), besides "
+        "those GitHub flags production_environment; transient environments never count. "
+        "Applies to deliveries from now on.",
+    )
 
 
 def tenant_settings_data(tenant: Tenant) -> dict[str, Any]:
@@ -205,14 +213,15 @@ def tenant_settings_data(tenant: Tenant) -> dict[str, Any]:
             **{name: getattr(tenant, name) for name in services.BUSINESS_CONTEXT_FIELDS},
             "business_context_changed_at": None if context_changed is None else context_changed.occurred_at,
             "business_context_changed_by": None if context_changed is None else context_changed.actor,
+            "production_environments": tenant.production_environments,
         }
     ).data
 
 
 class TenantSettingsView(TenantAPIView):
     """The tenant's controls: whether model and KPI changes need a second approver (and since when),
-    and its business context (industry, size, business model, customer segments, accounting standard,
-    reporting frequency)."""
+    its business context (industry, size, business model, customer segments, accounting standard,
+    reporting frequency), and which deployment environments are production."""
 
     allowed_roles = {"GET": roles.READ, "PUT": roles.MANAGE_TENANT}
 
@@ -235,6 +244,10 @@ class TenantSettingsView(TenantAPIView):
             if "require_dual_approval" in given:
                 tenant = services.tenant_dual_approval_set(
                     tenant=tenant, enabled=given["require_dual_approval"], actor=actor
+                )
+            if "production_environments" in given:
+                tenant = services.tenant_production_environments_set(
+                    tenant=tenant, actor=actor, names=given["production_environments"]
                 )
         return Response(tenant_settings_data(tenant))
 

@@ -79,6 +79,16 @@ class ReportingFrequency(models.TextChoices):
     ANNUAL = "annual", "Annual"
 
 
+# Deployment environments counted as production when the deploying tool does not say (or
+# says false only because the name is not "production", GitHub's default); compared
+# case-insensitively, as GitHub compares environment names.
+DEFAULT_PRODUCTION_ENVIRONMENTS = ("production", "prod", "live")
+
+
+def default_production_environments() -> list[str]:
+    return list(DEFAULT_PRODUCTION_ENVIRONMENTS)
+
+
 class Tenant(models.Model):
     """A customer organisation and its business context; every tenant-owned row points here."""
 
@@ -111,6 +121,12 @@ class Tenant(models.Model):
     require_dual_approval = models.BooleanField(
         default=True,
         help_text="A financial model or KPI change needs a second finance admin's approval.",
+    )
+    # Only production deployments count toward the DORA keys (see roi.webhooks.payloads).
+    production_environments = models.JSONField(
+        default=default_production_environments,
+        blank=True,
+        help_text="Deployment environment names that are production (any letter case).",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -273,6 +289,7 @@ class AuditKind(models.TextChoices):
     CHANGE_REJECTED = "change_rejected", "Model change rejected or withdrawn"
     DUAL_APPROVAL_CHANGED = "dual_approval_changed", "Dual approval switched"
     BUSINESS_CONTEXT_CHANGED = "business_context_changed", "Business context changed"
+    PRODUCTION_ENVIRONMENTS_CHANGED = "production_environments_changed", "Production environments changed"
 
 
 class AuditEvent(TenantOwned):

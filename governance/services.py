@@ -150,6 +150,44 @@ def tenant_business_context_set(*, tenant: Tenant, actor: str, changes: Mapping[
     return tenant
 
 
+# GitHub allows environment names of up to 255 characters.
+MAX_ENVIRONMENT_NAME = 255
+MAX_PRODUCTION_ENVIRONMENTS = 50
+
+
+def tenant_production_environments_set(*, tenant: Tenant, actor: str, names: list[str]) -> Tenant:
+    """Set which deployment environment names count as production for the DORA keys; audited.
+
+    Names are trimmed and kept once whatever their letter case (matching ignores case); an
+    empty list leaves only the deploying tool's own production flag. Deployments already
+    received are not re-read: the list applies to deliveries from now on.
+    """
+    field = "production_environments"
+    kept: dict[str, str] = {}
+    for index, name in enumerate(names):
+        if not isinstance(name, str) or not name.strip():
+            raise ValidationError({f"{field}.{index}": ["Must be a non-empty environment name."]})
+        if len(name.strip()) > MAX_ENVIRONMENT_NAME:
+            raise ValidationError({f"{field}.{index}": [f"At most {MAX_ENVIRONMENT_NAME} characters."]})
+        kept.setdefault(name.strip().casefold(), name.strip())
+    if len(kept) > MAX_PRODUCTION_ENVIRONMENTS:
+        raise ValidationError({field: [f"At most {MAX_PRODUCTION_ENVIRONMENTS} names."]})
+    chosen = list(kept.values())
+    if chosen == tenant.production_environments:
+        return tenant
+    before = tenant.production_environments
+    with transaction.atomic():
+        tenant.production_environments = chosen
+        tenant.save(update_fields=[field])
+        audit_record(
+            kind=AuditKind.PRODUCTION_ENVIRONMENTS_CHANGED,
+            actor=actor,
+            tenant=tenant,
+            detail={"from": before, "to": chosen},
+        )
+    return tenant
+
+
 def tenant_dual_approval_set(*, tenant: Tenant, enabled: bool, actor: str) -> Tenant:
     """Switch segregation of duties for model and KPI changes on or off; audited.
 

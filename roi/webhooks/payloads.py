@@ -28,6 +28,7 @@ PAGERDUTY_PRIORITY = re.compile(r"(?:P|SEV)[ _-]?([1-5])", re.IGNORECASE)
 PAGERDUTY_URGENCIES = {"high": "sev2", "low": "sev4"}
 PAGERDUTY_EVENTS = ("incident.triggered", "incident.resolved")
 GITHUB_STATES = {"success": False, "failure": True, "error": True}  # state -> failed
+GITHUB_UNUSED = "Only deployment_status events in state success, failure or error are used."
 DEFAULT_SEVERITY = "sev3"
 # The tools put no limit on these texts; ours are cut to fit our columns rather than refused,
 # since a refused delivery is not re-sent and would lose the whole notification.
@@ -75,10 +76,14 @@ class Reader:
                 if required:
                     self.fail(name, "is required")
                 return None
-        if isinstance(node, bool) or not isinstance(node, kind):
+        # bool is an int to Python, never to JSON: only a flag may be true or false
+        if isinstance(node, bool) != (kind is bool) or not isinstance(node, kind):
             self.fail(name, f"must be {what}")
             return None
         return node
+
+    def flag(self, name: str) -> bool | None:
+        return self.value(name, bool, "true or false")
 
     def text(self, name: str, *, required: bool = False) -> str:
         return (self.value(name, str, "a string", required=required) or "").strip()
@@ -244,25 +249,82 @@ GITHUB_FIELDS = {
 }
 
 
-def github_deployment(event_type: str, payload: Any) -> dict[str, Any] | None:
-    """The deployment a finished `deployment_status` reports (keyed by deployment id), or None to ignore it."""
-    if event_type != "deployment_status":
+@dataclass(frozen=True)
+class Skipped:
+    """A delivery read and deliberately not stored, with the reason the sender is told."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class DeploymentTarget:
+    """Where a GitHub deployment went: the environment's name and GitHub's flags about it.
+
+    `production` is None when the payload does not carry the flag (older GitHub Enterprise
+    Server releases).
+    """
+
+    environment: str
+    production: bool | None
+    transient: bool
+
+
+def not_production_reason(target: DeploymentTarget, production_names: list[str]) -> str | None:
+    """Why a deployment to `target` does not count toward the DORA keys, or None when it does.
+
+    DORA measures what reaches users: a transient environment (a pull request's preview)
+    never counts; GitHub's `production_environment: true` does; otherwise the tenant's list
+    of production names decides, letter case ignored as GitHub ignores it. The list is
+    consulted even when the flag is false, since GitHub sets it true by default only for an
+    environment named exactly "production": "prod" or "live" arrive flagged false.
+    """
+    name = target.environment or "(none)"
+    if target.transient:
+        return (
+            f'Not counted: environment "{name}" is transient (deployment.transient_environment is true); '
+            "only production deployments count toward the DORA metrics."
+        )
+    if target.production:
         return None
+    if target.environment.casefold() in {known.casefold() for known in production_names}:
+        return None
+    flag = "is false" if target.production is False else "is not sent"
+    listed = ", ".join(production_names) or "none"
+    return (
+        f'Not counted: environment "{name}" is not production (deployment.production_environment {flag}, '
+        f"and the name is not one of this tenant's production environments: {listed}); "
+        "only production deployments count toward the DORA metrics."
+    )
+
+
+def github_deployment(event_type: str, payload: Any, *, production_names: list[str]) -> dict[str, Any] | Skipped:
+    """The production deployment a finished `deployment_status` reports (keyed by deployment id),
+    or why the delivery is skipped."""
+    if event_type != "deployment_status":
+        return Skipped(GITHUB_UNUSED)
     reader = Reader(payload)
     state = reader.text("deployment_status.state", required=True)
     reader.check()
     if state not in GITHUB_STATES:
-        return None  # pending, queued, in_progress, inactive: not a finished deployment
+        # pending, queued, in_progress, inactive: not a finished deployment
+        return Skipped(GITHUB_UNUSED)
     deployment_id = reader.identifier("deployment.id", required=True)
     repository = reader.text("repository.name", required=True)
-    environment = reader.text("deployment.environment") or reader.text("deployment_status.environment")
+    target = DeploymentTarget(
+        environment=reader.text("deployment.environment") or reader.text("deployment_status.environment"),
+        production=reader.flag("deployment.production_environment"),
+        transient=bool(reader.flag("deployment.transient_environment")),
+    )
     deployed_at = reader.moment("deployment_status.created_at", required=True)
     # Present when GitHub Actions made the deployment; other deployers do not send it.
     committed_at = reader.moment("workflow_run.head_commit.timestamp")
     reader.check()
     assert deployed_at is not None
+    if reason := not_production_reason(target, production_names):
+        return Skipped(reason)
     if committed_at is not None and committed_at > deployed_at:
         committed_at = None  # clock skew between the committer's machine and GitHub
+    environment = target.environment
     return {
         "external_id": f"github:{deployment_id}",
         "service": (f"{repository}/{environment}" if environment else repository)[:MAX_SERVICE],

@@ -24,6 +24,7 @@ from roi.webhooks.payloads import (
     GITHUB_FIELDS,
     PAGERDUTY_FIELDS,
     PayloadInvalid,
+    Skipped,
     alertmanager_incidents,
     github_deployment,
     pagerduty_incident,
@@ -180,15 +181,16 @@ def keeping_restoration(deployment: dict[str, Any]) -> dict[str, Any]:
 def restoration(deployment: dict[str, Any]) -> dict[str, Any] | None:
     """The failed deployment a success restores, as an upsert with `restored_at`, or None.
 
-    It is the latest deployment of the same service (`<repository>/<environment>`) before the
-    success, if that one failed and is not restored yet: its time to restore ends when the
-    success was deployed. A closed month is left as it was closed.
+    It is the latest deployment of the same service (`<repository>/<environment>`, letter
+    case ignored as GitHub ignores it in both names) before the success, if that one failed
+    and is not restored yet: its time to restore ends when the success was deployed. A
+    closed month is left as it was closed.
     """
     if deployment["failed"]:
         return None
     succeeded_at = datetime.fromisoformat(deployment["deployed_at"])
     previous = (
-        Deployment.objects.filter(service=deployment["service"], deployed_at__lt=succeeded_at)
+        Deployment.objects.filter(service__iexact=deployment["service"], deployed_at__lt=succeeded_at)
         .exclude(external_id=deployment["external_id"])
         .order_by("-deployed_at", "-pk")
         .first()
@@ -202,10 +204,16 @@ def restoration(deployment: dict[str, Any]) -> dict[str, Any] | None:
 
 @transaction.atomic
 def github_receive(*, actor: Actor, event_type: str, payload: Any) -> Received:
-    deployment = github_deployment(event_type, payload)
-    if deployment is None:
-        return ignored("Only deployment_status events in state success, failure or error are used.")
-    deliveries_serialized([f"deployments:{deployment['service']}"])
+    """Store a finished production deployment (and the restoration it brings); skip anything else.
+
+    Deployments to other environments are not stored at all, rather than stored and
+    flagged: every DORA reading (rollups, dashboards, the events API) then counts exactly
+    what is stored, and no future query can forget a filter.
+    """
+    deployment = github_deployment(event_type, payload, production_names=current_tenant().production_environments)
+    if isinstance(deployment, Skipped):
+        return ignored(deployment.reason)
+    deliveries_serialized([f"deployments:{deployment['service'].casefold()}"])
     deployment = keeping_restoration(deployment)
     restored = restoration(deployment)
     return events_store(

@@ -113,7 +113,11 @@ class WebhookView(APIView):
 ANSWERS = {
     200: OpenApiResponse(OpenApiTypes.OBJECT, description="Stored: every event was already known (updated)."),
     201: OpenApiResponse(OpenApiTypes.OBJECT, description="Stored: at least one new event."),
-    202: OpenApiResponse(OpenApiTypes.OBJECT, description="An event type the receiver does not use: nothing stored."),
+    202: OpenApiResponse(
+        OpenApiTypes.OBJECT,
+        description="Nothing stored, `detail` says why: an event the receiver does not use, "
+        "or (GitHub) a deployment to an environment that is not production.",
+    ),
     400: OpenApiResponse(OpenApiTypes.OBJECT, description="Malformed payload; errors name the tool's fields."),
     401: OpenApiResponse(OpenApiTypes.OBJECT, description="Missing or invalid key or signature; nothing stored."),
 }
@@ -190,7 +194,9 @@ class GitHubWebhookView(WebhookView):
             _header("X-GitHub-Event", "deployment_status is used; other events are accepted and ignored"),
             _header("X-Hub-Signature-256", "sha256=<hex HMAC-SHA256 of the body>"),
         ],
-        description="GitHub deployment_status webhook: a finished deployment becomes a deployment event. "
+        description="GitHub deployment_status webhook: a finished deployment to production becomes a "
+        "deployment event (production_environment true, or an environment named in the tenant's "
+        "production_environments; never a transient one). "
         "Content type application/json, or application/x-www-form-urlencoded with the document in `payload`.",
     )
     def post(self, request: Request, slug: str) -> Response:

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def status(state: str, deployment_id: int, at: str, environment: str = "production") -> dict[str, Any]:
+    """A status of a deployment GitHub flags production (as the fixture is), to `environment`."""
     payload = deployment_status(state)
     payload["deployment"]["id"] = deployment_id
     payload["deployment"]["environment"] = environment
@@ -91,10 +92,26 @@ def test_a_success_earlier_than_the_failure_restores_nothing(client, acme, secre
 
 
 def test_a_failure_in_another_environment_is_untouched(client, acme, secret):
-    send(client, secret, status("failure", 101, "2026-10-08T14:00:00Z", environment="staging"))
-    send(client, secret, status("success", 102, "2026-10-08T14:45:00Z", environment="production"))
+    # two production environments (both flagged so): a fix in one does not restore the other
+    send(client, secret, status("failure", 101, "2026-10-08T14:00:00Z", environment="production-eu"))
+    send(client, secret, status("success", 102, "2026-10-08T14:45:00Z", environment="production-us"))
     assert deployment(acme, 101).restored_at is None
     assert restore_totals(acme) == (Decimal(0), 0)
+
+
+def test_a_staging_success_between_does_not_hide_the_production_fix(client, acme, secret):
+    # given: production failed, then staging (not production, so not stored) succeeded
+    send(client, secret, status("failure", 101, "2026-10-08T14:00:00Z"))
+    staging = status("success", 102, "2026-10-08T14:20:00Z", environment="staging")
+    staging["deployment"]["production_environment"] = False
+    assert deliver(client, "github", "acme", staging, secret).status_code == 202
+
+    # when: production is fixed
+    send(client, secret, status("success", 103, "2026-10-08T14:45:00Z"))
+
+    # then
+    assert deployment(acme, 101).restored_at == datetime(2026, 10, 8, 14, 45, tzinfo=UTC)
+    assert restore_totals(acme) == (Decimal(2700), 1)
 
 
 def test_a_re_delivered_success_is_idempotent(client, acme, secret):
