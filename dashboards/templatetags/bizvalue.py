@@ -7,7 +7,13 @@ from functools import lru_cache
 from typing import Any
 
 from babel import Locale
-from babel.numbers import NumberPattern, format_compact_currency, format_decimal
+from babel.numbers import (
+    NumberPattern,
+    format_compact_currency,
+    get_currency_precision,
+    get_currency_symbol,
+    parse_pattern,
+)
 from django import template
 from django.urls import get_script_prefix, reverse
 from django.utils.html import escape
@@ -45,26 +51,69 @@ def money(value: Any, currency: str = "USD") -> str:
     amount = _decimal(value)
     if amount is None:
         return "—"
-    locale, pattern = _currency_format(number_locale())
-    return pattern.apply(amount, locale, currency=currency, currency_digits=True)
+    locale, pattern, currency_given = _currency_format(number_locale(), currency)
+    if currency_given is None:
+        return pattern.apply(amount, locale)
+    return pattern.apply(amount, locale, currency=currency_given, currency_digits=True)
+
+
+@lru_cache(maxsize=256)
+def _currency_format(locale_name: str, currency: str) -> tuple[Locale, NumberPattern, str | None]:
+    """The locale's currency pattern with `currency`'s symbol and minor units written in,
+    and the currency still to pass to `apply` (None: nothing left to fill in).
+
+    babel's format_currency looks up the pattern, the currency's digits, its symbol and even
+    its plural name for every amount; a page formats dozens, always in the same currency.
+    A pattern naming the currency by code or name (¤¤, ¤¤¤) is left to babel as it is.
+    """
+    locale = Locale.parse(locale_name)
+    standard = locale.currency_formats["standard"]
+    if "¤¤" in "".join((*standard.prefix, *standard.suffix)):
+        return locale, standard, currency
+    symbol = get_currency_symbol(currency, locale)
+    digits = get_currency_precision(currency)
+    filled = NumberPattern(
+        standard.pattern,
+        prefix=tuple(part.replace("¤", symbol) for part in standard.prefix),
+        suffix=tuple(part.replace("¤", symbol) for part in standard.suffix),
+        grouping=standard.grouping,
+        int_prec=standard.int_prec,
+        frac_prec=(digits, digits),
+        exp_prec=standard.exp_prec,
+        exp_plus=standard.exp_plus,
+        number_pattern=standard.number_pattern,
+    )
+    return locale, filled, None
+
+
+def _format_decimal(amount: Decimal, pattern: str) -> str:
+    """babel's format_decimal in the tenant's locale, its locale and parsed pattern remembered."""
+    locale, parsed = _decimal_format(number_locale(), pattern)
+    return parsed.apply(amount, locale)
 
 
 @lru_cache(maxsize=64)
-def _currency_format(locale_name: str) -> tuple[Locale, NumberPattern]:
-    # What babel's format_currency looks up on every call; a page formats a hundred amounts.
-    locale = Locale.parse(locale_name)
-    return locale, locale.currency_formats["standard"]
+def _decimal_format(locale_name: str, pattern: str) -> tuple[Locale, NumberPattern]:
+    return Locale.parse(locale_name), parse_pattern(pattern)
+
+
+@register.simple_tag
+def page_url(name: str, *args: Any) -> str:
+    """`{% url name arg… %}`, remembered per process: the header's navigation and a page's
+    links reverse the same few routes with the same slug on every request, and the
+    resolver's look-up costs more than the rest of the link. Positional arguments only."""
+    return _page_url(get_script_prefix(), name, *(str(arg) for arg in args))
+
+
+@lru_cache(maxsize=4096)
+def _page_url(prefix: str, name: str, *args: str) -> str:
+    return reverse(name, args=args)  # `prefix` keys the cache: reverse prepends it
 
 
 @register.simple_tag
 def drill_url(slug: str, stream: str, month: str) -> str:
     """`{% url 'drill-down' slug stream month %}`, remembered: a page links dozens of month cells."""
-    return _drill_url(get_script_prefix(), slug, stream, str(month))
-
-
-@lru_cache(maxsize=4096)
-def _drill_url(prefix: str, slug: str, stream: str, month: str) -> str:
-    return reverse("drill-down", args=[slug, stream, month])  # `prefix` keys the cache: reverse uses it
+    return page_url("drill-down", slug, stream, month)
 
 
 @register.filter
@@ -83,13 +132,13 @@ def change(current: Any, previous: Any) -> str:
     if now is None or before is None or before == 0:
         return "—"
     delta = (now - before) / abs(before) * 100
-    return f"{format_decimal(delta, format='+#,##0.0;-#,##0.0', locale=number_locale())} %"
+    return f"{_format_decimal(delta, '+#,##0.0;-#,##0.0')} %"
 
 
 @register.filter
 def percent(value: Any) -> str:
     amount = _decimal(value)
-    return "—" if amount is None else f"{format_decimal(amount, format='#,##0.0', locale=number_locale())} %"
+    return "—" if amount is None else f"{_format_decimal(amount, '#,##0.0')} %"
 
 
 @register.simple_tag
@@ -134,4 +183,4 @@ def number(value: Any) -> str:
     """`99.952`, `1,234.5` (en_US), `99,952` (de_DE): a measured figure with the digits it was given,
     in the tenant's locale; a dash when there is none."""
     amount = _decimal(value)
-    return "—" if amount is None else format_decimal(amount, format="#,##0.###", locale=number_locale())
+    return "—" if amount is None else _format_decimal(amount, "#,##0.###")

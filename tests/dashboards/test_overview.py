@@ -191,3 +191,26 @@ def test_the_live_fragment_runs_a_bounded_number_of_queries(client, alice, acme,
     with tenant_scope(acme):
         events_ingest(actor=SYSTEM, kind="automation-runs", payload=automation_runs("b", 300, start))
     assert queries() == few <= 16, few
+
+
+def test_remembered_links_are_what_the_url_tag_writes_under_any_script_prefix(viewer_page):
+    from django.template import Context, Template
+    from django.urls import set_script_prefix
+
+    both = Template(
+        "{% load bizvalue %}{% url 'trends' slug %}|{% page_url 'trends' slug %}|"
+        "{% url 'drill-down' slug 'automation' '2026-01' %}|{% drill_url slug 'automation' '2026-01' %}|"
+        "{% url 'home' %}|{% page_url 'home' %}"
+    )
+    try:
+        for prefix in ["/", "/bizvalue/"]:
+            set_script_prefix(prefix)
+            url, remembered, drill, remembered_drill, home, remembered_home = both.render(
+                Context({"slug": "acme"})
+            ).split("|")
+            assert (remembered, remembered_drill, remembered_home) == (url, drill, home)
+            assert url == f"{prefix}t/acme/trends/"
+    finally:
+        set_script_prefix("/")
+    nav = viewer_page.get("/t/acme/").content.decode().split('<nav class="main"')[1].split("</nav>")[0]
+    assert 'href="/t/acme/trends/"' in nav and 'href="/t/acme/settings/"' in nav
