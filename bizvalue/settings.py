@@ -181,6 +181,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 
 # --- Security -------------------------------------------------------------------------
+# Django's database sessions, read with hand-written SQL (governance.sessions).
+SESSION_ENGINE = "governance.sessions"
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True

@@ -21,9 +21,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from guardian.models import UserObjectPermission
 
-from governance.roles import Role, permission_codename
+from governance import selectors
+from governance.roles import Role
 
 ELEVATED_ROLES = frozenset({Role.FINANCE_ADMIN.value, Role.TENANT_ADMIN.value, Role.AUDITOR.value})
 DEVICE_NAME = "Authenticator app"
@@ -39,12 +39,7 @@ def mfa_required(user: Any) -> bool:
         return False
     if user.is_staff or user.is_superuser:
         return True
-    return UserObjectPermission.objects.filter(
-        user=user,
-        content_type__app_label="governance",
-        content_type__model="tenant",
-        permission__codename__in=[permission_codename(role) for role in ELEVATED_ROLES],
-    ).exists()
+    return selectors.holds_role_on_any_tenant(user=user, roles_held=ELEVATED_ROLES)
 
 
 def mfa_satisfied(request: HttpRequest) -> bool:

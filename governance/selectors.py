@@ -71,6 +71,19 @@ def tenant_and_roles_for_user(*, user: AbstractBaseUser, slug: str) -> tuple[Ten
     return _tenant_of(rows[0][:-1]), held
 
 
+def holds_role_on_any_tenant(*, user: AbstractBaseUser, roles_held: frozenset[str]) -> bool:
+    """Whether `user` holds one of `roles_held` on any tenant, in one statement: every page
+    asks it (MFA), so it is written in SQL rather than compiled by the ORM each time."""
+    codenames = [permission_codename(role) for role in sorted(roles_held)]
+    statement = (
+        f'SELECT 1 FROM "{USER_PERMISSIONS}" u JOIN "{PERMISSIONS}" p ON p."id" = u."permission_id"'  # noqa: S608
+        ' WHERE u."user_id" = %s AND u."content_type_id" = %s'
+        f' AND p."codename" IN ({", ".join(["%s"] * len(codenames))}) LIMIT 1'
+    )
+    tenant_type = ContentType.objects.get_for_model(Tenant).pk
+    return bool(sql.select(statement, [user.pk, tenant_type, *codenames], [None]))
+
+
 def tenant_choices_for_user(*, user: AbstractBaseUser) -> list[Tenant]:
     """The tenants where `user` holds a role, by name (the page header's switcher), in one statement.
 

@@ -1,4 +1,4 @@
-"""Hand-written reads for the hottest request paths (key lookup, dashboard figures).
+"""Hand-written reads for the hottest request paths (session, MFA check, key lookup, dashboard figures).
 
 Compiling an ORM query costs about a millisecond of Python per statement, more than the
 statement itself takes on PostgreSQL. These few reads are written in SQL that both
@@ -13,28 +13,47 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field
 
 Converter = Callable[[Any, Any, Any], Any]
+# The columns that need converting, by index: most columns need none on PostgreSQL.
+Converters = list[tuple[int, list[Converter], Any]]
 
 
-def converters_for(fields: Iterable[Field | None]) -> list[tuple[list[Converter], Any]]:
-    """Per column: the converters the ORM applies to a value of `field` (none for None)."""
-    out: list[tuple[list[Converter], Any]] = []
-    for field in fields:
+# Per connection (they are bound to its operations) and per statement's columns: the same
+# few statements run on every request, and looking their converters up again costs more
+# than converting their rows.
+_converters_by_connection: WeakKeyDictionary[Any, dict[tuple[Field | None, ...], Converters]] = WeakKeyDictionary()
+
+
+def converters_for(fields: Iterable[Field | None]) -> Converters:
+    """The converters the ORM applies to each column's value, for the columns that have any
+    (a column given as None is left as it comes)."""
+    key = tuple(fields)
+    known = _converters_by_connection.setdefault(connections[DEFAULT_DB_ALIAS], {})
+    if key not in known:
+        known[key] = _converters_found(key)
+    return known[key]
+
+
+def _converters_found(fields: Iterable[Field | None]) -> Converters:
+    out: Converters = []
+    for index, field in enumerate(fields):
         if field is None:
-            out.append(([], None))
             continue
         column = field.cached_col
-        out.append((connection.ops.get_db_converters(column) + column.get_db_converters(connection), column))
+        functions = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if functions:
+            out.append((index, functions, column))
     return out
 
 
-def convert_row(row: Sequence[Any], converters: list[tuple[list[Converter], Any]]) -> list[Any]:
+def convert_row(row: Sequence[Any], converters: Converters) -> list[Any]:
     values = list(row)
-    for index, (functions, column) in enumerate(converters):
+    for index, functions, column in converters:
         for function in functions:
             values[index] = function(values[index], column, connection)
     return values
@@ -45,7 +64,10 @@ def select(sql: str, params: Sequence[Any], fields: Sequence[Field | None]) -> l
     converters = converters_for(fields)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [convert_row(row, converters) for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+    if not converters:
+        return [list(row) for row in rows]
+    return [convert_row(row, converters) for row in rows]
 
 
 def adapt_date(value: Any) -> Any:

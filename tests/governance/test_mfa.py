@@ -131,6 +131,16 @@ def test_an_elevated_role_on_any_tenant_applies_everywhere(bob, globex):
 
 
 @pytest.mark.parametrize("role", ["finance_admin", "tenant_admin", "auditor"])
+def test_each_elevated_role_requires_it_and_losing_it_lifts_it(bob, globex, role):
+    from governance.services import membership_set_role
+
+    membership_set_role(tenant=globex, user=bob, role=role)
+    assert mfa_required(bob)
+    membership_set_role(tenant=globex, user=bob, role="analyst")
+    assert not mfa_required(bob)
+
+
+@pytest.mark.parametrize("role", ["finance_admin", "tenant_admin", "auditor"])
 def test_api_keys_are_not_affected(acme, api_as, role):
     assert api_as(acme, role).get("/api/v1/tenant").status_code == 200
 
