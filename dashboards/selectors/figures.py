@@ -114,6 +114,9 @@ class TenantFigures:
     newest: datetime | None = None  # the newest event counted, when loaded (`newest=True`)
     # Set by `closed_after`: `this_month` is then the month after a closed period, with nothing in it.
     closed: bool = False
+    # `cost_in` by month: the overview asks for each fiscal month's cost three times. Not
+    # copied by `closed_after` (`replace` makes a fresh one), whose cloud costs differ.
+    _costs: dict[date, Decimal] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def last_counted_month(self) -> date:
@@ -146,9 +149,11 @@ class TenantFigures:
     def cost_in(self, month: date) -> Decimal:
         """Cost booked in `month`: investments (upfront when they start, then monthly) plus
         the cloud and infrastructure cost imported from FOCUS files."""
-        zone = ZoneInfo(self.tenant.time_zone)
-        investments = sum((investment.cost_in(month, zone) for investment in self.investments), ZERO)
-        return investments + self.cloud_costs.get(month, ZERO)
+        if month not in self._costs:
+            zone = ZoneInfo(self.tenant.time_zone)
+            investments = sum((investment.cost_in(month, zone) for investment in self.investments), ZERO)
+            self._costs[month] = investments + self.cloud_costs.get(month, ZERO)
+        return self._costs[month]
 
     def cost_between(self, start: date, end: date) -> Decimal:
         return sum((self.cost_in(m) for m in months_between(start, end)), ZERO)
@@ -233,7 +238,9 @@ def _rollup_months(tenant: Tenant, first: date, last: date) -> dict[date, MonthF
     months: dict[date, MonthFigures] = {}
     rows = sql.select(ROLLUPS_SQL, [tenant.pk, sql.adapt_date(first), sql.adapt_date(last)], ROLLUPS_FIELDS)
     for month_of, stream, value, count, downtime, hours, failures in rows:
-        month = months.setdefault(month_of, MonthFigures())
+        month = months.get(month_of)
+        if month is None:  # not setdefault: it would build a MonthFigures for every row
+            month = months[month_of] = MonthFigures()
         month.value[stream] += value or ZERO
         month.count[stream] += int(count or 0)  # SUM of an integer column: numeric on PostgreSQL
         month.downtime_minutes += downtime or ZERO
