@@ -13,7 +13,7 @@ The API and the COPY take turns in rounds, so the machine's changes of speed fal
 Prints rows/s of each, the API/COPY ratio (overall and per round) and the peer/COPY ratio,
 and p50/p95 seconds per batch, then drops the database. A benchmark, not a test: run it by hand (see bench/README.md).
 
-    .venv/bin/python bench/ingest.py --clients 4 --batches 60 --rounds 3
+    .venv/bin/python bench/ingest.py --clients 4 --batches 120 --rounds 6
 """
 
 from __future__ import annotations
@@ -292,10 +292,10 @@ def main() -> None:
     parser.add_argument("--db", default="bench_bizvalue")
     parser.add_argument("--app-role", default="bizvalue_app", help="the role gunicorn connects as (RLS applies)")
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--batches", type=int, default=60, help="batches of the API and of the COPY each")
+    parser.add_argument("--batches", type=int, default=120, help="batches of the API and of the COPY each")
     parser.add_argument("--peer-batches", type=int, default=24, help="batches of the (slow) stock DRF peer")
     parser.add_argument("--batch-size", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=3, help="turns the API and the COPY take, in alternation")
+    parser.add_argument("--rounds", type=int, default=6, help="turns the API and the COPY take, in alternation")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     options = parser.parse_args()
