@@ -106,6 +106,8 @@ def customer_segments_clean(*, segments: object) -> list[str]:
             problems.append(f"Item {index} is blank.")
         elif len(label) > MAX_CUSTOMER_SEGMENT_LENGTH:
             problems.append(f"Item {index} is longer than {MAX_CUSTOMER_SEGMENT_LENGTH} characters.")
+        elif "," in label:  # the admin edits the list as one comma-separated line
+            problems.append(f"Item {index} contains a comma; give each segment as a label of its own.")
         elif label.casefold() in first_seen:
             problems.append(f"Item {index} repeats item {first_seen[label.casefold()]} (case is ignored).")
         else:

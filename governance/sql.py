@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field
@@ -25,15 +24,17 @@ Converters = list[tuple[int, list[Converter], Any]]
 
 # Per connection (they are bound to its operations) and per statement's columns: the same
 # few statements run on every request, and looking their converters up again costs more
-# than converting their rows.
-_converters_by_connection: WeakKeyDictionary[Any, dict[tuple[Field | None, ...], Converters]] = WeakKeyDictionary()
+# than converting their rows. Kept on the connection object itself, so they go with it (a
+# module-level map keyed by connection would keep every thread's connection alive, since
+# the converters refer back to it).
+_CONVERTERS_ATTRIBUTE = "_bizvalue_converters"
 
 
 def converters_for(fields: Iterable[Field | None]) -> Converters:
     """The converters the ORM applies to each column's value, for the columns that have any
     (a column given as None is left as it comes)."""
     key = tuple(fields)
-    known = _converters_by_connection.setdefault(connections[DEFAULT_DB_ALIAS], {})
+    known = connections[DEFAULT_DB_ALIAS].__dict__.setdefault(_CONVERTERS_ATTRIBUTE, {})
     if key not in known:
         known[key] = _converters_found(key)
     return known[key]

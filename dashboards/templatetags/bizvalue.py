@@ -15,7 +15,7 @@ from babel.numbers import (
     parse_pattern,
 )
 from django import template
-from django.urls import get_script_prefix, reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -102,12 +102,12 @@ def page_url(name: str, *args: Any) -> str:
     """`{% url name arg… %}`, remembered per process: the header's navigation and a page's
     links reverse the same few routes with the same slug on every request, and the
     resolver's look-up costs more than the rest of the link. Positional arguments only."""
-    return _page_url(get_script_prefix(), name, *(str(arg) for arg in args))
+    return _page_url(get_script_prefix(), get_urlconf(), name, *(str(arg) for arg in args))
 
 
 @lru_cache(maxsize=4096)
-def _page_url(prefix: str, name: str, *args: str) -> str:
-    return reverse(name, args=args)  # `prefix` keys the cache: reverse prepends it
+def _page_url(prefix: str, urlconf: str | None, name: str, *args: str) -> str:
+    return reverse(name, urlconf=urlconf, args=args)  # `prefix` keys the cache: reverse prepends it
 
 
 @register.simple_tag

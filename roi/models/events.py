@@ -29,10 +29,11 @@ class Event(TenantOwned):
     # No index of its own: the unique (tenant, external_id) index and the three below all
     # lead with the tenant, and every event insert pays for each index the table has.
     # No database constraint either, as for `ledger_record` below: PostgreSQL checks a foreign
-    # key row by row (two checks per event, a tenth of a batch's cost), and neither can
-    # fail here. Row security lets a row in only with the scope tenant's id, tenants and
-    # ledger records are never deleted (PROTECT still guards it in the ORM), and
-    # `verify_ledger` reports an event whose ledger record does not exist.
+    # key row by row (two checks per event, a tenth of a batch's cost). Events are written
+    # only by ingestion, inside a tenant scope and pointing at the record it appends in the
+    # same transaction; tenants and ledger records are never deleted (PROTECT still guards
+    # them in the ORM); and `verify_ledger` reports a valued event whose ledger record does
+    # not exist.
     tenant = models.ForeignKey(
         "governance.Tenant", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
     )

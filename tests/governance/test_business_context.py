@@ -106,6 +106,7 @@ def test_segments_are_stored_stripped_in_the_order_given(given, stored):
         (["enterprise", "   "], "Item 1 is blank."),
         (["enterprise", 7], "Item 1 is not text."),
         (["x" * 51], "Item 0 is longer than 50 characters."),
+        (["enterprise", "Healthcare, EU"], "Item 1 contains a comma"),
         (["enterprise", "smb", " ENTERPRISE "], "Item 2 repeats item 0 (case is ignored)."),
         ([f"segment {n}" for n in range(21)], "At most 20 labels; 21 were given."),
     ],

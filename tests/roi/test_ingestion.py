@@ -1,5 +1,6 @@
 """Event ingestion: whole batches, upserts, valuation under the right model, rollups that add up."""
 
+import io
 import random
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -7,6 +8,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db.models import Sum
 
 from governance.ledger import Actor
@@ -82,6 +84,10 @@ def test_verification_names_an_event_whose_ledger_record_does_not_exist(ingester
     assert altered["sequence"] is not None and "differs from ledger item" in altered["reasons"][0]
     assert failure["id"] == missing and failure["sequence"] is None
     assert failure["reasons"] == [f"event {run(2)['external_id']}: its ledger record {missing} does not exist"]
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("verify_ledger", "acme", stdout=out)
+    assert f"record {missing} (not in the chain): event {run(2)['external_id']}" in out.getvalue()
 
 
 def test_resending_updates_and_never_duplicates(ingester, acme):

@@ -32,6 +32,7 @@ class Command(BaseCommand):
             for failure in verification.as_dict()["failures"]:
                 for reason in failure["reasons"]:
                     where = f"record {failure['id']} " if failure["id"] is not None else ""
-                    self.stdout.write(f"  {where}(#{failure['sequence']}): {reason}")
+                    place = "not in the chain" if failure["sequence"] is None else f"#{failure['sequence']}"
+                    self.stdout.write(f"  {where}({place}): {reason}")
         if failed:
             raise CommandError(f"{failed} tenant ledger(s) failed verification", returncode=1)
