@@ -57,22 +57,34 @@ KEY_LOOKUP, KEY_FIELDS, TENANT_FIELDS = _key_lookup()
 def api_key_find(raw_key: str) -> ApiKey | None:
     """The active key matching `raw_key`, with its tenant, or None.
 
-    One hand-written statement (governance.sql) between setting the RLS key-hash setting
-    and leaving the transaction that holds it: every request with a key runs this.
+    One hand-written statement (governance.sql) under the RLS key-hash setting, which must
+    not outlive it: every request with a key runs this.
     """
     key_hash = api_key_hash(raw_key)
     postgres = connection.vendor == "postgresql"
+    now = sql.adapt_datetime(timezone.now())
+    outermost = not connection.in_atomic_block and connection.get_autocommit()
+    if postgres and outermost:
+        # The usual case, a request's first statement: setting and look-up in one round trip
+        # and one implicit transaction, which the setting dies with.
+        rows = sql.select(
+            KEY_LOOKUP, [key_hash, now], [*KEY_FIELDS, *TENANT_FIELDS], setting=(RLS_KEY_HASH_SETTING, key_hash)
+        )
+        return _found_key(rows)
     # A transaction-local setting dies with a transaction opened here; inside an outer
     # transaction it must be cleared again before the caller goes on.
-    outermost = not connection.in_atomic_block and connection.get_autocommit()
     with transaction.atomic():
         if postgres:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT set_config(%s, %s, true)", [RLS_KEY_HASH_SETTING, key_hash])
-        rows = sql.select(KEY_LOOKUP, [key_hash, sql.adapt_datetime(timezone.now())], [*KEY_FIELDS, *TENANT_FIELDS])
-        if postgres and not outermost:
+        rows = sql.select(KEY_LOOKUP, [key_hash, now], [*KEY_FIELDS, *TENANT_FIELDS])
+        if postgres:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT set_config(%s, '', true)", [RLS_KEY_HASH_SETTING])
+    return _found_key(rows)
+
+
+def _found_key(rows: list[list[Any]]) -> ApiKey | None:
     if not rows:
         return None
     values, split = rows[0], len(KEY_FIELDS)

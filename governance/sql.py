@@ -60,11 +60,23 @@ def convert_row(row: Sequence[Any], converters: Converters) -> list[Any]:
     return values
 
 
-def select(sql: str, params: Sequence[Any], fields: Sequence[Field | None]) -> list[list[Any]]:
-    """The rows of `sql`, each value converted as the ORM converts a value of its field."""
+def select(
+    sql: str, params: Sequence[Any], fields: Sequence[Field | None], *, setting: tuple[str, str] | None = None
+) -> list[list[Any]]:
+    """The rows of `sql`, each value converted as the ORM converts a value of its field.
+
+    `setting` (PostgreSQL, outside any transaction): a transaction-local setting (name,
+    value) made in the same round trip. PostgreSQL runs the two statements of one simple
+    query as one implicit transaction, so the setting holds for `sql` and ends with it.
+    """
     converters = converters_for(fields)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        if setting is None:
+            cursor.execute(sql, params)
+        else:
+            # One message, two statements: the driver binds parameters client side.
+            cursor.execute(f"SELECT set_config(%s, %s, true); {sql}", [*setting, *params])
+            cursor.nextset()
         rows = cursor.fetchall()
     if not converters:
         return [list(row) for row in rows]

@@ -144,6 +144,25 @@ def test_a_key_lookup_sees_only_the_presented_key(acme, globex, make_key):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_request_s_first_key_lookup_takes_one_round_trip_and_leaves_no_setting(acme, globex, make_key):
+    from django.test.utils import CaptureQueriesContext
+
+    from governance.auth import api_key_find
+
+    raw_key = make_key(acme, "viewer")
+    make_key(globex, "viewer")
+    assert connection.get_autocommit() and not connection.in_atomic_block  # as at a request's start
+    with CaptureQueriesContext(connection) as queries:
+        found = api_key_find(raw_key)
+    assert found is not None and found.tenant == acme
+    assert len(queries) == 1  # the setting and the look-up, one message
+    # The setting ended with the look-up's implicit transaction: no key row is visible now.
+    assert raw("SELECT current_setting('app.api_key_hash', true)") in ([("",)], [(None,)])
+    assert raw("SELECT id FROM governance_apikey") == []
+    assert api_key_find("bv_nope_nope") is None
+
+
+@pytest.mark.django_db(transaction=True)
 def test_the_isolation_test_fails_when_the_policy_is_switched_off(owner_sql):
     """Teeth: the same raw query leaks once RLS is disabled, so the tests above test something."""
     acme = Tenant.objects.create(slug="acme", name="Acme")
