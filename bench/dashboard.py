@@ -69,7 +69,7 @@ class Scale:
 
 
 SCALES = {
-    "full": Scale(events=10_000_000, tenants=100, requests=200, naive_requests=20, ingest_batches=16),
+    "full": Scale(events=10_000_000, tenants=100, requests=600, naive_requests=20, ingest_batches=16),
     "small": Scale(events=100_000, tenants=10, requests=30, naive_requests=10, ingest_batches=6),
 }
 # Of each tenant's events: automation runs, incidents (70 % prevented), deployments.
