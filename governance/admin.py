@@ -118,19 +118,8 @@ class TenantAdmin(GuardedModelAdmin, SuperuserOnlyAdmin):
         "members",
     ]
     search_fields = ["name", "slug"]
+    # The page shows TenantForm's fields, then these.
     readonly_fields = ["created_at", "member_roles"]
-    fields = [
-        "name",
-        "slug",
-        "currency",
-        "locale",
-        "fiscal_year_start_month",
-        "time_zone",
-        *services.BUSINESS_CONTEXT_FIELDS,
-        "require_dual_approval",
-        "created_at",
-        "member_roles",
-    ]
 
     # Deleting a tenant would orphan its ledger; it is never done through the app.
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -170,7 +170,7 @@ def to_decimal(
     return number
 
 
-_MAX_INT = 10**15
+_MAX_INT = int(MAX_MAGNITUDE)  # the same bound, for comparing ints without a Decimal
 
 
 def _checked_decimal(value: object, field: str, *, allow_negative: bool) -> Decimal:
