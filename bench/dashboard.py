@@ -77,6 +77,10 @@ KIND_SHARES = {"automation_runs": 0.85, "incidents": 0.10, "deployments": 0.05}
 EVENT_TABLES = ("roi_automationrun", "roi_incident", "roi_deployment")
 ZONES = {1: "America/New_York", 2: "Europe/Berlin"}  # a few tenants off UTC, so local months are exercised
 JSON_CAP, HTML_CAP, LOAD_RATIO = 0.050, 0.075, 1.5
+# The events API runs in a gunicorn pool of its own, confined to the upper half of the
+# machine's cores (at least one left to the pages), as docs/deployment.md deploys it.
+ALL_CPUS = sorted(os.sched_getaffinity(0))
+INGEST_CPUS = ALL_CPUS[len(ALL_CPUS) // 2 :] if len(ALL_CPUS) > 1 else []
 
 
 @dataclass(frozen=True)
@@ -482,10 +486,11 @@ class Line:
     tenant: str
     events: int
     endpoint: Endpoint
-    queries: int
+    statements: list[tuple[str, Any]]  # the SQL one request issues, as captured
     sql: float
     http: float
     loaded: float | None = None
+    loaded_sql: float | None = None  # the SQL's p95 replayed alone under the same load
 
     @property
     def bound(self) -> float:
@@ -516,7 +521,7 @@ def measure(
         statements = capture(path, headers)
         requests, replays = paired_latencies(port, path, headers, count, app_url, statements)
         sql, http_p95 = p95(replays), p95(requests)
-        lines.append(Line(tenant["label"], tenant["events"], endpoint, len(statements), sql, http_p95))
+        lines.append(Line(tenant["label"], tenant["events"], endpoint, statements, sql, http_p95))
         print(f"  {tenant['label']} {endpoint.name}: HTTP p95 {http_p95 * 1000:.1f} ms, SQL p95 {sql * 1000:.1f} ms")
     return lines
 
@@ -526,20 +531,27 @@ def ms(seconds: float | None) -> str:
 
 
 def report(
-    lines: list[Line], naive: dict[str, Line], scale: str, count: int, naive_count: int, ingest: dict[str, float]
+    lines: list[Line],
+    naive: dict[str, Line],
+    scale: str,
+    count: int,
+    naive_count: int,
+    ingest: dict[str, float],
+    topology: str,
 ) -> None:
     print()
     print(
         f"scale {scale}: p95 over {count} requests per endpoint ({naive_count} for the naive one), "
         "gunicorn -w 2, PostgreSQL; times in ms"
     )
+    print(f"ingestion: {topology}")
     print(
         f"ingestion: max {ingest['max']:,.0f} rows/s, loader target {ingest['target']:,.0f} rows/s, "
         f"achieved {ingest['achieved']:,.0f} rows/s during the loaded runs"
     )
     header = (
         f"{'tenant':<9}{'events':>10}  {'endpoint':<12}{'queries':>7}{'SQL p95':>9}{'HTTP p95':>9}{'bound':>8}"
-        f"{'cap':>5}  {'target':<6}{'loaded':>8}{'ratio':>7}  {'<=1.5':<5}{'naive/this':>11}"
+        f"{'cap':>5}  {'target':<6}{'loaded':>8}{'SQL ld':>8}{'ratio':>7}  {'<=1.5':<5}{'naive/this':>11}"
     )
     print(header)
     print("-" * len(header))
@@ -547,15 +559,15 @@ def report(
         naive_line = naive[line.tenant]
         ratio = line.load_ratio
         print(
-            f"{line.tenant:<9}{line.events:>10,}  {line.endpoint.name:<12}{line.queries:>7}{ms(line.sql):>9}"
+            f"{line.tenant:<9}{line.events:>10,}  {line.endpoint.name:<12}{len(line.statements):>7}{ms(line.sql):>9}"
             f"{ms(line.http):>9}{ms(line.bound):>8}{line.cap * 1000:>5.0f}  {'pass' if line.ok else 'FAIL':<6}"
-            f"{ms(line.loaded):>8}{'-' if ratio is None else f'{ratio:.2f}':>7}  "
+            f"{ms(line.loaded):>8}{ms(line.loaded_sql):>8}{'-' if ratio is None else f'{ratio:.2f}':>7}  "
             f"{'-' if ratio is None else ('pass' if ratio <= LOAD_RATIO else 'FAIL'):<5}"
             f"{naive_line.http / line.http:>10.0f}x"
         )
     for tenant, line in naive.items():
         print(
-            f"{tenant:<9}{line.events:>10,}  {line.endpoint.name:<12}{line.queries:>7}{ms(line.sql):>9}"
+            f"{tenant:<9}{line.events:>10,}  {line.endpoint.name:<12}{len(line.statements):>7}{ms(line.sql):>9}"
             f"{ms(line.http):>9}   (the naive ORM aggregate over raw events, not a target)"
         )
     missed = [f"{line.tenant} {line.endpoint.name}" for line in lines if not line.ok]
@@ -565,6 +577,21 @@ def report(
         if line.load_ratio is not None and line.load_ratio > LOAD_RATIO
     ]
     print("all targets met" if not missed else f"targets missed: {', '.join(missed)}")
+
+
+def topology(shared: bool, cpus: list[int]) -> str:
+    if shared:
+        return "the events API served by the dashboards' own gunicorn"
+    where = f"confined to CPU {','.join(map(str, cpus))} while loading" if cpus else "on every core"
+    return f"the events API served by a gunicorn -w 2 of its own, {where}"
+
+
+def confine(pid: int, cpus: list[int]) -> None:
+    """Confine gunicorn `pid` and its workers, every thread of each, to `cpus` (`taskset -a`)."""
+    processes = [pid, *(int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]
+    for process in processes:
+        for thread in Path(f"/proc/{process}/task").iterdir():
+            os.sched_setaffinity(int(thread.name), cpus)
 
 
 def free_port() -> int:
@@ -582,6 +609,18 @@ def main() -> None:
     parser.add_argument("--requests", type=int, help="requests per endpoint (default: the scale's)")
     parser.add_argument("--batch-size", type=int, default=200, help="events per ingestion batch")
     parser.add_argument("--port", type=int, default=0, help="gunicorn's port (default: a free one)")
+    parser.add_argument(
+        "--ingest-cpus",
+        type=lambda text: [int(cpu) for cpu in text.split(",") if cpu],
+        default=INGEST_CPUS,
+        help="the cores the ingestion pool is confined to while loading, comma-separated; empty: every core "
+        f"(default: {','.join(map(str, INGEST_CPUS))})",
+    )
+    parser.add_argument(
+        "--shared-pool",
+        action="store_true",
+        help="send the events to the dashboards' own gunicorn instead of a pool of their own",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     options = parser.parse_args()
     scale = SCALES[options.scale]
@@ -596,7 +635,7 @@ def main() -> None:
     owner_env = {**base_env, "DATABASE_URL": owner_url}
 
     database_recreate(admin_url, options.db)
-    gunicorn = None
+    gunicorn = ingestion = None
     try:
         began = time.perf_counter()
         print(f"setting up {options.db} ({options.scale}: {scale.events:,} events, {scale.tenants} tenants) ...")
@@ -622,6 +661,11 @@ def main() -> None:
         print(f"built in {time.perf_counter() - began:.0f} s, database {size}", flush=True)
 
         gunicorn = gunicorn_start({**base_env, "DATABASE_URL": app_url}, port, quiet=True)
+        if options.shared_pool:
+            ingest_port = port
+        else:
+            ingest_port = free_port()
+            ingestion = gunicorn_start({**base_env, "DATABASE_URL": app_url}, ingest_port, quiet=True)
         measured = [largest, median]
         lines: list[Line] = []
         naive: dict[str, Line] = {}
@@ -630,8 +674,12 @@ def main() -> None:
             naive[tenant["label"]] = measure(port, app_url, tenant, session, (NAIVE,), scale.naive_requests)[0]
 
         load_keys = [t["ingest"] for t in measured] + [t["ingest"] for t in tenants[2:4]]
-        rate = ingest_max_rate(port, load_keys, scale.ingest_batches, options.batch_size, clients=2)
-        loader = Loader(port, load_keys, rate / 2, options.batch_size)
+        # The maximum is measured with ingestion free to use every core: the most this machine
+        # ingests, so that half of it is the same load whichever way the pool is then deployed.
+        rate = ingest_max_rate(ingest_port, load_keys, scale.ingest_batches, options.batch_size, clients=2)
+        if ingestion is not None and options.ingest_cpus:
+            confine(ingestion.pid, options.ingest_cpus)
+        loader = Loader(ingest_port, load_keys, rate / 2, options.batch_size)
         print(f"ingestion max {rate:,.0f} rows/s; measuring again while loading at {rate / 2:,.0f} rows/s ...")
         loader.start()
         try:
@@ -643,7 +691,8 @@ def main() -> None:
                     if line.endpoint.html
                     else {"Authorization": f"Bearer {tenant['viewer']}"}
                 )
-                line.loaded = p95(paired_latencies(port, path, headers, count)[0])
+                requests, replays = paired_latencies(port, path, headers, count, app_url, line.statements)
+                line.loaded, line.loaded_sql = p95(requests), p95(replays)
         finally:
             loader.stopped.set()
             loader.join(timeout=300)
@@ -657,11 +706,13 @@ def main() -> None:
             count,
             scale.naive_requests,
             {"max": rate, "target": rate / 2, "achieved": achieved},
+            topology(options.shared_pool, options.ingest_cpus),
         )
     finally:
-        if gunicorn is not None:
-            gunicorn.terminate()
-            gunicorn.wait(timeout=30)
+        for server in (gunicorn, ingestion):
+            if server is not None:
+                server.terminate()
+                server.wait(timeout=30)
         if not options.keep:
             database_recreate(admin_url, options.db, create=False)
 

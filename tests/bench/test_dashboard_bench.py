@@ -46,7 +46,7 @@ def test_the_small_scale_measures_every_endpoint_of_both_tenants() -> None:
         for endpoint in ENDPOINTS:
             line = re.search(
                 rf"^{tenant}\s+[\d,]+\s+{re.escape(endpoint.name)}\s+(\d+)\s+({MS})\s+({MS})\s+({MS})\s+(50|75)\s+"
-                rf"(pass|FAIL)\s+({MS})\s+(\d+\.\d\d)\s+(pass|FAIL)\s+(\d+)x$",
+                rf"(pass|FAIL)\s+({MS})\s+({MS})\s+(\d+\.\d\d)\s+(pass|FAIL)\s+(\d+)x$",
                 out,
                 re.MULTILINE,
             )
@@ -54,7 +54,8 @@ def test_the_small_scale_measures_every_endpoint_of_both_tenants() -> None:
             queries, sql, http, bound = int(line[1]), float(line[2]), float(line[3]), float(line[4])
             assert queries > 0 and http > 0
             assert bound == pytest.approx(max(2 * sql, sql + 10), abs=0.11)
-            assert float(line[8]) == pytest.approx(float(line[7]) / http, rel=0.05, abs=0.01)
+            assert float(line[8]) > 0  # the SQL alone under load
+            assert float(line[9]) == pytest.approx(float(line[7]) / http, rel=0.05, abs=0.01)
             assert line[5] == ("75" if endpoint.html else "50")
         assert re.search(rf"^{tenant}\s+[\d,]+\s+naive ORM\s+\d+\s+{MS}\s+{MS}\s", out, re.MULTILINE)
     assert re.search(r"^(all targets met|targets missed: .+)$", out, re.MULTILINE)
