@@ -77,6 +77,7 @@ KIND_SHARES = {"automation_runs": 0.85, "incidents": 0.10, "deployments": 0.05}
 EVENT_TABLES = ("roi_automationrun", "roi_incident", "roi_deployment")
 ZONES = {1: "America/New_York", 2: "Europe/Berlin"}  # a few tenants off UTC, so local months are exercised
 JSON_CAP, HTML_CAP, LOAD_RATIO = 0.050, 0.075, 1.5
+ROUNDS = 6  # idle and loaded blocks per endpoint, taking turns
 # The events API runs in a gunicorn pool of its own, confined to the upper half of the
 # machine's cores (at least one left to the pages), as docs/deployment.md deploys it.
 ALL_CPUS = sorted(os.sched_getaffinity(0))
@@ -434,7 +435,8 @@ def ingest_max_rate(port: int, keys: list[str], batches: int, size: int, clients
 
 
 class Loader(multiprocessing.Process):
-    """Sends batches of `size` events at `rate` rows/s, round-robin over the tenants of `keys`, until stopped.
+    """Sends batches of `size` events at `rate` rows/s, round-robin over the tenants of `keys`,
+    while switched on (`switch`), until stopped.
 
     A process of its own, not a thread of this one: building and sending 1,000-event bodies
     would otherwise hold the GIL the measuring client needs, and its waits would be counted
@@ -444,7 +446,7 @@ class Loader(multiprocessing.Process):
     def __init__(self, port: int, keys: list[str], rate: float, size: int) -> None:
         super().__init__(daemon=True)
         self.port, self.keys, self.interval, self.size = port, keys, size / rate, size
-        self.stopped = multiprocessing.Event()
+        self.stopped, self._on, self._parked = multiprocessing.Event(), multiprocessing.Event(), multiprocessing.Event()
         self._sent, self._seconds = multiprocessing.Value("q", 0), multiprocessing.Value("d", 0.0)
         self._error = multiprocessing.Array("c", 2000)
 
@@ -454,30 +456,48 @@ class Loader(multiprocessing.Process):
 
     @property
     def seconds(self) -> float:
+        """Seconds spent switched on."""
         return float(self._seconds.value)
 
     @property
     def error(self) -> str | None:
         return self._error.value.decode() or None
 
+    def switch(self, *, on: bool) -> None:
+        """Start sending, or stop and return once the batch in flight is answered."""
+        if on:
+            self._parked.clear()
+            self._on.set()
+        else:
+            self._on.clear()
+            self._parked.wait(timeout=300)
+        if self.error is not None:
+            raise RuntimeError(f"the loader failed: {self.error}")
+
     def run(self) -> None:
         senders = [http_sender("/api/v1/events/automation-runs", key) for key in self.keys]
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=300)
-        began = due = time.monotonic()
-        sent = 0
+        sent, seconds = 0, 0.0
         try:
             while not self.stopped.is_set():
-                body = ingest_batch(f"load-{sent}", self.size)
-                self.stopped.wait(max(0.0, due - time.monotonic()))
-                if self.stopped.is_set():
-                    break
-                senders[(sent // self.size) % len(senders)](conn, body)
-                sent += self.size
-                self._sent.value = sent
-                due += self.interval
+                if not self._on.wait(timeout=0.05):
+                    self._parked.set()
+                    continue
+                began = due = time.monotonic()
+                while self._on.is_set() and not self.stopped.is_set():
+                    body = ingest_batch(f"load-{sent}", self.size)
+                    time.sleep(max(0.0, due - time.monotonic()))
+                    if not self._on.is_set():
+                        break
+                    senders[(sent // self.size) % len(senders)](conn, body)
+                    sent += self.size
+                    self._sent.value = sent
+                    due += self.interval
+                seconds += time.monotonic() - began
+                self._seconds.value = seconds
         except Exception as error:  # reported by the main process
             self._error.value = repr(error).encode()[:1999]
-        self._seconds.value = time.monotonic() - began
+            self._parked.set()
         conn.close()
 
 
@@ -510,8 +530,17 @@ class Line:
 
 
 def measure(
-    port: int, app_url: str, tenant: dict[str, Any], session: str, endpoints: tuple[Endpoint, ...], count: int
+    port: int,
+    app_url: str,
+    tenant: dict[str, Any],
+    session: str,
+    endpoints: tuple[Endpoint, ...],
+    count: int,
+    loader: Loader | None = None,
 ) -> list[Line]:
+    """Each endpoint's line: `count` requests and SQL replays idle and, with a `loader`, `count`
+    more while it ingests, in alternating blocks (`ROUNDS` of each), so that a change in the
+    machine's speed during the run falls on both alike."""
     lines = []
     for endpoint in endpoints:
         path = endpoint.path.format(slug=tenant["slug"])
@@ -519,10 +548,29 @@ def measure(
             {"Cookie": f"sessionid={session}"} if endpoint.html else {"Authorization": f"Bearer {tenant['viewer']}"}
         )
         statements = capture(path, headers)
-        requests, replays = paired_latencies(port, path, headers, count, app_url, statements)
-        sql, http_p95 = p95(replays), p95(requests)
-        lines.append(Line(tenant["label"], tenant["events"], endpoint, statements, sql, http_p95))
-        print(f"  {tenant['label']} {endpoint.name}: HTTP p95 {http_p95 * 1000:.1f} ms, SQL p95 {sql * 1000:.1f} ms")
+        states = (False, True) if loader is not None else (False,)
+        rounds = min(ROUNDS, count) if loader is not None else 1
+        taken: dict[bool, tuple[list[float], list[float]]] = {state: ([], []) for state in states}
+        for round_ in range(rounds):
+            share = count * (round_ + 1) // rounds - count * round_ // rounds
+            for loaded in states:
+                if loader is not None:
+                    loader.switch(on=loaded)
+                requests, replays = paired_latencies(port, path, headers, share, app_url, statements)
+                taken[loaded][0].extend(requests)
+                taken[loaded][1].extend(replays)
+        if loader is not None:
+            loader.switch(on=False)
+        requests, replays = taken[False]
+        line = Line(tenant["label"], tenant["events"], endpoint, statements, p95(replays), p95(requests))
+        if loader is not None:
+            line.loaded, line.loaded_sql = p95(taken[True][0]), p95(taken[True][1])
+        lines.append(line)
+        print(
+            f"  {tenant['label']} {endpoint.name}: HTTP p95 {ms(line.http)} ms, SQL p95 {ms(line.sql)} ms"
+            f"; under load {ms(line.loaded)} ms, {ms(line.loaded_sql)} ms",
+            flush=True,
+        )
     return lines
 
 
@@ -666,33 +714,21 @@ def main() -> None:
         else:
             ingest_port = free_port()
             ingestion = gunicorn_start({**base_env, "DATABASE_URL": app_url}, ingest_port, quiet=True)
-        measured = [largest, median]
-        lines: list[Line] = []
-        naive: dict[str, Line] = {}
-        for tenant in measured:
-            lines += measure(port, app_url, tenant, session, ENDPOINTS, count)
-            naive[tenant["label"]] = measure(port, app_url, tenant, session, (NAIVE,), scale.naive_requests)[0]
-
-        load_keys = [t["ingest"] for t in measured] + [t["ingest"] for t in tenants[2:4]]
+        load_keys = [t["ingest"] for t in (largest, median, *tenants[2:4])]
         # The maximum is measured with ingestion free to use every core: the most this machine
         # ingests, so that half of it is the same load whichever way the pool is then deployed.
         rate = ingest_max_rate(ingest_port, load_keys, scale.ingest_batches, options.batch_size, clients=2)
         if ingestion is not None and options.ingest_cpus:
             confine(ingestion.pid, options.ingest_cpus)
+        print(f"ingestion max {rate:,.0f} rows/s; the loader sends {rate / 2:,.0f} rows/s in the loaded blocks")
         loader = Loader(ingest_port, load_keys, rate / 2, options.batch_size)
-        print(f"ingestion max {rate:,.0f} rows/s; measuring again while loading at {rate / 2:,.0f} rows/s ...")
         loader.start()
+        lines: list[Line] = []
+        naive: dict[str, Line] = {}
         try:
-            for line in lines:
-                tenant = largest if line.tenant == "largest" else median
-                path = line.endpoint.path.format(slug=tenant["slug"])
-                headers = (
-                    {"Cookie": f"sessionid={session}"}
-                    if line.endpoint.html
-                    else {"Authorization": f"Bearer {tenant['viewer']}"}
-                )
-                requests, replays = paired_latencies(port, path, headers, count, app_url, line.statements)
-                line.loaded, line.loaded_sql = p95(requests), p95(replays)
+            for tenant in (largest, median):
+                lines += measure(port, app_url, tenant, session, ENDPOINTS, count, loader)
+                naive[tenant["label"]] = measure(port, app_url, tenant, session, (NAIVE,), scale.naive_requests)[0]
         finally:
             loader.stopped.set()
             loader.join(timeout=300)
