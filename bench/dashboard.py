@@ -6,16 +6,18 @@ the load), skewed across tenants (Zipf sizes: at full scale 10,000,000 events ov
 months and 100 tenants, the largest holding about 2,000,000), their monthly rollups
 computed in SQL and checked against the app's own rebuild (`roi.rollups`) on a sample of
 tenants, a financial model and keys per tenant. Then, serving the product with
-`gunicorn bizvalue.wsgi -w 2` as the application role (row-level security on), for the
-largest and the median tenant and each dashboard endpoint (the four JSON ones and the
-HTML overview page), it measures in one run:
+`gunicorn bizvalue.wsgi -w 2` as the application role (row-level security on) and the
+events API from a second such pool confined to part of the cores (docs/deployment.md),
+for the largest and the median tenant and each dashboard endpoint (the four JSON ones and
+the HTML overview page), it measures in one run:
 
   HTTP p95   through gunicorn, one client, sequential requests;
   SQL p95    the statements one request issues (captured in-process), replayed alone with
              psycopg as the application role, one transaction per replay;
   target     p95 <= max(2 x SQL p95, SQL p95 + 10 ms) and under 50 ms (JSON) / 75 ms (HTML);
-  loaded     the HTTP p95 again while events are ingested through the API at half the
-             maximum rate measured just before; the ratio must stay <= 1.5;
+  loaded     both again while events are ingested through the API at half the maximum rate
+             (measured first), in blocks taking turns with the idle ones; the HTTP ratio
+             must stay <= 1.5;
   naive      a peer endpoint (bench/urls.py) summing value per month over the raw events
              with the ORM, timed the same way: what the rollups beat.
 

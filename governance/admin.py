@@ -69,6 +69,13 @@ class TenantForm(forms.ModelForm):
         "Errors count items from 0.",
     )
 
+    production_environments = CommaSeparatedLabelsField(
+        required=False,
+        help_text="Comma-separated deployment environment names counted as production for the DORA keys, "
+        "besides those GitHub flags production (letter case ignored; empty: only those). Applies to "
+        "deliveries from now on. Errors count items from 0.",
+    )
+
     class Meta:
         model = Tenant
         fields = [
@@ -80,6 +87,7 @@ class TenantForm(forms.ModelForm):
             "time_zone",
             *services.BUSINESS_CONTEXT_FIELDS,
             "require_dual_approval",
+            "production_environments",
         ]
 
     def clean_customer_segments(self) -> list[str]:
@@ -87,6 +95,18 @@ class TenantForm(forms.ModelForm):
             return services.customer_segments_clean(segments=self.cleaned_data["customer_segments"])
         except ValidationError as refused:
             raise forms.ValidationError(refused.message_dict["customer_segments"]) from None
+
+    def clean_production_environments(self) -> list[str]:
+        try:
+            return services.production_environments_clean(names=self.cleaned_data["production_environments"])
+        except ValidationError as refused:
+            raise forms.ValidationError(
+                [
+                    f"Item {field.rpartition('.')[2]}: {message}" if "." in field else message
+                    for field, messages in refused.message_dict.items()
+                    for message in messages
+                ]
+            ) from None
 
     def clean_require_dual_approval(self) -> bool:
         enabled = self.cleaned_data["require_dual_approval"]
@@ -152,16 +172,21 @@ class TenantAdmin(GuardedModelAdmin, SuperuserOnlyAdmin):
         }
         for name in context:
             setattr(obj, name, form.initial[name])
+        # And the production environments, audited as the settings API audits them.
+        environments = change and "production_environments" in form.changed_data
+        if environments:
+            obj.production_environments = form.initial["production_environments"]
         super().save_model(request, obj, form, change)
+        actor = f"admin:{request.user.get_username()}"
         if context:
-            services.tenant_business_context_set(
-                tenant=obj, actor=f"admin:{request.user.get_username()}", changes=context
+            services.tenant_business_context_set(tenant=obj, actor=actor, changes=context)
+        if environments:
+            services.tenant_production_environments_set(
+                tenant=obj, actor=actor, names=form.cleaned_data["production_environments"]
             )
         if switched:
             services.tenant_dual_approval_set(
-                tenant=obj,
-                enabled=form.cleaned_data["require_dual_approval"],
-                actor=f"admin:{request.user.get_username()}",
+                tenant=obj, enabled=form.cleaned_data["require_dual_approval"], actor=actor
             )
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm, get_perms, remove_perm
 
 from governance.audit import audit_record
-from governance.models import ApiKey, AuditKind, Tenant
+from governance.models import ApiKey, AuditKind, Tenant, default_production_environments
 from governance.roles import KeyRole, Role, permission_codename, role_from_codename
 from governance.tenancy import current_tenant
 
@@ -35,6 +35,7 @@ def tenant_create(
     time_zone: str = "UTC",
     locale: str = "en_US",
     require_dual_approval: bool = True,
+    production_environments: list[str] | None = None,
     **business_context: object,
 ) -> Tenant:
     """Create a tenant after full validation, so a command and admin refuse the same things.
@@ -42,6 +43,8 @@ def tenant_create(
     A new tenant has no members yet, so it may start without dual approval; the first
     switch afterwards goes through `tenant_dual_approval_set`. `business_context` takes the
     fields of `BUSINESS_CONTEXT_FIELDS` (industry, company size...); omitted ones keep their defaults.
+    `production_environments`: the deployment environments counted as production
+    (`production_environments_clean`); by default production, prod and live.
     """
     unknown = set(business_context) - set(BUSINESS_CONTEXT_FIELDS)
     if unknown:
@@ -57,6 +60,9 @@ def tenant_create(
         time_zone=time_zone,
         locale=locale,
         require_dual_approval=require_dual_approval,
+        production_environments=production_environments_clean(
+            names=default_production_environments() if production_environments is None else production_environments
+        ),
     )
     tenant.full_clean()
     tenant.save()
@@ -157,14 +163,13 @@ MAX_ENVIRONMENT_NAME = 255
 MAX_PRODUCTION_ENVIRONMENTS = 50
 
 
-def tenant_production_environments_set(*, tenant: Tenant, actor: str, names: list[str]) -> Tenant:
-    """Set which deployment environment names count as production for the DORA keys; audited.
-
-    Names are trimmed and kept once whatever their letter case (matching ignores case); an
-    empty list leaves only the deploying tool's own production flag. Deployments already
-    received are not re-read: the list applies to deliveries from now on.
-    """
+def production_environments_clean(*, names: object) -> list[str]:
+    """The deployment environment names to count as production, checked: trimmed and kept once
+    whatever their letter case (matching ignores case). Errors name `production_environments.N`,
+    N counting the given names from 0."""
     field = "production_environments"
+    if not isinstance(names, list):
+        raise ValidationError({field: ['Must be a list of environment names, e.g. ["production", "prod-eu"].']})
     kept: dict[str, str] = {}
     for index, name in enumerate(names):
         if not isinstance(name, str) or not name.strip():
@@ -174,7 +179,18 @@ def tenant_production_environments_set(*, tenant: Tenant, actor: str, names: lis
         kept.setdefault(name.strip().casefold(), name.strip())
     if len(kept) > MAX_PRODUCTION_ENVIRONMENTS:
         raise ValidationError({field: [f"At most {MAX_PRODUCTION_ENVIRONMENTS} names."]})
-    chosen = list(kept.values())
+    return list(kept.values())
+
+
+def tenant_production_environments_set(*, tenant: Tenant, actor: str, names: list[str]) -> Tenant:
+    """Set which deployment environment names count as production for the DORA keys; audited.
+
+    Names as `production_environments_clean` keeps them; an empty list leaves only the
+    deploying tool's own production flag. Deployments already received are not re-read:
+    the list applies to deliveries from now on.
+    """
+    field = "production_environments"
+    chosen = production_environments_clean(names=names)
     if chosen == tenant.production_environments:
         return tenant
     before = tenant.production_environments

@@ -164,6 +164,14 @@ def _ledger_anchor_file(settings: Any, tmp_path: Any) -> None:
 # acme and globex start without dual approval, so a finance admin's change applies at once
 # in tests about other things; tests/roi/test_proposals.py switches it on (the product default).
 @pytest.fixture
+def root_client(client: Any, django_user_model: Any) -> Any:
+    """A platform admin (superuser), logged in."""
+    root = django_user_model.objects.create_superuser("root", "root@example.invalid", "root-long-password")
+    client.force_login(root)
+    return client
+
+
+@pytest.fixture
 def acme(db: None) -> Tenant:
     return tenant_create(
         slug="acme", name="Acme Corp", currency="USD", fiscal_year_start_month=4, require_dual_approval=False

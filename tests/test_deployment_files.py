@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_SERVICES = ("migrate", "web", "worker", "beat")
+APP_SERVICES = ("migrate", "web", "ingest", "worker", "beat")
 # What production must set: without these the app refuses to start, is insecure, or
 # silently falls back to an embedded default (SQLite, filesystem broker).
 REQUIRED_IN_PRODUCTION = {
@@ -50,7 +50,7 @@ def test_the_reader_finds_the_settings_environment():
 
 
 def test_compose_has_every_service(compose):
-    assert set(compose["services"]) >= {"web", "worker", "beat", "postgres", "redis", "migrate"}
+    assert set(compose["services"]) >= {"web", "ingest", "worker", "beat", "postgres", "redis", "migrate"}
 
 
 @pytest.mark.parametrize("service", APP_SERVICES)
@@ -76,16 +76,17 @@ def test_migrations_run_as_the_owner_and_the_app_as_its_own_role(compose):
     role = compose["services"]["web"]["environment"]["DATABASE_APP_ROLE"]
 
     assert migrate_url.startswith("postgres://bizvalue_owner:")
-    for service in ("web", "worker", "beat"):
+    for service in ("web", "ingest", "worker", "beat"):
         assert compose["services"][service]["environment"]["DATABASE_URL"].startswith(f"postgres://{role}:")
     assert "NOBYPASSRLS" in compose["configs"]["create-app-role"]["content"]
 
 
-def test_exactly_one_beat_and_the_web_runs_the_gunicorn_config(compose):
+def test_exactly_one_beat_and_both_gunicorn_pools_run_the_gunicorn_config(compose):
     beats = [name for name, service in compose["services"].items() if "beat" in service.get("command", [])]
 
     assert beats == ["beat"]
-    assert compose["services"]["web"]["command"] == ["gunicorn", "-c", "gunicorn.conf.py", "bizvalue.wsgi"]
+    for pool in ("web", "ingest"):
+        assert compose["services"][pool]["command"] == ["gunicorn", "-c", "gunicorn.conf.py", "bizvalue.wsgi"]
 
 
 def test_the_dockerfile_serves_with_the_gunicorn_config_as_a_non_root_user():

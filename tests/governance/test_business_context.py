@@ -304,23 +304,17 @@ def test_every_role_but_ingest_reads_the_segments(api_as, acme, role, status):
 # --- The admin ----------------------------------------------------------------------------
 
 
-def _admin_form(tenant: Tenant, **changes: str) -> dict[str, object]:
+def admin_form(tenant: Tenant, **changes: str) -> dict[str, object]:
     data: dict[str, object] = {
         "name": tenant.name, "slug": tenant.slug, "currency": tenant.currency, "time_zone": tenant.time_zone,
         "fiscal_year_start_month": tenant.fiscal_year_start_month, "locale": tenant.locale,
         **{name: getattr(tenant, name) for name in IFRS_QUARTERLY},
         "customer_segments": ", ".join(tenant.customer_segments),
+        "production_environments": ", ".join(tenant.production_environments),
     }  # fmt: skip
     if tenant.require_dual_approval:
         data["require_dual_approval"] = "on"
     return {**data, **changes}
-
-
-@pytest.fixture
-def root_client(client, django_user_model):
-    root = django_user_model.objects.create_superuser("root", "root@example.invalid", "root-long-password")
-    client.force_login(root)
-    return client
 
 
 def test_a_platform_admin_sets_the_context_and_it_is_audited(root_client, acme, globex):
@@ -328,7 +322,7 @@ def test_a_platform_admin_sets_the_context_and_it_is_audited(root_client, acme, 
     page = root_client.get(url).content.decode()
     assert 'name="accounting_standard"' in page and 'name="reporting_frequency"' in page
 
-    response = root_client.post(url, _admin_form(acme, accounting_standard="ifrs", industry="media"))
+    response = root_client.post(url, admin_form(acme, accounting_standard="ifrs", industry="media"))
 
     assert response.status_code == 302
     assert context_of(acme)["accounting_standard"] == "ifrs" and context_of(acme)["industry"] == "media"
@@ -343,14 +337,14 @@ def test_a_platform_admin_sets_the_context_and_it_is_audited(root_client, acme, 
 
 
 def test_the_admin_refuses_an_unknown_choice(root_client, acme):
-    response = root_client.post(f"/admin/governance/tenant/{acme.pk}/change/", _admin_form(acme, industry="crypto"))
+    response = root_client.post(f"/admin/governance/tenant/{acme.pk}/change/", admin_form(acme, industry="crypto"))
     assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
     assert context_of(acme)["industry"] == "saas"
 
 
 def test_a_new_tenant_from_the_admin_takes_the_context(root_client):
     template = Tenant(slug="initech", name="Initech")
-    response = root_client.post("/admin/governance/tenant/add/", _admin_form(template, **IFRS_QUARTERLY))
+    response = root_client.post("/admin/governance/tenant/add/", admin_form(template, **IFRS_QUARTERLY))
     assert response.status_code == 302, response.content.decode()[:2000]
     assert context_of(Tenant.objects.get(slug="initech")) == IFRS_QUARTERLY
 
@@ -361,7 +355,7 @@ def test_a_platform_admin_edits_the_segments_as_one_line_and_it_is_audited(root_
     url = f"/admin/governance/tenant/{acme.pk}/change/"
     assert 'value="enterprise, mid-market"' in root_client.get(url).content.decode()
 
-    response = root_client.post(url, _admin_form(acme, customer_segments="Enterprise , smb"))
+    response = root_client.post(url, admin_form(acme, customer_segments="Enterprise , smb"))
 
     assert response.status_code == 302
     assert segments_of(acme) == ["Enterprise", "smb"]
@@ -378,9 +372,9 @@ def test_the_admin_saves_the_same_segments_without_an_audit_entry_and_clears_the
     acme.customer_segments = ["enterprise"]
     acme.save(update_fields=["customer_segments"])
     url = f"/admin/governance/tenant/{acme.pk}/change/"
-    assert root_client.post(url, _admin_form(acme, customer_segments=" enterprise ")).status_code == 302
+    assert root_client.post(url, admin_form(acme, customer_segments=" enterprise ")).status_code == 302
     assert segment_changes(acme) == []
-    assert root_client.post(url, _admin_form(acme, customer_segments="")).status_code == 302
+    assert root_client.post(url, admin_form(acme, customer_segments="")).status_code == 302
     assert segments_of(acme) == []
     assert segment_changes(acme) == [{"customer_segments": {"from": ["enterprise"], "to": []}}]
 
@@ -391,7 +385,7 @@ def test_the_admin_saves_the_same_segments_without_an_audit_entry_and_clears_the
 )
 def test_the_admin_refuses_bad_segments_with_the_services_message(root_client, acme, typed, message):
     response = root_client.post(
-        f"/admin/governance/tenant/{acme.pk}/change/", _admin_form(acme, customer_segments=typed)
+        f"/admin/governance/tenant/{acme.pk}/change/", admin_form(acme, customer_segments=typed)
     )
     assert response.status_code == 200 and message in response.content.decode()
     assert segments_of(acme) == [] and segment_changes(acme) == []
@@ -400,7 +394,7 @@ def test_the_admin_refuses_bad_segments_with_the_services_message(root_client, a
 def test_a_new_tenant_from_the_admin_takes_its_segments(root_client):
     template = Tenant(slug="initech", name="Initech")
     response = root_client.post(
-        "/admin/governance/tenant/add/", _admin_form(template, customer_segments="smb, public sector")
+        "/admin/governance/tenant/add/", admin_form(template, customer_segments="smb, public sector")
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Tenant.objects.get(slug="initech").customer_segments == ["smb", "public sector"]

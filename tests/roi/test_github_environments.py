@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from governance.audit import audit_events
@@ -17,6 +18,7 @@ from governance.services import tenant_production_environments_set
 from governance.tenancy import tenant_scope
 from roi.models import Deployment, MonthlyRollup
 from roi.webhooks.payloads import DeploymentTarget, not_production_reason
+from tests.governance.test_business_context import admin_form
 from tests.roi.test_webhooks import arm, deliver, deployment_status
 
 pytestmark = pytest.mark.django_db
@@ -303,3 +305,71 @@ def test_another_tenants_names_do_not_apply(client, acme, globex, make_key, secr
     # then
     assert (ours_answer.status_code, theirs_answer.status_code) == (202, 201)
     assert (deployments(acme), deployments(globex)) == ([], ["checkout/staging"])
+
+
+# --- The admin and the create_tenant command ----------------------------------------------
+
+
+def test_a_platform_admin_edits_the_names_as_one_line_and_it_is_audited(root_client, acme, globex):
+    url = f"/admin/governance/tenant/{acme.pk}/change/"
+    assert 'value="production, prod, live"' in root_client.get(url).content.decode()
+
+    response = root_client.post(url, admin_form(acme, production_environments=" prd , PRD, Production-EU"))
+
+    assert response.status_code == 302
+    acme.refresh_from_db()
+    assert acme.production_environments == ["prd", "Production-EU"]
+    with tenant_scope(acme):
+        event = audit_events(kind=AuditKind.PRODUCTION_ENVIRONMENTS_CHANGED).get()
+    assert (event.actor, event.detail) == (
+        "admin:root",
+        {"from": ["production", "prod", "live"], "to": ["prd", "Production-EU"]},
+    )
+    globex.refresh_from_db()
+    assert globex.production_environments == ["production", "prod", "live"]
+    with tenant_scope(globex):
+        assert not audit_events(kind=AuditKind.PRODUCTION_ENVIRONMENTS_CHANGED).exists()
+
+
+def test_the_admin_saves_the_same_names_without_an_audit_entry(root_client, acme):
+    url = f"/admin/governance/tenant/{acme.pk}/change/"
+    assert root_client.post(url, admin_form(acme, industry="media")).status_code == 302
+    with tenant_scope(acme):
+        assert not audit_events(kind=AuditKind.PRODUCTION_ENVIRONMENTS_CHANGED).exists()
+
+
+def test_the_admin_refuses_a_name_too_long_naming_the_item(root_client, acme):
+    typed = "production, " + "x" * 256
+    response = root_client.post(
+        f"/admin/governance/tenant/{acme.pk}/change/", admin_form(acme, production_environments=typed)
+    )
+    assert response.status_code == 200
+    assert "Item 1: At most 255 characters." in response.content.decode()
+    acme.refresh_from_db()
+    assert acme.production_environments == ["production", "prod", "live"]
+
+
+def test_a_new_tenant_from_the_admin_takes_its_names(root_client):
+    template = Tenant(slug="initech", name="Initech")
+    response = root_client.post("/admin/governance/tenant/add/", admin_form(template, production_environments="prd"))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Tenant.objects.get(slug="initech").production_environments == ["prd"]
+
+
+def test_create_tenant_takes_the_names_one_option_each_or_keeps_the_common_ones(capsys):
+    call_command(
+        "create_tenant", "initech", "--name", "Initech",
+        "--production-environment", "prd", "--production-environment", " PRD-eu ",
+    )  # fmt: skip
+    assert Tenant.objects.get(slug="initech").production_environments == ["prd", "PRD-eu"]
+    assert "production environments: prd, PRD-eu" in capsys.readouterr().out
+
+    call_command("create_tenant", "hooli", "--name", "Hooli")
+    assert Tenant.objects.get(slug="hooli").production_environments == ["production", "prod", "live"]
+
+
+def test_create_tenant_refuses_a_blank_name_and_creates_nothing():
+    with pytest.raises(CommandError, match=r"production_environments\.1: Must be a non-empty environment name"):
+        call_command("create_tenant", "initech", "--name", "Initech", "--production-environment", "prd",
+                     "--production-environment", " ")  # fmt: skip
+    assert not Tenant.objects.filter(slug="initech").exists()

@@ -50,6 +50,14 @@ class Command(BaseCommand):
             metavar="LABEL",
             help="a segment of the tenant's customers, e.g. enterprise; repeat for each (none by default)",
         )
+        parser.add_argument(
+            "--production-environment",
+            dest="production_environments",
+            action="append",
+            metavar="NAME",
+            help="a deployment environment counted as production for the DORA keys, letter case ignored; "
+            "repeat for each (default: production, prod, live)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -63,6 +71,7 @@ class Command(BaseCommand):
                 require_dual_approval=not options["single_approver"],
                 **{field: options[field] for _, field, _ in CONTEXT_OPTIONS if options.get(field) is not None},
                 customer_segments=options["customer_segments"] or [],
+                production_environments=options["production_environments"],
             )
         except ValidationError as error:
             messages = "; ".join(f"{field}: {' '.join(errs)}" for field, errs in error.message_dict.items())
@@ -76,4 +85,5 @@ class Command(BaseCommand):
         ]
         if tenant.customer_segments:
             summary.append(f"customer segments: {', '.join(tenant.customer_segments)}")
+        summary.append(f"production environments: {', '.join(tenant.production_environments) or 'none named'}")
         self.stdout.write(f"Created tenant {tenant.slug} ({', '.join(summary)})")
