@@ -161,8 +161,6 @@ def _ledger_anchor_file(settings: Any, tmp_path: Any) -> None:
 # --- The cast ---------------------------------------------------------------------------
 
 
-# acme and globex start without dual approval, so a finance admin's change applies at once
-# in tests about other things; tests/roi/test_proposals.py switches it on (the product default).
 @pytest.fixture
 def root_client(client: Any, django_user_model: Any) -> Any:
     """A platform admin (superuser), logged in."""
@@ -171,6 +169,8 @@ def root_client(client: Any, django_user_model: Any) -> Any:
     return client
 
 
+# acme and globex start without dual approval, so a finance admin's change applies at once
+# in tests about other things; tests/roi/test_proposals.py switches it on (the product default).
 @pytest.fixture
 def acme(db: None) -> Tenant:
     return tenant_create(
