@@ -206,11 +206,11 @@ class ApiKeyAdmin(NoRevertHistoryAdmin, SuperuserOnlyAdmin):
     list_display = ["name", "tenant", "role", "prefix", "created_at", "expires_at", "revoked_at"]
     list_filter = ["role", "tenant"]
     search_fields = ["name", "prefix", "tenant__slug"]
-    readonly_fields = ["tenant", "prefix", "created_at", "created_by", "revoked_at"]
+    readonly_fields = ["tenant", "prefix", "created_at", "created_by", "created_by_key", "root_user", "revoked_at"]
     actions = ["revoke"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ApiKey]:
-        return ApiKey.all_tenants.select_related("tenant", "created_by")
+        return ApiKey.all_tenants.select_related("tenant", "created_by", "created_by_key", "root_user")
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         if obj is None:
@@ -219,13 +219,24 @@ class ApiKeyAdmin(NoRevertHistoryAdmin, SuperuserOnlyAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         if obj is None:
-            return ["prefix", "created_at", "created_by", "revoked_at"]
+            return ["prefix", "created_at", "created_by", "created_by_key", "root_user", "revoked_at"]
         return [*self.readonly_fields, "role"]
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         if obj is None:
             return ["tenant", "name", "role", "expires_at"]
-        return ["tenant", "name", "role", "prefix", "created_at", "created_by", "expires_at", "revoked_at"]
+        return [
+            "tenant",
+            "name",
+            "role",
+            "prefix",
+            "created_at",
+            "created_by",
+            "created_by_key",
+            "root_user",
+            "expires_at",
+            "revoked_at",
+        ]
 
     def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
         if change:

@@ -316,11 +316,32 @@ class MemberDetailView(TenantAPIView):
 
 class ApiKeySerializer(serializers.ModelSerializer):
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    created_by_key = serializers.SlugRelatedField(
+        slug_field="prefix", read_only=True, allow_null=True, help_text="Prefix of the key that made this one."
+    )
+    root_user = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="The person this key answers to: its maker, or the person behind the key that made it.",
+    )
     is_active = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = ApiKey
-        fields = ["id", "name", "role", "prefix", "created_at", "created_by", "expires_at", "revoked_at", "is_active"]
+        fields = [
+            "id",
+            "name",
+            "role",
+            "prefix",
+            "created_at",
+            "created_by",
+            "created_by_key",
+            "root_user",
+            "expires_at",
+            "revoked_at",
+            "is_active",
+        ]
 
 
 class ApiKeyCreateSerializer(serializers.Serializer):
@@ -350,8 +371,8 @@ class ApiKeyListView(TenantAPIView):
     def post(self, request: Request) -> Response:
         body = ApiKeyCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        creator = request.user if getattr(request.user, "pk", None) else None
-        issued = services.api_key_create(created_by=creator, **body.validated_data)
+        maker = actor_of(request)
+        issued = services.api_key_create(created_by=maker.user, created_by_key=maker.api_key, **body.validated_data)
         data = ApiKeySerializer(issued.api_key).data | {"key": issued.raw_key}
         return Response(data, status=status.HTTP_201_CREATED)
 

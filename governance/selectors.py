@@ -117,7 +117,7 @@ def members_of(*, tenant: Tenant) -> list[tuple[AbstractBaseUser, frozenset[str]
 
 def api_keys_list() -> QuerySet[ApiKey]:
     """The keys of the tenant in scope, newest first."""
-    return ApiKey.objects.select_related("created_by").order_by("-created_at")
+    return ApiKey.objects.select_related("created_by", "created_by_key", "root_user").order_by("-created_at")
 
 
 def user_by_username(*, username: str) -> AbstractBaseUser | None:

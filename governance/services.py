@@ -272,16 +272,30 @@ def api_key_create(
     name: str,
     role: str,
     created_by: AbstractBaseUser | None = None,
+    created_by_key: ApiKey | None = None,
     expires_at: datetime | None = None,
+    actor: str = "system",
 ) -> IssuedKey:
-    """Issue a key for the tenant in scope; the raw key is returned once and only hashed at rest."""
+    """Issue a key for the tenant in scope; the raw key is returned once and only hashed at rest.
+
+    The key records who made it, a person or a key, and the person at the root of that
+    chain (`root_user`): segregation of duties compares people, so a key minted by a key
+    answers to the human behind the first one. The audit event names the real maker:
+    the person, or the key and the person behind it; `actor` labels a maker that is
+    neither (a command, the demo setup).
+    """
     if role not in KeyRole.values:
         raise ValidationError({"role": [f"Unknown role {role!r}; choose one of {', '.join(KeyRole.values)}."]})
     if not name.strip():
         raise ValidationError({"name": ["A key needs a name saying what uses it."]})
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError({"expires_at": ["Must be in the future."]})
+    if created_by is not None and created_by_key is not None:
+        raise ValueError("A key is made by a person or by a key, not both.")
     tenant = current_tenant()
+    if created_by_key is not None and created_by_key.tenant_id != tenant.pk:
+        raise ValueError("A key can only make keys of its own tenant.")
+    root_user = created_by if created_by_key is None else created_by_key.root_user
     prefix = secrets.token_hex(4)
     raw_key = f"{API_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     api_key = ApiKey.objects.create(
@@ -291,13 +305,18 @@ def api_key_create(
         prefix=prefix,
         key_hash=api_key_hash(raw_key),
         created_by=created_by,
+        created_by_key=created_by_key,
+        root_user=root_user,
         expires_at=expires_at,
     )
-    audit_record(
-        kind=AuditKind.KEY_CREATED,
-        actor=f"user:{created_by.get_username()}" if created_by is not None else "system",
-        detail={"key": api_key.prefix, "name": api_key.name, "role": role},
-    )
+    detail: dict[str, object] = {"key": api_key.prefix, "name": api_key.name, "role": role}
+    if created_by is not None:
+        actor = f"user:{created_by.get_username()}"
+    elif created_by_key is not None:
+        actor = f"api-key:{created_by_key.prefix}:{created_by_key.name}"
+        detail["created_by_key"] = created_by_key.prefix
+    detail["on_behalf_of"] = None if root_user is None else f"user:{root_user.get_username()}"
+    audit_record(kind=AuditKind.KEY_CREATED, actor=actor, detail=detail)
     return IssuedKey(api_key=api_key, raw_key=raw_key)
 
 

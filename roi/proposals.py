@@ -39,6 +39,12 @@ class SelfApprovalRefused(ProposalRefused):
     status = 403
 
 
+class ApprovalNeedsHuman(ProposalRefused):
+    """Approving is a person's act: a session that passed MFA, or a key a person answers for."""
+
+    status = 403
+
+
 class StaleProposal(ProposalRefused):
     pass
 
@@ -64,20 +70,64 @@ def _config_current(config_name: str, *, lock: bool = False) -> FinancialModel |
     return rows.first()
 
 
-def _identities(actor: Actor) -> set[str]:
-    """Who stands behind an actor: the user, or the key and the person who created it.
+def _human_of(actor: Actor) -> int | None:
+    """The id of the person behind an actor: the signed-in user, or the person a key answers to.
 
-    A key created by the proposer cannot approve their proposal, nor the proposer approve
-    what their key proposed: either way one person would hold both duties.
+    A key's `root_user` is the person at the root of its chain of creation, so a key minted
+    by a key, at any depth, is still that person's (governance.services.api_key_create).
+    """
+    if actor.user is not None:
+        return actor.user.pk
+    if actor.api_key is not None:
+        return actor.api_key.root_user_id
+    return None
+
+
+def _identities(actor: Actor) -> set[str]:
+    """Who stands behind an actor: the key, if any, and the person it answers to.
+
+    Proposer and approver are compared by person: a key of the proposer's chain cannot
+    approve their proposal, nor the proposer approve what a key of theirs proposed.
     """
     found = set()
-    if actor.user is not None:
-        found.add(f"user:{actor.user.pk}")
+    human = _human_of(actor)
+    if human is not None:
+        found.add(f"user:{human}")
     if actor.api_key is not None:
         found.add(f"key:{actor.api_key.pk}")
-        if actor.api_key.created_by_id is not None:
-            found.add(f"user:{actor.api_key.created_by_id}")
     return found
+
+
+def _require_human_approver(actor: Actor) -> None:
+    """Refuse an approval no accountable person stands behind.
+
+    A signed-in member must have passed MFA in this session (django-otp marks the request's
+    user verified); a key must answer to a person who is still an active member allowed to
+    change the model. A key made by the system, or by a person since gone, cannot approve.
+    """
+    from governance.roles import MANAGE_MODEL
+    from governance.selectors import roles_for_user
+
+    if actor.user is not None:
+        is_verified = getattr(actor.user, "is_verified", None)
+        if not (callable(is_verified) and is_verified()):
+            raise ApprovalNeedsHuman(
+                "Approving a change needs a session that has passed multi-factor authentication: "
+                "verify at /accounts/mfa/verify/ and try again."
+            )
+        return
+    human = None if actor.api_key is None else actor.api_key.root_user
+    if human is None:
+        raise ApprovalNeedsHuman(
+            "Approving a change is a person's act: this key answers to no person "
+            "(made by the system, or by a key made before keys recorded their owner). "
+            "Approve from a signed-in session, or with a key a finance admin made."
+        )
+    if not human.is_active or not roles_for_user(user=human, tenant=current_tenant()) & MANAGE_MODEL:
+        raise ApprovalNeedsHuman(
+            f"This key answers to {human.get_username()}, who may no longer approve model changes "
+            "of this tenant: approve from a signed-in session of a finance admin."
+        )
 
 
 def _proposer(proposal: ChangeProposal) -> Actor:
@@ -148,14 +198,18 @@ def _locked_pending(proposal_id: int) -> ChangeProposal:
 def change_approve(*, proposal_id: int, actor: Actor, note: str = "") -> ChangeProposal:
     """Approve a pending proposal of someone else and apply it as a new version.
 
-    Refused to its proposer (SelfApprovalRefused) and when the model or KPIs moved on since
+    Refused to its proposer, whatever the credential: session, their key, or a key their
+    key made (SelfApprovalRefused); to an approver no person stands behind (ApprovalNeedsHuman:
+    no MFA in the session, a key of the system); and when the model or KPIs moved on since
     it was made (StaleProposal: the approver would sign off figures they never saw).
     """
     with transaction.atomic():
         proposal = _locked_pending(proposal_id)
+        _require_human_approver(actor)
         if _identities(actor) & _identities(_proposer(proposal)):
             raise SelfApprovalRefused(
-                "You proposed this change (or your key or its creator did): another finance admin must approve it."
+                "You proposed this change (yourself or through a key you answer for): "
+                "another finance admin must approve it."
             )
         current = _config_current(proposal.config_name, lock=True)
         version_now = None if current is None else current.version

@@ -90,9 +90,9 @@ class ProposalDecisionView(TenantAPIView):
         decide: Any = proposals.change_approve if self.decision == "approve" else proposals.change_reject
         try:
             decided = decide(proposal_id=proposal.pk, actor=actor_of(request), note=body.validated_data["note"])
-        except proposals.SelfApprovalRefused as refused:
-            raise exceptions.PermissionDenied(refused.message) from None
         except proposals.ProposalRefused as refused:
+            if refused.status == status.HTTP_403_FORBIDDEN:  # self-approval, or no person behind the approver
+                raise exceptions.PermissionDenied(refused.message) from None
             raise Conflict(refused.message) from None
         except EngineInputError as error:
             raise exceptions.ValidationError(error.errors) from None
@@ -108,7 +108,9 @@ class Conflict(exceptions.APIException):
 def decision_view(decision: str) -> type[ProposalDecisionView]:
     """The approve or reject view, documented under its own name."""
     description = {
-        "approve": "Apply the proposal as a new version, with you as approver. 403 to its proposer; "
+        "approve": "Apply the proposal as a new version, with you as approver. 403 to its proposer (by any "
+        "credential: their session, their key, a key their key made), to a session that has not passed MFA "
+        "and to a key no person answers for; "
         "409 when it is no longer pending or the model moved on since it was made.",
         "reject": "Turn the proposal down (`note` required); its proposer doing so withdraws it.",
     }[decision]

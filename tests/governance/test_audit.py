@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from rest_framework.test import APIClient
 
-from governance.audit import audit_record, csv_safe
+from governance.audit import audit_events, audit_record, csv_safe
 from governance.ledger import Actor
 from governance.models import AuditEvent, AuditKind
 from governance.secrets import integration_secret_set
@@ -69,9 +70,43 @@ def test_key_creation_and_revocation_through_the_api_are_recorded(api_as, acme):
     client = api_as(acme, "tenant_admin")
     created = client.post("/api/v1/keys", {"name": "grafana", "role": "viewer"}, format="json").json()
     client.delete(f"/api/v1/keys/{created['id']}")
-    assert last(acme, AuditKind.KEY_CREATED).detail == {"key": created["prefix"], "name": "grafana", "role": "viewer"}
+    made = last(acme, AuditKind.KEY_CREATED)
+    assert made.actor.startswith("api-key:")
+    assert made.detail == {
+        "key": created["prefix"],
+        "name": "grafana",
+        "role": "viewer",
+        "created_by_key": made.actor.split(":")[1],
+        "on_behalf_of": None,  # the calling key was made by the system
+    }
     revoked = last(acme, AuditKind.KEY_REVOKED)
     assert revoked.actor.startswith("api-key:") and revoked.detail["name"] == "grafana"
+
+
+def test_a_key_made_by_a_key_is_recorded_as_that_key_and_the_person_behind_it(client, acme, tara):
+    # given: tara signs in and makes a key, which makes another
+    client.force_login(tara)
+    first = client.post("/api/v1/keys", {"name": "ci", "role": "tenant_admin"}, content_type="application/json")
+    by_key = APIClient()
+    by_key.credentials(HTTP_AUTHORIZATION=f"Bearer {first.json()['key']}")
+
+    # when
+    second = by_key.post("/api/v1/keys", {"name": "deploy", "role": "finance_admin"}, format="json").json()
+
+    # then: neither is "system"; the second names the key and tara
+    with tenant_scope(acme):
+        made = {e.detail["key"]: e for e in audit_events(kind=AuditKind.KEY_CREATED)}
+    assert made[first.json()["prefix"]].actor == "user:tara"
+    assert made[first.json()["prefix"]].detail["on_behalf_of"] == "user:tara"
+    assert made[second["prefix"]].actor == f"api-key:{first.json()['prefix']}:ci"
+    assert made[second["prefix"]].detail["created_by_key"] == first.json()["prefix"]
+    assert made[second["prefix"]].detail["on_behalf_of"] == "user:tara"
+
+
+def test_a_key_made_by_the_command_is_recorded_as_the_command(acme):
+    call_command("create_api_key", "acme", "--role", "viewer", stdout=io.StringIO(), stderr=io.StringIO())
+
+    assert last(acme, AuditKind.KEY_CREATED).actor == "system:create_api_key"
 
 
 def test_a_secret_change_is_recorded_without_the_secret(acme):

@@ -117,9 +117,9 @@ def test_a_finance_admin_cannot_approve_their_own_proposal(dual, alice, dora):
     assert session(dora).get(PROPOSALS).json()["results"][0]["status"] == "pending"
 
 
-def test_an_api_key_cannot_approve_its_own_proposal_but_another_key_can(dual):
+def test_an_api_key_cannot_approve_its_own_proposal_but_another_persons_key_can(dual, dora):
     proposer, proposer_key = key_client(dual, "finance_admin")
-    other, other_key = key_client(dual, "finance_admin")
+    other, other_key = key_client(dual, "finance_admin", created_by=dora)
     created = proposer.post(
         "/api/v1/config/revenue-model",
         {"annual_recurring_revenue": 60000000, "change_reason": "New deals"},
@@ -145,6 +145,148 @@ def test_a_key_created_by_the_proposer_cannot_approve_for_them(dual, tara):
     response = taras_key.post(f"{PROPOSALS}/{proposal_id}/approve", {}, format="json")
 
     assert response.status_code == 403
+    assert model_version(dual) == 1
+
+
+# --- Keys cannot launder who proposed ----------------------------------------------------
+
+KEYS = "/api/v1/keys"
+
+
+def key_made_by(client: APIClient, role: str = "finance_admin") -> tuple[APIClient, str]:
+    """A key made through the API by whoever `client` is (a session or a key), and its prefix."""
+    made = client.post(KEYS, {"name": f"made {role}", "role": role}, format="json")
+    assert made.status_code == 201, made.json()
+    minted = APIClient()
+    minted.credentials(HTTP_AUTHORIZATION=f"Bearer {made.json()['key']}")
+    return minted, made.json()["prefix"]
+
+
+def test_a_key_minted_by_a_key_answers_to_the_person_at_the_root_of_the_chain(dual, tara):
+    first, first_prefix = key_made_by(session(tara), "tenant_admin")
+    second, second_prefix = key_made_by(first, "tenant_admin")
+    _, third_prefix = key_made_by(second)
+
+    listed = {k["prefix"]: k for k in session(tara).get(KEYS).json()["results"]}
+
+    assert (listed[first_prefix]["created_by"], listed[first_prefix]["root_user"]) == ("tara", "tara")
+    assert listed[second_prefix]["created_by_key"] == first_prefix and listed[second_prefix]["root_user"] == "tara"
+    assert listed[third_prefix]["created_by_key"] == second_prefix and listed[third_prefix]["root_user"] == "tara"
+    assert listed[third_prefix]["created_by"] is None
+
+
+def test_a_tenant_admin_cannot_approve_what_a_key_minted_by_their_key_proposed(dual, tara, dora):
+    # given: tara's key makes a finance_admin key, which proposes
+    taras_key, _ = key_made_by(session(tara), "tenant_admin")
+    laundered, _ = key_made_by(taras_key)
+    proposal_id = laundered.put(MODEL, RAISE_ERROR_COST, format="json").json()["id"]
+
+    # when: tara approves, by session, by her key, by the key itself, by a fresh key of the chain
+    for approver in (session(tara), taras_key, laundered, key_made_by(taras_key)[0]):
+        refused = approver.post(f"{PROPOSALS}/{proposal_id}/approve", {}, format="json")
+        # then
+        assert refused.status_code == 403, refused.json()
+        assert "another finance admin must approve" in refused.json()["errors"]["detail"][0]
+    assert model_version(dual) == 1
+    assert session(dora).post(f"{PROPOSALS}/{proposal_id}/approve", {}, format="json").status_code == 200
+
+
+def test_a_key_chain_of_the_proposer_cannot_approve_their_session_proposal(dual, tara, dora):
+    proposal_id = session(tara).put(MODEL, RAISE_ERROR_COST, format="json").json()["id"]
+    chain = key_made_by(key_made_by(key_made_by(session(tara), "tenant_admin")[0], "tenant_admin")[0])[0]
+
+    refused = chain.post(f"{PROPOSALS}/{proposal_id}/approve", {}, format="json")
+
+    assert refused.status_code == 403
+    assert model_version(dual) == 1
+    # The same chain, rooted in another person, may approve.
+    doras_key = key_made_by(key_made_by(session(_member("tess", dual, "tenant_admin")), "tenant_admin")[0])[0]
+    assert doras_key.post(f"{PROPOSALS}/{proposal_id}/approve", {}, format="json").status_code == 200
+
+
+def test_a_key_no_person_answers_for_cannot_approve(dual, alice):
+    proposal_id = session(alice).put(MODEL, RAISE_ERROR_COST, format="json").json()["id"]
+    system_key, _ = key_client(dual, "finance_admin")  # as `manage.py create_api_key` makes it
+    minted_by_it, _ = key_made_by(key_client(dual, "tenant_admin")[0])
+
+    for approver in (system_key, minted_by_it):
+        refused = approver.post(f"{PROPOSALS}/{proposal_id}/approve", {}, format="json")
+        assert refused.status_code == 403
+        assert "answers to no person" in refused.json()["errors"]["detail"][0]
+    assert model_version(dual) == 1
+
+
+def test_a_key_whose_person_left_the_tenant_cannot_approve(dual, alice, dora):
+    proposal_id = session(alice).put(MODEL, RAISE_ERROR_COST, format="json").json()["id"]
+    doras_key, _ = key_client(dual, "finance_admin", created_by=dora)
+    membership_set_role(tenant=dual, user=dora, role=None)
+
+    refused = doras_key.post(f"{PROPOSALS}/{proposal_id}/approve", {}, format="json")
+
+    assert refused.status_code == 403 and "may no longer approve" in refused.json()["errors"]["detail"][0]
+    assert model_version(dual) == 1
+
+
+def test_a_key_of_another_tenants_person_cannot_approve(dual, alice, globex, gus):
+    # gus's chain lives in globex: the proposal is a 404 there, whatever his keys do
+    proposal_id = session(alice).put(MODEL, RAISE_ERROR_COST, format="json").json()["id"]
+    guss_key, _ = key_client(globex, "finance_admin", created_by=gus)
+
+    assert guss_key.post(f"{PROPOSALS}/{proposal_id}/approve", {}, format="json").status_code == 404
+    assert model_version(dual) == 1
+
+
+def test_the_service_refuses_a_signed_in_approver_without_mfa(dual, alice, dora):
+    from roi import proposals
+
+    proposal_id = session(alice).put(MODEL, RAISE_ERROR_COST, format="json").json()["id"]
+
+    with tenant_scope(dual), pytest.raises(proposals.ApprovalNeedsHuman, match="multi-factor"):
+        proposals.change_approve(proposal_id=proposal_id, actor=Actor.of_user(dora))
+    with tenant_scope(dual), pytest.raises(proposals.ApprovalNeedsHuman):
+        proposals.change_approve(proposal_id=proposal_id, actor=Actor.system("test"))
+    assert model_version(dual) == 1
+
+
+def test_a_session_without_mfa_cannot_approve_on_the_api_or_the_page(client, dual, alice, dora):
+    from tests.conftest import plain_login
+
+    proposal_id = session(alice).put(MODEL, RAISE_ERROR_COST, format="json").json()["id"]
+    plain_login(client, dora)
+
+    api = client.post(f"{PROPOSALS}/{proposal_id}/approve", {}, content_type="application/json")
+    page = client.post(f"/t/{dual.slug}/model/", {"proposal": proposal_id, "action": "approve"})
+
+    assert api.status_code == 403 and page.status_code == 302  # to the MFA form
+    assert model_version(dual) == 1
+
+
+def test_the_django_admin_cannot_decide_a_proposal(root_client, dual, alice):
+    proposal_id = session(alice).put(MODEL, RAISE_ERROR_COST, format="json").json()["id"]
+    url = f"/admin/roi/changeproposal/{proposal_id}/change/"
+
+    response = root_client.post(url, {"status": "approved", "decided_by_label": "root"})
+
+    assert response.status_code == 403
+    with tenant_scope(dual):
+        assert ChangeProposal.objects.get().status == "pending"
+
+
+def test_a_key_a_platform_admin_made_answers_to_them_and_cannot_approve_unless_a_member(root_client, dual, alice):
+    proposal_id = session(alice).put(MODEL, RAISE_ERROR_COST, format="json").json()["id"]
+    root_client.post(
+        "/admin/governance/apikey/add/", {"tenant": dual.pk, "name": "root's key", "role": "finance_admin"}
+    )
+    from governance.models import ApiKey
+
+    with tenant_scope(dual):
+        made = ApiKey.objects.get(name="root's key")
+    assert made.root_user.username == "root"
+    # The admin shows the raw key once, in a message; the service is what the key would reach.
+    from roi import proposals
+
+    with tenant_scope(dual), pytest.raises(proposals.ApprovalNeedsHuman, match="may no longer approve"):
+        proposals.change_approve(proposal_id=proposal_id, actor=Actor.of_key(made))
     assert model_version(dual) == 1
 
 

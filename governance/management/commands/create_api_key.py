@@ -23,7 +23,11 @@ class Command(BaseCommand):
             raise CommandError(f"No tenant {options['slug']!r}.")
         try:
             with tenant_scope(tenant):
-                issued = api_key_create(name=options["name"] or f"{options['role']} key", role=options["role"])
+                issued = api_key_create(
+                    name=options["name"] or f"{options['role']} key",
+                    role=options["role"],
+                    actor="system:create_api_key",
+                )
         except ValidationError as error:
             raise CommandError(str(error.message_dict)) from None
         self.stderr.write(
