@@ -359,6 +359,7 @@ class IssuedKeySerializer(ApiKeySerializer):
 
 class ApiKeyListView(TenantAPIView):
     allowed_roles = {"GET": roles.MANAGE_TENANT | roles.AUDIT, "POST": roles.MANAGE_TENANT}
+    idempotency_secret_fields = frozenset({"key"})
 
     serializer_class = ApiKeySerializer
 

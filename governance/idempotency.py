@@ -1,9 +1,16 @@
 """`Idempotency-Key` on unsafe API requests: a retry gets the first answer instead of a second write.
 
-Same key and body within 24 hours: the stored response. Same key, other body: 422. Same
-key while the first request is still running: 409 (a PostgreSQL advisory lock taken for
-the request's transaction; SQLite runs one writer at a time, so it never overlaps).
-Only successful answers are stored: a failed request wrote nothing and may be retried.
+Same key and body within 24 hours, from the same principal (user or API key): the stored
+response. Same key, other body: 422. Same key while the first request is still running:
+409 (a PostgreSQL advisory lock taken for the request's transaction; SQLite runs one
+writer at a time, so it never overlaps). Only successful answers are stored: a failed
+request wrote nothing and may be retried. Another principal of the tenant sending the
+same key is a request of its own, never a replay of someone else's answer.
+
+No secret is stored: a view names the fields of its answer that are secrets
+(`idempotency_secret_fields`, e.g. a new API key's raw value), they are removed before the
+answer is kept, and a retry of such a request gets a 409 naming what was made instead
+(`IdempotentSecretNotReplayed`): the secret was shown once, and the retry makes nothing.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from governance.models import IdempotencyRecord
+from governance.models import ApiKey, IdempotencyRecord
 from governance.tenancy import current_tenant
 
 HEADER = "Idempotency-Key"
@@ -43,6 +50,24 @@ class IdempotencyKeyReused(APIException):
     default_code = "idempotency_key_reused"
 
 
+class IdempotentSecretNotReplayed(APIException):
+    """A retry of a request whose answer held a secret: that answer is not kept, so it is not repeated."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "idempotent_secret_not_replayed"
+
+
+def _withheld_message(body: Any) -> str:
+    made = ""
+    if isinstance(body, dict) and "id" in body:
+        made = f" (id {body['id']}" + (f", prefix {body['prefix']}" if "prefix" in body else "") + ")"
+    return (
+        f"This request already succeeded{made}; its answer held a secret, which was shown once and is "
+        "not stored, so it cannot be sent again and nothing new was made. If the first answer was lost, "
+        "revoke what it made and send a new request with a new Idempotency-Key."
+    )
+
+
 class _Replay(Exception):
     def __init__(self, response: Response) -> None:
         self.response = response
@@ -59,10 +84,18 @@ def _request_hash(request: Request) -> str:
     return digest.hexdigest()
 
 
-def _lock(tenant_id: int, key: str) -> bool:
+def _principal(request: Request) -> str:
+    """The caller an answer belongs to: the API key, or the signed-in user."""
+    if isinstance(request.auth, ApiKey):
+        return f"key:{request.auth.pk}"
+    return f"user:{request.user.pk}"
+
+
+def _lock(tenant_id: int, principal: str, key: str) -> bool:
     if connection.vendor != "postgresql":
         return True
-    lock_id = int.from_bytes(hashlib.sha256(f"idempotency:{tenant_id}:{key}".encode()).digest()[:8], "big", signed=True)
+    name = f"idempotency:{tenant_id}:{principal}:{key}"
+    lock_id = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_id])
         return bool(cursor.fetchone()[0])
@@ -71,7 +104,9 @@ def _lock(tenant_id: int, key: str) -> bool:
 class IdempotentMixin:
     """For TenantAPIView: runs after authentication, inside the tenant's transaction."""
 
-    _idempotency: tuple[str, str] | None = None
+    _idempotency: tuple[str, str, str] | None = None
+    # Fields of a successful answer that are secrets: never stored, so never replayed.
+    idempotency_secret_fields: frozenset[str] = frozenset()
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
@@ -81,19 +116,21 @@ class IdempotentMixin:
             return
         if not key.strip() or len(key) > MAX_KEY_LENGTH:
             raise ValidationError({HEADER: [f"Must be 1 to {MAX_KEY_LENGTH} characters."]})
-        tenant = current_tenant()
-        if not _lock(tenant.pk, key):
+        tenant, principal = current_tenant(), _principal(request)
+        if not _lock(tenant.pk, principal, key):
             raise IdempotencyKeyInFlight()
         request_hash = _request_hash(request)
         IdempotencyRecord.objects.filter(key=key, created_at__lt=timezone.now() - TTL).delete()
-        stored = IdempotencyRecord.objects.filter(key=key).first()
+        stored = IdempotencyRecord.objects.filter(principal=principal, key=key).first()
         if stored is not None:
             if stored.request_hash != request_hash:
                 raise IdempotencyKeyReused()
+            if stored.secret_withheld:
+                raise IdempotentSecretNotReplayed({HEADER: [_withheld_message(stored.response_body)]})
             replay = Response(stored.response_body, status=stored.status)
             replay["Idempotent-Replayed"] = "true"
             raise _Replay(replay)
-        self._idempotency = (key, request_hash)
+        self._idempotency = (principal, key, request_hash)
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, _Replay):
@@ -103,13 +140,19 @@ class IdempotentMixin:
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
         if self._idempotency is not None and 200 <= response.status_code < 300 and not response.exception:
-            key, request_hash = self._idempotency
+            principal, key, request_hash = self._idempotency
             data = getattr(response, "data", None)
+            body = None if data is None else json.loads(JSONRenderer().render(data))
+            withheld = isinstance(body, dict) and bool(self.idempotency_secret_fields & body.keys())
+            if withheld:
+                body = {name: value for name, value in body.items() if name not in self.idempotency_secret_fields}
             IdempotencyRecord.objects.create(
+                principal=principal,
                 key=key,
                 request_hash=request_hash,
                 status=response.status_code,
-                response_body=None if data is None else json.loads(JSONRenderer().render(data)),
+                response_body=body,
+                secret_withheld=withheld,
             )
             self._idempotency = None
         return response

@@ -356,17 +356,24 @@ class ClosedPeriod(TenantOwned):
 class IdempotencyRecord(TenantOwned):
     """The stored answer to an unsafe API request sent with an `Idempotency-Key` (24 hours).
 
-    A retry with the same key and body gets this answer again instead of writing twice.
+    A retry with the same key and body, by the same principal, gets this answer again
+    instead of writing twice. Never a secret: a new API key's raw value is removed before
+    the answer is stored (`secret_withheld`), and such a retry is told so instead.
     """
 
     key = models.CharField(max_length=255)
+    # Who sent it ("user:<id>" or "key:<id>"): another principal's retry is a request of its own.
+    principal = models.CharField(max_length=64, default="")
     request_hash = models.CharField(max_length=64)
     status = models.PositiveSmallIntegerField()
     response_body = models.JSONField(null=True)
+    secret_withheld = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["tenant", "key"], name="idempotency_unique_key")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "principal", "key"], name="idempotency_unique_principal_key")
+        ]
         indexes = [models.Index(fields=["tenant", "created_at"])]
 
     def __str__(self) -> str:

@@ -22,13 +22,74 @@ def keys_named(tenant, name: str) -> int:  # type: ignore[no-untyped-def]
         return ApiKey.objects.filter(name=name).count()
 
 
-def test_the_same_key_and_body_returns_the_stored_response_and_writes_once(api_as, acme):
+REVENUE = "/api/v1/config/revenue-model"
+REVENUE_BODY = {"annual_recurring_revenue": 60000000, "change_reason": "New deals"}
+
+
+def model_versions(tenant) -> int:  # type: ignore[no-untyped-def]
+    from roi.models import FinancialModel
+
+    with tenant_scope(tenant):
+        return FinancialModel.objects.get().version
+
+
+def test_the_same_key_and_body_returns_the_stored_response_and_writes_once(api_as, acme, acme_model):
+    client = api_as(acme, "finance_admin")
+    first = client.post(REVENUE, REVENUE_BODY, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    again = client.post(REVENUE, REVENUE_BODY, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    assert model_versions(acme) == 2
+
+
+def test_a_new_api_key_is_never_stored_and_a_retry_makes_no_second_key(api_as, acme):
+    # given: a key is created with an Idempotency-Key
     client = api_as(acme, "tenant_admin")
     first = client.post("/api/v1/keys", BODY, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    raw_key = first.json()["key"]
+
+    # when: the same request is retried
     again = client.post("/api/v1/keys", BODY, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
-    assert (first.status_code, again.status_code) == (201, 201)
-    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+
+    # then: the record holds no secret, the retry is told what was made, and no second key exists
+    with tenant_scope(acme):
+        record = IdempotencyRecord.objects.get()
+    assert record.secret_withheld and "key" not in record.response_body
+    assert raw_key not in str(record.response_body) and raw_key.split("_")[2] not in str(record.response_body)
+    assert again.status_code == 409 and raw_key not in again.content.decode()
+    message = again.json()["errors"]["Idempotency-Key"][0]
+    assert f"prefix {first.json()['prefix']}" in message and "revoke" in message
     assert keys_named(acme, "grafana") == 1
+
+
+def test_another_key_of_the_tenant_gets_no_replay_of_someone_elses_answer(api_as, acme, acme_model):
+    mine, theirs = api_as(acme, "tenant_admin"), api_as(acme, "tenant_admin")
+    mine.post("/api/v1/keys", BODY, format="json", HTTP_IDEMPOTENCY_KEY="shared")
+
+    other = theirs.post("/api/v1/keys", BODY, format="json", HTTP_IDEMPOTENCY_KEY="shared")
+
+    assert other.status_code == 201 and "Idempotent-Replayed" not in other
+    assert keys_named(acme, "grafana") == 2
+    # Nor an answer without a secret: the stored answer is the principal's own.
+    first_finance, second_finance = api_as(acme, "finance_admin"), api_as(acme, "finance_admin")
+    first_finance.post(REVENUE, REVENUE_BODY, format="json", HTTP_IDEMPOTENCY_KEY="rev")
+    second = second_finance.post(REVENUE, REVENUE_BODY, format="json", HTTP_IDEMPOTENCY_KEY="rev")
+    assert second.status_code == 200 and "Idempotent-Replayed" not in second
+    assert model_versions(acme) == 3
+
+
+def test_the_same_person_under_a_session_and_a_key_gets_no_replay_across_them(api_as, acme, tara):
+    from rest_framework.test import APIClient
+
+    session = APIClient()
+    session.force_login(tara)
+    session.post("/api/v1/keys", BODY, format="json", HTTP_IDEMPOTENCY_KEY="mine")
+    doubled = session.post("/api/v1/keys", BODY, format="json", HTTP_IDEMPOTENCY_KEY="mine")
+    keyed = api_as(acme, "tenant_admin").post("/api/v1/keys", BODY, format="json", HTTP_IDEMPOTENCY_KEY="mine")
+
+    assert doubled.status_code == 409
+    assert keyed.status_code == 201 and keyed.json()["key"].startswith("bv_")
+    assert keys_named(acme, "grafana") == 2
 
 
 def test_the_same_key_with_another_body_is_a_422(api_as, acme):
@@ -106,5 +167,6 @@ def test_a_concurrent_request_with_the_same_key_is_a_409(live_server, acme, make
         assert started.wait(10)
         others = list(pool.map(post, range(1, 6)))
     assert first.result() == 201 and others == [409] * 5
-    assert post(6) == 201  # once finished, a retry gets the stored answer
+    # Once finished, a retry is told the key exists; its secret is not kept, so not repeated.
+    assert post(6) == 409
     assert keys_named(acme, "grafana") == 1
