@@ -10,14 +10,19 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from guardian.admin import GuardedModelAdmin
+from guardian.forms import UserObjectPermissionsForm
 from simple_history.admin import SimpleHistoryAdmin
 
 from governance import selectors, services
 from governance.models import ApiKey, LedgerRecord, Tenant
+from governance.roles import Role, permission_codename
 from governance.tenancy import tenant_scope
 
 
@@ -121,11 +126,28 @@ class TenantForm(forms.ModelForm):
         return enabled
 
 
+class MemberPermissionsForm(UserObjectPermissionsForm):
+    """Guardian's page for one member's roles on a tenant, refusing to take away its last tenant admin."""
+
+    def clean_permissions(self) -> list[str]:
+        chosen = self.cleaned_data["permissions"]
+        if permission_codename(Role.TENANT_ADMIN.value) not in chosen:
+            try:
+                services.last_tenant_admin_refuse(tenant=self.obj, user=self.user, field="permissions")
+            except ValidationError as refused:
+                raise forms.ValidationError(refused.message_dict["permissions"]) from None
+        return chosen
+
+
 @admin.register(Tenant)
 class TenantAdmin(GuardedModelAdmin, SuperuserOnlyAdmin):
     """Tenants; the "Object permissions" page edits members' roles (guardian permissions)."""
 
     form = TenantForm
+
+    def get_obj_perms_manage_user_form(self, request: HttpRequest) -> type[MemberPermissionsForm]:
+        return MemberPermissionsForm
+
     list_display = [
         "name",
         "slug",
@@ -267,6 +289,41 @@ class ApiKeyAdmin(NoRevertHistoryAdmin, SuperuserOnlyAdmin):
                 services.api_key_revoke(api_key=api_key, actor=f"admin:{request.user.get_username()}")
         self.message_user(request, f"Revoked {queryset.count()} key(s).")
 
+
+def _orphaning_message(user: Any) -> str | None:
+    alone = selectors.tenants_user_alone_administers(user=user)
+    if not alone:
+        return None
+    return (
+        f"{user.get_username()} is the last tenant admin of {', '.join(t.slug for t in alone)}: "
+        "make another member tenant admin there first."
+    )
+
+
+class MemberUserChangeForm(UserChangeForm):
+    def clean_is_active(self) -> bool:
+        is_active = self.cleaned_data["is_active"]
+        if not is_active and self.instance.pk is not None and self.instance.is_active:
+            message = _orphaning_message(self.instance)
+            if message:
+                raise forms.ValidationError(f"Cannot deactivate: {message}")
+        return is_active
+
+
+class MemberUserAdmin(UserAdmin):
+    """Django's user admin, refusing to deactivate or delete a tenant's last tenant admin."""
+
+    form = MemberUserChangeForm
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[Any, Any, Any, list[Any]]:
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # Listed as protected, the admin shows why and deletes nothing (single and bulk delete).
+        refusals = [message for message in map(_orphaning_message, objs) if message]
+        return deleted, counts, perms_needed, [*protected, *refusals]
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), MemberUserAdmin)
 
 admin.site.site_header = "BizValue platform admin"
 admin.site.site_title = "BizValue admin"

@@ -306,7 +306,11 @@ class MemberDetailView(TenantAPIView):
     @extend_schema(responses={204: None}, parameters=[TENANT_PARAMETER])
     def delete(self, request: Request, username: str) -> Response:
         services.membership_set_role(
-            tenant=request.tenant, user=self._member(request, username), role=None, actor=actor_of(request).label
+            tenant=request.tenant,
+            user=self._member(request, username),
+            role=None,
+            actor=actor_of(request).label,
+            field="username",
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -115,6 +115,23 @@ def members_of(*, tenant: Tenant) -> list[tuple[AbstractBaseUser, frozenset[str]
     return sorted(members, key=lambda pair: pair[0].get_username())
 
 
+def tenant_admins(*, tenant: Tenant) -> list[AbstractBaseUser]:
+    """Active members holding tenant_admin on `tenant`: who can still manage its members and keys."""
+    return [user for user, held in members_of(tenant=tenant) if user.is_active and Role.TENANT_ADMIN.value in held]
+
+
+def tenants_user_alone_administers(*, user: AbstractBaseUser) -> list[Tenant]:
+    """Tenants whose only active tenant admin is `user`: deactivating or deleting them would orphan these."""
+    administered = get_objects_for_user(
+        user,
+        f"governance.{permission_codename(Role.TENANT_ADMIN.value)}",
+        klass=Tenant,
+        with_superuser=False,
+        accept_global_perms=False,
+    )
+    return [tenant for tenant in administered.order_by("name") if tenant_admins(tenant=tenant) == [user]]
+
+
 def api_keys_list() -> QuerySet[ApiKey]:
     """The keys of the tenant in scope, newest first."""
     return ApiKey.objects.select_related("created_by", "created_by_key", "root_user").order_by("-created_at")

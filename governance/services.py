@@ -240,11 +240,40 @@ def tenant_dual_approval_set(*, tenant: Tenant, enabled: bool, actor: str) -> Te
     return tenant
 
 
-def membership_set_role(*, tenant: Tenant, user: AbstractBaseUser, role: str | None, actor: str = "system") -> None:
-    """Give `user` exactly one role on `tenant` (None removes them from it); audited."""
+def last_tenant_admin_refuse(*, tenant: Tenant, user: AbstractBaseUser, field: str) -> None:
+    """Refuse (naming `field`) a change that would take away `tenant`'s last active tenant admin.
+
+    Without one, nobody in the tenant could manage its members or keys again. Called before
+    `user` loses the role, is removed, deactivated or deleted, by every route (API, admin).
+    """
+    from governance.selectors import tenant_admins
+
+    if tenant_admins(tenant=tenant) == [user]:
+        raise ValidationError(
+            {
+                field: [
+                    f"{user.get_username()} is the last tenant admin of {tenant.slug}: "
+                    "make another member tenant admin first."
+                ]
+            }
+        )
+
+
+def membership_set_role(
+    *, tenant: Tenant, user: AbstractBaseUser, role: str | None, actor: str = "system", field: str = "role"
+) -> None:
+    """Give `user` exactly one role on `tenant` (None removes them from it); audited.
+
+    Refused when it would leave the tenant without an active tenant admin (`field` names
+    the input the refusal is about). The tenant row is locked first, so two admins demoting
+    each other at once cannot both succeed.
+    """
     if role is not None and role not in Role.values:
         raise ValidationError({"role": [f"Unknown role {role!r}; choose one of {', '.join(Role.values)}."]})
     with transaction.atomic():
+        Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
+        if role != Role.TENANT_ADMIN.value:
+            last_tenant_admin_refuse(tenant=tenant, user=user, field=field)
         previous = sorted(filter(None, (role_from_codename(codename) for codename in get_perms(user, tenant))))
         for codename in get_perms(user, tenant):
             held = role_from_codename(codename)
