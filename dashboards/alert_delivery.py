@@ -35,6 +35,7 @@ from dashboards.alerts import AUDIENCE, alert_as_dict
 from dashboards.escalations import escalation_recipients, escalation_settings_current, webhook_secret
 from dashboards.models import UNRESOLVED, Alert, Escalation
 from governance.models import Tenant
+from governance.secrets import WEAK_STORED_MESSAGE, secret_strength_problem
 from governance.tenancy import tenant_scope
 
 EMAIL, WEBHOOK = "email", "webhook"
@@ -186,6 +187,9 @@ def alert_deliver(*, tenant: Tenant, alert_id: int, channel: str) -> str:
     else:
         body = webhook_body(alert=claimed.alert, tenant=tenant)
         secret = claimed.secret or ""
+        weak = secret_strength_problem(secret)
+        if weak is not None:  # stored before the minimum: a guessable signature proves nothing
+            raise WebhookRefused(WEAK_STORED_MESSAGE.format(problem=weak))
         outcome = f"posted ({webhook_post(url=claimed.url, body=body, secret=secret, delivery_id=f'alert-{alert_id}')})"
     _mark_delivered(tenant, alert_id, channel)
     return outcome

@@ -20,7 +20,15 @@ from governance.audit import audit_record
 from governance.ledger import Actor
 from governance.models import AuditKind
 from governance.roles import Role
-from governance.secrets import MAX_SECRET_LENGTH, Reencrypted, SecretUndecryptable, current_key_id, decrypt, encrypt
+from governance.secrets import (
+    MAX_SECRET_LENGTH,
+    Reencrypted,
+    SecretUndecryptable,
+    current_key_id,
+    decrypt,
+    encrypt,
+    secret_strength_check,
+)
 from governance.tenancy import current_tenant
 
 # Without settings: the CFO is the finance admin; a board review goes to finance and
@@ -191,6 +199,7 @@ def escalation_settings_update(
         if not isinstance(webhook_secret, str) or len(webhook_secret) > MAX_SECRET_LENGTH:
             raise ValidationError({"webhook_secret": [f"Must be text of at most {MAX_SECRET_LENGTH} characters."]})
         if webhook_secret.strip():
+            secret_strength_check(secret=webhook_secret, field="webhook_secret")
             row.webhook_secret_key_id, row.webhook_secret_ciphertext = encrypt(
                 webhook_secret, context=_secret_context(row)
             )

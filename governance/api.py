@@ -408,11 +408,15 @@ class IntegrationSecretStatusSerializer(serializers.Serializer):
     tool = serializers.ChoiceField(choices=IntegrationTool.choices)
     set = serializers.BooleanField()
     set_at = serializers.DateTimeField(allow_null=True)
+    problem = serializers.CharField(
+        allow_null=True, help_text="Why deliveries are refused under the stored secret (e.g. too weak); null if none."
+    )
 
 
 def integration_status_data(tool: str, row: IntegrationSecret | None) -> dict[str, Any]:
+    problem = None if row is None else secrets.integration_secret_problem(tool=tool)
     return IntegrationSecretStatusSerializer(
-        {"tool": tool, "set": row is not None, "set_at": None if row is None else row.set_at}
+        {"tool": tool, "set": row is not None, "set_at": None if row is None else row.set_at, "problem": problem}
     ).data
 
 

@@ -27,6 +27,16 @@ from governance.tenancy import current_tenant
 
 NONCE_BYTES = 12
 MAX_SECRET_LENGTH = 1000
+# A signing secret must not be guessable: an attacker who guesses it signs deliveries that
+# change a tenant's figures. 32 characters of at least 10 different ones is what a random
+# token from any generator has (`openssl rand -hex 32`), and what a word or a short
+# phrase does not.
+MIN_SECRET_LENGTH = 32
+MIN_SECRET_DISTINCT_CHARACTERS = 10
+WEAK_STORED_MESSAGE = (
+    "The stored secret is weaker than the minimum ({problem}): deliveries are refused until a "
+    "tenant admin sets a new one."
+)
 
 
 class SecretUndecryptable(Exception):
@@ -65,6 +75,24 @@ def decrypt(ciphertext: str, *, key_id: str, context: str) -> str:
         raise SecretUndecryptable(f"ciphertext does not decrypt with key {key_id!r}") from error
 
 
+def secret_strength_problem(secret: str) -> str | None:
+    """Why `secret` is too weak to sign webhooks with, or None when it is strong enough."""
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"at least {MIN_SECRET_LENGTH} characters are needed, {len(secret)} were given"
+    if len(set(secret)) < MIN_SECRET_DISTINCT_CHARACTERS:
+        return f"at least {MIN_SECRET_DISTINCT_CHARACTERS} different characters are needed, e.g. a random token"
+    return None
+
+
+def secret_strength_check(*, secret: str, field: str) -> None:
+    """Refuse a weak signing secret with a ValidationError naming `field`."""
+    problem = secret_strength_problem(secret)
+    if problem is not None:
+        raise ValidationError(
+            {field: [f"Too weak: {problem} (generate one with `openssl rand -hex 32`, and set it in the tool too)."]}
+        )
+
+
 def _context(secret: IntegrationSecret) -> str:
     return f"integration-secret:{secret.tenant_id}:{secret.tool}"
 
@@ -77,6 +105,7 @@ def integration_secret_set(*, tool: str, secret: str, actor: Actor) -> Integrati
         raise ValidationError({"secret": ["Must not be blank."]})
     if len(secret) > MAX_SECRET_LENGTH:
         raise ValidationError({"secret": [f"Must be at most {MAX_SECRET_LENGTH} characters."]})
+    secret_strength_check(secret=secret, field="secret")
     row = IntegrationSecret.objects.filter(tool=tool).first() or IntegrationSecret(tenant=current_tenant(), tool=tool)
     row.key_id, row.ciphertext = encrypt(secret, context=_context(row))
     row.set_at = timezone.now()
@@ -96,6 +125,20 @@ def integration_secret_reveal(*, tool: str) -> str | None:
     """The scope tenant's plaintext secret for `tool`, for checking a signature; None if unset."""
     row = integration_secret_status(tool=tool)
     return None if row is None else decrypt(row.ciphertext, key_id=row.key_id, context=_context(row))
+
+
+def integration_secret_problem(*, tool: str) -> str | None:
+    """Why deliveries signed with the scope tenant's stored secret for `tool` are refused, or None.
+
+    Secrets stored before the minimum strength existed stay stored (nothing is lost), but
+    a delivery is not accepted under one until it is replaced.
+    """
+    try:
+        secret = integration_secret_reveal(tool=tool)
+    except SecretUndecryptable:
+        return "The stored secret cannot be decrypted: deliveries are refused until a tenant admin sets a new one."
+    problem = None if secret is None else secret_strength_problem(secret)
+    return None if problem is None else WEAK_STORED_MESSAGE.format(problem=problem)
 
 
 @dataclass(frozen=True)

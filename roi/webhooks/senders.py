@@ -20,7 +20,7 @@ from governance import roles
 from governance.auth import api_key_find
 from governance.ledger import Actor
 from governance.models import IntegrationTool
-from governance.secrets import SecretUndecryptable, integration_secret_reveal
+from governance.secrets import SecretUndecryptable, integration_secret_reveal, secret_strength_problem
 from governance.tenancy import current_tenant
 
 logger = logging.getLogger(__name__)
@@ -43,6 +43,12 @@ def signature_matches(*, tool: str, body: bytes, candidates: list[str]) -> bool:
         secret = None
     if secret is None:
         logger.warning("%s webhook for %s refused: no secret is set", tool, current_tenant().slug)
+    elif secret_strength_problem(secret) is not None:
+        # Stored before secrets had a minimum strength: guessable, so nothing it signs is trusted.
+        logger.warning(
+            "%s webhook for %s refused: the stored secret is too weak; set a new one", tool, current_tenant().slug
+        )
+        secret = None
     # Compared against a throwaway secret when none is set, so timing does not tell either.
     expected = hmac_sha256_hex(secret or os.urandom(32).hex(), body).encode()
     matches = [hmac.compare_digest(expected, candidate.strip().encode()) for candidate in candidates]

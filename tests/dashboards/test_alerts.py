@@ -325,7 +325,10 @@ def test_escalation_settings_errors_name_the_field(api_as, acme, charlie, body, 
 
 def test_the_webhook_secret_is_stored_encrypted_and_never_shown(api_as, acme):
     admin = api_as(acme, "tenant_admin")
-    body = {"webhook_url": "https://hooks.example.com/services/T0", "webhook_secret": "very-secret-signing-key"}
+    body = {
+        "webhook_url": "https://hooks.example.com/services/T0",
+        "webhook_secret": "very-secret-signing-key-7a6b5c4d3e2f",
+    }
     shown = admin.put("/api/v1/config/escalations", body, format="json")
     assert shown.status_code == 200 and "very-secret" not in shown.content.decode()
     assert shown.json()["webhook_secret_set"] is True
@@ -334,7 +337,7 @@ def test_the_webhook_secret_is_stored_encrypted_and_never_shown(api_as, acme):
         assert "very-secret" not in row.webhook_secret_ciphertext
         from dashboards.escalations import webhook_secret
 
-        assert webhook_secret(row) == "very-secret-signing-key"
+        assert webhook_secret(row) == "very-secret-signing-key-7a6b5c4d3e2f"
         assert "very-secret" not in json.dumps(list(row.history.values()), default=str)
 
 
@@ -413,7 +416,7 @@ def receiver(settings):
     server.server_close()
 
 
-SECRET = "hook-signing-secret"
+SECRET = "hook-signing-secret-5d4c3b2a1f0e9d8c"
 
 
 def signature_is_valid(request: SimpleNamespace) -> bool:
@@ -451,6 +454,33 @@ def test_a_5xx_is_transient_and_a_4xx_is_not(acme, fired, receiver):
         fired.refresh_from_db()
     assert fired.webhook_attempts == 2 and fired.webhook_delivered_at is None
     assert all(signature_is_valid(request) for request in receiver.received)
+
+
+@pytest.mark.parametrize("weak", ["0", "a", "hook-signing-secret", "x" * 40])
+def test_a_weak_webhook_secret_is_a_400_naming_it(api_as, acme, weak):
+    body = {"webhook_url": "https://hooks.example.com/services/T0", "webhook_secret": weak}
+    response = api_as(acme, "tenant_admin").put("/api/v1/config/escalations", body, format="json")
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["webhook_secret"]
+    assert "Too weak" in response.json()["errors"]["webhook_secret"][0]
+
+
+def test_a_weak_webhook_secret_stored_before_the_minimum_posts_nothing_until_reset(acme, fired, receiver):
+    from dashboards.escalations import _secret_context
+    from governance.secrets import encrypt
+
+    arm_webhook(acme, receiver.url)
+    with tenant_scope(acme):  # as stored before secrets had a minimum strength
+        row = EscalationSettings.objects.get()
+        row.webhook_secret_key_id, row.webhook_secret_ciphertext = encrypt("0", context=_secret_context(row))
+        row.save()
+
+    with pytest.raises(alert_delivery.WebhookRefused, match="weaker than the minimum"):
+        alert_delivery.alert_deliver(tenant=acme, alert_id=fired.pk, channel="webhook")
+    assert receiver.received == []
+
+    arm_webhook(acme, receiver.url)  # a tenant admin sets a strong one
+    assert alert_delivery.alert_deliver(tenant=acme, alert_id=fired.pk, channel="webhook") == "posted (200)"
+    assert signature_is_valid(receiver.received[0])
 
 
 def test_a_webhook_to_a_private_address_is_refused_by_default(acme, fired, receiver, settings):

@@ -107,7 +107,7 @@ MATRIX = [
     ("post", "/api/v1/config/proposals/{proposal}/approve", MODEL_ADMINS, {"note": "checked"}),
     ("post", "/api/v1/config/proposals/{proposal}/reject", MODEL_ADMINS, {"note": "not now"}),
     ("get", "/api/v1/config/integrations/{tool}", TENANT_ADMIN | {"auditor"}, None),
-    ("put", "/api/v1/config/integrations/{tool}", TENANT_ADMIN, {"secret": "a-signing-secret"}),
+    ("put", "/api/v1/config/integrations/{tool}", TENANT_ADMIN, {"secret": "a-signing-secret-0f9e8d7c6b5a4f3e2d1c"}),
     *(("post", f"/api/v1/calculate/{path}", CALCULATORS, body) for path, body in CALCULATION_BODIES.items()),
     *(("post", f"/api/v1/events/{kind}", EVENT_SENDERS, body) for kind, body in EVENT_BODIES.items()),
     *(("get", f"/api/v1/events/{kind}", READERS, None) for kind in EVENT_BODIES),

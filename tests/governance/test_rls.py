@@ -55,7 +55,7 @@ def populated(acme, globex, make_key, settings, tmp_path):
                 actor=actor, target="business_kpis", payload={"alerts": {"roi_target": 250}}, change_reason="r"
             )
             calculation_run(actor=actor, method="availability_economics", body={"current_target": 99})
-            integration_secret_set(tool="github", secret=f"{tenant.slug}-secret", actor=actor)
+            integration_secret_set(tool="github", secret=f"{tenant.slug}-signing-secret-0f9e8d7c6b5a", actor=actor)
             for kind, body in EVENT_BODIES.items():
                 events_ingest(actor=actor, kind=kind, payload=body)
             focus_import(actor=actor, file_name="f.csv", data=focus_csv({}, currency=tenant.currency))

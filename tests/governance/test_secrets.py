@@ -28,7 +28,9 @@ from governance.tenancy import tenant_scope
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-SECRET = "whsec-7f3a9c1e5b2d8e4f6a0c"
+SECRET = "whsec-7f3a9c1e5b2d8e4f6a0c91d2b7e4"
+FIRST, SECOND = "first-3b8e1f0c6a9d42e7b5c1a0f9d8e7c6b5", "second-9d2c7a1e4f8b03d6c5e2a1b0f9e8d7c6"
+GLOBEX_SECRET = "globex-5e0a9c3f7b1d48e2a6c0b9f8e7d6c5b4"
 PATH = "/api/v1/config/integrations/pagerduty"
 OLD_KEY, NEW_KEY = os.urandom(32), os.urandom(32)
 
@@ -58,36 +60,37 @@ class TestTheApi:
         response = api_as(acme, "tenant_admin").put(PATH, {"secret": SECRET}, format="json")
         assert response.status_code == 200, response.json()
         body = response.json()
-        assert set(body) == {"tool", "set", "set_at"}
+        assert set(body) == {"tool", "set", "set_at", "problem"}
+        assert body["problem"] is None
         assert (body["tool"], body["set"]) == ("pagerduty", True)
         assert SECRET not in response.content.decode()
         assert reveal(acme) == SECRET
 
     def test_get_tells_whether_one_is_set_and_since_when_never_the_secret(self, api_as, acme):
         admin, auditor = api_as(acme, "tenant_admin"), api_as(acme, "auditor")
-        assert admin.get(PATH).json() == {"tool": "pagerduty", "set": False, "set_at": None}
+        assert admin.get(PATH).json() == {"tool": "pagerduty", "set": False, "set_at": None, "problem": None}
         set_at = admin.put(PATH, {"secret": SECRET}, format="json").json()["set_at"]
         for client in (admin, auditor):
             response = client.get(PATH)
-            assert response.json() == {"tool": "pagerduty", "set": True, "set_at": set_at}
+            assert response.json() == {"tool": "pagerduty", "set": True, "set_at": set_at, "problem": None}
             assert SECRET not in response.content.decode()
         assert admin.get("/api/v1/config/integrations/github").json()["set"] is False
 
     def test_a_new_secret_replaces_the_old_one(self, api_as, acme):
         admin = api_as(acme, "tenant_admin")
-        admin.put(PATH, {"secret": "first"}, format="json")
-        admin.put(PATH, {"secret": "second"}, format="json")
-        assert reveal(acme) == "second"
+        admin.put(PATH, {"secret": FIRST}, format="json")
+        admin.put(PATH, {"secret": SECOND}, format="json")
+        assert reveal(acme) == SECOND
         with tenant_scope(acme):
             assert IntegrationSecret.objects.count() == 1
 
     def test_it_records_who_set_it(self, api, api_as, acme, tara):
-        api_as(acme, "tenant_admin").put(PATH, {"secret": "by key"}, format="json")
+        api_as(acme, "tenant_admin").put(PATH, {"secret": FIRST}, format="json")
         with tenant_scope(acme):
             row = IntegrationSecret.objects.get()
             assert (row.set_by, row.set_by_key.role) == (None, "tenant_admin")
         api.force_login(tara)
-        api.put(PATH, {"secret": "by tara"}, format="json")
+        api.put(PATH, {"secret": SECOND}, format="json")
         with tenant_scope(acme):
             row = IntegrationSecret.objects.get()
             assert (row.set_by, row.set_by_key) == (tara, None)
@@ -109,8 +112,73 @@ class TestTheApi:
         set_secret(acme)
         theirs = api_as(globex, "tenant_admin")
         assert theirs.get(PATH).json()["set"] is False
-        assert theirs.put(PATH, {"secret": "globex's own"}, format="json").status_code == 200
-        assert (reveal(acme), reveal(globex)) == (SECRET, "globex's own")
+        assert theirs.put(PATH, {"secret": GLOBEX_SECRET}, format="json").status_code == 200
+        assert (reveal(acme), reveal(globex)) == (SECRET, GLOBEX_SECRET)
+
+
+class TestStrength:
+    @pytest.mark.parametrize(
+        "weak",
+        [
+            "0",
+            "a",
+            "correct horse battery staple",  # 28 characters
+            "a" * 64,
+            "ab" * 20,
+            "0123456789" * 3 + "0",  # 31 characters
+        ],
+    )
+    def test_a_weak_secret_is_a_400_naming_it_and_nothing_is_stored(self, api_as, acme, weak):
+        response = api_as(acme, "tenant_admin").put(PATH, {"secret": weak}, format="json")
+
+        assert response.status_code == 400, response.json()
+        assert "Too weak" in response.json()["errors"]["secret"][0]
+        assert reveal(acme) is None
+
+    def test_a_random_token_is_strong_enough(self, api_as, acme):
+        token = secrets.token_hex(16)  # 32 characters, as `openssl rand -hex 16` prints
+        assert api_as(acme, "tenant_admin").put(PATH, {"secret": token}, format="json").status_code == 200
+
+    def test_a_weak_secret_stored_before_the_minimum_refuses_deliveries_until_reset(self, client, api_as, acme):
+        # given: "0" stored the way it was accepted before (the service now refuses it)
+        from tests.roi.test_webhooks import deliver, deployment_status
+
+        store_unchecked(acme, "0", tool="github")
+        admin = api_as(acme, "tenant_admin")
+
+        # when: GitHub delivers, signed with "0"
+        refused = deliver(client, "github", "acme", deployment_status("success"), "0")
+
+        # then: refused, and the status says why and what to do
+        assert refused.status_code == 401
+        problem = admin.get("/api/v1/config/integrations/github").json()["problem"]
+        assert "weaker than the minimum" in problem and "sets a new one" in problem
+        strong = secrets.token_hex(20)
+        assert admin.put("/api/v1/config/integrations/github", {"secret": strong}, format="json").status_code == 200
+        assert admin.get("/api/v1/config/integrations/github").json()["problem"] is None
+        assert deliver(client, "github", "acme", deployment_status("success"), strong).status_code == 201
+
+    def test_one_tenants_weak_secret_does_not_touch_another_tenants_deliveries(self, client, acme, globex):
+        from tests.roi.test_webhooks import deliver, deployment_status
+
+        store_unchecked(acme, "0", tool="github")
+        set_secret(globex, GLOBEX_SECRET, tool="github")
+
+        assert deliver(client, "github", "globex", deployment_status("success"), GLOBEX_SECRET).status_code == 201
+        # globex's strong secret signs nothing for acme
+        assert deliver(client, "github", "acme", deployment_status("success"), GLOBEX_SECRET).status_code == 401
+
+
+def store_unchecked(tenant, secret: str, tool: str) -> None:  # type: ignore[no-untyped-def]
+    """Write a secret past the strength check, as rows stored before it existed were."""
+    from django.utils import timezone
+
+    from governance.secrets import _context
+
+    with tenant_scope(tenant):
+        row = IntegrationSecret(tenant=tenant, tool=tool, set_at=timezone.now())
+        row.key_id, row.ciphertext = encrypt(secret, context=_context(row))
+        row.save()
 
 
 class TestEncryptionAtRest:
@@ -150,7 +218,7 @@ class TestRotation:
         # given: secrets made under the old key
         settings.FIELD_ENCRYPTION_KEYS = {"2025": OLD_KEY}
         set_at = set_secret(acme).set_at
-        set_secret(globex, "globex-secret", tool="github")
+        set_secret(globex, GLOBEX_SECRET, tool="github")
         before = stored_column(acme)
 
         # when: a new key goes first, the old one still listed
@@ -170,7 +238,7 @@ class TestRotation:
         assert after[1] == "2026" and after[0] != before[0]
         assert stored_column(globex, "github")[1] == "2026"
         settings.FIELD_ENCRYPTION_KEYS = {"2026": NEW_KEY}
-        assert (reveal(acme), reveal(globex, "github")) == (SECRET, "globex-secret")
+        assert (reveal(acme), reveal(globex, "github")) == (SECRET, GLOBEX_SECRET)
         with tenant_scope(acme):
             assert IntegrationSecret.objects.get().set_at == set_at  # rotation is not a new secret
 

@@ -85,7 +85,7 @@ def arm(tenant: Tenant, tool: str, make_key: Any) -> str:
     """Give `tenant` what `tool` authenticates with (an ingest key, or a signing secret) and return it."""
     if tool == "alertmanager":
         return make_key(tenant, "ingest", name="alertmanager")
-    secret = f"{tenant.slug}-{tool}-signing-secret"
+    secret = f"{tenant.slug}-{tool}-webhook-signing-secret-2026"
     with tenant_scope(tenant):
         integration_secret_set(tool=tool, secret=secret, actor=Actor.system("test"))
     return secret
