@@ -121,13 +121,16 @@ def _take(body: dict[str, Any], allowed: set[str]) -> dict[str, Any]:
 def proposed(request: Request, target: str, payload: dict[str, Any], reason: str, effective_from: Any) -> Response:
     """202 with the pending proposal: the change waits for a second finance admin."""
     with engine_errors_as_400():
-        proposal = proposals.change_propose(
-            actor=actor_of(request),
-            target=target,
-            payload=payload,
-            change_reason=reason,
-            effective_from=effective_from,
-        )
+        try:
+            proposal = proposals.change_propose(
+                actor=actor_of(request),
+                target=target,
+                payload=payload,
+                change_reason=reason,
+                effective_from=effective_from,
+            )
+        except proposals.ProposalRefused as refused:
+            raise exceptions.PermissionDenied(refused.message) from None
     return proposal_response(proposal, status.HTTP_202_ACCEPTED)
 
 

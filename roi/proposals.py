@@ -150,7 +150,18 @@ def change_propose(
     change_reason: str,
     effective_from: datetime | None = None,
 ) -> ChangeProposal:
-    """Record a pending change of the scope tenant's model or KPIs, validated as a direct change is."""
+    """Record a pending change of the scope tenant's model or KPIs, validated as a direct change is.
+
+    A key no person answers for cannot propose (ApprovalNeedsHuman): segregation of duties
+    keeps a proposal from its proposer's approval, which needs to know who the proposer is.
+    Otherwise a person could propose through such a key and approve in their own session.
+    """
+    if actor.api_key is not None and actor.api_key.root_user_id is None:
+        raise ApprovalNeedsHuman(
+            "This key answers to no person (made by the system, or by a key made before keys recorded "
+            "their owner), so the change could not be kept from its proposer's approval: propose from a "
+            "signed-in session, or with a key a member made."
+        )
     if target not in ProposalTarget.values:
         raise EngineInputError("target", f"must be one of {', '.join(ProposalTarget.values)}")
     services._require_reason(change_reason)

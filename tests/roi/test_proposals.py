@@ -117,8 +117,8 @@ def test_a_finance_admin_cannot_approve_their_own_proposal(dual, alice, dora):
     assert session(dora).get(PROPOSALS).json()["results"][0]["status"] == "pending"
 
 
-def test_an_api_key_cannot_approve_its_own_proposal_but_another_persons_key_can(dual, dora):
-    proposer, proposer_key = key_client(dual, "finance_admin")
+def test_an_api_key_cannot_approve_its_own_proposal_but_another_persons_key_can(dual, alice, dora):
+    proposer, proposer_key = key_client(dual, "finance_admin", created_by=alice)
     other, other_key = key_client(dual, "finance_admin", created_by=dora)
     created = proposer.post(
         "/api/v1/config/revenue-model",
@@ -213,6 +213,22 @@ def test_a_key_no_person_answers_for_cannot_approve(dual, alice):
         refused = approver.post(f"{PROPOSALS}/{proposal_id}/approve", {}, format="json")
         assert refused.status_code == 403
         assert "answers to no person" in refused.json()["errors"]["detail"][0]
+    assert model_version(dual) == 1
+
+
+def test_a_key_no_person_answers_for_cannot_propose_so_nobody_launders_through_it(dual, tara):
+    # given: a tenant admin key from `manage.py create_api_key`, and a finance_admin key it makes
+    system_admin_key, _ = key_client(dual, "tenant_admin")
+    minted, _ = key_made_by(system_admin_key)
+
+    # when: either proposes
+    for proposer in (system_admin_key, minted):
+        refused = proposer.put(MODEL, RAISE_ERROR_COST, format="json")
+        # then: refused, so tara cannot propose through it and approve in her own session
+        assert refused.status_code == 403, refused.json()
+        assert "answers to no person" in refused.json()["errors"]["detail"][0]
+    with tenant_scope(dual):
+        assert not ChangeProposal.objects.exists()
     assert model_version(dual) == 1
 
 
