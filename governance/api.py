@@ -372,7 +372,13 @@ class ApiKeyListView(TenantAPIView):
         page = self.paginate_queryset(selectors.api_keys_list())
         return self.get_paginated_response(ApiKeySerializer(page, many=True).data)
 
-    @extend_schema(request=ApiKeyCreateSerializer, responses={201: IssuedKeySerializer}, parameters=[TENANT_PARAMETER])
+    @extend_schema(
+        request=ApiKeyCreateSerializer,
+        responses={201: IssuedKeySerializer},
+        parameters=[TENANT_PARAMETER],
+        description="The new key answers to the caller's person (`root_user`). A retry with the same "
+        "`Idempotency-Key` is a 409 naming the key made: its secret is shown once and never stored.",
+    )
     def post(self, request: Request) -> Response:
         body = ApiKeyCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
