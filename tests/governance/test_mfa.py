@@ -131,7 +131,7 @@ def test_an_elevated_role_on_any_tenant_applies_everywhere(bob, globex):
 
 
 @pytest.mark.parametrize("role", ["finance_admin", "tenant_admin", "auditor"])
-def test_each_elevated_role_requires_it_and_losing_it_lifts_it(bob, globex, role):
+def test_each_elevated_role_requires_it_and_losing_it_lifts_it(bob, globex, gus, role):  # gus: globex keeps an admin
     from governance.services import membership_set_role
 
     membership_set_role(tenant=globex, user=bob, role=role)
