@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -257,7 +258,12 @@ class Verification:
     def fail_at(self, record_id: int | None, sequence: int | None, reason: str) -> None:
         """A failure at a place in the chain, which may hold no record (a truncated tail, a missing record)."""
         key = record_id if record_id is not None else -(sequence or 0)
-        entry = self.failures.setdefault(key, {"id": record_id, "sequence": sequence, "reasons": []})
+        entry = self.failures.setdefault(key, {"id": record_id, "sequence": sequence, "row": None, "reasons": []})
+        entry["reasons"].append(reason)
+
+    def fail_row(self, row: str, reason: str) -> None:
+        """A failure of a stored row that answers to no ledger record (a rollup cell, an unvalued event)."""
+        entry = self.failures.setdefault(row, {"id": None, "sequence": None, "row": row, "reasons": []})
         entry["reasons"].append(reason)
 
     def as_dict(self) -> dict[str, Any]:
@@ -323,7 +329,8 @@ def ledger_verify(*, actor: str = "system") -> Verification:
     tail or a rebuilt chain fails); a good run anchors the new head. Every run lands in the
     audit log with its verdict and chain head, so auditors see when and by whom.
     """
-    from roi.ingestion.records import BATCH_METHOD, batch_problems, event_value_problems
+    from roi.ingestion.records import BATCH_METHOD, batch_problems
+    from roi.ingestion.stored_checks import stored_row_problems
 
     verification = Verification()
     tenant = current_tenant()
@@ -335,10 +342,13 @@ def ledger_verify(*, actor: str = "system") -> Verification:
     verification.anchor = None if anchored is None else asdict(anchored)
     for anchor_break in anchor_breaks(records, anchored):
         verification.fail_at(anchor_break.record_id or None, anchor_break.sequence, anchor_break.reason)
-    for record_id, problems in event_value_problems(records).items():
-        for problem in problems:
-            missing = record_id not in by_id
-            verification.fail_at(record_id, None if missing else by_id[record_id].sequence, problem)
+    for problem in stored_row_problems(records=records, zone=ZoneInfo(tenant.time_zone)):
+        if problem.record_id is None:
+            verification.fail_row(problem.row, problem.reason)
+        else:
+            held_by = by_id.get(problem.record_id)
+            sequence = None if held_by is None else held_by.sequence
+            verification.fail_at(problem.record_id, sequence, f"{problem.row}: {problem.reason}")
     versions_cache: dict[tuple[int | None, int | None], Any] = {}
     for record in records:
         verification.checked += 1

@@ -31,6 +31,9 @@ class Command(BaseCommand):
             self.stdout.write(f"{tenant.slug}: FAILED, {verification.checked} records, {head}")
             for failure in verification.as_dict()["failures"]:
                 for reason in failure["reasons"]:
+                    if failure["row"] is not None:
+                        self.stdout.write(f"  {failure['row']}: {reason}")
+                        continue
                     where = f"record {failure['id']} " if failure["id"] is not None else ""
                     place = "not in the chain" if failure["sequence"] is None else f"#{failure['sequence']}"
                     self.stdout.write(f"  {where}({place}): {reason}")
