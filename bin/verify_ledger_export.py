@@ -22,7 +22,8 @@ zeros); a date-filtered export starts later, and the verifier prints its first r
 (or with the last hash of the previous period's export, given as `--anchor`).
 
 Each failure is printed with its line, sequence and record id; the exit status is 0 when
-everything holds, 1 on any failure, 2 when the file cannot be read.
+everything holds, 1 on any failure or when the export holds no record at all, 2 when the
+file cannot be read.
 """
 
 from __future__ import annotations
@@ -175,8 +176,9 @@ def verify(lines: Iterable[str], *, anchor: str | None = None, out: TextIO = sys
         previous = record
 
     if first is None:
-        print("No records in this export (an empty date range?): nothing to verify.", file=out)
-        return failures
+        # An empty file proves nothing, and a cut or emptied download must not pass as verified.
+        print("FAIL: no records in this export (an empty date range, or an empty file): nothing verified.", file=out)
+        return failures + 1
     print(
         f"{count} records checked, sequence {first['sequence']} to {previous['sequence'] if previous else '?'}.",
         file=out,

@@ -13,7 +13,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from json.encoder import c_make_encoder  # type: ignore[attr-defined]
 from json.encoder import encode_basestring as _json_string
 from typing import Any
@@ -27,6 +27,7 @@ from governance.models import GENESIS_HASH, ApiKey, LedgerRecord, Tenant
 from governance.tenancy import current_tenant
 
 APPEND_ATTEMPTS = 5
+MAX_CANONICAL_EXPONENT = 40
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,34 @@ def json_ready(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [json_ready(item) for item in value]
     return str(value)
+
+
+def canonical_numbers(value: Any) -> Any:
+    """`value` with every number written as text in one canonical decimal form ("1000", "12.50").
+
+    The engine reads "1_000", Arabic-Indic digits and " 12 " as 1000 and 12 (Python's
+    Decimal does), so the ledger records the number that was read, not the spelling it came
+    in: records of the same calculation then read alike, and an auditor's own tools need not
+    know Python's number syntax. Other strings (names, times, choices) stay as written.
+    """
+    if isinstance(value, dict):
+        return {key: canonical_numbers(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [canonical_numbers(item) for item in value]
+    if isinstance(value, Decimal):
+        number = value
+    elif not isinstance(value, str) or (value.isascii() and value.isdigit() and value[:1] != "0"):
+        return value  # not a number in text, or already canonical digits (the common case)
+    else:
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            return value
+    # Written out in full only within a sane exponent: "1e999999999" would be a billion
+    # digits (the engine refuses anything beyond 1e15 whatever its spelling).
+    if not number.is_finite() or abs(number.adjusted()) > MAX_CANONICAL_EXPONENT:
+        return value
+    return format(number, "f")
 
 
 # The canonical text: keys sorted, no spaces, UTF-8 as is, no NaN or Infinity.

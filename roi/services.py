@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from governance.anchors import anchor_append, anchor_breaks, anchor_latest
 from governance.audit import audit_record
-from governance.ledger import Actor, chain_breaks, json_ready, ledger_append
+from governance.ledger import Actor, canonical_numbers, chain_breaks, json_ready, ledger_append
 from governance.models import AuditKind, LedgerRecord
 from governance.tenancy import current_tenant
 from roi import selectors
@@ -218,7 +218,8 @@ def calculation_run(*, actor: Actor, method: str, body: Mapping[str, Any]) -> Le
     spec = METHODS.get(method)
     if spec is None:
         raise EngineInputError("method", f"unknown method {method!r}")
-    inputs = dict(body)
+    # What runs is what the ledger records: numbers in one canonical text, however they were spelt.
+    inputs = canonical_numbers(dict(body))
     assumptions = inputs.pop("assumptions", None) or {}
     if not isinstance(assumptions, Mapping):
         raise EngineInputError("assumptions", "must be an object of financial model or KPI fields")

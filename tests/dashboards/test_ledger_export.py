@@ -289,3 +289,22 @@ def test_head_answers_the_headers_and_exports_nothing(api_as, acme, acme_model):
     assert response["Content-Disposition"].endswith('bizvalue-ledger-acme-from-20260301.jsonl"')
     with tenant_scope(acme):
         assert not AuditEvent.objects.filter(kind=AuditKind.EXPORT).exists()
+
+
+@pytest.mark.parametrize("content", ["", "\n\n", "   \n"])
+def test_an_empty_export_fails_verification(content, tmp_path):
+    # An emptied or cut-to-nothing download must not pass as a verified ledger.
+    path = tmp_path / "empty.jsonl"
+    path.write_text(content)
+    verified = run_verifier(path)
+    assert verified.returncode == 1
+    assert "FAIL: no records in this export" in verified.stdout and "OK" not in verified.stdout
+
+
+def test_an_empty_date_range_of_a_real_ledger_fails_verification(auditor_client, acme, acme_model, tmp_path):
+    ledger_of(acme)
+    content = body(auditor_client.get("/t/acme/ledger/export.jsonl", {"since": "2001-01-01", "until": "2001-01-02"}))
+    assert content == b""
+    path = tmp_path / "nothing.jsonl"
+    path.write_bytes(content)
+    assert run_verifier(path).returncode == 1
