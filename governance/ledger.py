@@ -322,11 +322,17 @@ class ChainBreak:
     reason: str
 
 
-def chain_breaks(records: Iterable[LedgerRecord]) -> list[ChainBreak]:
-    """Every record whose hash, link or place in the chain is wrong, in sequence order."""
+def chain_breaks(
+    records: Iterable[LedgerRecord], *, previous_hash: str = GENESIS_HASH, sequence: int = 1
+) -> list[ChainBreak]:
+    """Every record whose hash, link or place in the chain is wrong, in sequence order.
+
+    `previous_hash` and `sequence` are where `records` must start: the genesis for a whole
+    chain, or a trusted (anchored) record's hash and the sequence after it for a tail.
+    """
     breaks: list[ChainBreak] = []
-    expected_previous = GENESIS_HASH
-    expected_sequence = 1
+    expected_previous = previous_hash
+    expected_sequence = sequence
     for record in records:
         if record.sequence != expected_sequence:
             breaks.append(
