@@ -389,10 +389,20 @@ class LedgerDetailView(TenantAPIView):
 class LedgerExportFilters(serializers.Serializer):
     since = serializers.DateField(required=False, help_text="first day, YYYY-MM-DD (UTC)")
     until = serializers.DateField(required=False, help_text="last day, YYYY-MM-DD (UTC)")
+    rows = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="also every stored event, service-month and rollup cell the pages sum (whole ledger only)",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("since") and attrs.get("until") and attrs["since"] > attrs["until"]:
             raise serializers.ValidationError({"until": ["The last day comes before the first."]})
+        if attrs.get("rows") and (attrs.get("since") or attrs.get("until")):
+            # Rollup cells add up every event, so they are checked against the whole ledger only.
+            raise serializers.ValidationError(
+                {"rows": ["Stored rows come with the whole ledger: leave out since and until."]}
+            )
         return attrs
 
 
@@ -414,17 +424,25 @@ class LedgerExportView(TenantAPIView):
             TENANT_PARAMETER,
             OpenApiParameter("since", OpenApiTypes.DATE, description="first day (UTC)"),
             OpenApiParameter("until", OpenApiTypes.DATE, description="last day (UTC)"),
+            OpenApiParameter(
+                "rows",
+                OpenApiTypes.BOOL,
+                description="also every stored event, service-month and rollup cell, after the records, "
+                "for the verifier to hold against them (whole ledger only)",
+            ),
         ],
     )
     def get(self, request: Request) -> StreamingHttpResponse:
         days = self._days(request)
+        rows = self._rows(request)
+        filters = {name: str(day) for name, day in days.items() if day} | ({"rows": "1"} if rows else {})
         audit_record(
             kind=AuditKind.EXPORT,
             actor=actor_of(request).label,
-            detail={"export": "ledger_jsonl", "filters": {name: str(day) for name, day in days.items() if day}},
+            detail={"export": "ledger_jsonl", "filters": filters},
             request=request,
         )
-        return ledger_export_response(tenant=request.tenant, **days)  # type: ignore[attr-defined]
+        return ledger_export_response(tenant=request.tenant, rows=rows, **days)  # type: ignore[attr-defined]
 
     def head(self, request: Request) -> HttpResponse:
         """The headers a GET would answer with, no body: nothing is read, so nothing is exported."""
@@ -437,6 +455,11 @@ class LedgerExportView(TenantAPIView):
         filters = LedgerExportFilters(data=request.query_params)
         filters.is_valid(raise_exception=True)
         return {"since": filters.validated_data.get("since"), "until": filters.validated_data.get("until")}
+
+    def _rows(self, request: Request) -> bool:
+        filters = LedgerExportFilters(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        return bool(filters.validated_data["rows"])
 
 
 class LedgerVerifyView(TenantAPIView):

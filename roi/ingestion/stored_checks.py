@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from governance.ledger import json_ready
+from governance.ledger import canonical_numbers, json_ready
 from governance.models import LedgerRecord
 from roi.ingestion.kinds import KINDS, KindSpec
 from roi.ingestion.records import BATCH_METHOD
@@ -293,3 +293,89 @@ def stored_row_problems(*, records: Sequence[LedgerRecord], zone: ZoneInfo) -> l
             )
     problems.extend(rollup_cell_problems(zone))
     return problems
+
+
+# --- The same rows for an auditor's export --------------------------------------------------
+
+
+def _cells(spec: KindSpec, event: dict[str, Any], zone: ZoneInfo) -> list[list[Any]]:
+    local = event["occurred_at"].astimezone(zone)
+    month = f"{local:%Y-%m}"
+    return [
+        [month, stream, event["department"], event["product"], {c: str(a) for c, a in amounts.items() if a}]
+        for stream, amounts in spec.contributions(event)
+    ]
+
+
+class _Writes(dict[str, Any]):
+    """A row that remembers which keys were written to it."""
+
+    def __init__(self, row: Mapping[str, Any]) -> None:
+        super().__init__(row)
+        self.written: set[str] = set()
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.written.add(key)
+        super().__setitem__(key, value)
+
+
+def _valued_columns(spec: KindSpec, event: Mapping[str, Any]) -> list[str]:
+    """The columns valuation writes on this event (its kind's `apply`, asked rather than listed again)."""
+    probe = _Writes(event)
+    spec.apply(probe, None)
+    return sorted(probe.written)
+
+
+def _text(value: Any) -> Any:
+    return None if value is None else canonical_numbers(value)
+
+
+def stored_rows_for_export(*, zone: ZoneInfo) -> Iterator[dict[str, Any]]:
+    """Every stored row the pages sum, as `bin/verify_ledger_export.py` checks it against the records.
+
+    Each event gives its summed columns (those valuation writes), the inputs its stored
+    fields ask to be valued with, the ledger item it points at, and what it adds to which
+    rollup cell (each kind's own `contributions`); service-months their value and cell;
+    then every rollup cell as stored. The verifier holds the columns and inputs against the
+    items in the same export and adds the contributions up against the cells.
+    """
+    for spec in KINDS.values():
+        for event in _event_rows(spec):
+            asked = spec.valuation(event)
+            yield {
+                "row": "event",
+                "kind": spec.kind.value,
+                "external_id": event["external_id"],
+                "ledger_record": event["ledger_record"],
+                "ledger_item": event["ledger_item"],
+                "values": {name: _text(event[name]) for name in _valued_columns(spec, event)},
+                "inputs": None if asked is None else canonical_numbers(asked[1]),
+                "cells": _cells(spec, event, zone),
+            }
+    for month in PerformanceMonth.objects.order_by("service", "month"):
+        yield {
+            "row": "event",
+            "kind": PERFORMANCE_MONTH_KIND,
+            "external_id": f"{month.service}|{month.month:%Y-%m}",
+            "ledger_record": month.ledger_record_id,
+            "ledger_item": month.ledger_item,
+            "values": {"value": _text(month.value)},
+            "inputs": None,
+            "cells": [
+                [
+                    f"{month.month:%Y-%m}",
+                    "performance",
+                    month.department,
+                    month.product,
+                    {"value": _text(month.value or 0)},
+                ]
+            ],
+        }
+    from roi.rollups import rollup_cells_stored
+
+    for (month_start, stream, department, product), amounts in sorted(rollup_cells_stored().items()):
+        yield {
+            "row": "rollup",
+            "cell": [f"{month_start:%Y-%m}", stream, department, product],
+            "values": {column: str(amount) for column, amount in amounts.items() if amount},
+        }

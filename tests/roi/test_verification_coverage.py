@@ -4,10 +4,14 @@ database's keys would: through the owner connection on PostgreSQL (past row-leve
 the test's own connection on SQLite.
 """
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 from io import StringIO
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 
@@ -254,3 +258,66 @@ def test_another_tenants_tampering_is_neither_seen_nor_reported(acme, acme_model
         globex_records = set(Incident.objects.values_list("ledger_record_id", flat=True))
     assert not answer["ok"]
     assert {f["id"] for f in answer["failures"] if f["id"] is not None} <= globex_records
+
+
+# --- The export verifier, run as an outsider would ------------------------------------------
+
+VERIFIER = Path(settings.BASE_DIR) / "bin" / "verify_ledger_export.py"
+
+
+def export_and_verify(api, tmp_path) -> subprocess.CompletedProcess[str]:
+    response = api.get("/api/v1/ledger/export.jsonl", {"rows": "true"})
+    assert response.status_code == 200
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(b"".join(response.streaming_content))
+    # -I -S: no environment, no site-packages: nothing of BizValue can be imported.
+    return subprocess.run(
+        [sys.executable, "-I", "-S", str(VERIFIER), str(path)], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_the_export_verifier_checks_the_stored_rows_against_the_records(
+    acme, acme_model, owner_sql_any, api_as, tmp_path
+):
+    ingest(acme)
+    auditor = api_as(acme, "auditor")
+    clean = export_and_verify(auditor, tmp_path)
+    assert clean.returncode == 0, clean.stdout
+    assert "stored rows checked against the records and the rollup cells" in clean.stdout
+
+    with tenant_scope(acme):
+        prevented = Incident.objects.get(external_id="INC-2")
+        cell = MonthlyRollup.objects.get(stream=Stream.AUTOMATION)
+        run = AutomationRun.objects.get(external_id="RUN-1")
+    tamper(owner_sql_any, "UPDATE roi_incident SET value = value + 5000000 WHERE id = %s", prevented.pk)
+    tamper(owner_sql_any, "UPDATE roi_monthlyrollup SET hours_saved = hours_saved + 7 WHERE id = %s", cell.pk)
+    tamper(owner_sql_any, "DELETE FROM roi_automationrun WHERE id = %s", run.pk)
+
+    verified = export_and_verify(auditor, tmp_path)
+    assert verified.returncode == 1
+    assert (
+        f"incidents INC-2: value differs from item 1 of record {prevented.ledger_record_id}: "
+        f"stored {prevented.value + 5000000}, ledger {prevented.value} (difference {FIVE_MILLION})"
+    ) in verified.stdout
+    assert (
+        f"automation-runs RUN-1: item 0 of record {run.ledger_record_id} has no stored row (deleted)" in verified.stdout
+    )
+    assert "rollup 2026-10 automation finance/-: hours_saved stored" in verified.stdout
+    assert "rollup 2026-10 incident_prevention payments/checkout: value stored" in verified.stdout
+
+
+def test_the_exported_rows_are_the_tenants_own_and_come_with_the_whole_ledger_only(acme, acme_model, globex, api_as):
+    ingest(acme)
+    with tenant_scope(globex):
+        financial_model_update(
+            actor=SYSTEM,
+            groups=ACME_MODEL,
+            change_reason="globex model",
+            effective_from=datetime(2020, 1, 1, tzinfo=UTC),
+        )
+        events_ingest(actor=SYSTEM, kind="incidents", payload=[incident("GLOBEX-ONLY")])
+    response = api_as(acme, "auditor").get("/api/v1/ledger/export.jsonl", {"rows": "true"})
+    text = b"".join(response.streaming_content).decode()
+    assert "INC-1" in text and "GLOBEX-ONLY" not in text
+    refused = api_as(acme, "auditor").get("/api/v1/ledger/export.jsonl", {"rows": "true", "since": "2026-01-01"})
+    assert refused.status_code == 400 and "rows" in refused.json()["errors"]
