@@ -159,6 +159,9 @@ LEDGER_ANCHOR_FILE = Path(env_str("LEDGER_ANCHOR_FILE", str(VAR_DIR / "ledger-an
 # How often beat anchors every tenant's chain head: the longest a new tail can be rewritten or
 # cut unseen (an hour at most by default; reports anchor too).
 LEDGER_ANCHOR_INTERVAL_SECONDS = env_int("LEDGER_ANCHOR_INTERVAL_SECONDS", 3600)
+# A verification recomputing more items (and checking more stored rows) than this runs as a
+# worker task the API answers 202 for, instead of inside the request.
+LEDGER_VERIFY_INLINE_WORK = env_int("LEDGER_VERIFY_INLINE_WORK", 20000)
 if LEDGER_ANCHOR_INTERVAL_SECONDS < 1:
     raise ImproperlyConfigured("LEDGER_ANCHOR_INTERVAL_SECONDS must be a positive number of seconds")
 

@@ -32,14 +32,20 @@ class Anchor:
     sequence: int
     hash: str
     verified_at: str
+    # True when only hashes and links since the previous anchor were checked (scheduled and
+    # report anchors); incremental verification starts only after a fully verified head.
+    links_only: bool = False
 
 
 def anchor_path() -> Path:
     return Path(settings.LEDGER_ANCHOR_FILE)
 
 
-def anchor_latest(*, tenant_id: int) -> Anchor | None:
-    """The last head anchored for the tenant, or None; unreadable lines are skipped, not trusted."""
+def anchor_latest(*, tenant_id: int, verified: bool = False) -> Anchor | None:
+    """The last head anchored for the tenant (`verified`: by a full verification), or None.
+
+    Unreadable lines are skipped, not trusted.
+    """
     path = anchor_path()
     if not path.exists():
         return None
@@ -48,17 +54,23 @@ def anchor_latest(*, tenant_id: int) -> Anchor | None:
         for line in lines:
             try:
                 entry = json.loads(line)
-                if entry["tenant"] == tenant_id:
-                    latest = Anchor(entry["tenant"], int(entry["sequence"]), str(entry["hash"]), entry["verified_at"])
+                links_only = entry.get("links_only") is True
+                if entry["tenant"] == tenant_id and not (verified and links_only):
+                    latest = Anchor(
+                        entry["tenant"], int(entry["sequence"]), str(entry["hash"]), entry["verified_at"], links_only
+                    )
             except (ValueError, KeyError, TypeError):
                 continue
     return latest
 
 
-def anchor_append(*, tenant_id: int, sequence: int, head_hash: str) -> Anchor:
+def anchor_append(*, tenant_id: int, sequence: int, head_hash: str, links_only: bool = False) -> Anchor:
     """Append one head to the anchor file and fsync it before the verification answers."""
-    anchor = Anchor(tenant_id, sequence, head_hash, timezone.now().isoformat())
-    line = (json.dumps(asdict(anchor), sort_keys=True) + "\n").encode()
+    anchor = Anchor(tenant_id, sequence, head_hash, timezone.now().isoformat(), links_only)
+    entry = asdict(anchor)
+    if not links_only:
+        del entry["links_only"]  # a verification's line, as it has always been written
+    line = (json.dumps(entry, sort_keys=True) + "\n").encode()
     path = anchor_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     # One write on an O_APPEND descriptor: concurrent verifiers never interleave a line.
@@ -131,7 +143,9 @@ def anchor_chain_head() -> Anchor | None:
             "Ledger of tenant %s not anchored: record #%s %s", tenant.slug, breaks[0].sequence, breaks[0].reason
         )
         return None
-    return anchor_append(tenant_id=tenant.pk, sequence=records[-1].sequence, head_hash=records[-1].hash)
+    return anchor_append(
+        tenant_id=tenant.pk, sequence=records[-1].sequence, head_hash=records[-1].hash, links_only=True
+    )
 
 
 def anchor_chain_head_on_commit() -> None:

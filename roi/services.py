@@ -6,7 +6,7 @@ rules for the API, pages and commands); engine errors are renamed to the caller'
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -246,8 +246,11 @@ class Verification:
     checked: int = 0
     head_sequence: int = 0
     head_hash: str = ""
-    failures: dict[int, dict[str, Any]] = field(default_factory=dict)
+    failures: dict[int | str, dict[str, Any]] = field(default_factory=dict)
     anchor: dict[str, Any] | None = None
+    # Records after this sequence were rehashed and recomputed; those up to it were at the
+    # verified, anchored head this run started from (0: a full verification).
+    verified_from: int = 0
 
     @property
     def ok(self) -> bool:
@@ -274,6 +277,8 @@ class Verification:
             "head_sequence": self.head_sequence,
             "head_hash": self.head_hash,
             "anchor": self.anchor,
+            "full": self.verified_from == 0,
+            "verified_from": self.verified_from,
             # In chain order; failures at no place in the chain (a missing record) last.
             "failures": sorted(
                 self.failures.values(), key=lambda failure: (failure["sequence"] is None, failure["sequence"] or 0)
@@ -323,12 +328,18 @@ def _expected_figures(record: LedgerRecord, cache: dict[tuple[int | None, int | 
         return {"invalid": True}
 
 
-def ledger_verify(*, actor: str = "system") -> Verification:
-    """Recompute every record of the scope tenant, check its chain and the events' values.
+def ledger_verify(
+    *, actor: str = "system", full: bool = False, progress: Callable[[int, int], None] | None = None
+) -> Verification:
+    """Recompute the scope tenant's records, check its chain and every stored row the pages sum.
 
-    The chain is also held against the head last anchored outside the database (a cut
-    tail or a rebuilt chain fails); a good run anchors the new head. Every run lands in the
-    audit log with its verdict and chain head, so auditors see when and by whom.
+    Incremental unless `full`: records up to the last head a verification anchored (and
+    whose hash is still the anchored one) keep their links and places checked but are not
+    rehashed or recomputed again; every stored row is checked every time, since rows are
+    mutable. The chain is also held against the head last anchored outside the database (a
+    cut tail or a rebuilt chain fails); a good run anchors the new head. `progress(done,
+    total)` is told as records are recomputed. Every run lands in the audit log with its
+    verdict and chain head, so auditors see when and by whom.
     """
     from roi.ingestion.records import BATCH_METHOD, batch_problems
     from roi.ingestion.stored_checks import stored_row_problems
@@ -337,9 +348,12 @@ def ledger_verify(*, actor: str = "system") -> Verification:
     tenant = current_tenant()
     records = list(LedgerRecord.objects.order_by("sequence"))
     by_id = {record.pk: record for record in records}
-    for chain_break in chain_breaks(records):
-        verification.fail(by_id[chain_break.record_id], chain_break.reason)
     anchored = anchor_latest(tenant_id=tenant.pk)
+    verified = None if full else anchor_latest(tenant_id=tenant.pk, verified=True)
+    if verified is not None and any(r.sequence == verified.sequence and r.hash == verified.hash for r in records):
+        verification.verified_from = verified.sequence
+    for chain_break in chain_breaks(records, rehash_after=verification.verified_from):
+        verification.fail(by_id[chain_break.record_id], chain_break.reason)
     verification.anchor = None if anchored is None else asdict(anchored)
     for anchor_break in anchor_breaks(records, anchored):
         verification.fail_at(anchor_break.record_id or None, anchor_break.sequence, anchor_break.reason)
@@ -351,8 +365,11 @@ def ledger_verify(*, actor: str = "system") -> Verification:
             sequence = None if held_by is None else held_by.sequence
             verification.fail_at(problem.record_id, sequence, f"{problem.row}: {problem.reason}")
     versions_cache: dict[tuple[int | None, int | None], Any] = {}
-    for record in records:
+    to_check = [record for record in records if record.sequence > verification.verified_from]
+    for done, record in enumerate(to_check, start=1):
         verification.checked += 1
+        if progress is not None:
+            progress(done, len(to_check))
         if record.method == BATCH_METHOD:
             for problem in batch_problems(record):
                 verification.fail(record, problem)
@@ -376,7 +393,7 @@ def ledger_verify(*, actor: str = "system") -> Verification:
     audit_record(
         kind=AuditKind.LEDGER_VERIFIED,
         actor=actor,
-        detail={key: summary[key] for key in ("ok", "checked", "head_sequence", "head_hash")}
+        detail={key: summary[key] for key in ("ok", "checked", "head_sequence", "head_hash", "verified_from")}
         | {"failures": len(summary["failures"])},
     )
     return verification
