@@ -95,6 +95,18 @@ def _latest_items(records: Sequence[LedgerRecord]) -> dict[tuple[str, str], Item
     return latest
 
 
+class _Writes(dict[str, Any]):
+    """A row that remembers which keys were written to it."""
+
+    def __init__(self, row: Mapping[str, Any]) -> None:
+        super().__init__(row)
+        self.written: set[str] = set()
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.written.add(key)
+        super().__setitem__(key, value)
+
+
 def _event_rows(spec: KindSpec) -> Iterator[dict[str, Any]]:
     """Every stored event of the kind as ingestion holds it (field name to value), streamed."""
     fields = _fields_of(spec.model)
@@ -116,11 +128,11 @@ def _event_problems(
     last = latest.get((kind, external_id))
     if record_id is None or index is None:
         # Without a valuation, the valued columns must be as ingestion leaves an unvalued event.
-        expected = dict(event)
+        expected = _Writes(event)
         spec.apply(expected, None)
         return [
             RowProblem(last[0] if last else None, row, f"{name} has no ledger item: {_difference(event[name], None)}")
-            for name in expected
+            for name in expected.written
             if not _same_value(event[name], expected[name])
         ]
     record = by_id.get(record_id)
@@ -141,9 +153,9 @@ def _event_problems(
         )
     if json_ready(event["valuation"]) != result:
         problems.append(RowProblem(record_id, row, f"its stored value differs from ledger item {index}"))
-    expected = dict(event)
+    expected = _Writes(event)
     spec.apply(expected, result)
-    for name in expected:
+    for name in expected.written:
         if not _same_value(event[name], expected[name]):
             problems.append(
                 RowProblem(
@@ -305,18 +317,6 @@ def _cells(spec: KindSpec, event: dict[str, Any], zone: ZoneInfo) -> list[list[A
         [month, stream, event["department"], event["product"], {c: str(a) for c, a in amounts.items() if a}]
         for stream, amounts in spec.contributions(event)
     ]
-
-
-class _Writes(dict[str, Any]):
-    """A row that remembers which keys were written to it."""
-
-    def __init__(self, row: Mapping[str, Any]) -> None:
-        super().__init__(row)
-        self.written: set[str] = set()
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.written.add(key)
-        super().__setitem__(key, value)
 
 
 def _valued_columns(spec: KindSpec, event: Mapping[str, Any]) -> list[str]:
