@@ -308,3 +308,16 @@ def test_an_empty_date_range_of_a_real_ledger_fails_verification(auditor_client,
     path = tmp_path / "nothing.jsonl"
     path.write_bytes(content)
     assert run_verifier(path).returncode == 1
+
+
+def test_the_ledger_page_offers_the_export_with_stored_rows_for_the_whole_ledger_only(auditor_client, acme, acme_model):
+    ledger_of(acme)
+    page = auditor_client.get("/t/acme/ledger/").content.decode()
+    assert "/t/acme/ledger/export.jsonl?rows=1" in page
+    exported = lines(auditor_client.get("/t/acme/ledger/export.jsonl", {"rows": "1"}))
+    assert {line.get("row") for line in exported} >= {None, "event", "rollup"}
+    dated = lines(auditor_client.get("/t/acme/ledger/export.jsonl", {"rows": "1", "since": "2001-01-01"}))
+    assert all("row" not in line for line in dated)
+    with tenant_scope(acme):
+        event = AuditEvent.objects.filter(kind=AuditKind.EXPORT, detail__export="ledger_jsonl").earliest("occurred_at")
+    assert event.detail["filters"] == {"rows": "1"}
