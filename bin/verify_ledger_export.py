@@ -21,8 +21,16 @@ zeros); a date-filtered export starts later, and the verifier prints its first r
 `previous_hash`, the anchor, to compare with the hash of the record before it in the app
 (or with the last hash of the previous period's export, given as `--anchor`).
 
+An export taken with `?rows=1` (whole ledger) also holds, after the records, every stored row
+the pages sum: each event's summed columns and valuation inputs, the ledger item it points at
+and what it adds to which monthly rollup cell; each performance service-month; each rollup
+cell. The verifier then checks that each row's figures are the ones its ledger item records,
+that every ledger item still has its row, and that every rollup cell is the sum of the rows'
+contributions: an edited event value, a deleted event or an edited cell fails.
+
 Each failure is printed with its line, sequence and record id; the exit status is 0 when
-everything holds, 1 on any failure, 2 when the file cannot be read.
+everything holds, 1 on any failure or when the export holds no record at all, 2 when the
+file cannot be read.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ import hashlib
 import json
 import sys
 from collections.abc import Iterable, Iterator
+from decimal import Decimal, InvalidOperation
 from typing import Any, TextIO
 
 GENESIS_HASH = "0" * 64
@@ -97,6 +106,131 @@ def batch_problems(record: dict[str, Any]) -> list[str]:
     return problems
 
 
+# Which result field each summed column of a valued row holds (BizValue's roi.ingestion.kinds).
+RESULT_OF_COLUMN = {
+    "automation-runs": {"value": "total_value", "hours_saved": "time_saved_hours"},
+    "performance_month": {"value": "monthly_revenue_impact"},
+}
+
+
+def number(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+
+
+def same(stored: Any, recorded: Any) -> bool:
+    """Equal as numbers ("45" and "45.000000") or as they are."""
+    left, right = number(stored), number(recorded)
+    return stored == recorded or (left is not None and right is not None and left == right)
+
+
+def difference(stored: Any, recorded: Any) -> str:
+    text = f"stored {stored}, ledger {recorded}"
+    left, right = number(stored), number(recorded)
+    if left is not None and right is not None:
+        text += f" (difference {left - right:+})"
+    return text
+
+
+def expected_values(kind: str, item: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
+    """The summed columns a row valued by `item` must hold."""
+    if kind == "incidents":
+        prevented = "prevention_confidence" in item.get("inputs", {})
+        return {
+            "value": result.get("prevention_value") if prevented else None,
+            "downtime_cost": None if prevented else result.get("total_impact"),
+        }
+    if kind in RESULT_OF_COLUMN:
+        return {column: result.get(field) for column, field in RESULT_OF_COLUMN[kind].items()}
+    return {"value": None}  # investments: valued, but nothing of the result is summed
+
+
+def row_problems(batches: dict[Any, dict[str, Any]], rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, str]]:
+    """(line, why) for every stored row the records or the other rows contradict."""
+    problems: list[tuple[int, str]] = []
+    latest: dict[tuple[str, str], tuple[Any, int]] = {}
+    for record_id, record in batches.items():
+        for index, item in enumerate(record["inputs"].get("items") or []):
+            latest[(str(item.get("kind")), str(item.get("external_id")))] = (record_id, index)
+    seen: set[tuple[str, str]] = set()
+    sums: dict[tuple[str, ...], dict[str, Decimal]] = {}
+    cells: dict[tuple[str, ...], tuple[int, dict[str, Any]]] = {}
+    for number_, row in rows:
+        if row.get("row") == "rollup":
+            cells[tuple(row["cell"])] = (number_, row["values"])
+            continue
+        kind, external_id = str(row["kind"]), str(row["external_id"])
+        name = f"{kind} {external_id}"
+        seen.add((kind, external_id))
+        for *cell, amounts in row["cells"]:
+            total = sums.setdefault(tuple(cell), {})
+            for column, amount in amounts.items():
+                total[column] = total.get(column, Decimal(0)) + (number(amount) or Decimal(0))
+        record_id, index = row.get("ledger_record"), row.get("ledger_item")
+        if record_id is None or index is None:
+            for column, value in row["values"].items():
+                if value is not None:
+                    problems.append((number_, f"{name}: {column} {value} has no ledger item"))
+            continue
+        record = batches.get(record_id)
+        if record is None:
+            problems.append((number_, f"{name}: its ledger record {record_id} is not in the chain"))
+            continue
+        items, results = record["inputs"].get("items") or [], record["result"].get("items") or []
+        if not isinstance(index, int) or not 0 <= index < min(len(items), len(results)):
+            problems.append((number_, f"{name}: points at item {index}, which record {record_id} lacks"))
+            continue
+        item, result = items[index], results[index]
+        if (item.get("kind"), item.get("external_id")) != (kind, external_id):
+            problems.append((number_, f"{name}: item {index} of record {record_id} is another event"))
+            continue
+        if latest.get((kind, external_id)) != (record_id, index):
+            problems.append((number_, f"{name}: points at item {index} of record {record_id}, not its latest"))
+        for column, recorded in expected_values(kind, item, result).items():
+            if not same(row["values"].get(column), recorded):
+                problems.append(
+                    (
+                        number_,
+                        f"{name}: {column} differs from item {index} of record {record_id}: "
+                        + difference(row["values"].get(column), recorded),
+                    )
+                )
+        asked, recorded_inputs = row.get("inputs") or {}, item.get("inputs") or {}
+        for field in sorted(set(asked) | set(recorded_inputs)) if row.get("inputs") is not None else []:
+            if not same(asked.get(field), recorded_inputs.get(field)):
+                problems.append(
+                    (
+                        number_,
+                        f"{name}: input {field} differs from item {index} of record {record_id}: "
+                        + difference(asked.get(field), recorded_inputs.get(field)),
+                    )
+                )
+    for (kind, external_id), (record_id, index) in latest.items():
+        if (kind, external_id) not in seen:
+            problems.append(
+                (0, f"{kind} {external_id}: item {index} of record {record_id} has no stored row (deleted)")
+            )
+    for cell in sorted(set(sums) | set(cells)):
+        number_, stored = cells.get(cell, (0, {}))
+        added = sums.get(cell, {})
+        for column in sorted(set(stored) | set(added)):
+            held, summed = number(stored.get(column)) or Decimal(0), added.get(column, Decimal(0))
+            if held != summed:
+                month, stream, department, product = cell
+                problems.append(
+                    (
+                        number_,
+                        f"rollup {month} {stream} {department or '-'}/{product or '-'}: {column} stored "
+                        f"{held}, its rows add up to {summed} (difference {held - summed:+})",
+                    )
+                )
+    return problems
+
+
 def read_records(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
     """(line number, record or None, why not) for each non-blank line."""
     for number, line in enumerate(lines, start=1):
@@ -128,11 +262,18 @@ def verify(lines: Iterable[str], *, anchor: str | None = None, out: TextIO = sys
             where += f", sequence {record.get('sequence')}, id {record.get('id')}"
         print(f"FAIL {where}: {reason}", file=out)
 
+    batches: dict[Any, dict[str, Any]] = {}
+    rows: list[tuple[int, dict[str, Any]]] = []
     for number, record, why_not in read_records(lines):
         if record is None:
             fail(number, None, why_not)
             previous = None  # the next link cannot be checked against an unreadable line
             continue
+        if "row" in record:
+            rows.append((number, record))
+            continue
+        if rows:
+            fail(number, record, "a record after the stored rows (they come last)")
         missing = [name for name in (*HASHED_FIELDS, "hash") if name not in record]
         if missing:
             fail(number, record, f"fields missing: {', '.join(missing)}")
@@ -148,6 +289,7 @@ def verify(lines: Iterable[str], *, anchor: str | None = None, out: TextIO = sys
             if record["method"] == BATCH_METHOD:
                 for problem in batch_problems(record):
                     fail(number, record, problem)
+                batches[record.get("id")] = record
         except (TypeError, ValueError, AttributeError) as error:
             fail(number, record, f"malformed record: {error}")
         if first is None:
@@ -175,8 +317,9 @@ def verify(lines: Iterable[str], *, anchor: str | None = None, out: TextIO = sys
         previous = record
 
     if first is None:
-        print("No records in this export (an empty date range?): nothing to verify.", file=out)
-        return failures
+        # An empty file proves nothing, and a cut or emptied download must not pass as verified.
+        print("FAIL: no records in this export (an empty date range, or an empty file): nothing verified.", file=out)
+        return failures + 1
     print(
         f"{count} records checked, sequence {first['sequence']} to {previous['sequence'] if previous else '?'}.",
         file=out,
@@ -196,6 +339,17 @@ def verify(lines: Iterable[str], *, anchor: str | None = None, out: TextIO = sys
             f"Last hash: {previous['hash']} (the next export's anchor; the chain head for a whole ledger)",
             file=out,
         )
+    if rows:
+        try:
+            found = row_problems(batches, rows)
+        except (TypeError, ValueError, AttributeError, KeyError) as error:
+            found = [(0, f"malformed stored rows: {error}")]
+        for number, problem in found:
+            failures += 1
+            print(f"FAIL {'line ' + str(number) if number else 'stored rows'}: {problem}", file=out)
+        print(f"{len(rows)} stored rows checked against the records and the rollup cells.", file=out)
+    else:
+        print("No stored rows in this export (take it with ?rows=1 to check the figures the pages sum).", file=out)
     print("OK: every hash and link holds." if failures == 0 else f"{failures} failure(s).", file=out)
     return failures
 

@@ -156,6 +156,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # truncated or rewritten chain is caught (governance.anchors). Point it at storage the
 # database's administrators cannot rewrite, or ship it to the auditors.
 LEDGER_ANCHOR_FILE = Path(env_str("LEDGER_ANCHOR_FILE", str(VAR_DIR / "ledger-anchors.jsonl")))
+# How often beat anchors every tenant's chain head: the longest a new tail can be rewritten or
+# cut unseen (an hour at most by default; reports anchor too).
+LEDGER_ANCHOR_INTERVAL_SECONDS = env_int("LEDGER_ANCHOR_INTERVAL_SECONDS", 3600)
+# A verification recomputing more items (and checking more stored rows) than this runs as a
+# worker task the API answers 202 for, instead of inside the request.
+LEDGER_VERIFY_INLINE_WORK = env_int("LEDGER_VERIFY_INLINE_WORK", 20000)
+if LEDGER_ANCHOR_INTERVAL_SECONDS < 1:
+    raise ImproperlyConfigured("LEDGER_ANCHOR_INTERVAL_SECONDS must be a positive number of seconds")
 
 # --- Auth -----------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -341,6 +349,11 @@ CELERY_BEAT_SCHEDULE = {
     "deliver-pending-reports": {
         "task": "dashboards.tasks.reports_deliver_pending_all_tenants",
         "schedule": 600.0,
+    },
+    # Ledger chain heads anchored outside the database: bounds the window for an unseen rewrite.
+    "anchor-ledger-heads": {
+        "task": "governance.tasks.ledger_anchor_heads_all_tenants",
+        "schedule": float(LEDGER_ANCHOR_INTERVAL_SECONDS),
     },
     # KPI alerts, hourly (and after each ingestion): catches the week and month turning over.
     "evaluate-alerts": {

@@ -57,6 +57,7 @@ api_v1 = [
     path("metrics/business-impact", roi_api.BusinessImpactView.as_view(), name="business-impact"),
     path("ledger/", roi_api.LedgerListView.as_view(), name="ledger-list"),
     path("ledger/verify", roi_api.LedgerVerifyView.as_view(), name="ledger-verify"),
+    path("ledger/verify/<int:run_id>", roi_api.LedgerVerificationView.as_view(), name="ledger-verification"),
     path("ledger/export.jsonl", roi_api.LedgerExportView.as_view(), name="ledger-export-jsonl"),
     path("audit/events", governance_api.AuditEventListView.as_view(), name="audit-events"),
     path("periods/<str:month>/close", governance_api.PeriodCloseView.as_view(), name="period-close"),

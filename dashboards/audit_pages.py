@@ -131,13 +131,18 @@ def ledger_export_jsonl(request: HttpRequest) -> HttpResponse:
     if form.errors:
         return HttpResponseBadRequest(form.error_text(), content_type="text/plain; charset=utf-8")
     filters = form.filters(dates_only=True)
+    # The stored rows come with the whole ledger only: rollup cells add up every event.
+    rows = request.GET.get("rows") == "1" and not any(filters.values())
     audit_record(
         kind=AuditKind.EXPORT,
         actor=Actor.of_user(request.user).label,
-        detail={"export": "ledger_jsonl", "filters": {name: str(day) for name, day in filters.items() if day}},
+        detail={
+            "export": "ledger_jsonl",
+            "filters": {name: str(day) for name, day in filters.items() if day} | ({"rows": "1"} if rows else {}),
+        },
         request=request,
     )
-    return ledger_export_response(tenant=request.tenant, **filters)  # type: ignore[attr-defined]
+    return ledger_export_response(tenant=request.tenant, rows=rows, **filters)  # type: ignore[attr-defined]
 
 
 MODEL_HISTORY_COLUMNS = [

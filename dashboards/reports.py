@@ -28,6 +28,7 @@ from django.utils import timezone
 from dashboards import selectors
 from dashboards.models import Report, ReportFormat, ReportKind, ReportSubscription
 from dashboards.selectors.costs import parse_month
+from governance.anchors import anchor_chain_head_on_commit
 from governance.ledger import Actor
 from governance.models import LedgerRecord
 from governance.tenancy import current_tenant
@@ -579,6 +580,9 @@ def report_generate(*, actor: Actor, kind: str, period: str) -> Generated:
             report.xlsx.save(f"{stem}.xlsx", ContentFile(render_xlsx(figures)), save=False)
             report.csv.save(f"{stem}.csv", ContentFile(render_csv(figures)), save=False)
             report.save(force_insert=True)
+            # The head the report prints is anchored outside the database once it is committed,
+            # so the chain behind a report can never be rewritten or cut unseen.
+            anchor_chain_head_on_commit()
     except IntegrityError:
         # A concurrent run stored the same report first: that one is the report.
         return Generated(Report.objects.get(kind=kind, period=period, model_version=model_version), created=False)

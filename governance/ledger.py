@@ -13,7 +13,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from json.encoder import c_make_encoder  # type: ignore[attr-defined]
 from json.encoder import encode_basestring as _json_string
 from typing import Any
@@ -27,6 +27,7 @@ from governance.models import GENESIS_HASH, ApiKey, LedgerRecord, Tenant
 from governance.tenancy import current_tenant
 
 APPEND_ATTEMPTS = 5
+MAX_CANONICAL_EXPONENT = 40
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,34 @@ def json_ready(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [json_ready(item) for item in value]
     return str(value)
+
+
+def canonical_numbers(value: Any) -> Any:
+    """`value` with every number written as text in one canonical decimal form ("1000", "12.50").
+
+    The engine reads "1_000", Arabic-Indic digits and " 12 " as 1000 and 12 (Python's
+    Decimal does), so the ledger records the number that was read, not the spelling it came
+    in: records of the same calculation then read alike, and an auditor's own tools need not
+    know Python's number syntax. Other strings (names, times, choices) stay as written.
+    """
+    if isinstance(value, dict):
+        return {key: canonical_numbers(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [canonical_numbers(item) for item in value]
+    if isinstance(value, Decimal):
+        number = value
+    elif not isinstance(value, str) or (value.isascii() and value.isdigit() and value[:1] != "0"):
+        return value  # not a number in text, or already canonical digits (the common case)
+    else:
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            return value
+    # Written out in full only within a sane exponent: "1e999999999" would be a billion
+    # digits (the engine refuses anything beyond 1e15 whatever its spelling).
+    if not number.is_finite() or abs(number.adjusted()) > MAX_CANONICAL_EXPONENT:
+        return value
+    return format(number, "f")
 
 
 # The canonical text: keys sorted, no spaces, UTF-8 as is, no NaN or Infinity.
@@ -293,11 +322,19 @@ class ChainBreak:
     reason: str
 
 
-def chain_breaks(records: Iterable[LedgerRecord]) -> list[ChainBreak]:
-    """Every record whose hash, link or place in the chain is wrong, in sequence order."""
+def chain_breaks(
+    records: Iterable[LedgerRecord], *, previous_hash: str = GENESIS_HASH, sequence: int = 1, rehash_after: int = 0
+) -> list[ChainBreak]:
+    """Every record whose hash, link or place in the chain is wrong, in sequence order.
+
+    `previous_hash` and `sequence` are where `records` must start: the genesis for a whole
+    chain, or a trusted (anchored) record's hash and the sequence after it for a tail.
+    Records up to `rehash_after` have their links and places checked but their contents not
+    rehashed (an incremental verification: they were rehashed when that head was verified).
+    """
     breaks: list[ChainBreak] = []
-    expected_previous = GENESIS_HASH
-    expected_sequence = 1
+    expected_previous = previous_hash
+    expected_sequence = sequence
     for record in records:
         if record.sequence != expected_sequence:
             breaks.append(
@@ -311,7 +348,7 @@ def chain_breaks(records: Iterable[LedgerRecord]) -> list[ChainBreak]:
             breaks.append(
                 ChainBreak(record.pk, record.sequence, "previous_hash does not match the hash of the record before it")
             )
-        if record_hash(record) != record.hash:
+        if record.sequence > rehash_after and record_hash(record) != record.hash:
             breaks.append(ChainBreak(record.pk, record.sequence, "hash does not match the record's contents (edited)"))
         expected_previous = record.hash
         expected_sequence = record.sequence + 1

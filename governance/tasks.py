@@ -12,6 +12,7 @@ from celery.app.task import Task
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from governance import services
+from governance.anchors import anchor_chain_head
 from governance.models import Tenant
 from governance.tenancy import tenant_scope
 
@@ -67,4 +68,21 @@ def api_keys_revoke_expired_all_tenants() -> int:
     tenant_ids = list(Tenant.objects.values_list("pk", flat=True))
     for tenant_id in tenant_ids:
         api_keys_revoke_expired.delay(tenant_id=tenant_id)
+    return len(tenant_ids)
+
+
+@shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+@in_tenant_scope
+def ledger_anchor_head(self: Any, *, tenant: Tenant) -> int | None:
+    """Anchor one tenant's chain head if its tail links on; returns the anchored sequence."""
+    anchor = anchor_chain_head()
+    return None if anchor is None else anchor.sequence
+
+
+@shared_task
+def ledger_anchor_heads_all_tenants() -> int:
+    """Beat entry point (every LEDGER_ANCHOR_INTERVAL_SECONDS): fan out one scoped anchoring per tenant."""
+    tenant_ids = list(Tenant.objects.values_list("pk", flat=True))
+    for tenant_id in tenant_ids:
+        ledger_anchor_head.delay(tenant_id=tenant_id)
     return len(tenant_ids)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -31,7 +32,8 @@ from roi.engine import EngineInputError, FinancialFigures
 from roi.event_fields import EARLIEST_YEAR, LATEST_YEAR
 from roi.figures import stored_flat
 from roi.ledger_export import JSONL_CONTENT_TYPE, export_disposition, ledger_export_response
-from roi.models import BusinessKpis, FinancialModel, ProposalTarget
+from roi.ledger_verification import verification_request, verification_run_state
+from roi.models import BusinessKpis, FinancialModel, LedgerVerificationRun, ProposalTarget, VerificationStatus
 from roi.proposals_api import ProposalSerializer, proposal_response
 
 
@@ -392,10 +394,20 @@ class LedgerDetailView(TenantAPIView):
 class LedgerExportFilters(serializers.Serializer):
     since = serializers.DateField(required=False, help_text="first day, YYYY-MM-DD (UTC)")
     until = serializers.DateField(required=False, help_text="last day, YYYY-MM-DD (UTC)")
+    rows = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="also every stored event, service-month and rollup cell the pages sum (whole ledger only)",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("since") and attrs.get("until") and attrs["since"] > attrs["until"]:
             raise serializers.ValidationError({"until": ["The last day comes before the first."]})
+        if attrs.get("rows") and (attrs.get("since") or attrs.get("until")):
+            # Rollup cells add up every event, so they are checked against the whole ledger only.
+            raise serializers.ValidationError(
+                {"rows": ["Stored rows come with the whole ledger: leave out since and until."]}
+            )
         return attrs
 
 
@@ -417,17 +429,25 @@ class LedgerExportView(TenantAPIView):
             TENANT_PARAMETER,
             OpenApiParameter("since", OpenApiTypes.DATE, description="first day (UTC)"),
             OpenApiParameter("until", OpenApiTypes.DATE, description="last day (UTC)"),
+            OpenApiParameter(
+                "rows",
+                OpenApiTypes.BOOL,
+                description="also every stored event, service-month and rollup cell, after the records, "
+                "for the verifier to hold against them (whole ledger only)",
+            ),
         ],
     )
     def get(self, request: Request) -> StreamingHttpResponse:
         days = self._days(request)
+        rows = self._rows(request)
+        filters = {name: str(day) for name, day in days.items() if day} | ({"rows": "1"} if rows else {})
         audit_record(
             kind=AuditKind.EXPORT,
             actor=actor_of(request).label,
-            detail={"export": "ledger_jsonl", "filters": {name: str(day) for name, day in days.items() if day}},
+            detail={"export": "ledger_jsonl", "filters": filters},
             request=request,
         )
-        return ledger_export_response(tenant=request.tenant, **days)  # type: ignore[attr-defined]
+        return ledger_export_response(tenant=request.tenant, rows=rows, **days)  # type: ignore[attr-defined]
 
     def head(self, request: Request) -> HttpResponse:
         """The headers a GET would answer with, no body: nothing is read, so nothing is exported."""
@@ -441,15 +461,74 @@ class LedgerExportView(TenantAPIView):
         filters.is_valid(raise_exception=True)
         return {"since": filters.validated_data.get("since"), "until": filters.validated_data.get("until")}
 
+    def _rows(self, request: Request) -> bool:
+        filters = LedgerExportFilters(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        return bool(filters.validated_data["rows"])
+
+
+class LedgerVerifyRequestSerializer(serializers.Serializer):
+    full = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="rehash and recompute every record, not only those after the last verified, anchored head",
+    )
+
+
+class LedgerVerificationProgressSerializer(serializers.Serializer):
+    done = serializers.IntegerField(min_value=0)
+    total = serializers.IntegerField(min_value=0)
+
+
+class LedgerVerificationRunSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=VerificationStatus.choices)
+    full = serializers.BooleanField()
+    requested_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    progress = LedgerVerificationProgressSerializer(allow_null=True, help_text="while queued or running")
+    result = serializers.JSONField(allow_null=True, help_text="the verification, as POST ledger/verify answers it")
+    status_url = serializers.CharField(required=False, help_text="where to poll (202 only)")
+
 
 class LedgerVerifyView(TenantAPIView):
-    """Recompute every record and check the chain; lists each failing record and why."""
+    """Recompute the records and check the chain and the stored rows; lists each failure and why.
+
+    A small verification answers 200 with its result; a large one (more than
+    LEDGER_VERIFY_INLINE_WORK items) answers 202 with the run to poll at `status_url`.
+    """
 
     allowed_roles = {"POST": roles.AUDIT}
 
-    @extend_schema(request=None, responses=OpenApiTypes.OBJECT, parameters=[TENANT_PARAMETER])
+    @extend_schema(
+        request=LedgerVerifyRequestSerializer,
+        responses={200: OpenApiTypes.OBJECT, 202: LedgerVerificationRunSerializer},
+        parameters=[
+            TENANT_PARAMETER,
+            OpenApiParameter("full", OpenApiTypes.BOOL, description="verify every record (default: incremental)"),
+        ],
+    )
     def post(self, request: Request) -> Response:
-        return Response(services.ledger_verify(actor=actor_of(request).label).as_dict())
+        given = request.data if isinstance(request.data, Mapping) and request.data else request.query_params
+        asked = LedgerVerifyRequestSerializer(data=given)
+        asked.is_valid(raise_exception=True)
+        answer = verification_request(actor=actor_of(request).label, full=asked.validated_data["full"])
+        if answer.run is None:
+            return Response(answer.verification.as_dict() if answer.verification else {})
+        url = reverse("api:ledger-verification", kwargs={"run_id": answer.run.pk})
+        response = Response({**verification_run_state(answer.run), "status_url": url}, status=status.HTTP_202_ACCEPTED)
+        response["Location"] = url
+        return response
+
+
+class LedgerVerificationView(TenantAPIView):
+    """One queued verification of the tenant's ledger: its progress while it runs, its result when done."""
+
+    allowed_roles = {"GET": roles.READ_LEDGER}
+
+    @extend_schema(responses=LedgerVerificationRunSerializer, parameters=[TENANT_PARAMETER])
+    def get(self, request: Request, run_id: int) -> Response:
+        return Response(verification_run_state(get_object_or_404(LedgerVerificationRun.objects, pk=run_id)))
 
 
 # --- Metrics ------------------------------------------------------------------------

@@ -6,17 +6,18 @@ rules for the API, pages and commands); engine errors are renamed to the caller'
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
 
 from governance.anchors import anchor_append, anchor_breaks, anchor_latest
 from governance.audit import audit_record
-from governance.ledger import Actor, chain_breaks, json_ready, ledger_append
+from governance.ledger import Actor, canonical_numbers, chain_breaks, json_ready, ledger_append
 from governance.models import AuditKind, LedgerRecord
 from governance.tenancy import current_tenant
 from roi import selectors
@@ -217,7 +218,8 @@ def calculation_run(*, actor: Actor, method: str, body: Mapping[str, Any]) -> Le
     spec = METHODS.get(method)
     if spec is None:
         raise EngineInputError("method", f"unknown method {method!r}")
-    inputs = dict(body)
+    # What runs is what the ledger records: numbers in one canonical text, however they were spelt.
+    inputs = canonical_numbers(dict(body))
     assumptions = inputs.pop("assumptions", None) or {}
     if not isinstance(assumptions, Mapping):
         raise EngineInputError("assumptions", "must be an object of financial model or KPI fields")
@@ -244,8 +246,11 @@ class Verification:
     checked: int = 0
     head_sequence: int = 0
     head_hash: str = ""
-    failures: dict[int, dict[str, Any]] = field(default_factory=dict)
+    failures: dict[int | str, dict[str, Any]] = field(default_factory=dict)
     anchor: dict[str, Any] | None = None
+    # Records after this sequence were rehashed and recomputed; those up to it were at the
+    # verified, anchored head this run started from (0: a full verification).
+    verified_from: int = 0
 
     @property
     def ok(self) -> bool:
@@ -257,7 +262,12 @@ class Verification:
     def fail_at(self, record_id: int | None, sequence: int | None, reason: str) -> None:
         """A failure at a place in the chain, which may hold no record (a truncated tail, a missing record)."""
         key = record_id if record_id is not None else -(sequence or 0)
-        entry = self.failures.setdefault(key, {"id": record_id, "sequence": sequence, "reasons": []})
+        entry = self.failures.setdefault(key, {"id": record_id, "sequence": sequence, "row": None, "reasons": []})
+        entry["reasons"].append(reason)
+
+    def fail_row(self, row: str, reason: str) -> None:
+        """A failure of a stored row that answers to no ledger record (a rollup cell, an unvalued event)."""
+        entry = self.failures.setdefault(row, {"id": None, "sequence": None, "row": row, "reasons": []})
         entry["reasons"].append(reason)
 
     def as_dict(self) -> dict[str, Any]:
@@ -267,6 +277,8 @@ class Verification:
             "head_sequence": self.head_sequence,
             "head_hash": self.head_hash,
             "anchor": self.anchor,
+            "full": self.verified_from == 0,
+            "verified_from": self.verified_from,
             # In chain order; failures at no place in the chain (a missing record) last.
             "failures": sorted(
                 self.failures.values(), key=lambda failure: (failure["sequence"] is None, failure["sequence"] or 0)
@@ -316,32 +328,48 @@ def _expected_figures(record: LedgerRecord, cache: dict[tuple[int | None, int | 
         return {"invalid": True}
 
 
-def ledger_verify(*, actor: str = "system") -> Verification:
-    """Recompute every record of the scope tenant, check its chain and the events' values.
+def ledger_verify(
+    *, actor: str = "system", full: bool = False, progress: Callable[[int, int], None] | None = None
+) -> Verification:
+    """Recompute the scope tenant's records, check its chain and every stored row the pages sum.
 
-    The chain is also held against the head last anchored outside the database (a cut
-    tail or a rebuilt chain fails); a good run anchors the new head. Every run lands in the
-    audit log with its verdict and chain head, so auditors see when and by whom.
+    Incremental unless `full`: records up to the last head a verification anchored (and
+    whose hash is still the anchored one) keep their links and places checked but are not
+    rehashed or recomputed again; every stored row is checked every time, since rows are
+    mutable. The chain is also held against the head last anchored outside the database (a
+    cut tail or a rebuilt chain fails); a good run anchors the new head. `progress(done,
+    total)` is told as records are recomputed. Every run lands in the audit log with its
+    verdict and chain head, so auditors see when and by whom.
     """
-    from roi.ingestion.records import BATCH_METHOD, batch_problems, event_value_problems
+    from roi.ingestion.records import BATCH_METHOD, batch_problems
+    from roi.ingestion.stored_checks import stored_row_problems
 
     verification = Verification()
     tenant = current_tenant()
     records = list(LedgerRecord.objects.order_by("sequence"))
     by_id = {record.pk: record for record in records}
-    for chain_break in chain_breaks(records):
-        verification.fail(by_id[chain_break.record_id], chain_break.reason)
     anchored = anchor_latest(tenant_id=tenant.pk)
+    verified = None if full else anchor_latest(tenant_id=tenant.pk, verified=True)
+    if verified is not None and any(r.sequence == verified.sequence and r.hash == verified.hash for r in records):
+        verification.verified_from = verified.sequence
+    for chain_break in chain_breaks(records, rehash_after=verification.verified_from):
+        verification.fail(by_id[chain_break.record_id], chain_break.reason)
     verification.anchor = None if anchored is None else asdict(anchored)
     for anchor_break in anchor_breaks(records, anchored):
         verification.fail_at(anchor_break.record_id or None, anchor_break.sequence, anchor_break.reason)
-    for record_id, problems in event_value_problems(records).items():
-        for problem in problems:
-            missing = record_id not in by_id
-            verification.fail_at(record_id, None if missing else by_id[record_id].sequence, problem)
+    for problem in stored_row_problems(records=records, zone=ZoneInfo(tenant.time_zone)):
+        if problem.record_id is None:
+            verification.fail_row(problem.row, problem.reason)
+        else:
+            held_by = by_id.get(problem.record_id)
+            sequence = None if held_by is None else held_by.sequence
+            verification.fail_at(problem.record_id, sequence, f"{problem.row}: {problem.reason}")
     versions_cache: dict[tuple[int | None, int | None], Any] = {}
-    for record in records:
+    to_check = [record for record in records if record.sequence > verification.verified_from]
+    for done, record in enumerate(to_check, start=1):
         verification.checked += 1
+        if progress is not None:
+            progress(done, len(to_check))
         if record.method == BATCH_METHOD:
             for problem in batch_problems(record):
                 verification.fail(record, problem)
@@ -365,7 +393,7 @@ def ledger_verify(*, actor: str = "system") -> Verification:
     audit_record(
         kind=AuditKind.LEDGER_VERIFIED,
         actor=actor,
-        detail={key: summary[key] for key in ("ok", "checked", "head_sequence", "head_hash")}
+        detail={key: summary[key] for key in ("ok", "checked", "head_sequence", "head_hash", "verified_from")}
         | {"failures": len(summary["failures"])},
     )
     return verification

@@ -25,3 +25,20 @@ def rebuild_rollups_all_tenants() -> int:
     for tenant_id in tenant_ids:
         rollups_rebuild.delay(tenant_id=tenant_id)
     return len(tenant_ids)
+
+
+# Progress is reported about every this many records recomputed (and at the last).
+VERIFICATION_PROGRESS_EVERY = 20
+
+
+@shared_task(bind=True)
+@in_tenant_scope
+def ledger_verification_run(self: Any, *, tenant: Tenant, run_id: int) -> str:
+    """Verify one tenant's ledger for a queued run, reporting progress to the result backend."""
+    from roi.ledger_verification import verification_run_execute
+
+    def progress(done: int, total: int) -> None:
+        if done == total or done % VERIFICATION_PROGRESS_EVERY == 0:
+            self.update_state(state="PROGRESS", meta={"done": done, "total": total})
+
+    return verification_run_execute(run_id=run_id, progress=progress).status

@@ -98,6 +98,14 @@ def acme_objects(acme, bob, make_key, acme_model, globex, settings, tmp_path):
 
     params["<int:alert_id>"] = str(stored_alert(acme).pk)
     betrayals.append("acme-alert")
+    from roi.models import LedgerVerificationRun
+
+    with tenant_scope(acme):
+        run = LedgerVerificationRun.objects.create(
+            tenant=acme, actor="acme-verifier", result={"head_hash": record.hash}
+        )
+    params["<int:run_id>"] = str(run.pk)
+    betrayals.append("acme-verifier")
     with tenant_scope(acme):
         from roi.budgets import current_fiscal_year, it_budget_set
 

@@ -3,7 +3,8 @@
 (`KINDS`); `batch` the whole-batch parsing (`parse_batch`, `BatchInvalid`) and the
 `BatchOutcome`; `valuation` the figures in force and the engine runs, performance per
 service-month included; `records` the batch's ledger record, its Merkle root and its
-verification (`batch_problems`, `event_value_problems`); `storage` the upserts (COPY to
+verification (`batch_problems`); `stored_checks` the stored rows the pages sum, held against
+the ledger and the rollups (`stored_row_problems`); `storage` the upserts (COPY to
 staging on PostgreSQL, `bulk_create` on SQLite) and the tenant's ingestion lock;
 `rollup_deltas` the moves of the monthly rollups.
 """

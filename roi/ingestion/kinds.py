@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from governance.ledger import canonical_numbers
 from roi import event_fields
 from roi.models import AutomationRun, Deployment, EventKind, Incident, Investment, PerformanceSample, Stream
 
@@ -28,7 +29,8 @@ class KindSpec:
 
 
 def _s(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
+    # The canonical text the ledger records numbers in ("1000", not "1E+3" as str() writes it).
+    return None if value is None else canonical_numbers(value)
 
 
 # --- Per kind: what to value, how the result lands on the event, what it adds up to ----

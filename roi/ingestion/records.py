@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,7 +16,6 @@ from governance.ledger import (
 )
 from governance.models import LedgerRecord
 from roi.engine import EngineInputError, FinancialFigures, method_for
-from roi.models import AutomationRun, Incident, Investment, PerformanceMonth
 
 BATCH_METHOD = "event_batch"
 BATCH_METHOD_VERSION = 1
@@ -121,41 +119,4 @@ def batch_problems(record: LedgerRecord) -> list[str]:
         leaves.append(leaf_hash(item, result))
     if merkle_root(leaves) != record.result.get("merkle_root"):
         problems.append("merkle_root does not match the items")
-    return problems
-
-
-EVENT_MODELS = (Incident, AutomationRun, Investment)
-
-
-def event_value_problems(records: Sequence[LedgerRecord]) -> dict[int, list[str]]:
-    """Events whose stored valuation differs from the ledger item that holds it, or whose record is missing.
-
-    `records` is the tenant's whole ledger: an event pointing at a record not in it points
-    at one that does not exist (event tables carry no foreign key constraint, see Event).
-    """
-    by_id = {record.pk: record for record in records}
-    problems: dict[int, list[str]] = defaultdict(list)
-    for model in EVENT_MODELS:
-        rows = model.objects.filter(ledger_record__isnull=False).values_list(
-            "external_id", "ledger_record_id", "ledger_item", "valuation"
-        )
-        for external_id, record_id, item, valuation in rows.iterator(chunk_size=2000):
-            record = by_id.get(record_id)
-            if record is None:
-                problems[record_id].append(f"event {external_id}: its ledger record {record_id} does not exist")
-                continue
-            if item is None:
-                continue
-            stored = record.result.get("items", [])
-            if item >= len(stored) or json_ready(valuation) != stored[item]:
-                problems[record_id].append(f"event {external_id}: its stored value differs from ledger item {item}")
-    for row in PerformanceMonth.objects.filter(ledger_record__isnull=False):
-        record = by_id.get(row.ledger_record_id)
-        stored = [] if record is None else record.result.get("items", [])
-        if row.ledger_item is None or row.ledger_item >= len(stored):
-            continue
-        if str(row.value) != stored[row.ledger_item]["monthly_revenue_impact"]:
-            problems[row.ledger_record_id].append(
-                f"performance {row.service} {row.month:%Y-%m}: stored value differs from its ledger item"
-            )
     return problems

@@ -12,6 +12,7 @@ from roi.models.events import (
 )
 from roi.models.proposals import ChangeProposal, ProposalStatus, ProposalTarget
 from roi.models.rollups import MonthlyRollup, PerformanceMonth, Stream
+from roi.models.verification import LedgerVerificationRun, VerificationStatus
 
 __all__ = [
     "AutomationRun",
@@ -26,11 +27,13 @@ __all__ = [
     "Incident",
     "Investment",
     "ItBudget",
+    "LedgerVerificationRun",
     "MonthlyRollup",
     "PerformanceMonth",
     "PerformanceSample",
     "ProposalStatus",
     "ProposalTarget",
     "Stream",
+    "VerificationStatus",
     "VersionedConfig",
 ]

@@ -289,3 +289,35 @@ def test_head_answers_the_headers_and_exports_nothing(api_as, acme, acme_model):
     assert response["Content-Disposition"].endswith('bizvalue-ledger-acme-from-20260301.jsonl"')
     with tenant_scope(acme):
         assert not AuditEvent.objects.filter(kind=AuditKind.EXPORT).exists()
+
+
+@pytest.mark.parametrize("content", ["", "\n\n", "   \n"])
+def test_an_empty_export_fails_verification(content, tmp_path):
+    # An emptied or cut-to-nothing download must not pass as a verified ledger.
+    path = tmp_path / "empty.jsonl"
+    path.write_text(content)
+    verified = run_verifier(path)
+    assert verified.returncode == 1
+    assert "FAIL: no records in this export" in verified.stdout and "OK" not in verified.stdout
+
+
+def test_an_empty_date_range_of_a_real_ledger_fails_verification(auditor_client, acme, acme_model, tmp_path):
+    ledger_of(acme)
+    content = body(auditor_client.get("/t/acme/ledger/export.jsonl", {"since": "2001-01-01", "until": "2001-01-02"}))
+    assert content == b""
+    path = tmp_path / "nothing.jsonl"
+    path.write_bytes(content)
+    assert run_verifier(path).returncode == 1
+
+
+def test_the_ledger_page_offers_the_export_with_stored_rows_for_the_whole_ledger_only(auditor_client, acme, acme_model):
+    ledger_of(acme)
+    page = auditor_client.get("/t/acme/ledger/").content.decode()
+    assert "/t/acme/ledger/export.jsonl?rows=1" in page
+    exported = lines(auditor_client.get("/t/acme/ledger/export.jsonl", {"rows": "1"}))
+    assert {line.get("row") for line in exported} >= {None, "event", "rollup"}
+    dated = lines(auditor_client.get("/t/acme/ledger/export.jsonl", {"rows": "1", "since": "2001-01-01"}))
+    assert all("row" not in line for line in dated)
+    with tenant_scope(acme):
+        event = AuditEvent.objects.filter(kind=AuditKind.EXPORT, detail__export="ledger_jsonl").earliest("occurred_at")
+    assert event.detail["filters"] == {"rows": "1"}

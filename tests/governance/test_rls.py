@@ -6,6 +6,7 @@ from django.db import DatabaseError, connection, transaction
 
 from governance.models import ApiKey, Tenant
 from governance.tenancy import all_tenants_scope, tenant_owned_models, tenant_scope
+from roi.models import LedgerVerificationRun
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -62,6 +63,7 @@ def populated(acme, globex, make_key, settings, tmp_path):
             period_close(month=date(2020, 1, 1), actor=actor)  # the audit log has rows already (key, secret)
             IdempotencyRecord.objects.create(key="k", request_hash="h", status=201, response_body={})
             ReportSubscription.objects.create(email=f"board@{tenant.slug}.example")
+            LedgerVerificationRun.objects.create(actor="test")
             escalation_settings_update(actor=actor, recipients={"notify_cfo": {"roles": ["viewer"]}})
         stored_report(tenant)
         stored_alert(tenant)

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from governance.models import LedgerRecord
 from governance.tenancy import tenant_scope
+from roi.services import ledger_verify
 
 pytestmark = pytest.mark.django_db
 
@@ -396,3 +397,32 @@ def test_a_literal_nested_in_cash_flows_is_named_by_its_place(analyst):
     response = analyst.post("/api/v1/calculate/roi", text, content_type="application/json")
     assert response.status_code == 400
     assert "cash_flows.costs[1]" in response.json()["errors"]
+
+
+@pytest.mark.parametrize(
+    ("written", "recorded"),
+    [
+        ("1_000", "1000"),
+        ("\u0661\u0660\u0660\u0660", "1000"),  # Arabic-Indic digits
+        ("\u06f1\u06f0\u06f0\u06f0", "1000"),  # Extended Arabic-Indic (Persian) digits
+        (" 12 ", "12"),
+        ("\t45.50\n", "45.50"),
+        ("0045", "45"),
+        ("4.5e1", "45"),
+        ("45", "45"),
+    ],
+)
+def test_numbers_are_recorded_in_the_ledger_in_one_canonical_form(analyst, acme, written, recorded):
+    body = {"downtime_minutes": written, "severity": "sev2", "assumptions": {"annual_recurring_revenue": written}}
+    status, answer = calculate(analyst, "incident-prevention", body)
+    assert status == 201, answer
+    with tenant_scope(acme):
+        record = LedgerRecord.objects.get(pk=answer["id"])
+        assert ledger_verify().ok
+    assert record.inputs["downtime_minutes"] == recorded
+    assert record.inputs["assumptions"]["annual_recurring_revenue"] == recorded
+    assert record.inputs["severity"] == "sev2"  # text stays as written
+    # the same calculation spelt the plain way gives the same result
+    plain_body = {**body, "downtime_minutes": recorded, "assumptions": {"annual_recurring_revenue": recorded}}
+    _, plain = calculate(analyst, "incident-prevention", plain_body)
+    assert plain["result"] == answer["result"]

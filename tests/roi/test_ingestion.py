@@ -333,3 +333,14 @@ def test_text_with_tabs_newlines_and_backslashes_is_stored_as_sent(ingester, acm
         assert (stored.external_id, stored.process, stored.department) == ("RUN-\t1\\N", odd.strip(), "d\\t")
         assert stored.product == "p\r\nq".strip()
         assert stored.valuation["total_value"] == str(stored.value)
+
+
+@pytest.mark.parametrize("written", ["1_000", "\u0661\u0660\u0660\u0660", " 1000 ", "1e3", "1E+3", "01000"])
+def test_event_inputs_are_recorded_in_canonical_decimal_text(ingester, acme, written):
+    body = [run(1, manual_time_equivalent=written)]
+    response = ingester.post("/api/v1/events/automation-runs", body, format="json")
+    assert response.status_code == 201, response.json()
+    with tenant_scope(acme):
+        record = LedgerRecord.objects.get(pk=response.json()["ledger_record"])
+        assert ledger_verify().ok
+    assert record.inputs["items"][0]["inputs"]["manual_time_equivalent"] == "1000"

@@ -12,6 +12,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug", nargs="?", help="one tenant (default: every tenant)")
+        parser.add_argument(
+            "--full",
+            action="store_true",
+            help="rehash and recompute every record, not only those after the last verified, anchored head",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         tenants = Tenant.objects.order_by("slug")
@@ -22,8 +27,10 @@ class Command(BaseCommand):
         failed = 0
         for tenant in tenants:
             with tenant_scope(tenant):
-                verification = ledger_verify(actor="command:verify_ledger")
+                verification = ledger_verify(actor="command:verify_ledger", full=options["full"])
             head = f"head #{verification.head_sequence} {verification.head_hash or '-'}"
+            if verification.verified_from:
+                head += f", records after #{verification.verified_from} recomputed (--full for all)"
             if verification.ok:
                 self.stdout.write(f"{tenant.slug}: OK, {verification.checked} records, {head}")
                 continue
@@ -31,6 +38,9 @@ class Command(BaseCommand):
             self.stdout.write(f"{tenant.slug}: FAILED, {verification.checked} records, {head}")
             for failure in verification.as_dict()["failures"]:
                 for reason in failure["reasons"]:
+                    if failure["row"] is not None:
+                        self.stdout.write(f"  {failure['row']}: {reason}")
+                        continue
                     where = f"record {failure['id']} " if failure["id"] is not None else ""
                     place = "not in the chain" if failure["sequence"] is None else f"#{failure['sequence']}"
                     self.stdout.write(f"  {where}({place}): {reason}")

@@ -1,0 +1,113 @@
+"""Verification is incremental from the last verified, anchored head, and a large one runs as a worker task
+that the API answers 202 for, with progress to poll; nobody polls another tenant's run."""
+
+from __future__ import annotations
+
+import time
+from io import StringIO
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from bizvalue.celery import app
+from governance.anchors import anchor_chain_head
+from governance.tenancy import tenant_scope
+from roi.ledger_verification import verification_run_execute
+from roi.models import LedgerVerificationRun, VerificationStatus
+from roi.services import ledger_verify
+from tests.roi.test_ledger import run_calculations
+
+pytestmark = pytest.mark.django_db
+
+
+def verify(tenant, **options):  # type: ignore[no-untyped-def]
+    with tenant_scope(tenant):
+        return ledger_verify(**options)
+
+
+def test_a_verification_recomputes_only_what_came_after_the_last_verified_head(acme, acme_model):
+    run_calculations(acme)
+    first = verify(acme)
+    assert (first.checked, first.verified_from, first.as_dict()["full"]) == (3, 0, True)
+
+    run_calculations(acme, count=2)
+    with tenant_scope(acme):
+        anchor_chain_head()  # a scheduled, links-only anchor at #5 is not a verified start
+    again = verify(acme)
+    assert (again.ok, again.checked, again.verified_from, again.head_sequence) == (True, 2, 3, 5)
+    assert verify(acme).checked == 0  # nothing new since #5
+    full = verify(acme, full=True)
+    assert (full.ok, full.checked, full.verified_from) == (True, 5, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_full_verification_rehashes_what_an_incremental_one_takes_from_the_anchor(acme, acme_model, request):
+    records = run_calculations(acme)
+    assert verify(acme).ok
+    # an edit of a verified record's contents, its stored hash left as it was
+    edit = "UPDATE governance_ledgerrecord SET actor = 'someone else' WHERE id = %s"
+    if connection.vendor == "postgresql":
+        owner_sql = request.getfixturevalue("owner_sql")
+        owner_sql("ALTER TABLE governance_ledgerrecord DISABLE TRIGGER ledger_append_only")
+        try:
+            owner_sql(edit, records[0].pk)
+        finally:
+            owner_sql("ALTER TABLE governance_ledgerrecord ENABLE TRIGGER ledger_append_only")
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER ledger_no_update")
+            cursor.execute(edit, [records[0].pk])
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command("verify_ledger", "acme", "--full", stdout=out)
+    assert f"record {records[0].pk} (#1): hash does not match" in out.getvalue()
+
+
+def test_a_large_verification_answers_202_and_its_status_url_gives_progress_then_the_result(
+    transactional_db, acme, acme_model, api_as, settings
+):
+    settings.LEDGER_VERIFY_INLINE_WORK = 0  # every verification is "large"
+    records = run_calculations(acme)
+    auditor = api_as(acme, "auditor")
+    app.conf.task_always_eager = False
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        response = auditor.post("/api/v1/ledger/verify", {"full": True}, format="json")
+        assert response.status_code == 202, response.content
+        queued = response.json()
+        assert queued["status"] == "queued" and queued["full"] is True and queued["result"] is None
+        assert response["Location"] == queued["status_url"] == f"/api/v1/ledger/verify/{queued['id']}"
+        for _ in range(300):
+            state = auditor.get(queued["status_url"]).json()
+            if state["status"] == "done":
+                break
+            time.sleep(0.1)
+    assert state["status"] == "done" and state["finished_at"]
+    assert state["result"]["ok"] and state["result"]["head_hash"] == records[-1].hash
+    assert state["result"]["checked"] == 3
+
+
+def test_a_run_reports_progress_as_it_recomputes(acme, acme_model):
+    run_calculations(acme, count=4)
+    with tenant_scope(acme):
+        run = LedgerVerificationRun.objects.create(tenant=acme, actor="test", full=True)
+        told: list[tuple[int, int]] = []
+        done = verification_run_execute(run_id=run.pk, progress=lambda d, t: told.append((d, t)))
+    assert told == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    assert done.status == VerificationStatus.DONE and done.result["ok"]
+
+
+def test_another_tenants_run_cannot_be_polled(acme, acme_model, globex, api_as):
+    with tenant_scope(acme):
+        run = LedgerVerificationRun.objects.create(tenant=acme, actor="acme-auditor", result={"ok": True})
+    assert api_as(globex, "auditor").get(f"/api/v1/ledger/verify/{run.pk}").status_code == 404
+    assert api_as(acme, "auditor").get(f"/api/v1/ledger/verify/{run.pk}").status_code == 200
+    assert api_as(acme, "viewer").get(f"/api/v1/ledger/verify/{run.pk}").status_code == 403
+
+
+def test_full_is_a_flag_and_anything_else_is_a_400_naming_it(acme, acme_model, api_as):
+    answer = api_as(acme, "auditor").post("/api/v1/ledger/verify", {"full": "perhaps"}, format="json")
+    assert answer.status_code == 400 and "full" in answer.json()["errors"]
+    small = api_as(acme, "auditor").post("/api/v1/ledger/verify?full=true")
+    assert small.status_code == 200 and small.json()["full"] is True
