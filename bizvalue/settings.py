@@ -91,6 +91,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After the CSRF check: NUL and lone surrogates in path, query and form parameters are a 400.
+    "governance.middleware.UnstorableInputMiddleware",
     # Marks request.user verified when this session entered a TOTP token (governance.mfa).
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

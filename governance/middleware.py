@@ -1,14 +1,18 @@
-"""Request middleware: the platform admins' view of Django admin, and JSON-only routing under `/api/`."""
+"""Request middleware: the platform admins' view of Django admin, JSON-only routing under `/api/`, and
+request parameters no database can store refused with a 400."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.urls import Resolver404, resolve
 
 from governance import mfa
 from governance.tenancy import all_tenants_scope
+from governance.text import escaped, unstorable_reason
 
 
 class PlatformAdminScopeMiddleware:
@@ -60,3 +64,38 @@ def _routes(path: str, request: HttpRequest) -> bool:
     except Resolver404:
         return False
     return True
+
+
+class UnstorableInputMiddleware:
+    """A NUL or a lone surrogate in a path parameter, a query parameter or a page's form field is a 400 naming it.
+
+    Views hand these values to queries and services; PostgreSQL refuses NUL in text (a 500)
+    where SQLite matches or stores it, so they are refused once, here, before any view runs,
+    with the same answer on both databases. JSON bodies are checked by the API's parser
+    (governance.parsers); the API's multipart upload by its serializer.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Callable[..., HttpResponse], view_args: Any, view_kwargs: dict[str, Any]
+    ) -> HttpResponse | None:
+        fields: list[tuple[str, str]] = [(name, str(value)) for name, value in view_kwargs.items()]
+        fields.extend((name, value) for name, values in request.GET.lists() for value in values)
+        if request.method == "POST" and not request.path_info.startswith("/api/"):
+            fields.extend((name, value) for name, values in request.POST.lists() for value in values)
+        errors: dict[str, list[str]] = {}
+        for name, value in fields:
+            reason = unstorable_reason(name) or unstorable_reason(value)
+            if reason:
+                errors.setdefault(escaped(name), [reason])
+        if not errors:
+            return None
+        if request.path_info.startswith("/api/"):
+            return JsonResponse({"errors": errors}, status=400)
+        # Pairs, not the dict: a template's `errors.items` would read a parameter named "items".
+        return render(request, "400.html", {"errors": sorted(errors.items())}, status=400)
