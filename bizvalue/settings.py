@@ -85,14 +85,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # NUL and lone surrogates in headers, cookies, path, query and form parameters are a 400.
+    "governance.middleware.UnstorableInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Before CommonMiddleware, whose APPEND_SLASH would redirect API paths (governance.middleware).
     "governance.middleware.ApiRoutingMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # After the CSRF check: NUL and lone surrogates in path, query and form parameters are a 400.
-    "governance.middleware.UnstorableInputMiddleware",
     # Marks request.user verified when this session entered a TOTP token (governance.mfa).
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -253,3 +253,27 @@ def test_a_nul_in_a_form_field_of_a_page_is_a_400_naming_it(client, alice, acme_
 
     assert response.status_code == 400
     assert "<strong>severity</strong>: Null characters are not allowed." in response.content.decode()
+
+
+def test_an_idempotency_key_with_a_nul_is_a_400_naming_it(analyst_api):
+    response = analyst_api.post(
+        "/api/v1/calculate/availability", {"current_target": 99}, format="json", HTTP_IDEMPOTENCY_KEY="k\x00"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"errors": {"Idempotency-Key": ["Null characters are not allowed."]}}
+
+
+def test_a_bearer_key_with_a_nul_is_a_400_naming_the_header(api):
+    response = api.get("/api/v1/tenant", HTTP_AUTHORIZATION="Bearer bv_0000000_\x00")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["Authorization"]
+
+
+def test_a_session_cookie_spelling_a_nul_is_a_400_before_the_session_is_read(client, acme):
+    # a quoted cookie value may hold the octal escape \000, which Django decodes to a NUL
+    response = client.get("/t/acme/", HTTP_COOKIE='sessionid="abcdefgh\\000ijkl"')
+
+    assert response.status_code == 400
+    assert "<strong>cookie.sessionid</strong>: Null characters are not allowed." in response.content.decode()
