@@ -85,6 +85,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # NUL and lone surrogates in headers, cookies, path, query and form parameters are a 400.
+    "governance.middleware.UnstorableInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Before CommonMiddleware, whose APPEND_SLASH would redirect API paths (governance.middleware).
     "governance.middleware.ApiRoutingMiddleware",

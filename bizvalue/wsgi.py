@@ -4,5 +4,8 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from bizvalue.chunked import ChunkedRequestBody
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bizvalue.settings")
-application = get_wsgi_application()
+# Chunked request bodies are read in one place, for every view (bizvalue.chunked).
+application = ChunkedRequestBody(get_wsgi_application())

@@ -8,17 +8,16 @@ injection (governance.audit.csv_text).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_http_methods
 
-from dashboards.forms import LedgerFilterForm
+from dashboards.forms import AuditFilterForm, LedgerFilterForm
 from governance import periods, roles, selectors
 from governance.audit import audit_events, audit_events_csv, audit_record, csv_text, last_verification
 from governance.ledger import Actor
@@ -29,17 +28,17 @@ from roi.ledger_export import ledger_export_response
 from roi.services import ledger_verify
 
 
-def _day(raw: str | None) -> datetime | None:
-    day = parse_date(raw) if raw else None
+def _day(day: date | None) -> datetime | None:
     return None if day is None else timezone.make_aware(datetime(day.year, day.month, day.day))
 
 
-def _filtered_events(request: HttpRequest):  # type: ignore[no-untyped-def]
+def _filtered_events(request: HttpRequest, form: AuditFilterForm):  # type: ignore[no-untyped-def]
+    """The events the page's filters select; `form` must be valid."""
     kind = request.GET.get("kind") or None
     return audit_events(
         kind=kind if kind in AuditKind.values else None,
-        since=_day(request.GET.get("since")),
-        until=_day(request.GET.get("until")),
+        since=_day(form.cleaned_data["since"]),
+        until=_day(form.cleaned_data["until"]),
     )
 
 
@@ -56,9 +55,13 @@ def audit(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         ledger_verify(actor=Actor.of_user(request.user).label)
         return redirect("audit", slug=request.tenant.slug)  # type: ignore[attr-defined]
-    page = Paginator(_filtered_events(request), 50).get_page(request.GET.get("page"))
+    form = AuditFilterForm(request.GET)
+    # An impossible day re-shows the page with the field's error, and no events rather than all of them.
+    events = _filtered_events(request, form) if form.is_valid() else audit_events().none()
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
     context = {
         "page": page,
+        "filter_errors": form.errors,
         "kinds": AuditKind.choices,
         "kind": request.GET.get("kind", ""),
         "since": request.GET.get("since", ""),
@@ -66,7 +69,7 @@ def audit(request: HttpRequest) -> HttpResponse:
         "verification": last_verification(),
         "dual_approval": _dual_approval_status(request.tenant),  # type: ignore[attr-defined]
     }
-    return render(request, "dashboards/audit.html", context)
+    return render(request, "dashboards/audit.html", context, status=400 if form.errors else 200)
 
 
 def _dual_approval_status(tenant: Tenant) -> dict[str, object]:
@@ -85,7 +88,10 @@ def _dual_approval_status(tenant: Tenant) -> dict[str, object]:
 @tenant_page(roles.AUDIT)
 def audit_events_export(request: HttpRequest) -> HttpResponse:
     """The filtered security events as CSV (itself recorded as an export)."""
-    body = audit_events_csv(_filtered_events(request).iterator())
+    form = AuditFilterForm(request.GET)
+    if not form.is_valid():
+        return HttpResponseBadRequest(form.error_text(), content_type="text/plain; charset=utf-8")
+    body = audit_events_csv(_filtered_events(request, form).iterator())
     audit_record(
         kind=AuditKind.EXPORT,
         actor=Actor.of_user(request.user).label,

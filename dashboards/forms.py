@@ -70,6 +70,17 @@ class ServiceLevelsForm(forms.Form):
         return self.cleaned_data.get("months") or MONTHS_DEFAULT
 
 
+class AuditFilterForm(forms.Form):
+    """The security log's day filters, shared by its CSV export: an impossible day is the field's error."""
+
+    since = forms.DateField(required=False, help_text="First day, YYYY-MM-DD (UTC).")
+    until = forms.DateField(required=False, help_text="Day the log stops before, YYYY-MM-DD (UTC).")
+
+    def error_text(self) -> str:
+        """The errors as one line naming each field, for an export's 400."""
+        return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in self.errors.items())
+
+
 class LedgerFilterForm(forms.Form):
     """The ledger page's filters, shared by its CSV and JSON Lines exports (dates are UTC days)."""
 

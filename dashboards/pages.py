@@ -236,7 +236,13 @@ def ledger_record_pdf(request: HttpRequest, record_id: int) -> HttpResponse:
     from weasyprint import HTML
 
     record = get_object_or_404(roi_selectors.ledger_records(), pk=record_id)
-    html = render_to_string("dashboards/ledger_record_pdf.html", {"record": record, "tenant": request.tenant})  # type: ignore[attr-defined]
+    context = {
+        "record": record,
+        "tenant": request.tenant,  # type: ignore[attr-defined]
+        "result_rows": _pdf_rows(record.result),
+        "input_rows": _pdf_rows(record.inputs),
+    }
+    html = render_to_string("dashboards/ledger_record_pdf.html", context)
     pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="bizvalue-{record.method}-{record.sequence}.pdf"'
@@ -247,6 +253,25 @@ def ledger_record_pdf(request: HttpRequest, record_id: int) -> HttpResponse:
         request=request,
     )
     return response
+
+
+def _pdf_rows(values: object) -> list[tuple[str, object]]:
+    """A record's inputs or result as (name, value) rows for its one-page PDF.
+
+    Pairs, because a template's `result.items` reads an event batch's "items" key rather than
+    the dict's method; and a list of records (a batch's items) is summed up as its count, so a
+    batch of 10,000 events still fits one page (its page lists them).
+    """
+    if not isinstance(values, dict):
+        return []
+    return [
+        (str(name), f"{len(value):,} items, listed on the record's page" if _is_list_of_records(value) else value)
+        for name, value in values.items()
+    ]
+
+
+def _is_list_of_records(value: object) -> bool:
+    return isinstance(value, list) and any(isinstance(element, dict) for element in value)
 
 
 # --- Financial model and KPIs -------------------------------------------------------

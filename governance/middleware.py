@@ -1,14 +1,18 @@
-"""Request middleware: the platform admins' view of Django admin, and JSON-only routing under `/api/`."""
+"""Request middleware: the platform admins' view of Django admin, JSON-only routing under `/api/`, and
+request text no database can store refused with a 400."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
 
 from governance import mfa
 from governance.tenancy import all_tenants_scope
+from governance.text import escaped, unstorable_reason
 
 
 class PlatformAdminScopeMiddleware:
@@ -60,3 +64,49 @@ def _routes(path: str, request: HttpRequest) -> bool:
     except Resolver404:
         return False
     return True
+
+
+class UnstorableInputMiddleware:
+    """A NUL or a lone surrogate in a header, a cookie, a path parameter, a query parameter or a
+    page's form field is a 400 naming it.
+
+    Views hand these values to queries and services (a session key, an Idempotency-Key, a
+    filter); PostgreSQL refuses NUL in text (a 500) where SQLite matches or stores it, so they
+    are refused once, here, before any view runs, with the same answer on both databases.
+    Headers and cookies are checked before anything reads the session. JSON bodies are checked
+    by the API's parser (governance.parsers); the API's multipart upload by its serializer.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        fields = list(request.headers.items())
+        # A quoted cookie may spell a NUL as the octal escape \000, which Django decodes.
+        fields.extend((f"cookie.{name}", value) for name, value in request.COOKIES.items())
+        return _refusal(request, fields) or self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Callable[..., HttpResponse], view_args: Any, view_kwargs: dict[str, Any]
+    ) -> HttpResponse | None:
+        fields: list[tuple[str, str]] = [(name, str(value)) for name, value in view_kwargs.items()]
+        fields.extend((name, value) for name, values in request.GET.lists() for value in values)
+        if request.method == "POST" and not request.path_info.startswith("/api/"):
+            fields.extend((name, value) for name, values in request.POST.lists() for value in values)
+        return _refusal(request, fields)
+
+
+def _refusal(request: HttpRequest, fields: list[tuple[str, str]]) -> HttpResponse | None:
+    """A 400 naming each of `fields` that holds unstorable text, or None if none does."""
+    errors: dict[str, list[str]] = {}
+    for name, value in fields:
+        reason = unstorable_reason(name) or unstorable_reason(value)
+        if reason:
+            errors.setdefault(escaped(name), [reason])
+    if not errors:
+        return None
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"errors": errors}, status=400)
+    # Without the request: its context processors would read the session the cookie names.
+    # Pairs, not the dict: a template's `errors.items` would read a parameter named "items".
+    return HttpResponse(render_to_string("400.html", {"errors": sorted(errors.items())}), status=400)

@@ -5,6 +5,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE (checked only by `request.body`) never applies to it
 Python's json module recurses once per nesting level, so a body of a million `[` would end
 in a RecursionError, a 500. This parser enforces both limits itself and answers 413 and 400.
 
+Text that no database column can hold is refused here too, naming each field that held it: a
+NUL character (PostgreSQL refuses it in text and jsonb, SQLite stores it) and a lone
+surrogate (half of a UTF-16 pair, which no UTF-8 encoder can write). Views that read
+`request.data` directly would otherwise hand them to the database and answer 500.
+
 JSON numbers with a fraction or an exponent are read as `Decimal`, exactly as written:
 through a float, `999999999999999.99` would arrive as `1000000000000000.0` and a rate's
 eighteenth digit would be lost, and no float may touch money.
@@ -12,7 +17,7 @@ eighteenth digit would be lost, and no float may touch money.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import IO, Any
 
@@ -20,6 +25,8 @@ from django.conf import settings
 from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
 from rest_framework.utils import json
+
+from governance.text import UNSTORABLE_ESCAPE, escaped, unstorable_reason
 
 # No request body of ours nests beyond 4 levels; 32 leaves room without inviting abuse.
 MAX_JSON_DEPTH = 32
@@ -98,6 +105,10 @@ class BoundedJSONParser(JSONParser):
                     {BODY: [NON_FINITE_BODY]}
                     | {path: [f"{literal} is not a finite number"] for path, literal in non_finite}
                 )
+        if UNSTORABLE_ESCAPE.search(text):
+            unstorable = unstorable_paths(document)
+            if unstorable:
+                raise exceptions.ValidationError({path: [reason] for path, reason in unstorable})
         return document
 
 
@@ -110,17 +121,34 @@ class NonFinite(str):
     __slots__ = ()
 
 
-def non_finite_paths(document: Any) -> list[tuple[str, str]]:
-    """Each ``(path, literal)`` where a ``NonFinite`` stands, paths as fields are named in
-    errors: ``field``, ``field.sub``, ``field[2]``, and ``0.field`` in a top-level list."""
-    found: list[tuple[str, str]] = []
-    stack: list[tuple[Any, str]] = [(document, "")]
+def _walk(document: Any) -> Iterator[tuple[str, Any, str | None]]:
+    """Each ``(path, value, key)`` of `document`, paths as fields are named in errors: ``field``,
+    ``field.sub``, ``field[2]``, and ``0.field`` in a top-level list; `key` is the object key
+    that leads to the value, if any."""
+    stack: list[tuple[Any, str, str | None]] = [(document, "", None)]
     while stack:
-        node, path = stack.pop()
-        if isinstance(node, NonFinite):
-            found.append((path or BODY, str(node)))
-        elif isinstance(node, dict):
-            stack.extend((child, f"{path}.{key}" if path else str(key)) for key, child in node.items())
+        node, path, key = stack.pop()
+        yield path, node, key
+        if isinstance(node, dict):
+            stack.extend((child, f"{path}.{name}" if path else str(name), name) for name, child in node.items())
         elif isinstance(node, list):
-            stack.extend((child, f"{path}[{index}]" if path else str(index)) for index, child in enumerate(node))
-    return sorted(found)
+            stack.extend((child, f"{path}[{index}]" if path else str(index), None) for index, child in enumerate(node))
+
+
+def non_finite_paths(document: Any) -> list[tuple[str, str]]:
+    """Each ``(path, literal)`` where a ``NonFinite`` stands."""
+    return sorted((path or BODY, str(node)) for path, node, _ in _walk(document) if isinstance(node, NonFinite))
+
+
+def unstorable_paths(document: Any) -> list[tuple[str, str]]:
+    """Each ``(path, reason)`` where a key or a string holds a NUL or a lone surrogate.
+
+    A key that holds one is named with the character escaped, so the error itself can be stored and shown.
+    """
+    found: dict[str, str] = {}
+    for path, node, key in _walk(document):
+        key_reason = unstorable_reason(key) if key is not None else None
+        value_reason = unstorable_reason(node) if isinstance(node, str) else None
+        if key_reason or value_reason:
+            found[escaped(path) or BODY] = str(key_reason or value_reason)
+    return sorted(found.items())

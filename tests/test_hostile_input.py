@@ -136,3 +136,144 @@ def test_a_nan_literal_in_a_batch_of_events_is_named_by_index_and_field(analyst_
 
     assert response.status_code == 400
     assert sorted(response.json()["errors"]) == ["0.execution_time", "body"]
+
+
+# --- Text no database can store: NUL and lone surrogates (issue 15) -------------------------
+
+NUL, SURROGATE = "a\u0000b", "a\ud800b"
+UNSTORABLE = pytest.mark.parametrize("text", [NUL, SURROGATE], ids=["nul", "lone_surrogate"])
+CHANGE_REASON_WRITES = [
+    ("put", "/api/v1/config/financial-model", {"cost_model": {"cost_per_error": 90}}),
+    ("put", "/api/v1/config/business-kpis", {"alerts": {"roi_target": 250}}),
+    ("put", "/api/v1/config/it-budget", {"fiscal_year": 2026, "annual_amount": 1000}),
+    ("post", "/api/v1/config/revenue-model", {"annual_recurring_revenue": 1}),
+]
+
+
+def json_text(document: object) -> str:
+    """`document` as JSON, lone surrogates written as the escapes a hostile client sends."""
+    return json.dumps(document)  # ensure_ascii: "\ud800" stays the six characters \ud800
+
+
+@pytest.fixture
+def admin_api(acme, acme_model, api_as):  # type: ignore[no-untyped-def]
+    return api_as(acme, "tenant_admin")
+
+
+@UNSTORABLE
+@pytest.mark.parametrize(("method", "path", "body"), CHANGE_REASON_WRITES, ids=lambda v: str(v).split("/")[-1])
+def test_a_change_reason_no_database_can_store_is_a_400_naming_it(admin_api, method, path, body, text):
+    response = getattr(admin_api, method)(
+        path, json_text({**body, "change_reason": text}), content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["change_reason"]
+
+
+@UNSTORABLE
+def test_a_customer_segment_no_database_can_store_is_a_400_naming_it(admin_api, text):
+    body = {"customer_segments": ["enterprise", text], "change_reason": "segments"}
+
+    response = admin_api.post("/api/v1/config/revenue-model", json_text(body), content_type="application/json")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["customer_segments[1]"]
+
+
+@UNSTORABLE
+def test_an_object_key_no_database_can_store_is_named_escaped(admin_api, text):
+    body = {"cost_model": {text: 1}, "change_reason": "r"}
+
+    response = admin_api.put("/api/v1/config/financial-model", json_text(body), content_type="application/json")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [f"cost_model.a\\u{ord(text[1]):04x}b"]
+
+
+def test_a_surrogate_pair_is_text_like_any_other(admin_api):
+    body = {"cost_model": {"cost_per_error": 90}, "change_reason": "fixed \U0001f600"}  # sent as \ud83d\ude00
+
+    response = admin_api.put("/api/v1/config/financial-model", json_text(body), content_type="application/json")
+
+    assert response.status_code in {200, 201, 202}, response.content
+
+
+@pytest.mark.parametrize("method", ["put", "delete"])
+def test_a_member_name_with_a_nul_is_a_400_naming_it(admin_api, method):
+    response = getattr(admin_api, method)(
+        "/api/v1/members/x%00", json_text({"role": "viewer"}), content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"errors": {"username": ["Null characters are not allowed."]}}
+
+
+@pytest.mark.parametrize("page", ["/t/acme/audit/", "/t/acme/audit/events.csv"])
+@pytest.mark.parametrize("query", ["kind=%00", "since=%00", "until=2026-01-01%00", "items=%00"])
+def test_an_audit_filter_with_a_nul_is_a_400_naming_it(client, carol, page, query):
+    client.force_login(carol)
+
+    response = client.get(f"{page}?{query}")
+
+    assert response.status_code == 400
+    assert f"<strong>{query.split('=')[0]}</strong>: Null characters are not allowed." in response.content.decode()
+
+
+@pytest.mark.parametrize("query", ["since=2026-02-30", "until=2026-99-99"])
+def test_an_impossible_day_in_the_audit_filters_reshows_the_page_naming_it(client, carol, query):
+    client.force_login(carol)
+
+    response = client.get(f"/t/acme/audit/?{query}")
+
+    assert response.status_code == 400
+    assert f"<strong>{query.split('=')[0]}</strong>: Enter a valid date." in response.content.decode()
+
+
+@pytest.mark.parametrize("query", ["since=2026-02-30", "until=2026-99-99"])
+def test_an_impossible_day_in_the_audit_export_is_a_400_naming_it(client, carol, query):
+    client.force_login(carol)
+
+    response = client.get(f"/t/acme/audit/events.csv?{query}")
+
+    assert response.status_code == 400
+    assert response.content.decode() == f"{query.split('=')[0]}: Enter a valid date."
+
+
+def test_a_valid_day_still_filters_the_audit_page(client, carol):
+    client.force_login(carol)
+
+    assert client.get("/t/acme/audit/?since=2026-02-28&until=2026-03-01").status_code == 200
+
+
+def test_a_nul_in_a_form_field_of_a_page_is_a_400_naming_it(client, alice, acme_model):
+    client.force_login(alice)
+
+    response = client.post("/t/acme/calculate/incident_cost/", {"downtime_minutes": "45", "severity": "sev1\x00"})
+
+    assert response.status_code == 400
+    assert "<strong>severity</strong>: Null characters are not allowed." in response.content.decode()
+
+
+def test_an_idempotency_key_with_a_nul_is_a_400_naming_it(analyst_api):
+    response = analyst_api.post(
+        "/api/v1/calculate/availability", {"current_target": 99}, format="json", HTTP_IDEMPOTENCY_KEY="k\x00"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"errors": {"Idempotency-Key": ["Null characters are not allowed."]}}
+
+
+def test_a_bearer_key_with_a_nul_is_a_400_naming_the_header(api):
+    response = api.get("/api/v1/tenant", HTTP_AUTHORIZATION="Bearer bv_0000000_\x00")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["Authorization"]
+
+
+def test_a_session_cookie_spelling_a_nul_is_a_400_before_the_session_is_read(client, acme):
+    # a quoted cookie value may hold the octal escape \000, which Django decodes to a NUL
+    response = client.get("/t/acme/", HTTP_COOKIE='sessionid="abcdefgh\\000ijkl"')
+
+    assert response.status_code == 400
+    assert "<strong>cookie.sessionid</strong>: Null characters are not allowed." in response.content.decode()

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
+from governance.text import unstorable_reason
 from roi.event_fields import MAX_TEXT, SEVERITIES
 
 ALERTMANAGER_SEVERITIES = {
@@ -79,6 +80,11 @@ class Reader:
         # bool is an int to Python, never to JSON: only a flag may be true or false
         if isinstance(node, bool) != (kind is bool) or not isinstance(node, kind):
             self.fail(name, f"must be {what}")
+            return None
+        # No database column holds a NUL or a lone surrogate (PostgreSQL: a 500 at the write).
+        unstorable = unstorable_reason(node) if isinstance(node, str) else None
+        if unstorable:
+            self.fail(name, unstorable)
             return None
         return node
 

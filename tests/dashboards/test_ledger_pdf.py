@@ -9,6 +9,7 @@ from dashboards.templatetags.bizvalue import money, percent
 from dashboards.templatetags.calculator_results import _percent_of
 from governance.models import LedgerRecord
 from governance.tenancy import tenant_scope
+from tests.governance.test_api import CALCULATION_BODIES, EVENT_BODIES
 
 pytestmark = pytest.mark.django_db
 
@@ -80,3 +81,58 @@ def test_another_tenant_cannot_get_the_pdf(client, charlie, case):
     client.force_login(charlie)
     assert client.get(f"/t/globex/ledger/{case.pk}/pdf").status_code == 404
     assert client.get(f"/t/acme/ledger/{case.pk}/pdf").status_code == 404
+
+
+def _latest_record(tenant):  # type: ignore[no-untyped-def]
+    with tenant_scope(tenant):
+        return LedgerRecord.objects.order_by("-sequence").first()
+
+
+# Deployments carry no money of their own, so a batch of them writes no ledger record.
+RECORDLESS_KINDS = {"deployments"}
+
+
+@pytest.mark.parametrize("kind", sorted(set(EVENT_BODIES) - RECORDLESS_KINDS))
+def test_every_event_batch_record_has_a_one_page_pdf(client, carol, acme, acme_model, api_as, kind):
+    from pypdf import PdfReader
+
+    # given a batch of three events of this kind, stored with one ledger record (its "items" key
+    # once made the template iterate the items instead of the result's rows: a 500)
+    batch = [{**EVENT_BODIES[kind], "external_id": f"{kind}-{n}"} for n in range(3)]
+    assert api_as(acme, "ingest").post(f"/api/v1/events/{kind}", batch, format="json").status_code in {200, 201}
+    record = _latest_record(acme)
+    assert record.method == "event_batch"
+    client.force_login(carol)
+
+    # when
+    response = client.get(f"/t/acme/ledger/{record.pk}/pdf")
+
+    # then its items are counted, not listed: the record's page lists them
+    assert response.status_code == 200
+    assert len(PdfReader(io.BytesIO(response.content)).pages) == 1
+    text = pdf_text(response.content)
+    assert flat(f"{record.result['count']} items, listed on the record's page") in text
+    assert record.result["merkle_root"] in text
+
+
+def test_a_batch_of_recordless_kinds_writes_no_record(acme, acme_model, api_as):
+    for kind in RECORDLESS_KINDS:
+        api_as(acme, "ingest").post(f"/api/v1/events/{kind}", [EVENT_BODIES[kind]], format="json")
+
+    assert _latest_record(acme) is None
+
+
+@pytest.mark.parametrize("path", sorted(CALCULATION_BODIES))
+def test_every_calculation_record_has_a_one_page_pdf(client, carol, acme, acme_model, api_as, path):
+    from pypdf import PdfReader
+
+    response = api_as(acme, "analyst").post(f"/api/v1/calculate/{path}", CALCULATION_BODIES[path], format="json")
+    assert response.status_code == 201, response.content
+    record = _latest_record(acme)
+    client.force_login(carol)
+
+    response = client.get(f"/t/acme/ledger/{record.pk}/pdf")
+
+    assert response.status_code == 200
+    assert len(PdfReader(io.BytesIO(response.content)).pages) == 1
+    assert record.hash in pdf_text(response.content)
