@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,7 +15,7 @@ from dashboards import alerts, escalations
 from dashboards.alert_delivery import delivery_state
 from dashboards.models import Alert, AlertStatus, Escalation
 from governance import roles
-from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of
+from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of, query_of
 from governance.roles import Role
 
 # Triage is an analyst's job; auditors and viewers read.
@@ -58,10 +58,10 @@ class AlertListView(TenantAPIView):
 
     @extend_schema(
         responses=AlertSerializer(many=True),
-        parameters=[TENANT_PARAMETER, OpenApiParameter("status", str, enum=AlertStatus.values)],
+        parameters=[TENANT_PARAMETER, AlertFilters],
     )
     def get(self, request: Request) -> Response:
-        filters = AlertFilters(data=request.query_params)
+        filters = AlertFilters(data=query_of(request))
         filters.is_valid(raise_exception=True)
         page = self.paginate_queryset(alerts.alerts_list(status=filters.validated_data.get("status")))
         return self.get_paginated_response([alert_data(alert) for alert in page])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,22 +17,23 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from governance import roles
-from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of
+from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of, query_of
 from governance.audit import audit_record
 from governance.models import AuditKind, LedgerRecord
 from roi import proposals, selectors, services
-from roi.engine import EngineInputError, FinancialFigures
-from roi.event_fields import EARLIEST_YEAR, LATEST_YEAR
+from roi.engine import METHODS, EngineInputError, FinancialFigures
+from roi.engine.inputs import probed_schema
 from roi.figures import stored_flat
 from roi.ledger_export import JSONL_CONTENT_TYPE, export_disposition, ledger_export_response
 from roi.models import BusinessKpis, FinancialModel, ProposalTarget
 from roi.proposals_api import ProposalSerializer, proposal_response
+from roi.query_fields import MonthOrDayField, YearBoundDateField
 
 
 @contextmanager
@@ -137,22 +138,20 @@ CHANGE_NOTE = (
     "proposal that another finance admin approves (POST config/proposals/{id}/approve)."
 )
 
-VERSION_PARAMETER = OpenApiParameter(
-    "version",
-    int,
-    description="A past version (1, 2, ...) instead of the one in force: who, when, why, what.",
-)
+
+class VersionQuery(serializers.Serializer):
+    version = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text="A past version (1, 2, ...) instead of the one in force: who, when, why, what.",
+    )
 
 
 def _version_param(request: Request) -> int | None:
     """`?version=N`: auditors read every version, not only the one in force."""
-    raw = request.query_params.get("version")
-    if raw is None:
-        return None
-    try:
-        return serializers.IntegerField(min_value=1).run_validation(raw)  # type: ignore[no-any-return]
-    except serializers.ValidationError as error:
-        raise exceptions.ValidationError({"version": error.detail}) from None
+    query = VersionQuery(data=query_of(request))
+    query.is_valid(raise_exception=True)
+    return query.validated_data.get("version")
 
 
 MODEL_BODY_KEYS = {"revenue_model", "cost_model", "impact_model", "severity_responders", "revenue_profile"}
@@ -164,7 +163,7 @@ class FinancialModelView(TenantAPIView):
 
     allowed_roles = {"GET": roles.READ, "PUT": roles.MANAGE_MODEL}
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[TENANT_PARAMETER, VERSION_PARAMETER])
+    @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[TENANT_PARAMETER, VersionQuery])
     def get(self, request: Request) -> Response:
         version = _version_param(request)
         if version is not None:
@@ -235,7 +234,7 @@ class BusinessKpisView(TenantAPIView):
 
     allowed_roles = {"GET": roles.READ, "PUT": roles.MANAGE_MODEL}
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[TENANT_PARAMETER, VERSION_PARAMETER])
+    @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[TENANT_PARAMETER, VersionQuery])
     def get(self, request: Request) -> Response:
         version = _version_param(request)
         if version is not None:
@@ -320,6 +319,18 @@ CALCULATION_PATHS = {
 }
 
 
+def calculation_request_schema(method: str) -> dict[str, Any]:
+    """The body `method` accepts, read off its engine parser (and the figures' one, for assumptions)."""
+    spec = METHODS[method]
+    figures = FinancialFigures(annual_recurring_revenue=Decimal(0))
+    schema = probed_schema(lambda inputs: spec.run(inputs, figures), server_filled=spec.prepare({}))
+    assumptions = probed_schema(FinancialFigures.from_mapping)
+    assumptions.pop("required", None)  # each one replaces the figure in force
+    assumptions["description"] = "What-if figures replacing the financial model's or KPIs' for this run."
+    schema["properties"]["assumptions"] = assumptions
+    return schema
+
+
 def calculation_view(method: str) -> Any:
     """The view class for one method, documented under its own name."""
 
@@ -328,7 +339,7 @@ def calculation_view(method: str) -> Any:
 
     documented = extend_schema(
         operation_id=f"calculate_{method}",
-        request=OpenApiTypes.OBJECT,
+        request={"application/json": calculation_request_schema(method)},
         responses={201: LedgerRecordSerializer},
         parameters=[TENANT_PARAMETER],
         description=(
@@ -352,9 +363,9 @@ def calculation_view(method: str) -> Any:
 
 class LedgerFilters(serializers.Serializer):
     method = serializers.CharField(required=False)
-    actor = serializers.CharField(required=False)
-    since = serializers.DateField(required=False)
-    until = serializers.DateField(required=False)
+    actor = serializers.CharField(required=False, help_text="part of the actor label, e.g. a username")
+    since = YearBoundDateField(required=False)
+    until = YearBoundDateField(required=False)
 
 
 class LedgerListView(TenantAPIView):
@@ -363,16 +374,10 @@ class LedgerListView(TenantAPIView):
 
     @extend_schema(
         responses=LedgerRecordSerializer(many=True),
-        parameters=[
-            TENANT_PARAMETER,
-            OpenApiParameter("method", str),
-            OpenApiParameter("actor", str, description="part of the actor label, e.g. a username"),
-            OpenApiParameter("since", OpenApiTypes.DATE),
-            OpenApiParameter("until", OpenApiTypes.DATE),
-        ],
+        parameters=[TENANT_PARAMETER, LedgerFilters],
     )
     def get(self, request: Request) -> Response:
-        filters = LedgerFilters(data=request.query_params)
+        filters = LedgerFilters(data=query_of(request))
         filters.is_valid(raise_exception=True)
         page = self.paginate_queryset(selectors.ledger_records(**filters.validated_data))
         return self.get_paginated_response(LedgerRecordSerializer(page, many=True).data)
@@ -387,8 +392,8 @@ class LedgerDetailView(TenantAPIView):
 
 
 class LedgerExportFilters(serializers.Serializer):
-    since = serializers.DateField(required=False, help_text="first day, YYYY-MM-DD (UTC)")
-    until = serializers.DateField(required=False, help_text="last day, YYYY-MM-DD (UTC)")
+    since = YearBoundDateField(required=False, help_text="first day, YYYY-MM-DD (UTC)")
+    until = YearBoundDateField(required=False, help_text="last day, YYYY-MM-DD (UTC)")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("since") and attrs.get("until") and attrs["since"] > attrs["until"]:
@@ -412,8 +417,7 @@ class LedgerExportView(TenantAPIView):
         responses={(200, "application/jsonl"): OpenApiTypes.STR},
         parameters=[
             TENANT_PARAMETER,
-            OpenApiParameter("since", OpenApiTypes.DATE, description="first day (UTC)"),
-            OpenApiParameter("until", OpenApiTypes.DATE, description="last day (UTC)"),
+            LedgerExportFilters,
         ],
     )
     def get(self, request: Request) -> StreamingHttpResponse:
@@ -434,7 +438,7 @@ class LedgerExportView(TenantAPIView):
         return response
 
     def _days(self, request: Request) -> dict[str, date | None]:
-        filters = LedgerExportFilters(data=request.query_params)
+        filters = LedgerExportFilters(data=query_of(request))
         filters.is_valid(raise_exception=True)
         return {"since": filters.validated_data.get("since"), "until": filters.validated_data.get("until")}
 
@@ -452,18 +456,9 @@ class LedgerVerifyView(TenantAPIView):
 # --- Metrics ------------------------------------------------------------------------
 
 
-def _month_param(raw: str | None, name: str, default: date) -> date:
-    if not raw:
-        return default
-    for pattern in ("%Y-%m", "%Y-%m-%d"):
-        try:
-            parsed = datetime.strptime(raw, pattern).date()
-        except ValueError:
-            continue
-        if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
-            raise exceptions.ValidationError({name: [f"Use a month between {EARLIEST_YEAR} and {LATEST_YEAR}."]})
-        return parsed.replace(day=1)
-    raise exceptions.ValidationError({name: ["Use a month (YYYY-MM) or a date (YYYY-MM-DD)."]})
+class BusinessImpactQuery(serializers.Serializer):
+    start = MonthOrDayField(required=False, help_text="first month, YYYY-MM (default: 11 months before end)")
+    end = MonthOrDayField(required=False, help_text="last month, YYYY-MM (default: this month)")
 
 
 def money(value: Decimal) -> str:
@@ -477,17 +472,15 @@ class BusinessImpactView(TenantAPIView):
 
     @extend_schema(
         responses=OpenApiTypes.OBJECT,
-        parameters=[
-            TENANT_PARAMETER,
-            OpenApiParameter("start", str, description="first month, YYYY-MM (default: 11 months before end)"),
-            OpenApiParameter("end", str, description="last month, YYYY-MM (default: this month)"),
-        ],
+        parameters=[TENANT_PARAMETER, BusinessImpactQuery],
     )
     def get(self, request: Request) -> Response:
+        query = BusinessImpactQuery(data=query_of(request))
+        query.is_valid(raise_exception=True)
         today = timezone.localdate(timezone=ZoneInfo(request.tenant.time_zone))
-        end = _month_param(request.query_params.get("end"), "end", today.replace(day=1))
+        end = query.validated_data.get("end", today.replace(day=1))
         default_start = date(end.year - (1 if end.month < 12 else 0), (end.month % 12) + 1, 1)
-        start = _month_param(request.query_params.get("start"), "start", default_start)
+        start = query.validated_data.get("start", default_start)
         if start > end:
             raise exceptions.ValidationError({"start": ["Must not be after end."]})
         impact = selectors.business_impact(start=start, end=end)
