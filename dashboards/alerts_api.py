@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -112,12 +112,22 @@ class EscalationSettingsSerializer(serializers.Serializer):
     updated_by = serializers.CharField(allow_null=True)
 
 
+@extend_schema_field(escalations.RECIPIENTS_SCHEMA)
+class RecipientsField(serializers.JSONField):
+    """Who each escalation notifies, typed for the schema."""
+
+
+@extend_schema_field(escalations.RULES_SCHEMA)
+class RulesField(serializers.JSONField):
+    """The escalation each alert rule raises, typed for the schema."""
+
+
 class EscalationSettingsBodySerializer(serializers.Serializer):
     # The API's parser reads 1.5 as a Decimal; DRF's default encoder would call that "not valid JSON".
-    recipients = serializers.JSONField(
+    recipients = RecipientsField(
         required=False, encoder=DjangoJSONEncoder, help_text='{"notify_cfo": {"roles": [...], "users": [...]}}'
     )
-    rules = serializers.JSONField(
+    rules = RulesField(
         required=False,
         encoder=DjangoJSONEncoder,
         help_text='{"roi_decline": "board_review"}: the escalation each rule named raises',

@@ -7,7 +7,7 @@ from typing import Any
 from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.request import Request
@@ -137,9 +137,16 @@ class ReportSerializer(serializers.ModelSerializer):
         }
 
 
+@extend_schema_field(
+    {"type": "string", "anyOf": [{"pattern": pattern.pattern} for pattern in reports.PERIOD_PATTERNS.values()]}
+)
+class PeriodField(serializers.CharField):
+    """A report period in one of the shapes `reports` reads; which one must match the kind."""
+
+
 class ReportRequestSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ReportKind.choices)
-    period = serializers.CharField(max_length=16, help_text="2026-10, 2026-Q3 or FY2026, on the fiscal calendar.")
+    period = PeriodField(max_length=16, help_text="2026-10, 2026-Q3 or FY2026 (as the kind), on the fiscal calendar.")
 
 
 class ReportListView(TenantAPIView):

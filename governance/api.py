@@ -38,7 +38,7 @@ from governance.models import (
     Tenant,
 )
 from governance.roles import KeyRole, Role
-from governance.schema import CustomerSegmentsField
+from governance.schema import CustomerSegmentsField, StrictCharField
 from governance.tenancy import tenant_scope
 
 TENANT_HEADER = "X-Tenant"
@@ -384,7 +384,7 @@ class ApiKeyDetailView(TenantAPIView):
 
 
 class IntegrationSecretBodySerializer(serializers.Serializer):
-    secret = serializers.CharField(write_only=True, max_length=secrets.MAX_SECRET_LENGTH)
+    secret = StrictCharField(write_only=True, max_length=secrets.MAX_SECRET_LENGTH)
 
 
 class IntegrationSecretStatusSerializer(serializers.Serializer):
@@ -484,7 +484,15 @@ class PeriodCloseView(TenantAPIView):
     @extend_schema(
         request=None,
         responses={201: ClosedPeriodSerializer},
-        parameters=[TENANT_PARAMETER, OpenApiParameter("month", str, OpenApiParameter.PATH, description="YYYY-MM")],
+        parameters=[
+            TENANT_PARAMETER,
+            OpenApiParameter(
+                "month",
+                {"type": "string", "pattern": periods.MONTH_PATTERN},
+                OpenApiParameter.PATH,
+                description="YYYY-MM",
+            ),
+        ],
     )
     def post(self, request: Request, month: str) -> Response:
         period = periods.period_close(month=periods.parse_month(month), actor=actor_of(request))

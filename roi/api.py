@@ -132,6 +132,24 @@ def proposed(request: Request, target: str, payload: dict[str, Any], reason: str
     return proposal_response(proposal, status.HTTP_202_ACCEPTED)
 
 
+def change_body_schema(groups: set[str]) -> dict[str, Any]:
+    """A configuration change: its groups (each checked with the rest of the model), the reason, the start."""
+    properties: dict[str, Any] = {
+        "change_reason": services.CHANGE_REASON_SCHEMA,
+        "effective_from": {"type": "string", "format": "date-time", "nullable": True},
+    }
+    for group in sorted(groups):
+        properties[group] = {"type": "object", "description": "Checked together with the rest of the model."}
+    return {
+        "application/json": {
+            "type": "object",
+            "properties": properties,
+            "required": ["change_reason"],
+            "additionalProperties": False,
+        }
+    }
+
+
 CHANGE_RESPONSES = {200: OpenApiTypes.OBJECT, 202: ProposalSerializer}
 CHANGE_NOTE = (
     " When the tenant requires dual approval, nothing changes yet: the answer is 202 with a pending "
@@ -177,7 +195,7 @@ class FinancialModelView(TenantAPIView):
         return Response(financial_model_data(model, request.tenant.currency))
 
     @extend_schema(
-        request=OpenApiTypes.OBJECT,
+        request=change_body_schema(MODEL_BODY_KEYS),
         responses=CHANGE_RESPONSES,
         parameters=[TENANT_PARAMETER],
         description="Make a new version." + CHANGE_NOTE,
@@ -202,10 +220,11 @@ class RevenueModelView(TenantAPIView):
     allowed_roles = {"POST": roles.MANAGE_MODEL}
 
     @extend_schema(
-        request=OpenApiTypes.OBJECT,
+        request=change_body_schema({"revenue_model"}),
         responses=CHANGE_RESPONSES,
         parameters=[TENANT_PARAMETER],
-        description="Make a new version of the financial model with this revenue group." + CHANGE_NOTE,
+        description="Make a new version of the financial model with this revenue group (its fields may also "
+        "be given at the top level)." + CHANGE_NOTE,
     )
     def post(self, request: Request) -> Response:
         body = json_object(request)
@@ -251,7 +270,7 @@ class BusinessKpisView(TenantAPIView):
         return Response(business_kpis_data(kpis))
 
     @extend_schema(
-        request=OpenApiTypes.OBJECT,
+        request=change_body_schema(KPI_BODY_KEYS),
         responses=CHANGE_RESPONSES,
         parameters=[TENANT_PARAMETER],
         description="Make a new version." + CHANGE_NOTE,
@@ -327,6 +346,7 @@ def calculation_request_schema(method: str) -> dict[str, Any]:
     assumptions = probed_schema(FinancialFigures.from_mapping)
     assumptions.pop("required", None)  # each one replaces the figure in force
     assumptions["description"] = "What-if figures replacing the financial model's or KPIs' for this run."
+    assumptions["nullable"] = True
     schema["properties"]["assumptions"] = assumptions
     return schema
 

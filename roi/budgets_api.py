@@ -22,7 +22,9 @@ from roi.budgets import (
     it_budget_history,
     it_budget_set,
 )
+from roi.engine.inputs import number_schema
 from roi.models import ItBudget
+from roi.services import CHANGE_REASON_SCHEMA
 
 BODY_KEYS = {"fiscal_year", "annual_amount", "change_reason"}
 MONTHS_PER_YEAR = 12
@@ -93,7 +95,18 @@ class ItBudgetView(TenantAPIView):
         return Response(it_budget_data(budget, request.tenant.currency))
 
     @extend_schema(
-        request=OpenApiTypes.OBJECT,
+        request={
+            "application/json": {
+                "type": "object",
+                "properties": {
+                    "fiscal_year": {"type": "integer", "minimum": FIRST_FISCAL_YEAR, "maximum": LAST_FISCAL_YEAR},
+                    "annual_amount": number_schema(),
+                    "change_reason": CHANGE_REASON_SCHEMA,
+                },
+                "required": sorted(BODY_KEYS),
+                "additionalProperties": False,
+            }
+        },
         responses=OpenApiTypes.OBJECT,
         parameters=[TENANT_PARAMETER],
         description="Set one fiscal year's budget: `fiscal_year`, `annual_amount` (spread evenly over "

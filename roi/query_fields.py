@@ -12,10 +12,8 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from governance.periods import MONTH_PATTERN
 from roi.event_fields import EARLIEST_YEAR, LATEST_YEAR, YEARS_PATTERN
-
-# YYYY-MM within the years events may fall in (roi.event_fields).
-MONTH_PATTERN = r"^(19|2\d)\d\d-(0[1-9]|1[0-2])$"
 
 
 @extend_schema_field({"type": "string", "pattern": MONTH_PATTERN, "example": "2026-11"})

@@ -37,6 +37,10 @@ from roi.models import BusinessKpis, ChangeProposal, FinancialModel, VersionedCo
 PLACEHOLDER_REVENUE = {"revenue_model": {"annual_recurring_revenue": "0"}}
 
 
+# What `_require_reason` accepts, for the API schema: some text besides blanks.
+CHANGE_REASON_SCHEMA = {"type": "string", "pattern": r"\S", "description": "Why the figures change."}
+
+
 def _require_reason(change_reason: str) -> None:
     if not isinstance(change_reason, str) or not change_reason.strip():
         raise EngineInputError("change_reason", "is required: say why the figures change")

@@ -75,21 +75,31 @@ def probed_schema(parse: Any, *, server_filled: Iterable[str] = ()) -> dict[str,
         properties[name] = {}
     filled = set(server_filled)
     required = [name for name in probes[0].required if name not in filled and all(name in p.required for p in probes)]
+    # The readers take null for "not given": an optional field may be null; a required one, or
+    # one of a group that must be given, may not.
+    grouped = {name for groups in probes[0].alternatives for group in groups[:-1] for name in group}
+    for name, field_schema in properties.items():
+        if name not in required and name not in grouped and field_schema:
+            properties[name] = {**field_schema, "nullable": True}
     schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
     if required:
         schema["required"] = required
-    # One of several groups of fields must be given: `oneOf` when the groups exclude each other.
-    choices = [
-        {"oneOf" if exclusive else "anyOf": [{"required": list(group)} for group in groups]}
-        for groups, exclusive in _alternatives(probes[0])
-    ]
+    choices = [_choice(groups[:-1], exclusive=groups[-1] == ("exclusive",)) for groups in probes[0].alternatives]
     if choices:
         schema["allOf"] = choices
     return schema
 
 
-def _alternatives(probe: SchemaProbe) -> list[tuple[tuple[tuple[str, ...], ...], bool]]:
-    return [(groups[:-1], groups[-1] == ("exclusive",)) for groups in probe.alternatives]
+def _choice(groups: tuple[tuple[str, ...], ...], *, exclusive: bool) -> dict[str, Any]:
+    """One of several groups of fields must be given; if `exclusive`, a group's first field
+    rules out the other groups' first fields (monthly_benefit or benefits, not both)."""
+    if not exclusive:
+        return {"anyOf": [{"required": list(group)} for group in groups]}
+    branches = []
+    for group in groups:
+        others = [{"required": [other[0]]} for other in groups if other is not group]
+        branches.append({"required": list(group), "not": {"anyOf": others}})
+    return {"anyOf": branches}
 
 
 class InputReader:
