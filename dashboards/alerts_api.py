@@ -17,6 +17,7 @@ from dashboards.models import Alert, AlertStatus, Escalation
 from governance import roles
 from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of, query_of
 from governance.roles import Role
+from governance.schema import StrictCharField
 
 # Triage is an analyst's job; auditors and viewers read.
 ALERT_HANDLERS = roles.at_least(Role.ANALYST)
@@ -132,8 +133,8 @@ class EscalationSettingsBodySerializer(serializers.Serializer):
         encoder=DjangoJSONEncoder,
         help_text='{"roi_decline": "board_review"}: the escalation each rule named raises',
     )
-    webhook_url = serializers.CharField(required=False, allow_blank=True, max_length=500)
-    webhook_secret = serializers.CharField(
+    webhook_url = StrictCharField(required=False, allow_blank=True, max_length=500)
+    webhook_secret = StrictCharField(
         required=False, allow_blank=True, max_length=1000, write_only=True, trim_whitespace=False
     )
 

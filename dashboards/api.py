@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.http import FileResponse
@@ -138,7 +139,13 @@ class ReportSerializer(serializers.ModelSerializer):
 
 
 @extend_schema_field(
-    {"type": "string", "anyOf": [{"pattern": pattern.pattern} for pattern in reports.PERIOD_PATTERNS.values()]}
+    {
+        "type": "string",
+        # The same patterns, without Python's group names (not in the regex dialect of JSON Schema).
+        "anyOf": [
+            {"pattern": re.sub(r"\?P<\w+>", "", pattern.pattern)} for pattern in reports.PERIOD_PATTERNS.values()
+        ],
+    }
 )
 class PeriodField(serializers.CharField):
     """A report period in one of the shapes `reports` reads; which one must match the kind."""

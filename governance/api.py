@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from django.db import transaction
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -202,7 +202,7 @@ class TenantSettingsSerializer(serializers.Serializer):
     business_context_changed_at = serializers.DateTimeField(read_only=True, allow_null=True)
     business_context_changed_by = serializers.CharField(read_only=True, allow_null=True)
     production_environments = serializers.ListField(
-        child=serializers.CharField(max_length=services.MAX_ENVIRONMENT_NAME),
+        child=StrictCharField(max_length=services.MAX_ENVIRONMENT_NAME),
         max_length=services.MAX_PRODUCTION_ENVIRONMENTS,
         required=False,
         help_text="Deployment environment names counted as production (letter case ignored), besides "
@@ -467,8 +467,13 @@ class AuditEventListView(TenantAPIView):
 # --- Period close -------------------------------------------------------------------
 
 
+@extend_schema_field({"type": "string", "pattern": periods.MONTH_PATTERN})
+class MonthOutputField(serializers.DateField):
+    """A month written YYYY-MM: documented as such, not as a date."""
+
+
 class ClosedPeriodSerializer(serializers.ModelSerializer):
-    month = serializers.DateField(format="%Y-%m")
+    month = MonthOutputField(format="%Y-%m")
     closed_by = serializers.CharField(source="closed_by_actor")
 
     class Meta:

@@ -139,7 +139,11 @@ def change_body_schema(groups: set[str]) -> dict[str, Any]:
         "effective_from": {"type": "string", "format": "date-time", "nullable": True},
     }
     for group in sorted(groups):
-        properties[group] = {"type": "object", "description": "Checked together with the rest of the model."}
+        properties[group] = {
+            "type": "object",
+            "nullable": True,  # the server takes null here (an empty group)
+            "description": "Checked together with the rest of the model.",
+        }
     return {
         "application/json": {
             "type": "object",

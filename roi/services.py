@@ -222,8 +222,10 @@ def calculation_run(*, actor: Actor, method: str, body: Mapping[str, Any]) -> Le
     if spec is None:
         raise EngineInputError("method", f"unknown method {method!r}")
     inputs = dict(body)
-    assumptions = inputs.pop("assumptions", None) or {}
-    if not isinstance(assumptions, Mapping):
+    assumptions = inputs.pop("assumptions", None)
+    if assumptions is None:
+        assumptions = {}
+    if not isinstance(assumptions, Mapping):  # false, 0, "" and [] too, as the schema says
         raise EngineInputError("assumptions", "must be an object of financial model or KPI fields")
     figures, model_version, kpi_version = figures_in_force(assumptions=assumptions)
     inputs = spec.prepare(inputs)

@@ -65,7 +65,9 @@ for _kind in EVENT_KINDS:
     BUSINESS_RULES.setdefault(("POST", f"/api/v1/events/{_kind}"), set()).update({"external_id", "occurred_at"})
 for _method in CALCULATIONS:
     # What-if assumptions are checked with the model in force, like a model change.
-    BUSINESS_RULES[("POST", f"/api/v1/calculate/{_method}")] = {"assumptions", "financial_model"} | MODEL_GROUPS
+    BUSINESS_RULES[("POST", f"/api/v1/calculate/{_method}")] = (
+        {"assumptions", "financial_model"} | MODEL_GROUPS | KPI_GROUPS
+    )
 BUSINESS_RULES[("POST", "/api/v1/calculate/roi")] |= {"benefits"}  # one value per month
 # A range needs low <= mode <= high; a benefits list one value per month.
 BUSINESS_RULES[("POST", "/api/v1/calculate/value-at-risk")] |= {"benefits", "upfront_cost", "monthly_cost"}

@@ -189,3 +189,42 @@ def test_configuration_changes_document_change_reason_as_required(schema, path, 
 
     assert "change_reason" in body["required"]
     assert body["additionalProperties"] is False
+
+
+@pytest.mark.parametrize(("kind", "period"), [("annual", "FY0236"), ("monthly", "0001-01"), ("quarterly", "0000-Q1")])
+def test_a_report_period_outside_the_years_of_events_is_a_400_naming_it_not_a_500(api_as, acme, kind, period):
+    response = api_as(acme, "finance_admin").post("/api/v1/reports", {"kind": kind, "period": period}, format="json")
+
+    assert response.status_code == 400
+    assert "period" in response.json()["errors"]
+
+
+def test_a_closed_month_is_documented_as_the_month_it_answers(schema):
+    month = schema["components"]["schemas"]["ClosedPeriod"]["properties"]["month"]
+
+    assert month == {"type": "string", "pattern": r"^(19|2\d)\d\d-(0[1-9]|1[0-2])$"}
+
+
+@pytest.mark.parametrize("assumptions", [False, 0, "", []])
+def test_assumptions_that_are_not_an_object_are_refused_naming_them(api_as, acme, acme_model, assumptions):
+    body = {"upfront_cost": 1000, "monthly_benefit": 100, "months": 12, "assumptions": assumptions}
+
+    response = api_as(acme, "analyst").post("/api/v1/calculate/roi", body, format="json")
+
+    assert response.status_code == 400
+    assert "assumptions" in response.json()["errors"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/v1/config/escalations", {"webhook_secret": 123456789012345678901234567890}, "webhook_secret"),
+        ("/api/v1/config/escalations", {"webhook_url": 42}, "webhook_url"),
+        ("/api/v1/tenant/settings", {"production_environments": [0]}, "production_environments"),
+    ],
+)
+def test_a_number_where_the_schema_says_string_is_refused_not_stored_as_text(api_as, acme, path, body, field):
+    response = api_as(acme, "tenant_admin").put(path, body, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
