@@ -105,12 +105,19 @@ class EventFilters(serializers.Serializer):
 
     def to_internal_value(self, data: Any) -> Any:
         data = dict(data)
+        written: dict[str, str] = {}  # errors name the parameter as the client wrote it
         for alias, name in self.ALIASES.items():
             if alias in data:
                 if name in data:
                     raise serializers.ValidationError({alias: [f"Give {name} or {alias}, not both."]})
                 data[name] = data.pop(alias)
-        return super().to_internal_value(data)
+                written[name] = alias
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            if not isinstance(error.detail, dict):
+                raise
+            raise serializers.ValidationError({written.get(k, k): v for k, v in error.detail.items()}) from None
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         if "since" in data and "until" in data and data["since"] > data["until"]:
