@@ -30,12 +30,13 @@ class SchemaProbe(dict[str, Any]):
         self.flags = flags
         self.properties: dict[str, dict[str, Any]] = {}
         self.required: list[str] = []
-        self.alternatives: list[tuple[tuple[str, ...], ...]] = []
+        # Groups of fields one of which must be given, and whether they exclude each other.
+        self.alternatives: list[tuple[tuple[tuple[str, ...], ...], bool]] = []
         self.allowed: set[str] = set()
 
     def declare(self, field: str, schema: dict[str, Any], *, required: bool) -> None:
         self.properties.setdefault(field, schema)
-        in_alternative = any(field in group for groups in self.alternatives for group in groups)
+        in_alternative = any(field in group for groups, _ in self.alternatives for group in groups)
         if required and not in_alternative and field not in self.required:
             self.required.append(field)
 
@@ -77,14 +78,14 @@ def probed_schema(parse: Any, *, server_filled: Iterable[str] = ()) -> dict[str,
     required = [name for name in probes[0].required if name not in filled and all(name in p.required for p in probes)]
     # The readers take null for "not given": an optional field may be null; a required one, or
     # one of a group that must be given, may not.
-    grouped = {name for groups in probes[0].alternatives for group in groups[:-1] for name in group}
+    grouped = {name for groups, _ in probes[0].alternatives for group in groups for name in group}
     for name, field_schema in properties.items():
         if name not in required and name not in grouped and field_schema:
             properties[name] = {**field_schema, "nullable": True}
     schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
     if required:
         schema["required"] = required
-    choices = [_choice(groups[:-1], exclusive=groups[-1] == ("exclusive",)) for groups in probes[0].alternatives]
+    choices = [_choice(groups, exclusive=exclusive) for groups, exclusive in probes[0].alternatives]
     if choices:
         schema["allOf"] = choices
     return schema
@@ -134,7 +135,7 @@ class InputReader:
         Called before the fields are read; the method checks the rule itself.
         """
         if self.probe is not None:
-            self.probe.alternatives.append((*groups, ("exclusive",) if exclusive else ("any",)))
+            self.probe.alternatives.append((groups, exclusive))
 
     def has(self, field: str) -> bool:
         """Whether ``field`` was given with a non-null value."""
