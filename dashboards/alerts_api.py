@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,8 +15,9 @@ from dashboards import alerts, escalations
 from dashboards.alert_delivery import delivery_state
 from dashboards.models import Alert, AlertStatus, Escalation
 from governance import roles
-from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of
+from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of, query_of
 from governance.roles import Role
+from governance.schema import StrictCharField
 
 # Triage is an analyst's job; auditors and viewers read.
 ALERT_HANDLERS = roles.at_least(Role.ANALYST)
@@ -58,10 +59,10 @@ class AlertListView(TenantAPIView):
 
     @extend_schema(
         responses=AlertSerializer(many=True),
-        parameters=[TENANT_PARAMETER, OpenApiParameter("status", str, enum=AlertStatus.values)],
+        parameters=[TENANT_PARAMETER, AlertFilters],
     )
     def get(self, request: Request) -> Response:
-        filters = AlertFilters(data=request.query_params)
+        filters = AlertFilters(data=query_of(request))
         filters.is_valid(raise_exception=True)
         page = self.paginate_queryset(alerts.alerts_list(status=filters.validated_data.get("status")))
         return self.get_paginated_response([alert_data(alert) for alert in page])
@@ -112,18 +113,28 @@ class EscalationSettingsSerializer(serializers.Serializer):
     updated_by = serializers.CharField(allow_null=True)
 
 
+@extend_schema_field(escalations.RECIPIENTS_SCHEMA)
+class RecipientsField(serializers.JSONField):
+    """Who each escalation notifies, typed for the schema."""
+
+
+@extend_schema_field(escalations.RULES_SCHEMA)
+class RulesField(serializers.JSONField):
+    """The escalation each alert rule raises, typed for the schema."""
+
+
 class EscalationSettingsBodySerializer(serializers.Serializer):
     # The API's parser reads 1.5 as a Decimal; DRF's default encoder would call that "not valid JSON".
-    recipients = serializers.JSONField(
+    recipients = RecipientsField(
         required=False, encoder=DjangoJSONEncoder, help_text='{"notify_cfo": {"roles": [...], "users": [...]}}'
     )
-    rules = serializers.JSONField(
+    rules = RulesField(
         required=False,
         encoder=DjangoJSONEncoder,
         help_text='{"roi_decline": "board_review"}: the escalation each rule named raises',
     )
-    webhook_url = serializers.CharField(required=False, allow_blank=True, max_length=500)
-    webhook_secret = serializers.CharField(
+    webhook_url = StrictCharField(required=False, allow_blank=True, max_length=500)
+    webhook_secret = StrictCharField(
         required=False, allow_blank=True, max_length=1000, write_only=True, trim_whitespace=False
     )
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import re
 from typing import Any
 
 from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.request import Request
@@ -27,8 +27,8 @@ from dashboards.selectors.trends import (
 )
 from dashboards.tasks import report_deliver_after_commit
 from governance import roles
-from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of
-from roi.event_fields import EARLIEST_YEAR, LATEST_YEAR
+from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of, query_of
+from roi.query_fields import MonthField, YearBoundDateField
 
 
 class DashboardView(TenantAPIView):
@@ -55,10 +55,10 @@ class TrendsQuery(serializers.Serializer):
 class TrendsView(DashboardView):
     @extend_schema(
         responses=OpenApiTypes.OBJECT,
-        parameters=[TENANT_PARAMETER, OpenApiParameter("months", int), OpenApiParameter("horizon", int)],
+        parameters=[TENANT_PARAMETER, TrendsQuery],
     )
     def get(self, request: Request) -> Response:
-        query = TrendsQuery(data=request.query_params)
+        query = TrendsQuery(data=query_of(request))
         query.is_valid(raise_exception=True)
         return Response(selectors.trends(**query.validated_data))
 
@@ -68,23 +68,18 @@ class ServiceLevelsQuery(serializers.Serializer):
 
 
 class ServiceLevelsView(DashboardView):
-    @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[TENANT_PARAMETER, OpenApiParameter("months", int)])
+    @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[TENANT_PARAMETER, ServiceLevelsQuery])
     def get(self, request: Request) -> Response:
-        query = ServiceLevelsQuery(data=request.query_params)
+        query = ServiceLevelsQuery(data=query_of(request))
         query.is_valid(raise_exception=True)
         return Response(service_levels(**query.validated_data))
 
 
 class ComparativeQuery(serializers.Serializer):
     by = serializers.ChoiceField(choices=["department", "product", "period"], default="department")
-    date = serializers.DateField(required=False, help_text="with by=period: the month that splits before from after")
-    start = serializers.CharField(required=False, max_length=7, help_text="with by=department|product: YYYY-MM")
-    end = serializers.CharField(required=False, max_length=7, help_text="with by=department|product: YYYY-MM")
-
-    def validate_date(self, value: dt.date) -> dt.date:
-        if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-            raise serializers.ValidationError(f"Use a date between {EARLIEST_YEAR} and {LATEST_YEAR}.")
-        return value
+    date = YearBoundDateField(required=False, help_text="with by=period: the month that splits before from after")
+    start = MonthField(required=False, help_text="with by=department|product: first month, YYYY-MM")
+    end = MonthField(required=False, help_text="with by=department|product: last month, YYYY-MM")
 
 
 class ComparativeView(DashboardView):
@@ -98,16 +93,10 @@ class ComparativeView(DashboardView):
             " of cost per label, with totals; by=period: monthly means before and after `date`."
             " `benchmarks` is in every answer."
         ),
-        parameters=[
-            TENANT_PARAMETER,
-            OpenApiParameter("by", str, enum=["department", "product", "period"]),
-            OpenApiParameter("date", OpenApiTypes.DATE),
-            OpenApiParameter("start", str, description="first month (YYYY-MM); default: the fiscal year's"),
-            OpenApiParameter("end", str, description="last month (YYYY-MM); default: this month"),
-        ],
+        parameters=[TENANT_PARAMETER, ComparativeQuery],
     )
     def get(self, request: Request) -> Response:
-        query = ComparativeQuery(data=request.query_params)
+        query = ComparativeQuery(data=query_of(request))
         query.is_valid(raise_exception=True)
         chosen = query.validated_data
         try:
@@ -149,9 +138,22 @@ class ReportSerializer(serializers.ModelSerializer):
         }
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        # The same patterns, without Python's group names (not in the regex dialect of JSON Schema).
+        "anyOf": [
+            {"pattern": re.sub(r"\?P<\w+>", "", pattern.pattern)} for pattern in reports.PERIOD_PATTERNS.values()
+        ],
+    }
+)
+class PeriodField(serializers.CharField):
+    """A report period in one of the shapes `reports` reads; which one must match the kind."""
+
+
 class ReportRequestSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ReportKind.choices)
-    period = serializers.CharField(max_length=16, help_text="2026-10, 2026-Q3 or FY2026, on the fiscal calendar.")
+    period = PeriodField(max_length=16, help_text="2026-10, 2026-Q3 or FY2026 (as the kind), on the fiscal calendar.")
 
 
 class ReportListView(TenantAPIView):

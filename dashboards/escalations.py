@@ -108,6 +108,28 @@ def escalation_secret_reencrypt() -> Reencrypted:
     return Reencrypted(count=1, failures=[])
 
 
+# The shapes `_validated_recipients` and `_validated_rules` accept, for the API schema
+# (which members exist is the one thing they check that a schema cannot say).
+_CHOSEN_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "roles": {"type": "array", "items": {"type": "string", "enum": list(Role.values)}},
+        "users": {"type": "array", "items": {"type": "string"}, "description": "usernames of members"},
+    },
+    "additionalProperties": False,
+}
+RECIPIENTS_SCHEMA = {
+    "type": "object",
+    "properties": dict.fromkeys(Escalation.values, _CHOSEN_SCHEMA),
+    "additionalProperties": False,
+}
+RULES_SCHEMA = {
+    "type": "object",
+    "properties": {key: {"type": "string", "enum": list(Escalation.values)} for key in AlertRule.values},
+    "additionalProperties": False,
+}
+
+
 def _validated_recipients(recipients: Any, members: dict[str, Any]) -> dict[str, dict[str, list[Any]]]:
     errors: dict[str, list[str]] = {}
     if not isinstance(recipients, dict):

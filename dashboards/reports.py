@@ -42,10 +42,12 @@ TREND_MONTHS = 12
 FORECAST_HORIZON = 6
 # The longest attribution window the business value index looks back over.
 INDEX_MONTHS = 13
+# Years 1900 to 2999, as for event times (roi.event_fields): FY0236 would be no date at all.
+_YEAR = r"(?P<year>(19|2\d)\d\d)"
 PERIOD_PATTERNS = {
-    ReportKind.MONTHLY: re.compile(r"^(?P<year>\d{4})-(?P<month>\d{2})$"),
-    ReportKind.QUARTERLY: re.compile(r"^(?P<year>\d{4})-Q(?P<quarter>[1-4])$"),
-    ReportKind.ANNUAL: re.compile(r"^FY(?P<year>\d{4})$"),
+    ReportKind.MONTHLY: re.compile(rf"^{_YEAR}-(?P<month>\d{{2}})$"),
+    ReportKind.QUARTERLY: re.compile(rf"^{_YEAR}-Q(?P<quarter>[1-4])$"),
+    ReportKind.ANNUAL: re.compile(rf"^FY{_YEAR}$"),
 }
 PERIOD_EXAMPLES = {ReportKind.MONTHLY: "2026-10", ReportKind.QUARTERLY: "2026-Q3", ReportKind.ANNUAL: "FY2026"}
 

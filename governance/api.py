@@ -12,8 +12,7 @@ from typing import Any, ClassVar
 
 from django.db import transaction
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -39,7 +38,7 @@ from governance.models import (
     Tenant,
 )
 from governance.roles import KeyRole, Role
-from governance.schema import CustomerSegmentsField
+from governance.schema import CustomerSegmentsField, StrictCharField
 from governance.tenancy import tenant_scope
 
 TENANT_HEADER = "X-Tenant"
@@ -134,6 +133,16 @@ class TenantAPIView(IdempotentMixin, GenericAPIView):
         self._tenant_scoped = True
 
 
+def query_of(request: Request) -> dict[str, str]:
+    """The query string as a plain mapping, for a filter serializer to validate.
+
+    DRF reads a QueryDict as form input, where an empty optional field counts as not sent:
+    `?date=` would be answered as if no date were given. Here an empty value is a value,
+    refused by the field like any other it cannot read.
+    """
+    return request.query_params.dict()
+
+
 TENANT_PARAMETER = OpenApiParameter(
     TENANT_HEADER,
     str,
@@ -193,7 +202,7 @@ class TenantSettingsSerializer(serializers.Serializer):
     business_context_changed_at = serializers.DateTimeField(read_only=True, allow_null=True)
     business_context_changed_by = serializers.CharField(read_only=True, allow_null=True)
     production_environments = serializers.ListField(
-        child=serializers.CharField(max_length=services.MAX_ENVIRONMENT_NAME),
+        child=StrictCharField(max_length=services.MAX_ENVIRONMENT_NAME),
         max_length=services.MAX_PRODUCTION_ENVIRONMENTS,
         required=False,
         help_text="Deployment environment names counted as production (letter case ignored), besides "
@@ -407,7 +416,7 @@ class ApiKeyDetailView(TenantAPIView):
 
 
 class IntegrationSecretBodySerializer(serializers.Serializer):
-    secret = serializers.CharField(write_only=True, max_length=secrets.MAX_SECRET_LENGTH)
+    secret = StrictCharField(write_only=True, max_length=secrets.MAX_SECRET_LENGTH)
 
 
 class IntegrationSecretStatusSerializer(serializers.Serializer):
@@ -482,15 +491,10 @@ class AuditEventListView(TenantAPIView):
 
     @extend_schema(
         responses=AuditEventSerializer(many=True),
-        parameters=[
-            TENANT_PARAMETER,
-            OpenApiParameter("kind", str, enum=AuditKind.values),
-            OpenApiParameter("since", OpenApiTypes.DATETIME, description="inclusive"),
-            OpenApiParameter("until", OpenApiTypes.DATETIME, description="exclusive"),
-        ],
+        parameters=[TENANT_PARAMETER, AuditFilters],
     )
     def get(self, request: Request) -> Response:
-        filters = AuditFilters(data=request.query_params)
+        filters = AuditFilters(data=query_of(request))
         filters.is_valid(raise_exception=True)
         page = self.paginate_queryset(audit.audit_events(**filters.validated_data))
         return self.get_paginated_response(AuditEventSerializer(page, many=True).data)
@@ -499,8 +503,13 @@ class AuditEventListView(TenantAPIView):
 # --- Period close -------------------------------------------------------------------
 
 
+@extend_schema_field({"type": "string", "pattern": periods.MONTH_PATTERN})
+class MonthOutputField(serializers.DateField):
+    """A month written YYYY-MM: documented as such, not as a date."""
+
+
 class ClosedPeriodSerializer(serializers.ModelSerializer):
-    month = serializers.DateField(format="%Y-%m")
+    month = MonthOutputField(format="%Y-%m")
     closed_by = serializers.CharField(source="closed_by_actor")
 
     class Meta:
@@ -516,7 +525,15 @@ class PeriodCloseView(TenantAPIView):
     @extend_schema(
         request=None,
         responses={201: ClosedPeriodSerializer},
-        parameters=[TENANT_PARAMETER, OpenApiParameter("month", str, OpenApiParameter.PATH, description="YYYY-MM")],
+        parameters=[
+            TENANT_PARAMETER,
+            OpenApiParameter(
+                "month",
+                {"type": "string", "pattern": periods.MONTH_PATTERN},
+                OpenApiParameter.PATH,
+                description="YYYY-MM",
+            ),
+        ],
     )
     def post(self, request: Request, month: str) -> Response:
         period = periods.period_close(month=periods.parse_month(month), actor=actor_of(request))

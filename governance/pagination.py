@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import exceptions
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
+
+MINIMUMS = {"limit": 1, "offset": 0}
 
 
 class StrictLimitOffsetPagination(LimitOffsetPagination):
@@ -20,12 +24,19 @@ class StrictLimitOffsetPagination(LimitOffsetPagination):
         raw = request.query_params.get(self.limit_query_param)
         if raw is None:
             return self.default_limit
-        limit = _count(self.limit_query_param, raw, minimum=1)
+        limit = _count(self.limit_query_param, raw, minimum=MINIMUMS["limit"])
         return min(limit, self.max_limit)
 
     def get_offset(self, request: Request) -> int:
         raw = request.query_params.get(self.offset_query_param)
-        return 0 if raw is None else _count(self.offset_query_param, raw, minimum=0)
+        return 0 if raw is None else _count(self.offset_query_param, raw, minimum=MINIMUMS["offset"])
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        """DRF's two parameters, with the minimums `get_limit`/`get_offset` enforce."""
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = MINIMUMS[parameter["name"]]
+        return parameters
 
 
 def _count(name: str, raw: str, *, minimum: int) -> int:

@@ -21,6 +21,9 @@ from governance.ledger import Actor
 from governance.models import AuditKind, ClosedPeriod
 from governance.tenancy import current_tenant
 
+# A month as `parse_month` reads it, in the years events may fall in (roi.event_fields).
+MONTH_PATTERN = r"^(19|2\d)\d\d-(0[1-9]|1[0-2])$"
+
 
 def parse_month(text: str) -> date:
     """ "2026-03" -> date(2026, 3, 1); a ValidationError naming `month` otherwise."""

@@ -46,6 +46,15 @@ class CustomerSegmentsField(serializers.JSONField):
     (types included), so the API refuses exactly what the command and the admin refuse."""
 
 
+class StrictCharField(serializers.CharField):
+    """A CharField that takes a JSON string only, as the schema says: DRF's would store 12 as "12"."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)  # type: ignore[no-any-return]
+
+
 class ErrorEnvelopeSerializer(serializers.Serializer):
     """`{"errors": {"<field>": ["<message>", ...]}}`: the body of every API error (governance.errors)."""
 
@@ -58,6 +67,7 @@ ERROR_RESPONSES: dict[str, str] = {
     "403": "Your role may not do this.",
     "404": "Not found, or not yours (the same answer on purpose).",
     "413": "Request body too large.",
+    "503": "The database is unavailable or busy; retry after `Retry-After` seconds.",
 }
 # Only where a body is parsed: a body in an unsupported media type.
 BODY_ERROR_RESPONSES: dict[str, str] = {"415": "Unsupported media type."}
@@ -69,6 +79,13 @@ class AutoSchema(DrfAutoSchema):
     Every tenant endpoint can answer these codes (authentication, role, tenant resolution),
     so listing them once here keeps the schema honest without repeating them on every view.
     """
+
+    def _get_request_for_media_type(self, serializer: Any, direction: str = "request") -> Any:
+        """A body given as a raw JSON Schema (read off a parser) is required when it requires anything."""
+        schema, required = super()._get_request_for_media_type(serializer, direction)
+        if isinstance(serializer, dict):
+            required = any(serializer.get(key) for key in ("required", "anyOf", "oneOf", "allOf"))
+        return schema, required
 
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,17 +24,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from governance import roles
-from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of
+from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of, query_of
 from governance.audit import audit_record
 from governance.models import AuditKind, LedgerRecord
 from roi import proposals, selectors, services
-from roi.engine import EngineInputError, FinancialFigures
-from roi.event_fields import EARLIEST_YEAR, LATEST_YEAR
+from roi.engine import METHODS, EngineInputError, FinancialFigures
+from roi.engine.inputs import probed_schema
 from roi.figures import stored_flat
 from roi.ledger_export import JSONL_CONTENT_TYPE, export_disposition, ledger_export_response
 from roi.ledger_verification import verification_request, verification_run_state
 from roi.models import BusinessKpis, FinancialModel, LedgerVerificationRun, ProposalTarget, VerificationStatus
 from roi.proposals_api import ProposalSerializer, proposal_response
+from roi.query_fields import MonthOrDayField, YearBoundDateField
 
 
 @contextmanager
@@ -136,28 +137,48 @@ def proposed(request: Request, target: str, payload: dict[str, Any], reason: str
     return proposal_response(proposal, status.HTTP_202_ACCEPTED)
 
 
+def change_body_schema(groups: set[str]) -> dict[str, Any]:
+    """A configuration change: its groups (each checked with the rest of the model), the reason, the start."""
+    properties: dict[str, Any] = {
+        "change_reason": services.CHANGE_REASON_SCHEMA,
+        "effective_from": {"type": "string", "format": "date-time", "nullable": True},
+    }
+    for group in sorted(groups):
+        properties[group] = {
+            "type": "object",
+            "nullable": True,  # the server takes null here (an empty group)
+            "description": "Checked together with the rest of the model.",
+        }
+    return {
+        "application/json": {
+            "type": "object",
+            "properties": properties,
+            "required": ["change_reason"],
+            "additionalProperties": False,
+        }
+    }
+
+
 CHANGE_RESPONSES = {200: OpenApiTypes.OBJECT, 202: ProposalSerializer}
 CHANGE_NOTE = (
     " When the tenant requires dual approval, nothing changes yet: the answer is 202 with a pending "
     "proposal that another finance admin approves (POST config/proposals/{id}/approve)."
 )
 
-VERSION_PARAMETER = OpenApiParameter(
-    "version",
-    int,
-    description="A past version (1, 2, ...) instead of the one in force: who, when, why, what.",
-)
+
+class VersionQuery(serializers.Serializer):
+    version = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text="A past version (1, 2, ...) instead of the one in force: who, when, why, what.",
+    )
 
 
 def _version_param(request: Request) -> int | None:
     """`?version=N`: auditors read every version, not only the one in force."""
-    raw = request.query_params.get("version")
-    if raw is None:
-        return None
-    try:
-        return serializers.IntegerField(min_value=1).run_validation(raw)  # type: ignore[no-any-return]
-    except serializers.ValidationError as error:
-        raise exceptions.ValidationError({"version": error.detail}) from None
+    query = VersionQuery(data=query_of(request))
+    query.is_valid(raise_exception=True)
+    return query.validated_data.get("version")
 
 
 MODEL_BODY_KEYS = {"revenue_model", "cost_model", "impact_model", "severity_responders", "revenue_profile"}
@@ -169,7 +190,7 @@ class FinancialModelView(TenantAPIView):
 
     allowed_roles = {"GET": roles.READ, "PUT": roles.MANAGE_MODEL}
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[TENANT_PARAMETER, VERSION_PARAMETER])
+    @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[TENANT_PARAMETER, VersionQuery])
     def get(self, request: Request) -> Response:
         version = _version_param(request)
         if version is not None:
@@ -183,7 +204,7 @@ class FinancialModelView(TenantAPIView):
         return Response(financial_model_data(model, request.tenant.currency))
 
     @extend_schema(
-        request=OpenApiTypes.OBJECT,
+        request=change_body_schema(MODEL_BODY_KEYS),
         responses=CHANGE_RESPONSES,
         parameters=[TENANT_PARAMETER],
         description="Make a new version." + CHANGE_NOTE,
@@ -208,10 +229,11 @@ class RevenueModelView(TenantAPIView):
     allowed_roles = {"POST": roles.MANAGE_MODEL}
 
     @extend_schema(
-        request=OpenApiTypes.OBJECT,
+        request=change_body_schema({"revenue_model"}),
         responses=CHANGE_RESPONSES,
         parameters=[TENANT_PARAMETER],
-        description="Make a new version of the financial model with this revenue group." + CHANGE_NOTE,
+        description="Make a new version of the financial model with this revenue group (its fields may also "
+        "be given at the top level)." + CHANGE_NOTE,
     )
     def post(self, request: Request) -> Response:
         body = json_object(request)
@@ -240,7 +262,7 @@ class BusinessKpisView(TenantAPIView):
 
     allowed_roles = {"GET": roles.READ, "PUT": roles.MANAGE_MODEL}
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[TENANT_PARAMETER, VERSION_PARAMETER])
+    @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[TENANT_PARAMETER, VersionQuery])
     def get(self, request: Request) -> Response:
         version = _version_param(request)
         if version is not None:
@@ -257,7 +279,7 @@ class BusinessKpisView(TenantAPIView):
         return Response(business_kpis_data(kpis))
 
     @extend_schema(
-        request=OpenApiTypes.OBJECT,
+        request=change_body_schema(KPI_BODY_KEYS),
         responses=CHANGE_RESPONSES,
         parameters=[TENANT_PARAMETER],
         description="Make a new version." + CHANGE_NOTE,
@@ -325,6 +347,19 @@ CALCULATION_PATHS = {
 }
 
 
+def calculation_request_schema(method: str) -> dict[str, Any]:
+    """The body `method` accepts, read off its engine parser (and the figures' one, for assumptions)."""
+    spec = METHODS[method]
+    figures = FinancialFigures(annual_recurring_revenue=Decimal(0))
+    schema = probed_schema(lambda inputs: spec.run(inputs, figures), server_filled=spec.prepare({}))
+    assumptions = probed_schema(FinancialFigures.from_mapping)
+    assumptions.pop("required", None)  # each one replaces the figure in force
+    assumptions["description"] = "What-if figures replacing the financial model's or KPIs' for this run."
+    assumptions["nullable"] = True
+    schema["properties"]["assumptions"] = assumptions
+    return schema
+
+
 def calculation_view(method: str) -> Any:
     """The view class for one method, documented under its own name."""
 
@@ -333,7 +368,7 @@ def calculation_view(method: str) -> Any:
 
     documented = extend_schema(
         operation_id=f"calculate_{method}",
-        request=OpenApiTypes.OBJECT,
+        request={"application/json": calculation_request_schema(method)},
         responses={201: LedgerRecordSerializer},
         parameters=[TENANT_PARAMETER],
         description=(
@@ -357,9 +392,9 @@ def calculation_view(method: str) -> Any:
 
 class LedgerFilters(serializers.Serializer):
     method = serializers.CharField(required=False)
-    actor = serializers.CharField(required=False)
-    since = serializers.DateField(required=False)
-    until = serializers.DateField(required=False)
+    actor = serializers.CharField(required=False, help_text="part of the actor label, e.g. a username")
+    since = YearBoundDateField(required=False)
+    until = YearBoundDateField(required=False)
 
 
 class LedgerListView(TenantAPIView):
@@ -368,16 +403,10 @@ class LedgerListView(TenantAPIView):
 
     @extend_schema(
         responses=LedgerRecordSerializer(many=True),
-        parameters=[
-            TENANT_PARAMETER,
-            OpenApiParameter("method", str),
-            OpenApiParameter("actor", str, description="part of the actor label, e.g. a username"),
-            OpenApiParameter("since", OpenApiTypes.DATE),
-            OpenApiParameter("until", OpenApiTypes.DATE),
-        ],
+        parameters=[TENANT_PARAMETER, LedgerFilters],
     )
     def get(self, request: Request) -> Response:
-        filters = LedgerFilters(data=request.query_params)
+        filters = LedgerFilters(data=query_of(request))
         filters.is_valid(raise_exception=True)
         page = self.paginate_queryset(selectors.ledger_records(**filters.validated_data))
         return self.get_paginated_response(LedgerRecordSerializer(page, many=True).data)
@@ -392,8 +421,8 @@ class LedgerDetailView(TenantAPIView):
 
 
 class LedgerExportFilters(serializers.Serializer):
-    since = serializers.DateField(required=False, help_text="first day, YYYY-MM-DD (UTC)")
-    until = serializers.DateField(required=False, help_text="last day, YYYY-MM-DD (UTC)")
+    since = YearBoundDateField(required=False, help_text="first day, YYYY-MM-DD (UTC)")
+    until = YearBoundDateField(required=False, help_text="last day, YYYY-MM-DD (UTC)")
     rows = serializers.BooleanField(
         required=False,
         default=False,
@@ -427,14 +456,7 @@ class LedgerExportView(TenantAPIView):
         responses={(200, "application/jsonl"): OpenApiTypes.STR},
         parameters=[
             TENANT_PARAMETER,
-            OpenApiParameter("since", OpenApiTypes.DATE, description="first day (UTC)"),
-            OpenApiParameter("until", OpenApiTypes.DATE, description="last day (UTC)"),
-            OpenApiParameter(
-                "rows",
-                OpenApiTypes.BOOL,
-                description="also every stored event, service-month and rollup cell, after the records, "
-                "for the verifier to hold against them (whole ledger only)",
-            ),
+            LedgerExportFilters,
         ],
     )
     def get(self, request: Request) -> StreamingHttpResponse:
@@ -457,7 +479,7 @@ class LedgerExportView(TenantAPIView):
         return response
 
     def _days(self, request: Request) -> dict[str, date | None]:
-        filters = LedgerExportFilters(data=request.query_params)
+        filters = LedgerExportFilters(data=query_of(request))
         filters.is_valid(raise_exception=True)
         return {"since": filters.validated_data.get("since"), "until": filters.validated_data.get("until")}
 
@@ -534,18 +556,9 @@ class LedgerVerificationView(TenantAPIView):
 # --- Metrics ------------------------------------------------------------------------
 
 
-def _month_param(raw: str | None, name: str, default: date) -> date:
-    if not raw:
-        return default
-    for pattern in ("%Y-%m", "%Y-%m-%d"):
-        try:
-            parsed = datetime.strptime(raw, pattern).date()
-        except ValueError:
-            continue
-        if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
-            raise exceptions.ValidationError({name: [f"Use a month between {EARLIEST_YEAR} and {LATEST_YEAR}."]})
-        return parsed.replace(day=1)
-    raise exceptions.ValidationError({name: ["Use a month (YYYY-MM) or a date (YYYY-MM-DD)."]})
+class BusinessImpactQuery(serializers.Serializer):
+    start = MonthOrDayField(required=False, help_text="first month, YYYY-MM (default: 11 months before end)")
+    end = MonthOrDayField(required=False, help_text="last month, YYYY-MM (default: this month)")
 
 
 def money(value: Decimal) -> str:
@@ -559,17 +572,15 @@ class BusinessImpactView(TenantAPIView):
 
     @extend_schema(
         responses=OpenApiTypes.OBJECT,
-        parameters=[
-            TENANT_PARAMETER,
-            OpenApiParameter("start", str, description="first month, YYYY-MM (default: 11 months before end)"),
-            OpenApiParameter("end", str, description="last month, YYYY-MM (default: this month)"),
-        ],
+        parameters=[TENANT_PARAMETER, BusinessImpactQuery],
     )
     def get(self, request: Request) -> Response:
+        query = BusinessImpactQuery(data=query_of(request))
+        query.is_valid(raise_exception=True)
         today = timezone.localdate(timezone=ZoneInfo(request.tenant.time_zone))
-        end = _month_param(request.query_params.get("end"), "end", today.replace(day=1))
+        end = query.validated_data.get("end", today.replace(day=1))
         default_start = date(end.year - (1 if end.month < 12 else 0), (end.month % 12) + 1, 1)
-        start = _month_param(request.query_params.get("start"), "start", default_start)
+        start = query.validated_data.get("start", default_start)
         if start > end:
             raise exceptions.ValidationError({"start": ["Must not be after end."]})
         impact = selectors.business_impact(start=start, end=end)

@@ -6,13 +6,13 @@ from decimal import Decimal
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from governance import roles
-from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of
+from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of, query_of
 from roi.api import engine_errors_as_400, json_object
 from roi.budgets import (
     FIRST_FISCAL_YEAR,
@@ -22,7 +22,9 @@ from roi.budgets import (
     it_budget_history,
     it_budget_set,
 )
+from roi.engine.inputs import number_schema
 from roi.models import ItBudget
+from roi.services import CHANGE_REASON_SCHEMA
 
 BODY_KEYS = {"fiscal_year", "annual_amount", "change_reason"}
 MONTHS_PER_YEAR = 12
@@ -73,10 +75,10 @@ class ItBudgetView(TenantAPIView):
 
     @extend_schema(
         responses=OpenApiTypes.OBJECT,
-        parameters=[TENANT_PARAMETER, OpenApiParameter("fiscal_year", int, description="default: this one")],
+        parameters=[TENANT_PARAMETER, ItBudgetQuery],
     )
     def get(self, request: Request) -> Response:
-        query = ItBudgetQuery(data=request.query_params)
+        query = ItBudgetQuery(data=query_of(request))
         query.is_valid(raise_exception=True)
         year = query.validated_data.get("fiscal_year") or current_fiscal_year()
         budget = it_budget_get(fiscal_year=year)
@@ -93,7 +95,18 @@ class ItBudgetView(TenantAPIView):
         return Response(it_budget_data(budget, request.tenant.currency))
 
     @extend_schema(
-        request=OpenApiTypes.OBJECT,
+        request={
+            "application/json": {
+                "type": "object",
+                "properties": {
+                    "fiscal_year": {"type": "integer", "minimum": FIRST_FISCAL_YEAR, "maximum": LAST_FISCAL_YEAR},
+                    "annual_amount": number_schema(),
+                    "change_reason": CHANGE_REASON_SCHEMA,
+                },
+                "required": sorted(BODY_KEYS),
+                "additionalProperties": False,
+            }
+        },
         responses=OpenApiTypes.OBJECT,
         parameters=[TENANT_PARAMETER],
         description="Set one fiscal year's budget: `fiscal_year`, `annual_amount` (spread evenly over "

@@ -6,17 +6,18 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from governance import roles
-from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of
+from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of, query_of
 from governance.roles import Role
 from roi import focus
 from roi.csv_import import MAX_UPLOAD_BYTES, CsvFileRefused, CsvRowsInvalid, upload_read
+from roi.query_fields import MonthField
 
 IMPORT_COSTS = roles.at_least(Role.ANALYST)
 # Room for the multipart envelope and the other form fields around a file at the limit.
@@ -107,10 +108,11 @@ class FocusImportView(TenantAPIView):
 
 
 class MonthlyCostsQuery(serializers.Serializer):
-    # Years 1900 to 2999, as for event times (roi.event_fields).
-    start = serializers.RegexField(r"^(19|2\d)\d\d-(0[1-9]|1[0-2])$", required=False, help_text="first month, YYYY-MM")
-    end = serializers.RegexField(r"^(19|2\d)\d\d-(0[1-9]|1[0-2])$", required=False, help_text="last month, YYYY-MM")
-    by = serializers.ChoiceField(choices=sorted(focus.BREAKDOWNS), required=False)
+    start = MonthField(required=False, help_text="first month, YYYY-MM (default: 11 months before end)")
+    end = MonthField(required=False, help_text="last month, YYYY-MM (default: this month)")
+    by = serializers.ChoiceField(
+        choices=sorted(focus.BREAKDOWNS), required=False, help_text="split each month by this label"
+    )
 
 
 class CostGroupSerializer(MonthCostSerializer):
@@ -142,15 +144,10 @@ class MonthlyCostsView(TenantAPIView):
     @extend_schema(
         operation_id="costs_monthly",
         responses=MonthlyCostsSerializer,
-        parameters=[
-            TENANT_PARAMETER,
-            OpenApiParameter("start", str, description="first month, YYYY-MM (default: 11 months before end)"),
-            OpenApiParameter("end", str, description="last month, YYYY-MM (default: this month)"),
-            OpenApiParameter("by", str, enum=sorted(focus.BREAKDOWNS), description="split each month by this label"),
-        ],
+        parameters=[TENANT_PARAMETER, MonthlyCostsQuery],
     )
     def get(self, request: Request) -> Response:
-        query = MonthlyCostsQuery(data=request.query_params)
+        query = MonthlyCostsQuery(data=query_of(request))
         query.is_valid(raise_exception=True)
         wanted = query.validated_data
         today = timezone.localdate(timezone=ZoneInfo(request.tenant.time_zone))

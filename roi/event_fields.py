@@ -14,6 +14,7 @@ from typing import Any
 from django.utils.dateparse import parse_datetime
 
 from roi.engine import EngineInputError
+from roi.engine.inputs import SchemaProbe, number_schema
 from roi.engine.money import to_decimal
 
 SEVERITIES = ("sev1", "sev2", "sev3", "sev4")
@@ -26,6 +27,8 @@ UNSTORABLE = "must not contain NUL characters or unpaired surrogates"
 # tenant's time zone, and a time at the edge of Python's range (9999-12-31T23:59-12:00)
 # has no such month.
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2999
+# The same years for the schema, which cannot compare a date-time: it starts 19xx or 2xxx.
+YEARS_PATTERN = r"^(19|2\d)\d\d-"
 
 
 def storable(text: str) -> bool:
@@ -45,6 +48,9 @@ class FieldReader:
     def __init__(self, data: Mapping[str, Any], allowed: set[str] | frozenset[str]) -> None:
         self.data = data
         self.errors: dict[str, list[str]] = {}
+        self.probe = data if isinstance(data, SchemaProbe) else None
+        if self.probe is not None:
+            self.probe.allowed |= set(allowed)
         for key in data:
             if key not in allowed:
                 self.fail(str(key), "is not a field of this event kind")
@@ -52,10 +58,21 @@ class FieldReader:
     def fail(self, name: str, message: str) -> None:
         self.errors.setdefault(name, []).append(message)
 
+    def declare(self, name: str, schema: dict[str, Any], *, required: bool = False) -> None:
+        """Record the field's schema when probed for it (see `event_schema`); nothing otherwise."""
+        if self.probe is not None:
+            self.probe.declare(name, schema, required=required)
+
     def present(self, name: str) -> bool:
         return self.data.get(name) is not None
 
     def text(self, name: str, *, required: bool = False, max_length: int = MAX_TEXT, default: str = "") -> str:
+        # Stripped before it is measured; a required text needs more than blanks.
+        self.declare(
+            name,
+            {"type": "string", "maxLength": max_length, **({"pattern": r"\S"} if required else {})},
+            required=required,
+        )
         value = self.data.get(name)
         if value is None:
             if required:
@@ -75,12 +92,14 @@ class FieldReader:
         return value
 
     def choice(self, name: str, choices: tuple[str, ...], *, required: bool = False) -> str:
+        self.declare(name, {"type": "string", "enum": list(choices)}, required=required)
         value = self.text(name, required=required)
         if value and value not in choices:
             self.fail(name, f"must be one of {', '.join(choices)}")
         return value
 
     def moment(self, name: str, *, required: bool = False) -> datetime | None:
+        self.declare(name, {"type": "string", "format": "date-time", "pattern": YEARS_PATTERN}, required=required)
         value = self.data.get(name)
         if value is None:
             if required:
@@ -116,6 +135,9 @@ class FieldReader:
         minimum: Decimal | None = Decimal(0),
         maximum: Decimal | None = None,
     ) -> Decimal | None:
+        self.declare(
+            name, number_schema(allow_negative=minimum is None, minimum=minimum, maximum=maximum), required=required
+        )
         value = self.data.get(name)
         if value is None:
             if required:
@@ -140,6 +162,7 @@ class FieldReader:
         return self.number(name, default=default, minimum=Decimal(0), maximum=Decimal(1))
 
     def integer(self, name: str, *, default: int, minimum: int = 0, maximum: int = MAX_RUNS) -> int:
+        self.declare(name, {"type": "integer", "minimum": minimum, "maximum": maximum})
         value = self.data.get(name)
         if value is None:
             return default
@@ -165,6 +188,9 @@ class FieldReader:
         return int(number)
 
     def flag(self, name: str, *, default: bool = False) -> bool:
+        self.declare(name, {"type": "boolean"})
+        if self.probe is not None:
+            return self.probe.flags
         value = self.data.get(name)
         if value is None:
             return default
@@ -174,6 +200,7 @@ class FieldReader:
         return value
 
     def strings(self, name: str) -> list[str]:
+        self.declare(name, {"type": "array", "items": {"type": "string", "maxLength": MAX_TEXT}, "maxItems": 200})
         value = self.data.get(name)
         if value is None:
             return []

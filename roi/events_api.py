@@ -8,14 +8,17 @@ from zoneinfo import ZoneInfo
 
 from django.utils.dateparse import parse_date
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from governance import roles
-from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of
+from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of, query_of
 from roi import ingestion
+from roi.engine.inputs import probed_schema
+from roi.event_fields import YEARS_PATTERN
+from roi.ingestion.batch import MAX_BATCH
 from roi.models import AutomationRun, Deployment, Incident, Investment, PerformanceSample
 
 COMMON_FIELDS = ["external_id", "department", "product"]
@@ -69,6 +72,9 @@ SERIALIZERS = {
 }
 
 
+@extend_schema_field(
+    {"type": "string", "anyOf": [{"format": "date-time"}, {"format": "date"}], "pattern": YEARS_PATTERN}
+)
 class TimeBound(serializers.DateTimeField):
     """A time, or a date meaning its whole day in the tenant's time zone (`until=2026-11-02` includes the 2nd)."""
 
@@ -91,18 +97,29 @@ class EventFilters(serializers.Serializer):
     external_id = serializers.CharField(required=False)
     department = serializers.CharField(required=False, allow_blank=True)
     product = serializers.CharField(required=False, allow_blank=True)
-    since = TimeBound(upper=False)
-    until = TimeBound(upper=True)
-    # The names api.md gives a period elsewhere (metrics/business-impact?start=&end=).
-    start = TimeBound(upper=False)
-    end = TimeBound(upper=True)
+    since = TimeBound(upper=False, help_text="From this time; a date is its whole day. Alias: start.")
+    until = TimeBound(upper=True, help_text="Before this time; a date is its whole day. Alias: end.")
+    # The names api.md gives a period elsewhere (metrics/business-impact?start=&end=): taken
+    # as since and until, and documented there only, so the schema offers one name for each.
+    ALIASES = {"start": "since", "end": "until"}
 
-    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
-        for name, alias in (("since", "start"), ("until", "end")):
+    def to_internal_value(self, data: Any) -> Any:
+        data = dict(data)
+        written: dict[str, str] = {}  # errors name the parameter as the client wrote it
+        for alias, name in self.ALIASES.items():
             if alias in data:
                 if name in data:
                     raise serializers.ValidationError({alias: [f"Give {name} or {alias}, not both."]})
                 data[name] = data.pop(alias)
+                written[name] = alias
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            if not isinstance(error.detail, dict):
+                raise
+            raise serializers.ValidationError({written.get(k, k): v for k, v in error.detail.items()}) from None
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         if "since" in data and "until" in data and data["since"] > data["until"]:
             raise serializers.ValidationError({"since": ["Must not be after until."]})
         return data
@@ -118,7 +135,7 @@ class EventsView(TenantAPIView):
         return SERIALIZERS[self.kind]
 
     def get(self, request: Request) -> Response:
-        filters = EventFilters(data=request.query_params, context={"time_zone": request.tenant.time_zone})
+        filters = EventFilters(data=query_of(request), context={"time_zone": request.tenant.time_zone})
         filters.is_valid(raise_exception=True)
         wanted = filters.validated_data
         events = ingestion.KINDS[self.kind].model.objects.order_by("-occurred_at", "-id")
@@ -140,6 +157,13 @@ class EventsView(TenantAPIView):
         return Response(outcome.as_dict(), status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK)
 
 
+def event_request_schema(kind: str) -> dict[str, Any]:
+    """One event object or a batch of them, read off the kind's parser (`roi.event_fields`)."""
+    event = probed_schema(ingestion.KINDS[kind].parse)
+    batch = {"type": "array", "items": event, "minItems": 1, "maxItems": MAX_BATCH}
+    return {"anyOf": [event, batch]}
+
+
 def events_view(kind: str) -> Any:
     """The view class for one event kind, documented under its own name."""
     serializer = SERIALIZERS[kind]
@@ -151,14 +175,7 @@ def events_view(kind: str) -> Any:
     def post(self: EventsView, request: Request) -> Response:
         return EventsView.post(self, request)
 
-    filters = [
-        TENANT_PARAMETER,
-        *(OpenApiParameter(f, str) for f in ("external_id", "department", "product")),
-        OpenApiParameter("since", OpenApiTypes.DATETIME, description="From this time; a date is its whole day."),
-        OpenApiParameter("until", OpenApiTypes.DATETIME, description="Before this time; a date is its whole day."),
-        OpenApiParameter("start", OpenApiTypes.DATETIME, description="Same as since."),
-        OpenApiParameter("end", OpenApiTypes.DATETIME, description="Same as until."),
-    ]
+    filters = [TENANT_PARAMETER, EventFilters]
     return type(
         f"Events_{name}",
         (EventsView,),
@@ -169,7 +186,7 @@ def events_view(kind: str) -> Any:
             )(get),
             "post": extend_schema(
                 operation_id=f"events_{name}_ingest",
-                request=OpenApiTypes.OBJECT,
+                request={"application/json": event_request_schema(kind)},
                 responses={200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT},
                 parameters=[TENANT_PARAMETER],
                 description="One event object, or a list of up to 10,000; the batch is stored whole or not at all.",

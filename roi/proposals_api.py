@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from governance import roles
-from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of
+from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of, query_of
+from governance.schema import ErrorEnvelopeSerializer
 from roi import proposals
 from roi.engine import EngineInputError
 from roi.models import ChangeProposal, ProposalStatus
@@ -64,10 +65,10 @@ class ProposalListView(TenantAPIView):
 
     @extend_schema(
         responses=ProposalSerializer(many=True),
-        parameters=[TENANT_PARAMETER, OpenApiParameter("status", str, enum=ProposalStatus.values)],
+        parameters=[TENANT_PARAMETER, ProposalFilters],
     )
     def get(self, request: Request) -> Response:
-        filters = ProposalFilters(data=request.query_params)
+        filters = ProposalFilters(data=query_of(request))
         filters.is_valid(raise_exception=True)
         page = self.paginate_queryset(proposals.proposals_list(**filters.validated_data))
         return self.get_paginated_response(ProposalSerializer(page, many=True).data)
@@ -118,7 +119,13 @@ def decision_view(decision: str) -> type[ProposalDecisionView]:
     @extend_schema(
         operation_id=f"proposal_{decision}",
         request=DecisionSerializer,
-        responses={200: ProposalSerializer},
+        responses={
+            200: ProposalSerializer,
+            409: OpenApiResponse(
+                ErrorEnvelopeSerializer,
+                description="Already decided, or the model or KPIs moved on since it was proposed.",
+            ),
+        },
         parameters=[TENANT_PARAMETER, PROPOSAL_PARAMETER],
         description=description,
     )

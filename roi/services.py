@@ -38,6 +38,10 @@ from roi.models import BusinessKpis, ChangeProposal, FinancialModel, VersionedCo
 PLACEHOLDER_REVENUE = {"revenue_model": {"annual_recurring_revenue": "0"}}
 
 
+# What `_require_reason` accepts, for the API schema: some text besides blanks.
+CHANGE_REASON_SCHEMA = {"type": "string", "pattern": r"\S", "description": "Why the figures change."}
+
+
 def _require_reason(change_reason: str) -> None:
     if not isinstance(change_reason, str) or not change_reason.strip():
         raise EngineInputError("change_reason", "is required: say why the figures change")
@@ -220,8 +224,10 @@ def calculation_run(*, actor: Actor, method: str, body: Mapping[str, Any]) -> Le
         raise EngineInputError("method", f"unknown method {method!r}")
     # What runs is what the ledger records: numbers in one canonical text, however they were spelt.
     inputs = canonical_numbers(dict(body))
-    assumptions = inputs.pop("assumptions", None) or {}
-    if not isinstance(assumptions, Mapping):
+    assumptions = inputs.pop("assumptions", None)
+    if assumptions is None:
+        assumptions = {}
+    if not isinstance(assumptions, Mapping):  # false, 0, "" and [] too, as the schema says
         raise EngineInputError("assumptions", "must be an object of financial model or KPI fields")
     figures, model_version, kpi_version = figures_in_force(assumptions=assumptions)
     inputs = spec.prepare(inputs)

@@ -131,6 +131,7 @@ def incident_cost(
 def run(inputs: Mapping[str, Any], figures: FinancialFigures) -> IncidentCost:
     """Parse flat inputs (names as in calculations.md) and run ``incident_cost``."""
     reader = InputReader(inputs, allowed=INPUTS)
+    reader.declare_alternatives(("severity",), ("recovery_cost",), exclusive=False)
     downtime = reader.decimal("downtime_minutes", required=True)
     share = reader.share("affected_revenue_share", default=ONE)
     customers = reader.decimal("affected_customers", default=ZERO)

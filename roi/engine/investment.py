@@ -385,6 +385,8 @@ def _run(inputs: Mapping[str, Any], method_version: int) -> InvestmentRoi | Cash
     if isinstance(inputs, Mapping) and "cash_flows" in inputs:
         return _run_cash_flows(inputs, method_version)
     reader = InputReader(inputs, allowed=MONTHLY_INPUTS)
+    # `months` comes with monthly_benefit; a benefits list has one value per month.
+    reader.declare_alternatives(("monthly_benefit", "months"), ("benefits",), exclusive=True)
     upfront = reader.decimal("upfront_cost", required=True)
     monthly_cost = reader.decimal("monthly_cost", default=ZERO)
     benefits = reader.decimal_list("benefits", min_length=1, max_length=MAX_MONTHS, required=False)

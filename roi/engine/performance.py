@@ -88,6 +88,7 @@ def customer_experience(
 def run(inputs: Mapping[str, Any], figures: FinancialFigures) -> PerformanceImpact:
     """Parse flat inputs and run ``performance_impact``."""
     reader = InputReader(inputs, allowed=PERFORMANCE_INPUTS)
+    reader.declare_alternatives(("response_time_improvement_ms",), ("conversion_rate_lift",), exclusive=False)
     lift = reader.optional_decimal("conversion_rate_lift", allow_negative=True)
     improvement = reader.decimal("response_time_improvement_ms", required=lift is None, allow_negative=True)
     reader.finish()
@@ -97,6 +98,7 @@ def run(inputs: Mapping[str, Any], figures: FinancialFigures) -> PerformanceImpa
 def run_customer_experience(inputs: Mapping[str, Any], figures: FinancialFigures) -> CustomerExperience:
     """Parse flat inputs and run ``customer_experience``."""
     reader = InputReader(inputs, allowed=CUSTOMER_EXPERIENCE_INPUTS)
+    reader.declare_alternatives(("response_time_change_ms",), ("availability_change",), exclusive=False)
     change = reader.decimal("response_time_change_ms", default=ZERO, allow_negative=True)
     availability = reader.decimal("availability_change", default=ZERO, allow_negative=True)
     if not reader.has("response_time_change_ms") and not reader.has("availability_change"):

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .figures import FinancialFigures
-from .inputs import InputReader
+from .inputs import InputReader, number_schema
 from .investment import (
     DEFAULT_ANNUAL_DISCOUNT_RATE,
     MAX_MONTHS,
@@ -154,6 +154,10 @@ def prepare_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _read_estimate(reader: InputReader, field: str, *, required: bool) -> Estimate | None:
+    point = number_schema()
+    points = {key: point for key in ("low", "mode", "high")}
+    triangular = {"type": "object", "properties": points, "required": list(points), "additionalProperties": False}
+    reader.declare(field, {"anyOf": [point, triangular]}, required=required)
     raw = reader.inputs.get(field)
     if not isinstance(raw, Mapping):
         if required:
@@ -182,6 +186,7 @@ def _read_estimate(reader: InputReader, field: str, *, required: bool) -> Estima
 def run(inputs: Mapping[str, Any], figures: FinancialFigures) -> ValueAtRisk:
     """Parse flat inputs (any of the three amounts may be a range) and run ``value_at_risk``."""
     reader = InputReader(inputs, allowed=INPUTS)
+    reader.declare_alternatives(("monthly_benefit", "months"), ("benefits",), exclusive=True)
     upfront = _read_estimate(reader, "upfront_cost", required=True)
     cost = _read_estimate(reader, "monthly_cost", required=False) or ZERO
     benefits = reader.decimal_list("benefits", min_length=1, max_length=MAX_MONTHS, required=False)
