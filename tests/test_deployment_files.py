@@ -166,3 +166,12 @@ def test_two_pools_started_as_the_docs_say_get_a_control_socket_each(tmp_path):
             pool.terminate()
         for pool in pools.values():
             pool.wait(timeout=30)
+
+
+def test_container_health_checks_probe_liveness_not_readiness(compose):
+    # A database outage must not make the platform restart every app container.
+    for pool in ("web", "ingest"):
+        check = " ".join(compose["services"][pool]["healthcheck"]["test"])
+        assert "/healthz" in check and "/readyz" not in check
+        assert "timeout=" in check
+    assert "HEALTHCHECK" not in (ROOT / "Dockerfile").read_text() or "/healthz" in (ROOT / "Dockerfile").read_text()
