@@ -390,7 +390,8 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 # Alert webhooks to private, loopback or link-local addresses are refused (a tenant admin
-# sets the URL); `1` for on-premise chat servers on the local network.
+# sets the URL); `1` lets private and loopback ones through, for on-premise chat servers on
+# the local network (link-local, the metadata service's, never: governance.outbound).
 ALERT_WEBHOOK_ALLOW_PRIVATE_HOSTS = env_bool("ALERT_WEBHOOK_ALLOW_PRIVATE_HOSTS", False)
 
 # --- Logging --------------------------------------------------------------------------

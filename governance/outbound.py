@@ -10,8 +10,10 @@ turned against us, and what stops each one:
 - the receiver redirects to an internal address: redirects are never followed; a 3xx is
   refused like a 4xx.
 
-`settings.ALERT_WEBHOOK_ALLOW_PRIVATE_HOSTS` lets an on-premise receiver (and the tests'
-local servers) through the first check; the other two hold regardless.
+`settings.ALERT_WEBHOOK_ALLOW_PRIVATE_HOSTS` lets an on-premise receiver on a private or
+loopback address (and the tests' local servers) through the first check; link-local (the
+cloud metadata service), multicast, reserved and unspecified addresses stay refused, and
+the other two hold regardless.
 """
 
 from __future__ import annotations
@@ -60,6 +62,20 @@ def address_is_public(ip: IPAddress) -> bool:
     )
 
 
+def address_is_local_network(ip: IPAddress) -> bool:
+    """True for loopback and private unicast (RFC 1918, shared, unique-local): where an
+    on-premise receiver may live. Never link-local (the cloud metadata service, 169.254.169.254),
+    multicast, reserved or unspecified."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = embedded_ipv4(ip)
+        if inner is not None:
+            return address_is_local_network(inner)
+    if ip.is_link_local or ip.is_multicast or ip.is_unspecified or (ip.is_reserved and not ip.is_loopback):
+        return False
+    shared = ipaddress.IPv4Network("100.64.0.0/10")
+    return ip.is_loopback or ip.is_private or (isinstance(ip, ipaddress.IPv4Address) and ip in shared)
+
+
 def resolve_checked(*, host: str, port: int, allow_private: bool) -> IPAddress:
     """The one address to connect to: `host` resolved once, refused unless every answer is public.
 
@@ -73,10 +89,9 @@ def resolve_checked(*, host: str, port: int, allow_private: bool) -> IPAddress:
     addresses = [ipaddress.ip_address(str(answer[4][0]).split("%")[0]) for answer in answers]
     if not addresses:
         raise OutboundUnreachable(f"{host} has no address")
-    if not allow_private:
-        for address in addresses:
-            if not address_is_public(address):
-                raise OutboundRefused(f"{host} resolves to a non-public address ({address})")
+    for address in addresses:
+        if not (address_is_public(address) or (allow_private and address_is_local_network(address))):
+            raise OutboundRefused(f"{host} resolves to a non-public address ({address})")
     return addresses[0]
 
 

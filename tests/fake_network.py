@@ -18,17 +18,24 @@ REAL_GETADDRINFO = socket.getaddrinfo
 REAL_CREATE_CONNECTION = socket.create_connection
 
 
+class FakeDns(dict[str, list[str]]):
+    """name -> the answers it gives, one per lookup (the last one repeats); `asked`: the names looked up."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[str] = []
+
+
 @pytest.fixture
-def dns(monkeypatch) -> dict[str, list[str]]:
-    """name -> the answers it gives, one per lookup (the last one repeats); other names resolve for real."""
-    answers: dict[str, list[str]] = {}
-    asked: list[str] = []
+def dns(monkeypatch) -> FakeDns:
+    """The resolver answers the names set in the returned mapping; other names resolve for real."""
+    answers = FakeDns()
 
     def fake_getaddrinfo(host, port, *args, **kwargs):
         name = host.decode() if isinstance(host, bytes) else host
         if name not in answers:
             return REAL_GETADDRINFO(host, port, *args, **kwargs)
-        asked.append(name)
+        answers.asked.append(name)
         queue = answers[name]
         address = queue.pop(0) if len(queue) > 1 else queue[0]
         family = socket.AF_INET6 if ":" in address else socket.AF_INET
@@ -36,7 +43,6 @@ def dns(monkeypatch) -> dict[str, list[str]]:
         return [(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", sockaddr)]
 
     monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
-    answers["__asked__"] = asked  # type: ignore[assignment]
     return answers
 
 

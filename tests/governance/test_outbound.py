@@ -181,6 +181,31 @@ def test_a_redirect_is_refused_and_never_followed(target, servers):
     assert internal.received == []
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[fe80::1]/hook",
+        "http://[::ffff:169.254.169.254]/hook",
+        "http://0.0.0.0/hook",
+        "http://224.0.0.1/hook",
+        "http://240.0.0.1/hook",
+    ],
+)
+def test_allowing_private_hosts_still_refuses_link_local_multicast_and_reserved(url, network):
+    with pytest.raises(OutboundRefused, match="non-public"):
+        post(url, allow_private=True)
+    assert network == []
+
+
+@pytest.mark.parametrize("address", ["10.1.2.3", "192.168.0.9", "172.16.5.5", "100.64.1.1", "fd12::1", "::1"])
+def test_allowing_private_hosts_lets_an_on_premise_receiver_be_reached(address, dns, network):
+    dns["chat.corp.test"] = [address]
+    with pytest.raises(OutboundUnreachable):  # the fake network has no such host: tried, not refused
+        post("http://chat.corp.test/hook", allow_private=True)
+    assert network == [address] or address == "::1"
+
+
 @pytest.mark.parametrize("status", [301, 303, 307, 308])
 def test_every_redirect_status_is_refused(status, servers):
     internal = servers()
@@ -199,7 +224,7 @@ def test_a_dns_answer_that_changes_after_the_check_cannot_reach_an_internal_addr
         post(f"http://rebind.example.test:{internal.port}/hook")
     # then: the connection went to the address that was checked, the name was looked up once
     assert network == [PUBLIC_V4]
-    assert dns["__asked__"] == ["rebind.example.test"]
+    assert dns.asked == ["rebind.example.test"]
     assert internal.received == []
 
 
