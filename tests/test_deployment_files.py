@@ -142,7 +142,7 @@ def test_two_pools_started_as_the_docs_say_get_a_control_socket_each(tmp_path):
     }
     try:
         # when: both have started their control sockets
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while len(list(tmp_path.glob(".gunicorn/*.ctl"))) < 2 and time.monotonic() < deadline:
             assert all(pool.poll() is None for pool in pools.values()), "a pool exited while starting"
             time.sleep(0.2)
