@@ -7,6 +7,7 @@ through. Every value can be overridden from the environment without editing this
 
 import multiprocessing
 import os
+import re
 from pathlib import Path
 
 
@@ -37,6 +38,28 @@ worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None  # noqa: S108
 # Recycled now and then, so a slow leak cannot grow without bound.
 max_requests = 1000
 max_requests_jitter = 100
+
+# Each pool (pages and API; events) has a control socket of its own for `gunicornc -s PATH`.
+# gunicorn's default is one path per user ($HOME/.gunicorn/gunicorn.ctl): the events pool
+# started beside the web pool would take it over, and `gunicornc` would scale or stop the
+# wrong pool. GUNICORN_CONTROL_SOCKET names it; otherwise it is named after the pool's bind
+# address (known only once the command line is read, hence the hook).
+control_socket_env = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+
+
+def control_socket_for(bind_addresses: list[str], default_path: str) -> str:
+    """`gunicorn-<first bind address>.ctl` beside gunicorn's default socket."""
+    name = re.sub(r"[^A-Za-z0-9.]+", "-", bind_addresses[0]).strip("-") if bind_addresses else "default"
+    return str(Path(default_path).with_name(f"gunicorn-{name}.ctl"))
+
+
+def on_starting(server) -> None:  # type: ignore[no-untyped-def]
+    setting = server.cfg.settings["control_socket"]
+    if control_socket_env:
+        server.cfg.set("control_socket", control_socket_env)
+    elif server.cfg.control_socket == setting.default:  # not given on the command line either
+        server.cfg.set("control_socket", control_socket_for(server.cfg.bind, setting.default))
+
 
 # Only the proxy may set X-Forwarded-*; see BEHIND_TLS_PROXY in settings.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

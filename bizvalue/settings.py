@@ -84,6 +84,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz, answered before host validation and the HTTPS redirect: probes
+    # come over plain HTTP to the instance's own address (bizvalue.health).
+    "bizvalue.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # NUL and lone surrogates in headers, cookies, path, query and form parameters are a 400.
     "governance.middleware.UnstorableInputMiddleware",
@@ -105,7 +108,10 @@ MIDDLEWARE = [
 
 if not DEBUG:
     # Serves collected static files in production; runserver does it in embedded mode.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
 
 ROOT_URLCONF = "bizvalue.urls"
 WSGI_APPLICATION = "bizvalue.wsgi.application"
@@ -138,15 +144,52 @@ DATABASES = {
     )
 }
 DATABASE_APP_ROLE = env_str("DATABASE_APP_ROLE", "bizvalue_app")
+
+
+def postgres_fail_fast_options() -> dict[str, object]:
+    """libpq options that make a dead, half-open or stalled database fail a request in seconds.
+
+    Without them a connection whose peer vanished (a failover, a dropped NAT entry) blocks
+    the worker until gunicorn kills it at 30 s, and the client gets a dropped connection
+    instead of a 503. `connect_timeout` bounds a new connection, `tcp_user_timeout` bounds
+    data the server never acknowledges (a half-open connection mid-COPY), keepalives find a
+    silent peer while a query runs, and `statement_timeout` / `lock_timeout` bound the
+    server side (0 turns one off: the migrate job does). Each ends in an OperationalError,
+    answered 503 with Retry-After (governance.errors).
+    """
+    network = {
+        "keepalives_idle": env_int("DATABASE_KEEPALIVES_IDLE", 5),
+        "keepalives_interval": env_int("DATABASE_KEEPALIVES_INTERVAL", 2),
+        "keepalives_count": env_int("DATABASE_KEEPALIVES_COUNT", 3),
+        "tcp_user_timeout": env_int("DATABASE_TCP_USER_TIMEOUT_MS", 10_000),
+    }
+    server = {
+        "statement_timeout": env_int("DATABASE_STATEMENT_TIMEOUT_MS", 25_000),  # under gunicorn's 30 s
+        "lock_timeout": env_int("DATABASE_LOCK_TIMEOUT_MS", 10_000),
+        # The server watches the connection as well, so a vanished worker's transaction and
+        # its locks end in seconds, not after the kernel's two-hour keepalive.
+        **{name.replace("keepalives", "tcp_keepalives"): value for name, value in network.items()},
+    }
+    return {
+        "connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 5),
+        "keepalives": 1,
+        **network,
+        "options": " ".join(f"-c {name}={value}" for name, value in server.items()),
+    }
+
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # psycopg's pool: connections are reused across requests, so the tenant must never
-    # outlive a transaction (see governance.tenancy).
+    # outlive a transaction (see governance.tenancy). What DATABASE_URL's query string sets
+    # (sslmode, a timeout of its own) is kept and wins over the defaults.
     DATABASES["default"]["OPTIONS"] = {
+        **postgres_fail_fast_options(),
+        **DATABASES["default"].get("OPTIONS", {}),
         "pool": {
             "min_size": env_int("DATABASE_POOL_MIN", 1),
             "max_size": env_int("DATABASE_POOL_MAX", 10),
             "timeout": 10,
-        }
+        },
     }
     # The pool pings a connection before a request gets it: after a database restart the
     # broken ones are replaced, so a client's first retry already succeeds.
@@ -205,8 +248,6 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# Health checks from the proxy arrive over plain HTTP.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 20 * 1024 * 1024)
 
 # --- Internationalisation -------------------------------------------------------------
@@ -364,7 +405,8 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 # Alert webhooks to private, loopback or link-local addresses are refused (a tenant admin
-# sets the URL); `1` for on-premise chat servers on the local network.
+# sets the URL); `1` lets private and loopback ones through, for on-premise chat servers on
+# the local network (link-local, the metadata service's, never: governance.outbound).
 ALERT_WEBHOOK_ALLOW_PRIVATE_HOSTS = env_bool("ALERT_WEBHOOK_ALLOW_PRIVATE_HOSTS", False)
 
 # --- Logging --------------------------------------------------------------------------

@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -12,11 +11,6 @@ from governance import api as governance_api
 from governance import mfa
 from roi import api as roi_api
 from roi import budgets_api, costs_api, events_api, proposals_api
-
-
-def healthz(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"status": "ok"})
-
 
 api_v1 = [
     path("tenant", governance_api.TenantView.as_view(), name="tenant"),
@@ -122,7 +116,6 @@ urlpatterns = [
     path("api/v1/webhooks/", include("roi.webhook_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("healthz", healthz, name="healthz"),
 ]
 
 handler400 = "governance.errors.bad_request"

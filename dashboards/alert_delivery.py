@@ -14,16 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
-import socket
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -35,6 +30,7 @@ from dashboards.alerts import AUDIENCE, alert_as_dict
 from dashboards.escalations import escalation_recipients, escalation_settings_current, webhook_secret
 from dashboards.models import UNRESOLVED, Alert, Escalation
 from governance.models import Tenant
+from governance.outbound import OutboundRefused, OutboundUnreachable, post_to_checked_address
 from governance.secrets import WEAK_STORED_MESSAGE, secret_strength_problem
 from governance.tenancy import tenant_scope
 
@@ -79,49 +75,37 @@ def webhook_body(*, alert: Alert, tenant: Tenant) -> bytes:
     return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
 
 
-def _refuse_private_host(url: str) -> None:
-    # A tenant admin sets the URL; without this the server could be made to post to
-    # services on its own network. Tests and on-premise receivers opt in by setting.
-    if settings.ALERT_WEBHOOK_ALLOW_PRIVATE_HOSTS:
-        return
-    host = urlsplit(url).hostname or ""
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
-    except OSError as error:
-        raise WebhookTransientError(f"cannot resolve {host}: {error}") from error
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if not ip.is_global:
-            raise WebhookRefused(f"{host} resolves to a non-public address ({ip})")
-
-
 def webhook_post(*, url: str, body: bytes, secret: str, delivery_id: str) -> int:
-    """POST a signed body; returns the status, raises WebhookTransientError or WebhookRefused."""
-    if urlsplit(url).scheme not in {"http", "https"}:
-        raise WebhookRefused("only http(s) webhooks are posted to")
-    _refuse_private_host(url)
+    """POST a signed body; returns the status, raises WebhookTransientError or WebhookRefused.
+
+    The URL is a tenant admin's: governance.outbound connects only to the public address it
+    checked and never follows a redirect (a 3xx is refused like a 4xx).
+    """
     timestamp = str(int(time.time()))
-    request = urllib.request.Request(  # noqa: S310 (scheme checked above)
-        url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "BizValue-Alerts/1",
-            "X-BizValue-Timestamp": timestamp,
-            "X-BizValue-Signature": webhook_signature(secret=secret, timestamp=timestamp, body=body),
-            "X-BizValue-Delivery": delivery_id,
-        },
-    )
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "BizValue-Alerts/1",
+        "X-BizValue-Timestamp": timestamp,
+        "X-BizValue-Signature": webhook_signature(secret=secret, timestamp=timestamp, body=body),
+        "X-BizValue-Delivery": delivery_id,
+    }
     try:
-        with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310
-            return response.status
-    except urllib.error.HTTPError as error:
-        if error.code >= 500 or error.code == 429:
-            raise WebhookTransientError(f"webhook answered {error.code}") from error
-        raise WebhookRefused(f"webhook answered {error.code}") from error
-    except (urllib.error.URLError, TimeoutError, OSError) as error:
+        status = post_to_checked_address(
+            url=url,
+            content=body,
+            headers=headers,
+            timeout_seconds=WEBHOOK_TIMEOUT_SECONDS,
+            allow_private=settings.ALERT_WEBHOOK_ALLOW_PRIVATE_HOSTS,
+        )
+    except OutboundRefused as error:
+        raise WebhookRefused(str(error)) from error
+    except OutboundUnreachable as error:
         raise WebhookTransientError(f"webhook unreachable: {error}") from error
+    if status >= 500 or status == 429:
+        raise WebhookTransientError(f"webhook answered {status}")
+    if status >= 400:
+        raise WebhookRefused(f"webhook answered {status}")
+    return status
 
 
 def alert_email_messages(*, alert: Alert, tenant: Tenant, recipients: list[str]) -> list[EmailMessage]:

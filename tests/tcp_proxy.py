@@ -8,6 +8,13 @@ connection drops at once and new ones are refused until the server is back.
     proxy.cut()                                    # drop everything, refuse new connections
     proxy.restore()                                # accept again, on the same port
     proxy.cut_when(b"INSERT INTO")                 # cut the moment a client sends this
+    proxy.blackhole_after(b"COPY ")                # then go silent: no FIN, no RST, no reading
+
+A blackholed connection is what a vanished peer (a dead host, a dropped NAT entry, a
+partition) looks like from the application: its sockets stay open, nothing it sends gets
+through, nothing comes back. The proxy stops reading, so with a small `receive_buffer` the
+client's unsent data backs up behind a zero window, as it would behind a dead network, and
+only a TCP user timeout or keepalive tells the client the peer is gone.
 """
 
 from __future__ import annotations
@@ -29,8 +36,12 @@ def _shut(sock: socket.socket) -> None:
 class TcpProxy:
     """Forwards 127.0.0.1:<port> to an upstream address, one thread per direction per connection."""
 
-    def __init__(self, upstream_host: str, upstream_port: int) -> None:
+    def __init__(self, upstream_host: str, upstream_port: int, *, receive_buffer: int | None = None) -> None:
         self.upstream = (upstream_host, upstream_port)
+        self.receive_buffer = receive_buffer
+        self.blackholed = threading.Event()
+        self._blackhole_after: bytes | None = None
+        self._silence_armed = False
         self.port = 0
         self.connections_seen = 0
         self.tripped = threading.Event()
@@ -38,6 +49,7 @@ class TcpProxy:
         self._open: set[socket.socket] = set()
         self._listener: socket.socket | None = None
         self._trigger: bytes | None = None
+        self._released = threading.Event()
 
     def start(self) -> Self:
         self._listen()
@@ -46,6 +58,9 @@ class TcpProxy:
     def _listen(self) -> None:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if self.receive_buffer is not None:
+            # Set before listen() so accepted connections start with a small window.
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.receive_buffer)
         listener.bind(("127.0.0.1", self.port))
         listener.listen(64)
         self.port = listener.getsockname()[1]
@@ -83,6 +98,17 @@ class TcpProxy:
                 data = b""
             if not data:
                 break
+            if self.blackholed.is_set() or (from_client and self._silence_armed):
+                # Gone silent: this and everything after it is dropped, and neither side is
+                # read from again, until cut() or close() shuts the sockets.
+                self.blackholed.set()
+                self._released.wait()
+                break
+            silence = self._blackhole_after
+            if from_client and silence is not None and silence in tail + data:
+                # The statement goes through (the server answers it); what follows does not.
+                self._blackhole_after = None
+                self._silence_armed = True
             trigger = self._trigger
             if from_client and trigger is not None:
                 if trigger in tail + data:
@@ -92,6 +118,8 @@ class TcpProxy:
                     self.cut()
                     return
                 tail = data[-len(trigger) :]
+            elif from_client and silence is not None:
+                tail = data[-len(silence) :]
             try:
                 target.sendall(data)
             except OSError:
@@ -101,8 +129,17 @@ class TcpProxy:
         with self._lock:
             self._open -= {source, target}
 
+    def blackhole_after(self, pattern: bytes) -> None:
+        """Forward the client's `pattern` and the server's answer, then go silent on every connection."""
+        self.blackholed.clear()
+        self._released.clear()
+        self._blackhole_after = pattern
+
     def cut(self) -> None:
         """Drop every proxied connection and refuse new ones until restore()."""
+        self._silence_armed = False
+        self.blackholed.clear()
+        self._released.set()
         with self._lock:
             listener, self._listener = self._listener, None
             dropped, self._open = self._open, set()
@@ -125,4 +162,5 @@ class TcpProxy:
 
     def close(self) -> None:
         self._trigger = None
+        self._blackhole_after = None
         self.cut()

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -97,3 +103,75 @@ def test_the_dockerfile_serves_with_the_gunicorn_config_as_a_non_root_user():
     assert "COPY requirements.txt" in dockerfile
     for name in re.findall(r"^\s*([A-Z][A-Z0-9_]+)=", dockerfile, re.MULTILINE):
         assert name in SETTINGS_ENV | GUNICORN_ENV | {"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PIP_NO_CACHE_DIR"}
+
+
+def test_each_gunicorn_pool_in_compose_has_a_control_socket_of_its_own(compose):
+    # web and ingest share the appdata volume (and HOME, /var/lib/bizvalue, lies in it)
+    sockets = {
+        pool: compose["services"][pool]["environment"].get("GUNICORN_CONTROL_SOCKET") for pool in ("web", "ingest")
+    }
+
+    assert all(sockets.values()) and len(set(sockets.values())) == 2, sockets
+    for pool, path in sockets.items():
+        mounts = [volume.split(":")[1] for volume in compose["services"][pool].get("volumes", [])]
+        assert not any(path.startswith(mount) for mount in mounts), f"{pool}: {path} lies in a shared volume"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_two_pools_started_as_the_docs_say_get_a_control_socket_each(tmp_path):
+    # given: the web pool and the events pool of docs/deployment.md, as one user (one HOME)
+    env = {key: value for key, value in os.environ.items() if key not in {"XDG_RUNTIME_DIR", "DATABASE_URL"}}
+    env |= {"HOME": str(tmp_path), "WEB_CONCURRENCY": "1", "DEBUG": "1"}
+    env.pop("GUNICORN_CONTROL_SOCKET", None)
+    ports = {"web": free_port(), "ingest": free_port()}
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    pools = {
+        name: subprocess.Popen(
+            [gunicorn, "-c", "gunicorn.conf.py", "bizvalue.wsgi"],
+            cwd=ROOT,
+            env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for name, port in ports.items()
+    }
+    try:
+        # when: both have started their control sockets
+        deadline = time.monotonic() + 60
+        while len(list(tmp_path.glob(".gunicorn/*.ctl"))) < 2 and time.monotonic() < deadline:
+            assert all(pool.poll() is None for pool in pools.values()), "a pool exited while starting"
+            time.sleep(0.2)
+        sockets = sorted(tmp_path.glob(".gunicorn/*.ctl"))
+        # then: two sockets, each answering for its own pool
+        assert len(sockets) == 2, sockets
+        listening = set()
+        for path in sockets:
+            answer = subprocess.run(
+                [str(Path(sys.executable).with_name("gunicornc")), "-s", str(path), "-c", "show listeners", "-j"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=True,
+            )
+            [listener] = json.loads(answer.stdout)["listeners"]
+            listening.add(listener["address"])
+        assert listening == {f"http://127.0.0.1:{port}" for port in ports.values()}
+    finally:
+        for pool in pools.values():
+            pool.terminate()
+        for pool in pools.values():
+            pool.wait(timeout=30)
+
+
+def test_container_health_checks_probe_liveness_not_readiness(compose):
+    # A database outage must not make the platform restart every app container.
+    for pool in ("web", "ingest"):
+        check = " ".join(compose["services"][pool]["healthcheck"]["test"])
+        assert "/healthz" in check and "/readyz" not in check
+        assert "timeout=" in check
+    assert "HEALTHCHECK" not in (ROOT / "Dockerfile").read_text() or "/healthz" in (ROOT / "Dockerfile").read_text()

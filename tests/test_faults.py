@@ -12,10 +12,12 @@ TCP proxy that the test cuts (tests/tcp_proxy.py), and a real worker process is 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import psycopg
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core import mail
@@ -32,6 +35,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from bizvalue.celery import app
+from bizvalue.settings import postgres_fail_fast_options
 from dashboards import tasks
 from dashboards.models import Report, ReportSubscription
 from governance.models import LedgerRecord
@@ -57,27 +61,37 @@ def wait_until(condition: Any, timeout: float, step: float = 0.2) -> bool:
 # --- PostgreSQL restarted during ingestion ----------------------------------------------
 
 
-@pytest.fixture
-def database_proxy(transactional_db: None) -> Iterator[TcpProxy]:
-    """This thread's database connections go through a proxy (a fresh pool pointed at it)."""
+@contextlib.contextmanager
+def database_through(proxy: TcpProxy, **options: Any) -> Iterator[TcpProxy]:
+    """Database connections go through `proxy` (a fresh pool pointed at it), with `options` for libpq."""
     params = connection.settings_dict
-    saved = params["HOST"], params["PORT"]
-    proxy = TcpProxy(params["HOST"] or "127.0.0.1", int(params["PORT"] or 5432)).start()
+    saved = params["HOST"], params["PORT"], params["OPTIONS"]
+    proxy.start()
     connection.close()
     connection.close_pool()
     params["HOST"], params["PORT"] = "127.0.0.1", str(proxy.port)
-    pool = params["OPTIONS"]["pool"]
     # While it is down a request waits this long for a connection before its 503 (10 s in production).
-    params["OPTIONS"]["pool"] = {**pool, "timeout": 2}
+    params["OPTIONS"] = {**params["OPTIONS"], **options, "pool": {**params["OPTIONS"]["pool"], "timeout": 2}}
     try:
         yield proxy
     finally:
         proxy.restore()
         connection.close()
         connection.close_pool()
-        params["HOST"], params["PORT"] = saved
-        params["OPTIONS"]["pool"] = pool
+        params["HOST"], params["PORT"], params["OPTIONS"] = saved
         proxy.close()
+
+
+def proxy_to_the_database(**kwargs: Any) -> TcpProxy:
+    params = connection.settings_dict
+    return TcpProxy(params["HOST"] or "127.0.0.1", int(params["PORT"] or 5432), **kwargs)
+
+
+@pytest.fixture
+def database_proxy(transactional_db: None) -> Iterator[TcpProxy]:
+    """This thread's database connections go through a proxy (a fresh pool pointed at it)."""
+    with database_through(proxy_to_the_database()) as proxy:
+        yield proxy
 
 
 def retry_while_503(send: Any, attempts: int = 60) -> Any:
@@ -144,6 +158,131 @@ def test_a_database_restart_mid_batch_answers_503_and_the_retry_stores_each_even
     again = ingester.post("/api/v1/events/automation-runs", batch, format="json").json()
     assert (again["created"], again["updated"]) == (0, 40)
     assert len(stored_runs(acme, ids)) == 40
+
+
+def fail_fast_options(monkeypatch: pytest.MonkeyPatch, **environment: str) -> dict[str, Any]:
+    """The settings' libpq options (bizvalue.settings), with their environment scaled down for a test."""
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    return postgres_fail_fast_options()
+
+
+@pytest.fixture
+def silent_database(transactional_db: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[TcpProxy]:
+    """The database through a proxy that can go silent (a small window, so unsent data backs up).
+
+    Timeouts as in production, scaled down so the test takes seconds: a peer that leaves
+    data unacknowledged for 1 s is gone.
+    """
+    options = fail_fast_options(
+        monkeypatch,
+        DATABASE_CONNECT_TIMEOUT="2",
+        DATABASE_KEEPALIVES_IDLE="1",
+        DATABASE_KEEPALIVES_INTERVAL="1",
+        DATABASE_KEEPALIVES_COUNT="2",
+        DATABASE_TCP_USER_TIMEOUT_MS="1000",
+    )
+    with database_through(proxy_to_the_database(receive_buffer=4096), **options) as proxy:
+        yield proxy
+
+
+def post_within(client: APIClient, path: str, body: Any, *, seconds: float) -> tuple[Any, float]:
+    """(the response, or None if the request was still hanging after `seconds`; how long it took)."""
+    answer: list[Any] = []
+
+    def send() -> None:
+        try:
+            answer.append(client.post(path, body, format="json"))
+        finally:
+            connection.close()
+
+    began = time.monotonic()
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    sender.join(seconds)
+    return (answer[0] if answer else None), time.monotonic() - began
+
+
+@pytest.mark.postgres
+def test_a_database_gone_silent_mid_copy_answers_503_in_seconds_not_a_dropped_connection(
+    silent_database, acme, acme_model, make_key
+):
+    # given: a batch big enough that its COPY cannot fit in the network's buffers
+    ingester = APIClient()
+    ingester.credentials(HTTP_AUTHORIZATION=f"Bearer {make_key(acme, 'ingest')}")
+    batch = automation_runs("silent", 3000, timezone.now() - timedelta(days=40))
+    ids = [event["external_id"] for event in batch]
+
+    # when: the database's end goes silent once the staging COPY has begun (no FIN, no RST)
+    silent_database.blackhole_after(b"COPY ")
+    answered, took = post_within(ingester, "/api/v1/events/automation-runs", batch, seconds=20)
+    hung, went_silent = answered is None, silent_database.blackholed.is_set()
+    silent_database.cut()  # lets a hung request go (and the server end the dead transaction)
+
+    # then: a 503 with Retry-After within seconds, long before gunicorn's 30 s kill
+    assert went_silent, "the proxy never went silent: the COPY did not run"
+    assert not hung, "the request was still waiting on the silent database after 20 s"
+    assert answered.status_code == 503, answered.content
+    assert answered["Retry-After"] == "5"
+    assert took < 10, f"took {took:.1f}s"
+
+    # and: once the server has let go of the dead connection, the same batch is stored once
+    silent_database.restore()
+    retried = retry_while_503(lambda: ingester.post("/api/v1/events/automation-runs", batch, format="json"))
+    assert retried.status_code == 201, retried.content
+    assert retried.json()["created"] == 3000
+    assert len(stored_runs(acme, ids)) == 3000
+
+
+@pytest.mark.postgres
+def test_the_server_side_timeouts_are_set_on_every_connection(database_proxy):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('statement_timeout'), current_setting('lock_timeout'), "
+            "current_setting('tcp_keepalives_idle'), current_setting('tcp_user_timeout')"
+        )
+        statement, lock, keepalives_idle, user_timeout = cursor.fetchone()
+    assert (statement, lock) == ("25s", "10s")
+    # The server watches the connection too: a vanished client's transaction (and its
+    # locks) ends in seconds, not after the kernel's two-hour keepalive.
+    assert (keepalives_idle, user_timeout) == ("5", "10000")
+
+
+@pytest.mark.postgres
+def test_a_request_waiting_on_a_lock_answers_503_after_the_lock_timeout(
+    transactional_db, acme, acme_model, make_key, monkeypatch
+):
+    # given: another session holds the events table, as a long migration or a stuck transaction would
+    params = connection.settings_dict
+    blocker = psycopg.connect(
+        host=params["HOST"] or "127.0.0.1",
+        port=params["PORT"] or 5432,
+        user=params["USER"],
+        password=params["PASSWORD"] or None,
+        dbname=params["NAME"],
+    )
+    ingester = APIClient()
+    ingester.credentials(HTTP_AUTHORIZATION=f"Bearer {make_key(acme, 'ingest')}")
+    options = params["OPTIONS"]
+    connection.close()
+    connection.close_pool()
+    params["OPTIONS"] = {**options, **fail_fast_options(monkeypatch, DATABASE_LOCK_TIMEOUT_MS="500")}
+    try:
+        blocker.execute("LOCK TABLE roi_automationrun IN ACCESS EXCLUSIVE MODE")
+        # when
+        answered, took = post_within(
+            ingester, "/api/v1/events/automation-runs", automation_runs("locked", 3, timezone.now()), seconds=20
+        )
+    finally:
+        blocker.rollback()
+        blocker.close()
+        connection.close()
+        connection.close_pool()
+        params["OPTIONS"] = options
+    # then
+    assert answered is not None and answered.status_code == 503, answered and answered.content
+    assert answered["Retry-After"] == "5"
+    assert took < 4, f"took {took:.1f}s"
 
 
 @pytest.mark.postgres

@@ -29,7 +29,6 @@ UNTENANTED = {
     "accounts/mfa/verify/",
     "api/schema/",
     "api/docs/",
-    "healthz",
 }
 
 

@@ -1,5 +1,6 @@
 """Configuration refuses unsafe production settings; the commands work as api.md says."""
 
+import json
 import os
 import secrets
 import subprocess
@@ -49,6 +50,29 @@ def test_a_malformed_boolean_is_an_error_not_a_guess():
     result = manage("check", DEBUG="maybe")
     assert result.returncode != 0
     assert "DEBUG must be a boolean" in result.stderr
+
+
+def database_options(**env: str) -> dict[str, object]:
+    """DATABASES["default"]["OPTIONS"] as the settings build them from `env` (in a fresh interpreter)."""
+    script = (
+        "import json; from django.conf import settings; print(json.dumps(settings.DATABASES['default']['OPTIONS']))"
+    )
+    result = manage("shell", "-c", script, **env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_database_connection_fails_fast_and_keeps_what_database_url_says():
+    options = database_options(
+        DATABASE_URL="postgres://app:secret@db.example:5432/bizvalue?sslmode=verify-full&connect_timeout=3",
+        DATABASE_LOCK_TIMEOUT_MS="2500",
+    )
+    # the URL's own options are kept (sslmode used to be dropped) and win over the defaults
+    assert options["sslmode"] == "verify-full" and options["connect_timeout"] == 3
+    assert (options["keepalives"], options["keepalives_idle"], options["tcp_user_timeout"]) == (1, 5, 10000)
+    assert "-c statement_timeout=25000 -c lock_timeout=2500" in options["options"]
+    assert "-c tcp_keepalives_idle=5" in options["options"] and "-c tcp_user_timeout=10000" in options["options"]
+    assert options["pool"]["timeout"] == 10
 
 
 @pytest.mark.django_db

@@ -8,6 +8,7 @@ from django.utils import timezone
 from governance.ledger import Actor
 from governance.tenancy import tenant_scope
 from roi.ingestion import events_ingest
+from tests.fake_network import dns, network  # noqa: F401 (fixtures for the webhook tests)
 
 SYSTEM = Actor.system("test")
 

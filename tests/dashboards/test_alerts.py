@@ -26,6 +26,7 @@ from roi.ingestion import events_ingest
 from roi.services import business_kpis_update
 from tests.conftest import _member
 from tests.dashboards.conftest import SYSTEM, month_start
+from tests.fake_network import PUBLIC_V4
 
 pytestmark = pytest.mark.django_db
 
@@ -392,18 +393,24 @@ def test_a_fresh_alert_is_left_to_the_task_queued_with_it(acme, fired, alice):
 
 @pytest.fixture
 def receiver(settings):
-    """A real local HTTP server that answers the statuses queued in `statuses`, then 200."""
+    """A real local HTTP server that answers the statuses queued in `statuses` (or (status, Location)), then 200."""
     settings.ALERT_WEBHOOK_ALLOW_PRIVATE_HOSTS = True
     received: list[SimpleNamespace] = []
     statuses: list[int] = []
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append(SimpleNamespace(at=time.monotonic(), headers=self.headers, body=body))
-            self.send_response(statuses.pop(0) if statuses else 200)
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            received.append(SimpleNamespace(at=time.monotonic(), path=self.path, headers=self.headers, body=body))
+            status = statuses.pop(0) if statuses else 200
+            status, location = status if isinstance(status, tuple) else (status, "")
+            self.send_response(status)
+            if location:
+                self.send_header("Location", location)
             self.end_headers()
             self.wfile.write(b"ok")
+
+        do_GET = do_POST  # a followed redirect would arrive as a GET
 
         def log_message(self, *args: object) -> None:
             pass
@@ -489,6 +496,42 @@ def test_a_webhook_to_a_private_address_is_refused_by_default(acme, fired, recei
     with pytest.raises(alert_delivery.WebhookRefused, match="non-public"):
         alert_delivery.alert_deliver(tenant=acme, alert_id=fired.pk, channel="webhook")
     assert receiver.received == []
+
+
+@pytest.mark.parametrize("target", ["http://169.254.169.254/latest/meta-data/", "http://127.0.0.1:{port}/internal"])
+def test_a_webhook_redirect_is_refused_not_followed(acme, fired, receiver, target):
+    # given: the receiver (a local one, allowed by setting) redirects to an internal address
+    arm_webhook(acme, receiver.url)
+    receiver.statuses.append((302, target.format(port=receiver.url.split(":")[2].split("/")[0])))
+    # when / then: refused like a 4xx (no retry), and nothing but the POST itself was sent
+    with pytest.raises(alert_delivery.WebhookRefused, match="redirects are not followed"):
+        alert_delivery.alert_deliver(tenant=acme, alert_id=fired.pk, channel="webhook")
+    assert [request.path for request in receiver.received] == ["/hook"]
+
+
+def test_a_webhook_name_rebound_to_an_internal_address_after_the_check_is_not_reached(
+    acme, fired, receiver, settings, dns, network
+):
+    # given: a name that answers a public address to the check, then the local receiver
+    port = receiver.url.split(":")[2].split("/")[0]
+    arm_webhook(acme, f"http://hooks.rebind.test:{port}/hook")
+    settings.ALERT_WEBHOOK_ALLOW_PRIVATE_HOSTS = False
+    dns["hooks.rebind.test"] = [PUBLIC_V4, "127.0.0.1"]
+    # when: the connection goes to the public address it checked (unreachable in tests)
+    with pytest.raises(alert_delivery.WebhookTransientError):
+        alert_delivery.alert_deliver(tenant=acme, alert_id=fired.pk, channel="webhook")
+    # then
+    assert network == [PUBLIC_V4]
+    assert receiver.received == []
+
+
+@pytest.mark.parametrize("host", ["[::1]", "[::ffff:127.0.0.1]", "[::ffff:a9fe:a9fe]", "[fe80::1]"])
+def test_a_webhook_to_an_ipv6_internal_address_is_refused(acme, fired, settings, host, network):
+    arm_webhook(acme, f"http://{host}/hook")
+    settings.ALERT_WEBHOOK_ALLOW_PRIVATE_HOSTS = False
+    with pytest.raises(alert_delivery.WebhookRefused, match="non-public"):
+        alert_delivery.alert_deliver(tenant=acme, alert_id=fired.pk, channel="webhook")
+    assert network == []
 
 
 def test_evaluation_after_ingestion_is_queued_once_per_transaction(

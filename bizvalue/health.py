@@ -1,0 +1,106 @@
+"""Probes for the proxy and the orchestrator: `/healthz` (liveness) and `/readyz` (readiness).
+
+- `/healthz`: the process answers HTTP. It touches nothing else, so a database outage
+  never makes an orchestrator restart healthy app processes.
+- `/readyz`: the database answers a query, within seconds, on a connection of its own (the
+  pool would make a probe wait its 10 s for a connection). `503` names what is down.
+  Redis is checked and named too, but being down leaves the instance ready: requests
+  need nothing from Redis (docs/operations.md), so taking every web instance out of
+  rotation for it would turn a degraded service into an outage.
+
+Both are answered by a middleware ahead of every other, so that a probe addressed to the
+instance's own IP (not in ALLOWED_HOSTS) over plain HTTP is not refused or redirected, and
+no session, user or tenant is ever looked at. The answer carries no error text: what is
+down is logged, not shown.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import psycopg
+import redis
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from governance.errors import DATABASE_RETRY_AFTER
+
+logger = logging.getLogger(__name__)
+
+# libpq counts connect_timeout in whole seconds and treats anything under 2 as 2.
+PROBE_TIMEOUT_SECONDS = 2
+OK, DOWN = "ok", "down"
+
+
+def database_state(*, timeout_seconds: int = PROBE_TIMEOUT_SECONDS) -> str:
+    """ "ok" when the database answers `SELECT 1` within about `timeout_seconds`, else "down"."""
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    try:
+        if wrapper.vendor == "postgresql":
+            params = wrapper.get_connection_params()
+            params["connect_timeout"] = timeout_seconds
+            params["options"] = f"{params.get('options', '')} -c statement_timeout={timeout_seconds * 1000}".strip()
+            with psycopg.connect(**params, autocommit=True) as probe:
+                probe.execute("SELECT 1")
+        else:
+            with wrapper.cursor() as cursor:
+                cursor.execute("SELECT 1")
+    except Exception:
+        logger.warning("Readiness: the database is down", exc_info=True)
+        return DOWN
+    return OK
+
+
+def redis_state(*, url: str, timeout_seconds: float = PROBE_TIMEOUT_SECONDS) -> str:
+    """ "ok" when Redis at `url` answers PING within `timeout_seconds`, else "down"."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=timeout_seconds, socket_timeout=timeout_seconds)
+    try:
+        client.ping()
+    except Exception:
+        logger.warning("Readiness: Redis is down", exc_info=True)
+        return DOWN
+    finally:
+        client.close()
+    return OK
+
+
+def readiness() -> tuple[bool, dict[str, str]]:
+    """(ready, the state of each dependency): ready while the database answers."""
+    checks = {"database": database_state()}
+    if settings.REDIS_URL:
+        checks["redis"] = redis_state(url=settings.REDIS_URL)
+    return checks["database"] == OK, checks
+
+
+def liveness_response() -> HttpResponse:
+    return JsonResponse({"status": "ok"})
+
+
+def readiness_response() -> HttpResponse:
+    ready, checks = readiness()
+    if not ready:
+        response = JsonResponse({"status": "unavailable", "checks": checks}, status=503)
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    else:
+        status = "ready" if all(state == OK for state in checks.values()) else "degraded"
+        response = JsonResponse({"status": status, "checks": checks})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+PROBES: dict[str, Callable[[], HttpResponse]] = {"/healthz": liveness_response, "/readyz": readiness_response}
+
+
+class ProbeMiddleware:
+    """Answers GET/HEAD /healthz and /readyz before host validation, the HTTPS redirect and sessions."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        probe = PROBES.get(request.path_info)
+        if probe is not None and request.method in {"GET", "HEAD"}:
+            return probe()
+        return self.get_response(request)
