@@ -98,6 +98,8 @@ MIDDLEWARE = [
     # Marks request.user verified when this session entered a TOTP token (governance.mfa).
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages: signs out an elevated session past its idle or absolute limit, saying why.
+    "governance.session_limits.ElevatedSessionLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "governance.middleware.PlatformAdminScopeMiddleware",
@@ -190,6 +192,15 @@ SESSION_ENGINE = "governance.sessions"
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
+# Sessions of people who must pass MFA end after this long without a request, and this long
+# after signing in, whichever comes first (governance.session_limits); others keep
+# SESSION_COOKIE_AGE.
+_idle_minutes = env_int("ELEVATED_SESSION_IDLE_MINUTES", 30)
+_max_hours = env_int("ELEVATED_SESSION_MAX_HOURS", 12)
+if min(_idle_minutes, _max_hours) < 1:
+    raise ImproperlyConfigured("ELEVATED_SESSION_IDLE_MINUTES and ELEVATED_SESSION_MAX_HOURS must be at least 1")
+ELEVATED_SESSION_IDLE_TIMEOUT = timedelta(minutes=_idle_minutes)
+ELEVATED_SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=_max_hours)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
