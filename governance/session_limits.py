@@ -103,9 +103,11 @@ def _recently_not_elevated(session: Any, now: int) -> bool:
 
 def _signed_out(request: HttpRequest, reason: str) -> HttpResponse:
     logout(request)
-    if request.path_info.startswith("/api/") or request.headers.get(BACKGROUND_HEADER):
+    if request.path_info.startswith("/api/"):
         return JsonResponse({"errors": {"detail": [reason]}}, status=401)
-    messages.warning(request, reason)
+    messages.warning(request, reason)  # on the sign-in page, also when the overview reloads onto it
+    if request.headers.get(BACKGROUND_HEADER):
+        return JsonResponse({"errors": {"detail": [reason]}}, status=401)
     if request.method == "GET":
         return redirect_to_login(request.get_full_path())
     return redirect_to_login("/")
