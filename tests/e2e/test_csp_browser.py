@@ -44,3 +44,24 @@ def test_injected_inline_code_is_blocked_and_reported(transactional_db, page, bo
     assert page.evaluate("() => window.pwned") is None
     assert len(page.csp_violations) >= 2, page.csp_violations
     page.csp_violations.clear()  # seen and expected: the fixture's own check stays for every other test
+
+
+def test_django_admin_runs_under_the_policy(transactional_db, page, acme, django_user_model):
+    django_user_model.objects.create_superuser("root", "root@example.invalid", "root-long-password")
+    log_in(page, "root", "root-long-password", next_path="/admin/")
+
+    for path in (
+        "/admin/",
+        "/admin/governance/tenant/",
+        f"/admin/governance/tenant/{acme.pk}/change/",
+        "/admin/auth/user/add/",
+        "/admin/roi/financialmodel/",
+        "/admin/governance/apikey/",
+        "/admin/dashboards/reportsubscription/add/",
+    ):
+        response = page.goto(path)
+        assert response is not None and response.status == 200, path
+        assert page.url.endswith(path), page.url
+    page.goto("/admin/auth/user/")
+    page.click("#action-toggle")  # admin's own script (actions.js) ticks every row
+    expect(page.locator("input.action-select").first).to_be_checked()
