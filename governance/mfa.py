@@ -72,6 +72,17 @@ def _next_url(request: HttpRequest) -> str:
     return reverse("home")
 
 
+def _verified_login(request: HttpRequest, device: TOTPDevice) -> None:
+    """Mark this session verified with `device`, under a new session key.
+
+    The key the session had before the token was typed (perhaps seen or planted while only
+    the password was known) must not carry the verified session: rotate it, as Django does
+    at login.
+    """
+    otp_login(request, device)
+    request.session.cycle_key()
+
+
 def manual_key(device: TOTPDevice) -> str:
     """The device's secret in base32, as authenticator apps take it when typed in."""
     return base64.b32encode(device.bin_key).decode().rstrip("=")
@@ -91,7 +102,7 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
         if device.verify_token(form.cleaned_data["token"]):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
-            otp_login(request, device)
+            _verified_login(request, device)
             return redirect(_next_url(request))
         form.add_error("token", "That code is not valid; check the time on your device and try again.")
     context = {
@@ -113,7 +124,7 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"]):
-            otp_login(request, device)
+            _verified_login(request, device)
             return redirect(_next_url(request))
         form.add_error("token", "That code is not valid.")
     context = {"form": form, "next": _next_url(request)}

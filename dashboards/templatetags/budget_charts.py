@@ -9,6 +9,8 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from dashboards.templatetags.bizvalue import chart_legend
+
 register = template.Library()
 
 ACTUAL, FORECAST, BUDGET = "#3c8dbc", "#a9cce3", "#c0392b"
@@ -53,10 +55,6 @@ def budget_chart(months: list[dict[str, Any]], title: str) -> str:
         parts.append(f'<text x="{x + bar / 2:.1f}" y="{height + 16}" font-size="10" text-anchor="middle">{name}</text>')
     parts.append(f'<line x1="{pad}" y1="{height}" x2="{width}" y2="{height}" stroke="#888"/>')
     parts.append(f'<text x="2" y="12" font-size="10">{top:,.0f}</text></svg>')
-    legend = (
-        f'<span class="key"><i style="background:{ACTUAL}"></i>actual</span>'
-        f'<span class="key"><i style="background:{FORECAST}"></i>forecast</span>'
-        f'<span class="key"><i style="background:{BUDGET}"></i>monthly budget</span>'
-    )
+    legend = chart_legend([("actual", ACTUAL), ("forecast", FORECAST), ("monthly budget", BUDGET)])
     # Every interpolated text is escaped above; numbers are ours.
-    return mark_safe("".join(parts) + f'<div class="legend">{legend}</div>')  # noqa: S308
+    return mark_safe("".join(parts) + legend)  # noqa: S308

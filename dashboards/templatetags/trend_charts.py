@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from dashboards.templatetags.bizvalue import COLOURS, money, percent, short_money
+from dashboards.templatetags.bizvalue import COLOURS, chart_legend, money, percent, short_money
 
 register = template.Library()
 
@@ -117,16 +117,6 @@ def _axes(frame: _Frame, labels: Sequence[str], fmt: Callable[[Decimal], str]) -
     return parts
 
 
-def _legend(entries: Sequence[tuple[str, str]]) -> str:
-    """Swatches drawn as SVG, not CSS backgrounds, which browsers leave out of print."""
-    keys = "".join(
-        f'<span class="key"><svg width="12" height="12" aria-hidden="true"><rect width="12" height="12"'
-        f' fill="{colour}"/></svg> {escape(name)}</span>'
-        for name, colour in entries
-    )
-    return f'<div class="legend">{keys}</div>'
-
-
 def _safe(parts: Sequence[str]) -> SafeString:
     # Every interpolated text is escaped where it is built; numbers and colours are ours.
     return mark_safe("".join(parts))  # noqa: S308
@@ -178,7 +168,7 @@ def stacked_value_chart(
                 f"<title>{escape(tip)}</title></rect></a>"
             )
     parts.append("</svg>")
-    parts.append(_legend([(_label(key), colour) for key, colour in zip(keys, COLOURS, strict=False)]))
+    parts.append(chart_legend([(_label(key), colour) for key, colour in zip(keys, COLOURS, strict=False)]))
     return _safe(parts)
 
 
@@ -229,7 +219,7 @@ def line_chart(
                 f' cy="{frame.y(value):.1f}" r="3.5" fill="{colour}"><title>{escape(tip)}</title></circle></a>'
             )
     parts.append("</svg>")
-    parts.append(_legend([(_label(name), colour) for name, colour in zip(names, COLOURS, strict=False)]))
+    parts.append(chart_legend([(_label(name), colour) for name, colour in zip(names, COLOURS, strict=False)]))
     return _safe(parts)
 
 
@@ -294,6 +284,8 @@ def forecast_chart(forecast: dict[str, Any], currency: str, title: str, table_id
         )
     parts.append("</svg>")
     parts.append(
-        _legend([("Known value", HISTORY), ("Forecast", FORECAST), ("80 % range", BAND_80), ("95 % range", BAND_95)])
+        chart_legend(
+            [("Known value", HISTORY), ("Forecast", FORECAST), ("80 % range", BAND_80), ("95 % range", BAND_95)]
+        )
     )
     return _safe(parts)

@@ -8,7 +8,17 @@
   let last = null;
   async function refresh() {
     try {
-      const response = await fetch(url, { headers: { Accept: "text/html" }, credentials: "same-origin" });
+      // Marked as background: polling must not keep an idle elevated session alive
+      // (governance/session_limits.py); once signed out, reloading shows the sign-in page and why.
+      const response = await fetch(url, {
+        headers: { Accept: "text/html", "X-BizValue-Background": "1" },
+        credentials: "same-origin",
+        redirect: "manual",
+      });
+      if (response.status === 401 || response.type === "opaqueredirect") {
+        window.location.reload();
+        return;
+      }
       if (!response.ok) return;
       const html = await response.text();
       // Unchanged figures leave the page alone (keyboard focus and selection stay put).

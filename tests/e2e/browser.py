@@ -17,8 +17,8 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def log_in(page: Page, username: str, password: str) -> None:
-    page.goto("/accounts/login/")
+def log_in(page: Page, username: str, password: str, next_path: str = "") -> None:
+    page.goto(f"/accounts/login/?next={next_path}" if next_path else "/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     with page.expect_navigation():

@@ -20,6 +20,16 @@ def page(live_server, monkeypatch):
                   "--disable-sync", "--no-first-run", "--disable-quic"],
         )  # fmt: skip
         context = browser.new_context(base_url=live_server.url)
-        yield context.new_page()
+        page = context.new_page()
+        # Chromium reports every blocked script, style or handler on the console: none may occur.
+        page.csp_violations = []
+        page.on("console", lambda message: _note_csp_violation(page, message.text))
+        yield page
         context.close()
         browser.close()
+    assert page.csp_violations == [], "Content-Security-Policy violations in the browser"
+
+
+def _note_csp_violation(page, text: str) -> None:
+    if "Content Security Policy" in text:
+        page.csp_violations.append(text)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
 from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -170,3 +172,56 @@ def test_next_cannot_send_the_user_off_site(carol):
     response = client.post("/accounts/mfa/verify/", {"token": token_for(device), "next": "https://evil.example/"})
 
     assert response["Location"] == "/"
+
+
+def _session_client(session_key: str) -> Client:
+    client = Client()
+    client.cookies[settings.SESSION_COOKIE_NAME] = session_key
+    return client
+
+
+def test_verifying_rotates_the_session_key_and_the_old_key_is_dead(carol):
+    # given carol signed in with her password only
+    device = TOTPDevice.objects.create(user=carol, name="phone", confirmed=True)
+    client = Client()
+    plain_login(client, carol)
+    before = client.cookies[settings.SESSION_COOKIE_NAME].value
+
+    # when she enters her code
+    response = client.post("/accounts/mfa/verify/", {"token": token_for(device), "next": PAGE})
+
+    # then her session goes on under a new key, and the old key opens nothing
+    after = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert response["Location"] == PAGE
+    assert after != before
+    assert client.get(PAGE).status_code == 200
+    stale = _session_client(before).get(PAGE)
+    assert stale.status_code == 302
+    assert stale["Location"].startswith("/accounts/login/")
+    assert not Session.objects.filter(session_key=before).exists()
+
+
+def test_enrolment_rotates_the_session_key_too(alice):
+    client = Client()
+    plain_login(client, alice)
+    client.get("/accounts/mfa/setup/")
+    device = TOTPDevice.objects.get(user=alice)
+    before = client.cookies[settings.SESSION_COOKIE_NAME].value
+
+    client.post("/accounts/mfa/setup/", {"token": token_for(device), "next": PAGE})
+
+    assert client.cookies[settings.SESSION_COOKIE_NAME].value != before
+    assert client.get(PAGE).status_code == 200
+    assert _session_client(before).get(PAGE)["Location"].startswith("/accounts/login/")
+
+
+def test_a_wrong_token_keeps_the_session_key(carol):
+    device = TOTPDevice.objects.create(user=carol, name="phone", confirmed=True)
+    client = Client()
+    plain_login(client, carol)
+    before = client.cookies[settings.SESSION_COOKIE_NAME].value
+    wrong = f"{(int(token_for(device)) + 1) % 1_000_000:06d}"
+
+    client.post("/accounts/mfa/verify/", {"token": wrong})
+
+    assert client.cookies[settings.SESSION_COOKIE_NAME].value == before
