@@ -125,9 +125,10 @@ class PlatformScopeRouter:
     """
 
     def db_for_read(self, model: type[models.Model], **hints: object) -> str | None:
-        if _platform_scope.get() and PLATFORM_DATABASE in settings.DATABASES:
-            return PLATFORM_DATABASE
-        return None
+        if PLATFORM_DATABASE not in settings.DATABASES:
+            return None
+        # Outside the scope, even a row fetched through the platform is saved as the app role.
+        return PLATFORM_DATABASE if _platform_scope.get() else DEFAULT_DB_ALIAS
 
     db_for_write = db_for_read
 

@@ -166,7 +166,9 @@ def test_no_policy_reads_a_setting_other_than_the_tenant_and_the_key_hash(owner_
         assert settings_read <= allowed, (table, settings_read)
 
 
-def test_the_app_connection_runs_as_the_app_role_and_the_hatch_as_the_platform_role(acme):
+def test_the_app_connection_runs_as_the_app_role_and_the_hatch_as_the_platform_role(acme, make_key):
+    make_key(acme, "viewer")
+
     def current_user(conn: Any) -> str:
         with conn.cursor() as cursor:
             cursor.execute("SELECT current_user")
@@ -175,10 +177,16 @@ def test_the_app_connection_runs_as_the_app_role_and_the_hatch_as_the_platform_r
     assert current_user(connection) == settings.DATABASE_APP_ROLE
     with all_tenants_scope():
         assert current_user(connections[platform_database()]) == platform_role()
+        key = ApiKey.all_tenants.get(tenant=acme)
+        assert key._state.db == platform_database()
         # a tenant's work inside the hatch (an admin action calling a service) is the app's again
         with tenant_scope(acme):
             assert ApiKey.objects.db == "default"
+            key.name = "renamed as the app role"
+            key.save()
+            assert current_user(connection) == settings.DATABASE_APP_ROLE
         assert ApiKey.all_tenants.all().db == platform_database()
+    assert key._state.db == "default"
 
 
 def test_a_superuser_s_admin_lists_both_tenants_keys(root_client, two_tenants_keys):
