@@ -202,6 +202,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+# Cross-tenant work (Django admin for superusers, platform audit events, `all_tenants_scope`)
+# connects as a second role with BYPASSRLS that the application's role cannot become: no
+# setting the application's role can change widens what it sees (governance.tenancy).
+# Unset, it is DATABASE_URL's server and database as DATABASE_PLATFORM_ROLE, no password.
+DATABASE_PLATFORM_ROLE = env_str("DATABASE_PLATFORM_ROLE", "bizvalue_platform")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["platform"] = (
+        dj_database_url.parse(os.environ["DATABASE_PLATFORM_URL"], conn_max_age=0)
+        if os.environ.get("DATABASE_PLATFORM_URL")
+        else {**DATABASES["default"], "USER": DATABASE_PLATFORM_ROLE, "PASSWORD": ""}
+    )
+    # Admin traffic is light: its own short connections, not a second pool per process.
+    DATABASES["platform"]["OPTIONS"] = {k: v for k, v in DATABASES["default"]["OPTIONS"].items() if k != "pool"}
+    DATABASES["platform"]["CONN_MAX_AGE"] = 0
+DATABASE_ROUTERS = ["governance.tenancy.PlatformScopeRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Ledger chain heads, one JSON line per good verification, kept outside the database so a
 # truncated or rewritten chain is caught (governance.anchors). Point it at storage the

@@ -16,7 +16,7 @@ from governance.text import escaped, unstorable_reason
 
 
 class PlatformAdminScopeMiddleware:
-    """Runs a superuser's admin requests in `all_tenants_scope`, so RLS lets admin list every tenant's rows."""
+    """Runs a superuser's admin requests in `all_tenants_scope`: admin reads every tenant through the platform role."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -17,6 +17,8 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field
 
+from governance.tenancy import scoped_connection
+
 Converter = Callable[[Any, Any, Any], Any]
 # The columns that need converting, by index: most columns need none on PostgreSQL.
 Converters = list[tuple[int, list[Converter], Any]]
@@ -70,7 +72,8 @@ def select(
     query as one implicit transaction, so the setting holds for `sql` and ends with it.
     """
     converters = converters_for(fields)
-    with connection.cursor() as cursor:
+    # Inside `all_tenants_scope` the ORM runs on the platform connection; so does this SQL.
+    with scoped_connection().cursor() as cursor:
         if setting is None:
             cursor.execute(sql, params)
         else:

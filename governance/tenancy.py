@@ -4,6 +4,10 @@ The current tenant lives in a context variable that is reset in `finally`, and o
 PostgreSQL the same scope sets `app.tenant_id` for row-level security with
 `set_config(..., is_local => true)`, so the setting dies with the transaction and a pooled
 connection can never carry one request's tenant into the next.
+
+No setting widens what the application's role sees: work across tenants (`all_tenants_scope`)
+runs on a second connection, the `platform` database alias, whose role has BYPASSRLS and
+which the application's role can neither log in as nor SET ROLE to (docs/deployment.md).
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from django.db import connection, models, transaction
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 if TYPE_CHECKING:
     from governance.models import Tenant
@@ -25,8 +31,11 @@ class TenantScopeMissing(RuntimeError):
 
 _current_tenant: contextvars.ContextVar[Tenant | None] = contextvars.ContextVar("bizvalue_current_tenant", default=None)
 
+# True inside `all_tenants_scope` (and False again inside a `tenant_scope` nested in it).
+_platform_scope: contextvars.ContextVar[bool] = contextvars.ContextVar("bizvalue_platform_scope", default=False)
+
 RLS_TENANT_SETTING = "app.tenant_id"
-RLS_ALL_TENANTS_SETTING = "app.all_tenants"
+PLATFORM_DATABASE = "platform"
 
 
 def current_tenant() -> Tenant:
@@ -56,6 +65,9 @@ def tenant_scope(tenant: Tenant) -> Iterator[Tenant]:
     """
     previous = _current_tenant.get()
     token = _current_tenant.set(tenant)
+    # Tenant work inside a platform scope (an admin action calling a service) runs as the
+    # application's role again, under RLS, like any request of that tenant.
+    platform_token = _platform_scope.set(False)
     # A scope that opens the transaction needs no reset: its setting ends with the commit.
     outermost = not connection.in_atomic_block and connection.get_autocommit()
     try:
@@ -67,6 +79,7 @@ def tenant_scope(tenant: Tenant) -> Iterator[Tenant]:
                 if not outermost and not connection.needs_rollback:
                     _set_database_setting(RLS_TENANT_SETTING, "" if previous is None else str(previous.pk))
     finally:
+        _platform_scope.reset(platform_token)
         _current_tenant.reset(token)
 
 
@@ -74,17 +87,57 @@ def tenant_scope(tenant: Tenant) -> Iterator[Tenant]:
 def all_tenants_scope() -> Iterator[None]:
     """Escape hatch for platform admins and cross-tenant maintenance: every tenant's rows.
 
-    Grep-able on purpose. Only Django admin (for superusers) and commands that walk every
-    tenant use it; tenant-owned managers still refuse to run, so code must also name
-    `Model.all_tenants` explicitly.
+    Grep-able on purpose. Inside it the ORM reads and writes through the platform role's
+    connection (`platform_database()`, routed by `PlatformScopeRouter`), in one transaction
+    on that connection; raw SQL must take `platform_connection()`, since the default
+    connection still runs as the application's role and sees no tenant. Tenant-owned
+    managers still refuse to run, so code must also name `Model.all_tenants` explicitly.
+    On SQLite there is one connection and no RLS: the scoping is Python's alone.
     """
-    with transaction.atomic():
-        _set_database_setting(RLS_ALL_TENANTS_SETTING, "on")
-        try:
+    token = _platform_scope.set(True)
+    try:
+        with transaction.atomic(using=platform_database()):
             yield
-        finally:
-            if not connection.needs_rollback:
-                _set_database_setting(RLS_ALL_TENANTS_SETTING, "")
+    finally:
+        _platform_scope.reset(token)
+
+
+def platform_database() -> str:
+    """The alias cross-tenant work runs on: the platform role on PostgreSQL, the one database on SQLite."""
+    return PLATFORM_DATABASE if PLATFORM_DATABASE in settings.DATABASES else DEFAULT_DB_ALIAS
+
+
+def platform_connection() -> BaseDatabaseWrapper:
+    """The connection for raw SQL inside `all_tenants_scope`."""
+    return connections[platform_database()]
+
+
+def scoped_connection() -> BaseDatabaseWrapper:
+    """The connection the ORM would use here: the platform's inside `all_tenants_scope`, else default."""
+    return connections[platform_database()] if _platform_scope.get() else connection
+
+
+class PlatformScopeRouter:
+    """Routes the ORM to the platform role's connection while `all_tenants_scope` is active.
+
+    Both aliases are the same database under two roles, so relations between them are fine;
+    migrations run only on `default` (as the owner, who runs `migrate`).
+    """
+
+    def db_for_read(self, model: type[models.Model], **hints: object) -> str | None:
+        if PLATFORM_DATABASE not in settings.DATABASES:
+            return None
+        # Outside the scope, even a row fetched through the platform is saved as the app role.
+        return PLATFORM_DATABASE if _platform_scope.get() else DEFAULT_DB_ALIAS
+
+    db_for_write = db_for_read
+
+    def allow_relation(self, obj1: models.Model, obj2: models.Model, **hints: object) -> bool | None:
+        aliases = {DEFAULT_DB_ALIAS, PLATFORM_DATABASE}
+        return True if {obj1._state.db, obj2._state.db} <= aliases else None
+
+    def allow_migrate(self, db: str, app_label: str, **hints: object) -> bool | None:
+        return False if db == PLATFORM_DATABASE else None
 
 
 class TenantQuerySet(models.QuerySet):

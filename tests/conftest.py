@@ -58,6 +58,39 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+    _let_database_tests_use_the_platform_connection(items)
+
+
+def _let_database_tests_use_the_platform_connection(items: list[pytest.Item]) -> None:
+    """On PostgreSQL every database test may use the `platform` alias (all_tenants_scope).
+
+    Each test then runs in a transaction on both connections. The platform connection cannot
+    see what the test wrote on the default one until it commits: tests of cross-tenant paths
+    over such rows are transactional (see root_client).
+    """
+    from pytest_django.fixtures import validate_django_db
+
+    if "platform" not in settings.DATABASES:
+        return
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        fixtures = getattr(item, "fixturenames", ())
+        if marker is None and not {"db", "transactional_db"} & set(fixtures):
+            continue
+        transaction, reset_sequences, databases, serialized_rollback, available_apps = (
+            validate_django_db(marker) if marker else (False, False, None, False, None)
+        )
+        if databases is None:
+            item.add_marker(
+                pytest.mark.django_db(
+                    transaction=transaction,
+                    reset_sequences=reset_sequences,
+                    databases="__all__",
+                    serialized_rollback=serialized_rollback,
+                    available_apps=available_apps,
+                ),
+                append=False,
+            )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -85,11 +118,14 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[N
         # Test-only grant: Django empties tables between transactional tests with
         # TRUNCATE, which production never grants the application role.
         cursor.execute(f'GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO "{settings.DATABASE_APP_ROLE}"')
+        if "platform" in connections:
+            platform = connections["platform"].settings_dict["USER"]
+            cursor.execute(f'GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO "{platform}"')
     connection.close()
     connection.close_pool()
     connection.settings_dict["USER"] = settings.DATABASE_APP_ROLE
     yield
-    connection.close()
+    connections.close_all()
     connection.close_pool()
     connection.settings_dict["USER"] = owner
 
@@ -162,8 +198,19 @@ def _ledger_anchor_file(settings: Any, tmp_path: Any) -> None:
 
 
 @pytest.fixture
-def root_client(client: Any, django_user_model: Any) -> Any:
-    """A platform admin (superuser), logged in."""
+def admin_client(client: Any, admin_user: Any, transactional_db: None) -> Any:
+    """pytest-django's superuser client, transactional like root_client (admin's own connection)."""
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def root_client(client: Any, django_user_model: Any, transactional_db: None) -> Any:
+    """A platform admin (superuser), logged in.
+
+    Transactional: admin reads through the platform role's own connection, which sees only
+    committed rows.
+    """
     root = django_user_model.objects.create_superuser("root", "root@example.invalid", "root-long-password")
     client.force_login(root)
     return client

@@ -230,6 +230,8 @@ def test_admin_changelists_are_for_platform_admins_only(model, client, gus):
     assert client.get(url).status_code in {302, 403}
 
 
+# Transactional: admin reads through the platform role's connection, which sees committed rows.
+@pytest.mark.django_db(transaction=True)
 def test_a_platform_admin_sees_every_tenants_keys(client, django_user_model, acme, globex, make_key):
     make_key(acme, "viewer", name="acme-key")
     make_key(globex, "viewer", name="globex-key")

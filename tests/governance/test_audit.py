@@ -16,7 +16,7 @@ from governance.ledger import Actor
 from governance.models import AuditEvent, AuditKind
 from governance.secrets import integration_secret_set
 from governance.services import membership_set_role
-from governance.tenancy import all_tenants_scope, tenant_scope
+from governance.tenancy import all_tenants_scope, scoped_connection, tenant_scope
 from roi.services import calculation_run, financial_model_update
 
 pytestmark = pytest.mark.django_db
@@ -215,10 +215,10 @@ def test_a_ledger_pdf_download_is_recorded(client, carol, acme, acme_model):
 
 @pytest.mark.postgres
 def test_rls_shows_platform_events_only_through_the_all_tenants_hatch(client, acme):
-    from django.db import connection
 
     def platform_rows() -> int:
-        with connection.cursor() as cursor:
+        # The connection the ORM would use here: the platform role's inside the hatch.
+        with scoped_connection().cursor() as cursor:
             cursor.execute("SELECT count(*) FROM governance_auditevent WHERE tenant_id IS NULL")
             return cursor.fetchone()[0]
 

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
 from governance.models import ApiKey, Tenant
-from governance.tenancy import all_tenants_scope, tenant_owned_models, tenant_scope
+from governance.tenancy import tenant_owned_models, tenant_scope
 from roi.models import LedgerVerificationRun
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -108,11 +108,16 @@ def test_raw_sql_in_one_tenant_sees_none_of_anothers_rows(populated):
 
 
 def test_with_no_tenant_set_every_tenant_table_is_empty_to_the_app(populated):
+    acme, globex = populated
     for table in tenant_tables():
         # The rows are uncommitted, so only this connection can prove the table is not
-        # empty: through the platform-admin hatch, then without any tenant.
-        with all_tenants_scope():
-            [(total,)] = raw(f'SELECT count(*) FROM "{table}"')
+        # empty: a row of each tenant in its own scope, then none without any tenant.
+        total = 0
+        for tenant in (acme, globex):
+            with tenant_scope(tenant):
+                [(count,)] = raw(f'SELECT count(*) FROM "{table}"')
+            assert count >= 1, (table, tenant.slug)
+            total += count
         assert total >= 2, table
         [(visible,)] = raw(f'SELECT count(*) FROM "{table}"')
         assert visible == 0, table

@@ -111,6 +111,8 @@ def test_simple_history_revert_is_off(settings):
     assert settings.SIMPLE_HISTORY_REVERT_DISABLED is True
 
 
+# Transactional: admin reads through the platform role's connection, which sees committed rows.
+@pytest.mark.django_db(transaction=True)
 def test_admin_revert_of_an_api_key_is_refused(audited, client, django_user_model):
     # given a key renamed once, so there is an older version to revert to
     with tenant_scope(audited):

@@ -9,7 +9,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from governance.ledger import Actor
 from governance.models import Tenant
-from governance.tenancy import all_tenants_scope, tenant_scope
+from governance.tenancy import all_tenants_scope, platform_connection, tenant_scope
 from roi.ingestion import events_ingest
 from roi.models import MonthlyRollup, Stream
 from roi.rollups import rollup_cells_stored
@@ -74,15 +74,18 @@ def assert_filled(acme, globex, expected):
         assert [getattr(october, c) for c in TIMING] == [Decimal("266399.750000"), 1, Decimal("5400.500000"), 1]
 
 
-@pytest.mark.django_db
+# Transactional: across tenants the data step reads through the platform role's connection,
+# which sees committed rows only.
+@pytest.mark.django_db(transaction=True)
 def test_the_data_step_fills_every_tenants_cells_by_local_month(acme, globex):
     # given rollups from before the columns existed: the four at their default, zero
     expected = ingest_two_tenants(acme, globex)
     with all_tenants_scope():
-        MonthlyRollup.all_tenants.update(**dict.fromkeys(TIMING, 0))
-    # when the migration's data step runs (as on PostgreSQL: it sets app.all_tenants itself)
+        assert MonthlyRollup.all_tenants.update(**dict.fromkeys(TIMING, 0)) > 0
+    # when the migration's data step runs across tenants (on PostgreSQL as the platform role)
     historical = MigrationExecutor(connection).loader.project_state(AFTER).apps
-    MIGRATION.fill_dora_timing(historical, connection.schema_editor(atomic=False))
+    with all_tenants_scope():
+        MIGRATION.fill_dora_timing(historical, platform_connection().schema_editor(atomic=False))
     # then
     assert_filled(acme, globex, expected)
 

@@ -12,7 +12,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from governance.ledger import Actor
 from governance.models import Tenant
-from governance.tenancy import all_tenants_scope, tenant_scope
+from governance.tenancy import all_tenants_scope, platform_connection, tenant_scope
 from roi.ingestion import events_ingest
 from roi.models import MonthlyRollup, PerformanceMonth, PerformanceSample, Stream
 from roi.rollups import rollup_cells_from_events, rollup_cells_stored, rollups_rebuild
@@ -158,15 +158,19 @@ def ingest_two_tenants(acme, globex):
     return expected
 
 
+# Transactional: across tenants the data step reads through the platform role's connection,
+# which sees committed rows only.
+@pytest.mark.django_db(transaction=True)
 def test_the_data_step_fills_every_tenants_rows_by_local_month(acme, globex, acme_model):
     # given rollups and service-months from before the columns existed: at their default, zero
     expected = ingest_two_tenants(acme, globex)
     with all_tenants_scope():
-        MonthlyRollup.all_tenants.update(**dict.fromkeys(SUMS, 0))
-        PerformanceMonth.all_tenants.update(**dict.fromkeys(SUMS, 0))
-    # when the migration's data step runs (as on PostgreSQL: it sets app.all_tenants itself)
+        assert MonthlyRollup.all_tenants.update(**dict.fromkeys(SUMS, 0)) > 0
+        assert PerformanceMonth.all_tenants.update(**dict.fromkeys(SUMS, 0)) > 0
+    # when the migration's data step runs across tenants (on PostgreSQL as the platform role)
     historical = MigrationExecutor(connection).loader.project_state(AFTER).apps
-    MIGRATION.fill_availability_conversion(historical, connection.schema_editor(atomic=False))
+    with all_tenants_scope():
+        MIGRATION.fill_availability_conversion(historical, platform_connection().schema_editor(atomic=False))
     # then every row is as ingestion kept it, local months included
     for tenant in (acme, globex):
         with tenant_scope(tenant):

@@ -549,6 +549,8 @@ def admin_form(tenant, require_dual_approval: bool) -> dict[str, object]:  # typ
     return data
 
 
+# Transactional: admin reads through the platform role's connection, which sees committed rows.
+@pytest.mark.django_db(transaction=True)
 def test_a_platform_admin_switch_is_checked_and_audited(client, django_user_model, dual, alice, dora):
     root = django_user_model.objects.create_superuser("root", "root@example.invalid", "root-long-password")
     client.force_login(root)
