@@ -17,6 +17,7 @@ eighteenth digit would be lost, and no float may touch money.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import IO, Any
@@ -143,12 +144,18 @@ def non_finite_paths(document: Any) -> list[tuple[str, str]]:
 def unstorable_paths(document: Any) -> list[tuple[str, str]]:
     """Each ``(path, reason)`` where a key or a string holds a NUL or a lone surrogate.
 
-    A key that holds one is named with the character escaped, so the error itself can be stored and shown.
+    A key that holds one is named with the character escaped, so the error itself can be stored
+    and shown; a string in a list by the list (``customer_segments``, ``0.affected_services``).
     """
     found: dict[str, str] = {}
     for path, node, key in _walk(document):
         key_reason = unstorable_reason(key) if key is not None else None
         value_reason = unstorable_reason(node) if isinstance(node, str) else None
         if key_reason or value_reason:
-            found[escaped(path) or BODY] = str(key_reason or value_reason)
+            # A string in a list is named by its list, as serializers name a list field's errors.
+            named = LIST_ELEMENT.sub("", path) if value_reason and not key_reason else path
+            found[escaped(named) or BODY] = str(key_reason or value_reason)
     return sorted(found.items())
+
+
+LIST_ELEMENT = re.compile(r"\[\d+\]$")

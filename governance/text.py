@@ -10,21 +10,27 @@ from __future__ import annotations
 
 import re
 
+UNSTORABLE_MESSAGE = "must not contain NUL characters or unpaired surrogates"
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # How they are spelled in JSON source (raw they are a parse error already): a cheap pre-check
 # before a body is walked. A surrogate pair is combined by the parser, so only lone ones remain.
 UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
-NUL_REFUSED = "Null characters are not allowed."
+
+
+def storable(text: str) -> bool:
+    """Whether a database text column can hold `text`: no NUL, and valid UTF-8 (no lone surrogate)."""
+    if text.isascii():
+        return "\x00" not in text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
 
 
 def unstorable_reason(text: str) -> str | None:
     """Why `text` cannot be stored, or None if it can."""
-    found = UNSTORABLE.search(text)
-    if found is None:
-        return None
-    if found.group() == "\x00":
-        return NUL_REFUSED
-    return f"Lone surrogate characters are not allowed (U+{ord(found.group()):04X})."
+    return None if storable(text) else UNSTORABLE_MESSAGE
 
 
 def escaped(text: str) -> str:

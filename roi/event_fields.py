@@ -13,6 +13,7 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
+from governance.text import UNSTORABLE_MESSAGE, storable
 from roi.engine import EngineInputError
 from roi.engine.inputs import SchemaProbe, number_schema
 from roi.engine.money import to_decimal
@@ -22,24 +23,13 @@ MAX_TEXT = 200
 MAX_RUNS = 10_000_000
 
 
-UNSTORABLE = "must not contain NUL characters or unpaired surrogates"
+UNSTORABLE = UNSTORABLE_MESSAGE
 # Event times must fall in these years (UTC): an event is counted in its month in the
 # tenant's time zone, and a time at the edge of Python's range (9999-12-31T23:59-12:00)
 # has no such month.
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2999
 # The same years for the schema, which cannot compare a date-time: it starts 19xx or 2xxx.
 YEARS_PATTERN = r"^(19|2\d)\d\d-"
-
-
-def storable(text: str) -> bool:
-    """Whether a database text column can hold `text`: no NUL, and valid UTF-8 (no lone surrogate)."""
-    if text.isascii():
-        return "\x00" not in text
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return "\x00" not in text
 
 
 class FieldReader:
