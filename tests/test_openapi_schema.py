@@ -243,3 +243,13 @@ def test_an_either_or_field_given_as_null_counts_as_not_given(schema):
 
     assert body["properties"]["conversion_rate_lift"]["nullable"] is True
     assert all("nullable" not in branch["properties"][branch["required"][0]] for branch in branches)
+
+
+def test_an_event_time_with_an_offset_beyond_postgresqls_range_is_stored_not_a_500(api_as, acme, acme_model):
+    body = {"external_id": "DEP-OFFSET", "service": "api", "deployed_at": "2026-06-09T08:46:57+19:49"}
+
+    response = api_as(acme, "analyst").post("/api/v1/events/deployments", body, format="json")
+
+    assert response.status_code == 201, response.content
+    listed = api_as(acme, "viewer").get("/api/v1/events/deployments", {"external_id": "DEP-OFFSET"}).json()
+    assert listed["results"][0]["deployed_at"].startswith("2026-06-08T12:57:57")
