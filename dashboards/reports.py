@@ -418,23 +418,29 @@ def render_csv(figures: dict[str, Any]) -> bytes:
 def render_xlsx(figures: dict[str, Any]) -> bytes:
     """Every figure on the first sheet (as the CSV), then one sheet per section of the PDF."""
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    def sheet_cell(value: Any) -> Any:
+        # A workbook cannot hold control characters (a label sent with one would be a 500).
+        written = cell(value)
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", written) if isinstance(written, str) else written
 
     book = Workbook()
     sheet = book.active
     sheet.title = "Figures"
     sheet.append(["section", "figure", "value"])
     for row in figure_rows(figures):
-        sheet.append([cell(item) for item in row])
+        sheet.append([sheet_cell(item) for item in row])
     for section in sections(figures):
         sheet = book.create_sheet(section.title)
         for name, value in section.notes:
-            sheet.append([cell(name), cell(value)])
+            sheet.append([sheet_cell(name), sheet_cell(value)])
         if section.header:
             if section.notes:
                 sheet.append([])
-            sheet.append([cell(name) for name in section.header])
+            sheet.append([sheet_cell(name) for name in section.header])
             for row in section.rows:
-                sheet.append([cell(item) for item in row])
+                sheet.append([sheet_cell(item) for item in row])
     for sheet in book.worksheets:
         for written in sheet.iter_rows():
             for item in written:

@@ -114,7 +114,9 @@ class FieldReader:
         if not EARLIEST_YEAR <= year <= LATEST_YEAR:
             self.fail(name, f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
             return None
-        return parsed
+        # The same instant in UTC: PostgreSQL takes offsets up to 15:59 only, Python (and the
+        # schema's date-time) up to 23:59, and +21:37 would otherwise fail the COPY with a 500.
+        return parsed.astimezone(UTC)
 
     def number(
         self,

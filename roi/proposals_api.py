@@ -53,6 +53,12 @@ class DecisionSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
+class RejectionSerializer(serializers.Serializer):
+    """A rejection says why: `proposals.change_reject` refuses a blank note."""
+
+    note = serializers.RegexField(r"\S", max_length=2000, help_text="Why the change is turned down.")
+
+
 class ProposalFilters(serializers.Serializer):
     status = serializers.ChoiceField(choices=ProposalStatus.choices, required=False)
 
@@ -84,7 +90,7 @@ class ProposalDecisionView(TenantAPIView):
     decision: str = ""
 
     def decide(self, request: Request, proposal_id: int) -> Response:
-        body = DecisionSerializer(data=request.data)
+        body = (RejectionSerializer if self.decision == "reject" else DecisionSerializer)(data=request.data)
         body.is_valid(raise_exception=True)
         # A proposal of another tenant is a 404 like a missing one (the query is scoped).
         proposal = get_object_or_404(ChangeProposal.objects, pk=proposal_id)
@@ -118,7 +124,7 @@ def decision_view(decision: str) -> type[ProposalDecisionView]:
 
     @extend_schema(
         operation_id=f"proposal_{decision}",
-        request=DecisionSerializer,
+        request=RejectionSerializer if decision == "reject" else DecisionSerializer,
         responses={
             200: ProposalSerializer,
             409: OpenApiResponse(

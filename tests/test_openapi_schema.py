@@ -59,7 +59,7 @@ def test_the_roi_body_states_its_required_fields_bounds_and_either_or(schema):
     body = _body(schema, "post", "/api/v1/calculate/roi")
 
     assert body["required"] == ["upfront_cost"]
-    assert body["properties"]["months"] == {"type": "integer", "minimum": 1, "maximum": 600}
+    assert body["properties"]["months"] == {"type": "integer", "minimum": 1, "maximum": 600, "nullable": True}
     assert body["properties"]["upfront_cost"]["minimum"] == 0
     either = body["allOf"][0]["anyOf"]
     assert [branch["required"] for branch in either] == [["monthly_benefit", "months"], ["benefits"]]
@@ -228,3 +228,28 @@ def test_a_number_where_the_schema_says_string_is_refused_not_stored_as_text(api
 
     assert response.status_code == 400
     assert field in response.json()["errors"]
+
+
+def test_a_rejection_documents_its_note_as_required(schema, api_as, acme):
+    body = schema["paths"]["/api/v1/config/proposals/{proposal_id}/reject"]["post"]["requestBody"]
+    component = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+
+    assert schema["components"]["schemas"][component]["required"] == ["note"]
+
+
+def test_an_either_or_field_given_as_null_counts_as_not_given(schema):
+    body = _body(schema, "post", "/api/v1/calculate/performance-impact")
+    branches = body["allOf"][0]["anyOf"]
+
+    assert body["properties"]["conversion_rate_lift"]["nullable"] is True
+    assert all("nullable" not in branch["properties"][branch["required"][0]] for branch in branches)
+
+
+def test_an_event_time_with_an_offset_beyond_postgresqls_range_is_stored_not_a_500(api_as, acme, acme_model):
+    body = {"external_id": "DEP-OFFSET", "service": "api", "deployed_at": "2026-06-09T08:46:57+19:49"}
+
+    response = api_as(acme, "analyst").post("/api/v1/events/deployments", body, format="json")
+
+    assert response.status_code == 201, response.content
+    listed = api_as(acme, "viewer").get("/api/v1/events/deployments", {"external_id": "DEP-OFFSET"}).json()
+    assert listed["results"][0]["deployed_at"].startswith("2026-06-08T12:57:57")

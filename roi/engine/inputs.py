@@ -78,28 +78,35 @@ def probed_schema(parse: Any, *, server_filled: Iterable[str] = ()) -> dict[str,
     required = [name for name in probes[0].required if name not in filled and all(name in p.required for p in probes)]
     # The readers take null for "not given": an optional field may be null; a required one, or
     # one of a group that must be given, may not.
-    grouped = {name for groups, _ in probes[0].alternatives for group in groups for name in group}
+    given = dict(properties)  # a field named by an either-or branch must be there and not null
     for name, field_schema in properties.items():
-        if name not in required and name not in grouped and field_schema:
+        if name not in required and field_schema:
             properties[name] = {**field_schema, "nullable": True}
     schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
     if required:
         schema["required"] = required
-    choices = [_choice(groups, exclusive=exclusive) for groups, exclusive in probes[0].alternatives]
+    choices = [_choice(groups, exclusive=exclusive, given=given) for groups, exclusive in probes[0].alternatives]
     if choices:
         schema["allOf"] = choices
     return schema
 
 
-def _choice(groups: tuple[tuple[str, ...], ...], *, exclusive: bool) -> dict[str, Any]:
-    """One of several groups of fields must be given; if `exclusive`, a group's first field
-    rules out the other groups' first fields (monthly_benefit or benefits, not both)."""
-    if not exclusive:
-        return {"anyOf": [{"required": list(group)} for group in groups]}
+def _choice(
+    groups: tuple[tuple[str, ...], ...], *, exclusive: bool, given: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """One of several groups of fields must be given, not null; if `exclusive`, a group's first
+    field rules out the other groups' first fields (monthly_benefit or benefits, not both)."""
     branches = []
     for group in groups:
-        others = [{"required": [other[0]]} for other in groups if other is not group]
-        branches.append({"required": list(group), "not": {"anyOf": others}})
+        branch: dict[str, Any] = {"required": list(group), "properties": {name: given[name] for name in group}}
+        others = [
+            {"required": [other[0]], "properties": {other[0]: given[other[0]]}}
+            for other in groups
+            if other is not group
+        ]
+        if exclusive:
+            branch["not"] = {"anyOf": others}
+        branches.append(branch)
     return {"anyOf": branches}
 
 

@@ -214,6 +214,14 @@ def test_spreadsheets_neutralise_formulas_in_text(acme, history):
     assert xlsx_figures(report)[("report", "tenant")] == "'" + acme.name
 
 
+def test_spreadsheets_replace_characters_a_workbook_cannot_hold(acme, history):
+    Tenant.objects.filter(pk=acme.pk).update(name="Acme\x01 Corp")
+    acme.refresh_from_db()
+    with tenant_scope(acme):
+        report = reports.report_generate(actor=SYSTEM, kind="monthly", period=f"{history[1]:%Y-%m}").report
+    assert xlsx_figures(report)[("report", "tenant")] == "Acme\ufffd Corp"
+
+
 def test_it_refuses_a_period_that_has_not_closed(acme, history):
     with tenant_scope(acme), pytest.raises(reports.ReportRefused, match="has not closed"):
         reports.report_generate(actor=SYSTEM, kind="monthly", period=f"{history[0]:%Y-%m}")
