@@ -14,7 +14,7 @@ from governance.rls import grant_platform_role, policies_with_all_tenants_settin
 class Migration(migrations.Migration):
     dependencies = [
         ("dashboards", "0003_alert_roi_decline_and_rule_escalations"),
-        ("governance", "0012_tenant_production_environments"),
+        ("governance", "0014_idempotency_per_principal_no_secrets"),  # its data steps run under the old policies
         ("roi", "0012_event_foreign_keys_unconstrained"),
     ]
 
