@@ -474,7 +474,16 @@ def test_escalation_recipients_with_a_fractional_number_name_the_path(api_as, ac
 @pytest.mark.parametrize("path", sorted({path for _, path, _, _ in MATRIX}))
 def test_options_on_every_route_describes_it_or_refuses_never_a_500(api_as, acme, role, path):
     concrete = path.format(
-        member="bob", key=1, record=1, tool="github", month="2020-01", report=1, file_format="pdf", alert=1, proposal=1
+        member="bob",
+        key=1,
+        record=1,
+        tool="github",
+        month="2020-01",
+        report=1,
+        file_format="pdf",
+        alert=1,
+        proposal=1,
+        run=1,
     )
 
     response = api_as(acme, role).options(concrete)

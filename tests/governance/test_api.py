@@ -121,6 +121,7 @@ MATRIX = [
     ("get", "/api/v1/ledger/", LEDGER_READERS, None),
     ("get", "/api/v1/ledger/{record}/", LEDGER_READERS, None),
     ("post", "/api/v1/ledger/verify", {"auditor"}, None),
+    ("get", "/api/v1/ledger/verify/{run}", LEDGER_READERS, None),
     ("get", "/api/v1/ledger/export.jsonl", {"auditor"}, None),
     ("get", "/api/v1/reports", READERS, None),
     ("post", "/api/v1/reports", MODEL_ADMINS, {"kind": "monthly", "period": CLOSED_MONTH}),
@@ -153,6 +154,7 @@ def api_routes() -> set[str]:
             ("<str:file_format>", "{file_format}"),
             ("<int:alert_id>", "{alert}"),
             ("<int:proposal_id>", "{proposal}"),
+            ("<int:run_id>", "{run}"),
         ):
             template = template.replace(converter, name)
         routes.add("/api/v1/" + template)
@@ -195,7 +197,12 @@ def target(acme, bob, make_key, acme_model, settings, tmp_path):
     from tests.dashboards.test_alerts import stored_alert
 
     alert = stored_alert(acme)
+    from roi.models import LedgerVerificationRun
+
+    with tenant_scope(acme):
+        run = LedgerVerificationRun.objects.create(tenant=acme, actor="test", result={"ok": True})
     return {
+        "run": run.pk,
         "alert": alert.pk,
         "member": "bob",
         "key": key_id,
