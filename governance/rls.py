@@ -62,30 +62,36 @@ def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
     return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
 
 
-# Garbage, an empty value, a bare id or a wrong proof give NULL, never an error. The proof is
-# compared as sha256(expected) = sha256(given) so the comparison's timing depends on hashes
-# the caller cannot steer, not on how many leading characters of the real proof it guessed.
-# search_path is pinned so a caller's objects cannot stand in for `sha256` or the key table.
+# Garbage, an empty value, a bare id or a wrong proof give NULL, never an error. The value is
+# taken apart with split_part and lengths, not one regular expression with bounded repeats
+# (`{64}`), which costs PostgreSQL's regex engine about 0.13 ms a call against 0.01 ms (bench/
+# rls_policy.py). The proof is compared as sha256(expected) = sha256(given), so the time the
+# comparison takes depends on hashes the caller cannot steer, never on how many leading
+# characters of the real proof it guessed. search_path is pinned so no object of the caller's
+# can stand in for `sha256` or the key's table.
 TENANT_FUNCTION_SQL = """
 CREATE OR REPLACE FUNCTION public.bizvalue_rls_tenant_id() RETURNS bigint
 LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $function$
 DECLARE
-    parts text[] := regexp_match(current_setting('app.tenant_id', true), '^([0-9]{1,18}):([0-9a-f]{64})$');
+    token text := current_setting('app.tenant_id', true);
+    tenant text := split_part(token, ':', 1);
+    proof text := substr(token, length(tenant) + 2);
     key_inner bytea;
     key_outer bytea;
 BEGIN
-    IF parts IS NULL THEN
+    IF token IS NULL OR length(tenant) NOT BETWEEN 1 AND 18 OR length(proof) <> 64
+        OR tenant !~ '^[0-9]+$' OR proof !~ '^[0-9a-f]+$' THEN
         RETURN NULL;
     END IF;
     SELECT k.inner_pad, k.outer_pad INTO key_inner, key_outer FROM bizvalue_rls.tenant_proof_key k WHERE k.id = 1;
     IF key_inner IS NULL
-        OR sha256(sha256(key_outer || sha256(key_inner || convert_to(parts[1], 'UTF8'))))
-            IS DISTINCT FROM sha256(decode(parts[2], 'hex')) THEN
+        OR sha256(sha256(key_outer || sha256(key_inner || convert_to(tenant, 'UTF8'))))
+            IS DISTINCT FROM sha256(decode(proof, 'hex')) THEN
         RETURN NULL;
     END IF;
-    RETURN parts[1]::bigint;
+    RETURN tenant::bigint;
 END
 $function$
 """
