@@ -15,7 +15,15 @@ from django.conf import settings
 from django.db import connection, connections
 
 from governance.models import ApiKey
-from governance.rls import check_rls_key, hmac_pads, rls_key_in_sync, rls_key_sync, tenant_token
+from governance.rls import (
+    TENANT_MATCHES_PROVEN,
+    check_rls_key,
+    current_tenant_matches,
+    hmac_pads,
+    rls_key_in_sync,
+    rls_key_sync,
+    tenant_token,
+)
 from governance.tenancy import all_tenants_scope, platform_database, tenant_owned_models, tenant_scope
 from tests.governance.test_tasks import expired_key, revoked, worker  # noqa: F401 (worker is a fixture)
 
@@ -214,6 +222,10 @@ def test_the_beat_fan_out_reaches_both_tenants_as_the_app_role(worker, acme, glo
             break
         time.sleep(0.1)
     assert revoked(acme, "acme-old") and revoked(globex, "globex-old")
+
+
+def test_a_tenant_table_a_later_migration_creates_gets_the_verifying_policy():
+    assert current_tenant_matches(connection) == TENANT_MATCHES_PROVEN
 
 
 def forged_tokens(acme: Any, globex: Any) -> dict[str, str]:
