@@ -1,7 +1,7 @@
 """PostgreSQL row-level security, as migration operations.
 
 Every tenant table gets RLS enabled and FORCEd (so even its owner obeys it), a read policy
-and write policies on `current_setting('app.tenant_id')`. A meta-test checks that every
+and write policies on the tenant that `app.tenant_id` names with a valid proof (below). A meta-test checks that every
 tenant-owned table, history tables included, carries them, so a new model cannot forget.
 
 No policy has an "every tenant" clause: a setting is something any session of the
