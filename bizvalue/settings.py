@@ -217,6 +217,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["platform"]["OPTIONS"] = {k: v for k, v in DATABASES["default"]["OPTIONS"].items() if k != "pool"}
     DATABASES["platform"]["CONN_MAX_AGE"] = 0
 DATABASE_ROUTERS = ["governance.tenancy.PlatformScopeRouter"]
+# The key that signs the tenant setting (`app.tenant_id` = "<id>:<HMAC>", governance.rls), so
+# a session of the application's role cannot name another tenant by itself. `migrate` copies
+# it into a table only the owner reads; unset, it is derived from SECRET_KEY.
+DATABASE_RLS_KEY = (
+    env_str("DATABASE_RLS_KEY", "") or hashlib.sha256(f"bizvalue-rls-tenant-proof:{SECRET_KEY}".encode()).hexdigest()
+)
+if len(DATABASE_RLS_KEY) < 32:
+    raise ImproperlyConfigured("DATABASE_RLS_KEY must be at least 32 characters (a random value)")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Ledger chain heads, one JSON line per good verification, kept outside the database so a
 # truncated or rewritten chain is caught (governance.anchors). Point it at storage the

@@ -3,7 +3,9 @@
 The current tenant lives in a context variable that is reset in `finally`, and on
 PostgreSQL the same scope sets `app.tenant_id` for row-level security with
 `set_config(..., is_local => true)`, so the setting dies with the transaction and a pooled
-connection can never carry one request's tenant into the next.
+connection can never carry one request's tenant into the next. The value is the tenant's
+token, "<id>:<HMAC>" (governance.rls.tenant_token): the policies accept no bare id, so a
+session of the application's role cannot name a tenant without DATABASE_RLS_KEY.
 
 No setting widens what the application's role sees: work across tenants (`all_tenants_scope`)
 runs on a second connection, the `platform` database alias, whose role has BYPASSRLS and
@@ -20,6 +22,8 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+
+from governance.rls import tenant_token
 
 if TYPE_CHECKING:
     from governance.models import Tenant
@@ -72,12 +76,12 @@ def tenant_scope(tenant: Tenant) -> Iterator[Tenant]:
     outermost = not connection.in_atomic_block and connection.get_autocommit()
     try:
         with transaction.atomic():
-            _set_database_setting(RLS_TENANT_SETTING, str(tenant.pk))
+            _set_database_setting(RLS_TENANT_SETTING, tenant_token(tenant.pk))
             try:
                 yield tenant
             finally:
                 if not outermost and not connection.needs_rollback:
-                    _set_database_setting(RLS_TENANT_SETTING, "" if previous is None else str(previous.pk))
+                    _set_database_setting(RLS_TENANT_SETTING, "" if previous is None else tenant_token(previous.pk))
     finally:
         _platform_scope.reset(platform_token)
         _current_tenant.reset(token)

@@ -16,7 +16,8 @@ def visible_tenants() -> dict[str, object]:
         tenant_ids = sorted(row[0] for row in cursor.fetchall())
         cursor.execute("SELECT current_setting('app.tenant_id', true)")
         setting = cursor.fetchone()[0]
-    return {"tenant_ids": tenant_ids, "setting": setting or ""}
+    # The setting is "<id>:<proof>" (governance.rls.tenant_token): report the id it names.
+    return {"tenant_ids": tenant_ids, "setting": (setting or "").partition(":")[0]}
 
 
 class ProbeView(TenantAPIView):
