@@ -416,7 +416,12 @@ class ApiKeyDetailView(TenantAPIView):
 
 
 class IntegrationSecretBodySerializer(serializers.Serializer):
-    secret = StrictCharField(write_only=True, max_length=secrets.MAX_SECRET_LENGTH)
+    secret = StrictCharField(
+        write_only=True,
+        min_length=secrets.MIN_SECRET_LENGTH,
+        max_length=secrets.MAX_SECRET_LENGTH,
+        error_messages={"min_length": secrets.TOO_SHORT_MESSAGE},
+    )
 
 
 class IntegrationSecretStatusSerializer(serializers.Serializer):

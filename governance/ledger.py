@@ -100,7 +100,7 @@ def canonical_numbers(value: Any) -> Any:
     # Written out in full only within a sane exponent: "1e999999999" would be a billion
     # digits (the engine refuses anything beyond 1e15 whatever its spelling).
     if not number.is_finite() or abs(number.adjusted()) > MAX_CANONICAL_EXPONENT:
-        return value
+        return str(value)  # as spelt (a Decimal as its exact text: the ledger holds JSON)
     return format(number, "f")
 
 

@@ -75,6 +75,13 @@ def decrypt(ciphertext: str, *, key_id: str, context: str) -> str:
         raise SecretUndecryptable(f"ciphertext does not decrypt with key {key_id!r}") from error
 
 
+# The length is stated in the API's schema too; DRF refuses a shorter secret with this.
+TOO_SHORT_MESSAGE = (
+    f"Too weak: at least {MIN_SECRET_LENGTH} characters are needed "
+    "(generate one with `openssl rand -hex 32`, and set it in the tool too)."
+)
+
+
 def secret_strength_problem(secret: str) -> str | None:
     """Why `secret` is too weak to sign webhooks with, or None when it is strong enough."""
     if len(secret) < MIN_SECRET_LENGTH:

@@ -531,7 +531,9 @@ class LedgerVerifyView(TenantAPIView):
         ],
     )
     def post(self, request: Request) -> Response:
-        given = request.data if isinstance(request.data, Mapping) and request.data else request.query_params
+        if not isinstance(request.data, Mapping):
+            raise exceptions.ValidationError({"body": ['Must be a JSON object, e.g. {"full": true}, or empty.']})
+        given = request.data or request.query_params
         asked = LedgerVerifyRequestSerializer(data=given)
         asked.is_valid(raise_exception=True)
         answer = verification_request(actor=actor_of(request).label, full=asked.validated_data["full"])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
@@ -28,6 +28,20 @@ UNSTORABLE = UNSTORABLE_MESSAGE
 # tenant's time zone, and a time at the edge of Python's range (9999-12-31T23:59-12:00)
 # has no such month.
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2999
+# The decimal places the event tables keep (roi.models.events): a number is read to the
+# precision its column holds, so the engine values, and the ledger records, what the row
+# stores, and verification compares like with like ("7.3333333" minutes is kept as 7.333333).
+MONEY_PLACES, QUANTITY_PLACES = 2, 6
+
+
+def to_places(number: Decimal, places: int) -> Decimal:
+    """`number` rounded half away from zero to `places` decimals, as PostgreSQL's numeric rounds;
+    a number written with fewer places is left as written."""
+    if not isinstance(number.as_tuple().exponent, int) or number.as_tuple().exponent >= -places:
+        return number
+    return number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
 # The same years for the schema, which cannot compare a date-time: it starts 19xx or 2xxx.
 YEARS_PATTERN = r"^(19|2\d)\d\d-"
 
@@ -126,6 +140,7 @@ class FieldReader:
         default: Decimal | None = None,
         minimum: Decimal | None = Decimal(0),
         maximum: Decimal | None = None,
+        places: int = QUANTITY_PLACES,
     ) -> Decimal | None:
         self.declare(
             name, number_schema(allow_negative=minimum is None, minimum=minimum, maximum=maximum), required=required
@@ -148,7 +163,7 @@ class FieldReader:
             self.fail(name, f"must be at least {minimum}")
         if maximum is not None and number > maximum:
             self.fail(name, f"must be at most {maximum}")
-        return number
+        return to_places(number, places)
 
     def share(self, name: str, *, default: Decimal | None) -> Decimal | None:
         return self.number(name, default=default, minimum=Decimal(0), maximum=Decimal(1))
@@ -257,7 +272,7 @@ def _common(reader: FieldReader) -> dict[str, Any]:
 
 
 def _minutes_between(start: datetime, end: datetime) -> Decimal:
-    return Decimal((end - start).total_seconds()) / Decimal(60)
+    return to_places(Decimal((end - start).total_seconds()) / Decimal(60), QUANTITY_PLACES)
 
 
 def parse_incident(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
@@ -339,9 +354,11 @@ def parse_investment(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str,
     event = _common(reader)
     event["name"] = reader.text("name", required=True)
     event["started_at"] = reader.moment("started_at", required=True)
-    event["upfront_cost"] = reader.number("upfront_cost", required=True)
-    event["monthly_cost"] = reader.number("monthly_cost", default=Decimal(0))
-    event["expected_monthly_benefit"] = reader.number("expected_monthly_benefit", default=Decimal(0))
+    event["upfront_cost"] = reader.number("upfront_cost", required=True, places=MONEY_PLACES)
+    event["monthly_cost"] = reader.number("monthly_cost", default=Decimal(0), places=MONEY_PLACES)
+    event["expected_monthly_benefit"] = reader.number(
+        "expected_monthly_benefit", default=Decimal(0), places=MONEY_PLACES
+    )
     event["months"] = reader.integer("months", default=36, minimum=1, maximum=600)
     event["occurred_at"] = event["started_at"]
     return event, reader.errors

@@ -54,6 +54,7 @@ BUSINESS_RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/costs/focus"): {"file"},  # a FOCUS CSV export, which no JSON Schema describes
     ("PUT", "/api/v1/tenant/settings"): {"require_dual_approval"},  # off only with a single approver
     ("PUT", "/api/v1/config/escalations"): {"recipients", "webhook_url", "webhook_secret"},  # members, hosts
+    ("PUT", "/api/v1/config/integrations/{tool}"): {"secret"},  # at least 10 different characters
     ("PUT", "/api/v1/config/it-budget"): {"annual_amount"},  # at most two decimal places
     ("PUT", "/api/v1/config/financial-model"): MODEL_GROUPS,
     ("POST", "/api/v1/config/revenue-model"): MODEL_GROUPS,

@@ -12,9 +12,10 @@ from django.utils import timezone
 
 from governance.models import LedgerRecord
 from governance.tenancy import TenantOwned
+from roi.event_fields import MONEY_PLACES, QUANTITY_PLACES
 
-MONEY = {"max_digits": 20, "decimal_places": 2}
-QUANTITY = {"max_digits": 24, "decimal_places": 6}
+MONEY = {"max_digits": 20, "decimal_places": MONEY_PLACES}
+QUANTITY = {"max_digits": 24, "decimal_places": QUANTITY_PLACES}
 
 
 class EventKind(models.TextChoices):

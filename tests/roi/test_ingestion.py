@@ -111,6 +111,23 @@ def test_an_invalid_item_refuses_the_whole_batch_naming_index_and_field(ingester
         assert Incident.objects.count() == 0 and LedgerRecord.objects.count() == 0
 
 
+def test_a_number_finer_than_its_column_is_valued_and_recorded_as_the_row_holds_it(ingester, acme):
+    # The columns keep 6 decimal places: what the engine values and the ledger records is
+    # what the row stores, so verification compares like with like (never a 500 either).
+    body = (
+        '[{"external_id": "RUN-1", "process": "p", "started_at": "2026-10-06T02:00:00Z",'
+        ' "execution_time": 1.7e-211, "manual_time_equivalent": "60.0000005"}]'
+    )
+    response = ingester.post("/api/v1/events/automation-runs", body, content_type="application/json")
+    assert response.status_code == 201, response.content
+    with tenant_scope(acme):
+        recorded = LedgerRecord.objects.get().inputs["items"][0]["inputs"]
+        run_row = AutomationRun.objects.get()
+        assert (recorded["execution_time"], recorded["manual_time_equivalent"]) == ("0.000000", "60.000001")
+        assert (run_row.execution_time, run_row.manual_time_equivalent) == (Decimal(0), Decimal("60.000001"))
+        assert ledger_verify().ok
+
+
 def test_times_need_an_offset_and_duplicates_in_a_batch_are_named(ingester):
     body = [incident(1, started_at="2026-10-05T10:00:00"), incident(1)]
     errors = ingester.post("/api/v1/events/incidents", body, format="json").json()["errors"]

@@ -57,7 +57,7 @@ def test_full_verification_rehashes_what_an_incremental_one_takes_from_the_ancho
             owner_sql("ALTER TABLE governance_ledgerrecord ENABLE TRIGGER ledger_append_only")
     else:
         with connection.cursor() as cursor:
-            cursor.execute("DROP TRIGGER ledger_no_update")
+            cursor.execute("DROP TRIGGER IF EXISTS ledger_no_update")
             cursor.execute(edit, [records[0].pk])
     out = StringIO()
     with pytest.raises(CommandError):
@@ -109,5 +109,9 @@ def test_another_tenants_run_cannot_be_polled(acme, acme_model, globex, api_as):
 def test_full_is_a_flag_and_anything_else_is_a_400_naming_it(acme, acme_model, api_as):
     answer = api_as(acme, "auditor").post("/api/v1/ledger/verify", {"full": "perhaps"}, format="json")
     assert answer.status_code == 400 and "full" in answer.json()["errors"]
+    not_an_object = api_as(acme, "auditor").post(
+        "/api/v1/ledger/verify?full=true", "false", content_type="application/json"
+    )
+    assert not_an_object.status_code == 400 and "body" in not_an_object.json()["errors"]
     small = api_as(acme, "auditor").post("/api/v1/ledger/verify?full=true")
     assert small.status_code == 200 and small.json()["full"] is True
