@@ -17,6 +17,7 @@ eighteenth digit would be lost, and no float may touch money.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
@@ -33,6 +34,13 @@ from governance.text import UNSTORABLE_ESCAPE, escaped, unstorable_reason
 MAX_JSON_DEPTH = 32
 BODY = "body"
 JSON_SCALARS = frozenset({str, int, Decimal, bool, type(None)})
+
+
+def _is_utf8(encoding: str) -> bool:
+    try:
+        return codecs.lookup(encoding).name == "utf-8"
+    except LookupError:
+        return False
 
 
 class RequestBodyTooLarge(exceptions.APIException):
@@ -84,6 +92,12 @@ class BoundedJSONParser(JSONParser):
         if limit is not None and len(raw) > limit:
             raise RequestBodyTooLarge(limit)
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
+        if not _is_utf8(encoding):
+            # JSON is UTF-8 (RFC 8259); a charset such as unicode_escape or utf-7 would turn
+            # text the checks below pass into a lone surrogate or NUL after they ran.
+            raise exceptions.UnsupportedMediaType(
+                media_type or "application/json", detail=f"JSON is read as UTF-8 only; charset={encoding} is refused."
+            )
         too_deep = f"JSON nested deeper than {self.max_depth} levels."
         try:
             text = raw.decode(encoding)

@@ -278,3 +278,32 @@ def test_a_session_cookie_spelling_a_nul_is_a_400_before_the_session_is_read(cli
 
     assert response.status_code == 400
     assert f"<strong>cookie.sessionid</strong>: {UNSTORABLE_MESSAGE}" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("charset", "body"),
+    [
+        ("unicode_escape", b'{"change_reason": "a\\\\ud800b", "cost_model": {"cost_per_error": 90}}'),
+        ("utf-7", b'{"change_reason": "a+2AA-b", "cost_model": {"cost_per_error": 90}}'),
+        ("latin-1", b'{"change_reason": "caf\xe9", "cost_model": {"cost_per_error": 90}}'),
+    ],
+)
+def test_json_in_any_charset_but_utf8_is_a_415_so_no_decoding_can_smuggle_a_surrogate(admin_api, charset, body):
+    # unicode_escape turns the text \\ud800, which the checks pass, into a lone surrogate
+    response = admin_api.put(
+        "/api/v1/config/financial-model", body, content_type=f"application/json; charset={charset}"
+    )
+
+    assert response.status_code == 415, response.content
+    assert charset in str(response.json()), response.json()
+
+
+def test_json_declared_utf8_in_any_spelling_or_an_unknown_charset_is_read_as_utf8(admin_api):
+    body = '{"change_reason": "caf\u00e9", "cost_model": {"cost_per_error": 90}}'.encode()
+
+    for charset in ("UTF8", "utf_8", "no-such-codec"):  # Django ignores a charset no codec has
+        response = admin_api.put(
+            "/api/v1/config/financial-model", body, content_type=f"application/json; charset={charset}"
+        )
+
+        assert response.status_code in {200, 201, 202}, response.content

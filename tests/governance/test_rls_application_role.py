@@ -357,3 +357,16 @@ def test_a_key_that_differs_from_the_database_s_fails_closed_and_the_check_says_
     assert [problem.id for problem in check_rls_key(None, databases=["default"])] == ["governance.W050"]
     # and the application's role cannot write its key into the database
     assert rls_key_sync(connection) is False
+
+
+def test_another_session_of_the_role_cannot_read_a_tenant_token_in_pg_stat_activity(two_tenants_keys):
+    # given a request of acme's, its tenant setting made, its transaction still open
+    acme, _globex = two_tenants_keys
+    token = tenant_token(acme.pk)
+    # when another session of the same role reads what every session is running
+    with tenant_scope(acme), app_role_session() as spy, spy.cursor() as cursor:
+        cursor.execute("SELECT coalesce(query, '') FROM pg_stat_activity WHERE pid <> pg_backend_pid()")
+        statements = [row[0] for row in cursor.fetchall()]
+    # then it sees the statement, bound on the server, but never the token
+    assert any("set_config" in statement for statement in statements), statements
+    assert not any(token in statement for statement in statements)
