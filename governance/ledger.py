@@ -323,14 +323,12 @@ class ChainBreak:
 
 
 def chain_breaks(
-    records: Iterable[LedgerRecord], *, previous_hash: str = GENESIS_HASH, sequence: int = 1, rehash_after: int = 0
+    records: Iterable[LedgerRecord], *, previous_hash: str = GENESIS_HASH, sequence: int = 1
 ) -> list[ChainBreak]:
     """Every record whose hash, link or place in the chain is wrong, in sequence order.
 
     `previous_hash` and `sequence` are where `records` must start: the genesis for a whole
     chain, or a trusted (anchored) record's hash and the sequence after it for a tail.
-    Records up to `rehash_after` have their links and places checked but their contents not
-    rehashed (an incremental verification: they were rehashed when that head was verified).
     """
     breaks: list[ChainBreak] = []
     expected_previous = previous_hash
@@ -348,7 +346,7 @@ def chain_breaks(
             breaks.append(
                 ChainBreak(record.pk, record.sequence, "previous_hash does not match the hash of the record before it")
             )
-        if record.sequence > rehash_after and record_hash(record) != record.hash:
+        if record_hash(record) != record.hash:
             breaks.append(ChainBreak(record.pk, record.sequence, "hash does not match the record's contents (edited)"))
         expected_previous = record.hash
         expected_sequence = record.sequence + 1

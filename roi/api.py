@@ -493,7 +493,8 @@ class LedgerVerifyRequestSerializer(serializers.Serializer):
     full = serializers.BooleanField(
         required=False,
         default=False,
-        help_text="rehash and recompute every record, not only those after the last verified, anchored head",
+        help_text="recompute every record, not only those after the last verified, anchored head "
+        "(every record is rehashed either way)",
     )
 
 

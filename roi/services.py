@@ -254,8 +254,8 @@ class Verification:
     head_hash: str = ""
     failures: dict[int | str, dict[str, Any]] = field(default_factory=dict)
     anchor: dict[str, Any] | None = None
-    # Records after this sequence were rehashed and recomputed; those up to it were at the
-    # verified, anchored head this run started from (0: a full verification).
+    # Records after this sequence were recomputed; those up to it were at the verified,
+    # anchored head this run started from (0: a full verification). Every record is rehashed.
     verified_from: int = 0
 
     @property
@@ -340,10 +340,11 @@ def ledger_verify(
     """Recompute the scope tenant's records, check its chain and every stored row the pages sum.
 
     Incremental unless `full`: records up to the last head a verification anchored (and
-    whose hash is still the anchored one) keep their links and places checked but are not
-    rehashed or recomputed again; every stored row is checked every time, since rows are
-    mutable. The chain is also held against the head last anchored outside the database (a
-    cut tail or a rebuilt chain fails); a good run anchors the new head. `progress(done,
+    whose hash is still the anchored one) are not recomputed again, the costly part; every
+    record is still rehashed and relinked, since the stored rows are checked against their
+    items every time (rows are mutable) and an item is only as good as its record's hash.
+    The chain is also held against the head last anchored outside the database (a cut tail
+    or a rebuilt chain fails); a good run anchors the new head. `progress(done,
     total)` is told as records are recomputed. Every run lands in the audit log with its
     verdict and chain head, so auditors see when and by whom.
     """
@@ -358,7 +359,7 @@ def ledger_verify(
     verified = None if full else anchor_latest(tenant_id=tenant.pk, verified=True)
     if verified is not None and any(r.sequence == verified.sequence and r.hash == verified.hash for r in records):
         verification.verified_from = verified.sequence
-    for chain_break in chain_breaks(records, rehash_after=verification.verified_from):
+    for chain_break in chain_breaks(records):
         verification.fail(by_id[chain_break.record_id], chain_break.reason)
     verification.anchor = None if anchored is None else asdict(anchored)
     for anchor_break in anchor_breaks(records, anchored):

@@ -15,7 +15,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--full",
             action="store_true",
-            help="rehash and recompute every record, not only those after the last verified, anchored head",
+            help="recompute every record, not only those after the last verified, anchored head "
+            "(every record is rehashed either way)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
