@@ -88,6 +88,17 @@ def verification_run_execute(*, run_id: int, progress: Any) -> LedgerVerificatio
     return run
 
 
+def verification_run_stopped(*, run_id: int) -> LedgerVerificationRun:
+    """Record that a queued run could not finish (an error, a time limit), so polls say so."""
+    run = LedgerVerificationRun.objects.get(pk=run_id)
+    if run.status == VerificationStatus.QUEUED:
+        run.status = VerificationStatus.ERROR
+        run.result = {"error": "The verification stopped before it finished; ask for a new one."}
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "result", "finished_at"])
+    return run
+
+
 def verification_run_state(run: LedgerVerificationRun) -> dict[str, Any]:
     """What a poll answers: the run, its progress while it works, its result when done."""
     state: dict[str, Any] = {

@@ -120,3 +120,22 @@ def test_full_is_a_flag_and_anything_else_is_a_400_naming_it(acme, acme_model, a
     assert not_an_object.status_code == 400 and "body" in not_an_object.json()["errors"]
     small = api_as(acme, "auditor").post("/api/v1/ledger/verify?full=true")
     assert small.status_code == 200 and small.json()["full"] is True
+
+
+def test_a_run_that_stops_says_so_rather_than_queued_for_ever(acme, acme_model, monkeypatch):
+    from roi import ledger_verification
+    from roi.tasks import ledger_verification_run
+
+    run_calculations(acme, count=2)
+    with tenant_scope(acme):
+        run = LedgerVerificationRun.objects.create(tenant=acme, actor="test", full=True)
+
+    def broken(**options):  # type: ignore[no-untyped-def]
+        raise RuntimeError("the worker hit its time limit")
+
+    monkeypatch.setattr(ledger_verification, "ledger_verify", broken)
+    assert ledger_verification_run.apply(kwargs={"tenant_id": acme.pk, "run_id": run.pk}).get() == "error"
+    with tenant_scope(acme):
+        run.refresh_from_db()
+    assert run.status == VerificationStatus.ERROR and run.finished_at is not None
+    assert "stopped" in run.result["error"]
