@@ -17,6 +17,7 @@ down is logged, not shown.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 import psycopg
@@ -66,12 +67,24 @@ def redis_state(*, url: str, timeout_seconds: float = PROBE_TIMEOUT_SECONDS) -> 
     return OK
 
 
+# The last readiness answer of this process and when it was made: /readyz is unauthenticated,
+# so however often it is asked, a process opens at most one probe connection every
+# READINESS_CHECK_EVERY_SECONDS (nobody can use it to exhaust the database's connections).
+_last_readiness: tuple[float, tuple[bool, dict[str, str]]] | None = None
+
+
 def readiness() -> tuple[bool, dict[str, str]]:
     """(ready, the state of each dependency): ready while the database answers."""
+    global _last_readiness
+    now = time.monotonic()
+    if _last_readiness is not None and now - _last_readiness[0] < settings.READINESS_CHECK_EVERY_SECONDS:
+        return _last_readiness[1]
     checks = {"database": database_state()}
     if settings.REDIS_URL:
         checks["redis"] = redis_state(url=settings.REDIS_URL)
-    return checks["database"] == OK, checks
+    answer = checks["database"] == OK, checks
+    _last_readiness = (now, answer)
+    return answer
 
 
 def liveness_response() -> HttpResponse:

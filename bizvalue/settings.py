@@ -230,6 +230,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # truncated or rewritten chain is caught (governance.anchors). Point it at storage the
 # database's administrators cannot rewrite, or ship it to the auditors.
 LEDGER_ANCHOR_FILE = Path(env_str("LEDGER_ANCHOR_FILE", str(VAR_DIR / "ledger-anchors.jsonl")))
+# /readyz answers from a check made at most this many seconds ago (bizvalue.health): an
+# unauthenticated probe cannot make a process open database connections at will.
+READINESS_CHECK_EVERY_SECONDS = env_int("READINESS_CHECK_EVERY_SECONDS", 2)
 # How often beat anchors every tenant's chain head: the longest a new tail can be rewritten or
 # cut unseen (an hour at most by default; reports anchor too).
 LEDGER_ANCHOR_INTERVAL_SECONDS = env_int("LEDGER_ANCHOR_INTERVAL_SECONDS", 3600)

@@ -20,6 +20,12 @@ def closed_port() -> int:
         return probe.getsockname()[1]  # closed again on leaving: nothing listens there
 
 
+@pytest.fixture(autouse=True)
+def _every_probe_checks(settings) -> None:
+    # Each test asks about a database it has just changed: no answer is reused between them.
+    settings.READINESS_CHECK_EVERY_SECONDS = 0
+
+
 @pytest.fixture
 def unreachable_database(monkeypatch) -> Iterator[None]:
     """The database address points at a closed port (PostgreSQL), or every query fails (SQLite)."""
@@ -128,3 +134,17 @@ def test_probes_show_no_tenant_data_and_the_same_answer_to_everyone(
 def test_only_get_and_head_are_probes(client, path):
     assert client.head(path).status_code == 200
     assert client.post(path).status_code == 404
+
+
+def test_readiness_checks_at_most_once_per_interval_however_often_it_is_asked(client, settings, monkeypatch):
+    from bizvalue import health
+
+    settings.READINESS_CHECK_EVERY_SECONDS = 60
+    checks: list[int] = []
+    monkeypatch.setattr(health, "_last_readiness", None)
+    monkeypatch.setattr(health, "database_state", lambda: checks.append(1) or health.OK)
+
+    answers = [client.get("/readyz").status_code for _ in range(20)]
+
+    assert answers == [200] * 20
+    assert len(checks) == 1
