@@ -265,6 +265,23 @@ class EnableTenantRLS(Operation):
         return f"Enable tenant row-level security on {self.model_name}"
 
 
+# Data access and nothing more, on every table and sequence, and on those later migrations create.
+DATA_ACCESS_GRANTS = (
+    "GRANT USAGE ON SCHEMA public TO {}",
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}",
+    "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}",
+    "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {}",
+    "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {}",
+)
+
+
+def _grant_data_access(cursor, role: str) -> None:  # type: ignore[no-untyped-def]
+    from psycopg import sql
+
+    for statement in DATA_ACCESS_GRANTS:
+        cursor.execute(sql.SQL(statement).format(sql.Identifier(role)))
+
+
 def grant_application_role(apps, schema_editor) -> None:  # type: ignore[no-untyped-def]
     """Give the application's role (DATABASE_APP_ROLE) data access, and nothing more.
 
@@ -286,15 +303,7 @@ def grant_application_role(apps, schema_editor) -> None:  # type: ignore[no-unty
             cursor.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS").format(sql.Identifier(role)))
         elif any(found):
             raise RuntimeError(f"DATABASE_APP_ROLE {role!r} must not be a superuser or have BYPASSRLS")
-        name = sql.Identifier(role)
-        for statement in (
-            "GRANT USAGE ON SCHEMA public TO {}",
-            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}",
-            "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}",
-            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {}",
-            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {}",
-        ):
-            cursor.execute(sql.SQL(statement).format(name))
+        _grant_data_access(cursor, role)
 
 
 # What the policies said before the platform role existed; kept to migrate back to it.
@@ -370,15 +379,7 @@ def grant_platform_role(apps, schema_editor) -> None:  # type: ignore[no-untyped
         )
         if cursor.fetchall():
             raise RuntimeError(f"DATABASE_APP_ROLE {app_role!r} must not be a member of the platform role or the owner")
-        name = sql.Identifier(role)
-        for statement in (
-            "GRANT USAGE ON SCHEMA public TO {}",
-            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}",
-            "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}",
-            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {}",
-            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {}",
-        ):
-            cursor.execute(sql.SQL(statement).format(name))
+        _grant_data_access(cursor, role)
 
 
 def check_rls_key(app_configs, databases=None, **kwargs):  # type: ignore[no-untyped-def]
