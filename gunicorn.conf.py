@@ -59,6 +59,9 @@ def on_starting(server) -> None:  # type: ignore[no-untyped-def]
         server.cfg.set("control_socket", control_socket_env)
     elif server.cfg.control_socket == setting.default:  # not given on the command line either
         server.cfg.set("control_socket", control_socket_for(server.cfg.bind, setting.default))
+    # gunicorn makes the socket's directory without exist_ok: of two pools started at once,
+    # the one that loses the race would run without a control socket.
+    Path(server.cfg.control_socket).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 # Only the proxy may set X-Forwarded-*; see BEHIND_TLS_PROXY in settings.
