@@ -68,19 +68,21 @@ def api_key_find(raw_key: str) -> ApiKey | None:
         # The usual case, a request's first statement: setting and look-up in one round trip
         # and one implicit transaction, which the setting dies with.
         rows = sql.select(
-            KEY_LOOKUP, [key_hash, now], [*KEY_FIELDS, *TENANT_FIELDS], setting=(RLS_KEY_HASH_SETTING, key_hash)
+            KEY_LOOKUP,
+            [key_hash, now],
+            [*KEY_FIELDS, *TENANT_FIELDS],
+            setting=(RLS_KEY_HASH_SETTING, key_hash),
+            before_tenant_known=(ApiKey,),
         )
         return _found_key(rows)
     # A transaction-local setting dies with a transaction opened here; inside an outer
     # transaction it must be cleared again before the caller goes on.
     with transaction.atomic():
         if postgres:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config(%s, %s, true)", [RLS_KEY_HASH_SETTING, key_hash])
-        rows = sql.select(KEY_LOOKUP, [key_hash, now], [*KEY_FIELDS, *TENANT_FIELDS])
+            sql.execute("SELECT set_config(%s, %s, true)", [RLS_KEY_HASH_SETTING, key_hash])
+        rows = sql.select(KEY_LOOKUP, [key_hash, now], [*KEY_FIELDS, *TENANT_FIELDS], before_tenant_known=(ApiKey,))
         if postgres:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config(%s, '', true)", [RLS_KEY_HASH_SETTING])
+            sql.execute("SELECT set_config(%s, '', true)", [RLS_KEY_HASH_SETTING])
     return _found_key(rows)
 
 

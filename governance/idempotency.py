@@ -29,6 +29,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from governance import sql
 from governance.models import ApiKey, IdempotencyRecord
 from governance.tenancy import current_tenant
 
@@ -96,9 +97,8 @@ def _lock(tenant_id: int, principal: str, key: str) -> bool:
         return True
     name = f"idempotency:{tenant_id}:{principal}:{key}"
     lock_id = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_id])
-        return bool(cursor.fetchone()[0])
+    [(locked,)] = sql.select("SELECT pg_try_advisory_xact_lock(%s)", [lock_id], [None])  # no ORM form
+    return bool(locked)
 
 
 class IdempotentMixin:

@@ -161,9 +161,9 @@ class TenantFigures:
 
 # --- Loading: a fixed handful of hand-written statements (governance.sql) -------------
 #
-# Every dashboard request reads the same few things; written as SQL once, they skip the
-# ORM's per-query compilation, which cost more than the statements themselves. Each one
-# names the tenant in its WHERE clause (and RLS applies on PostgreSQL as for the ORM).
+# Hand-written because every dashboard request reads these (bench/dashboard.py): the ORM's
+# per-query compilation cost more than the statements themselves. `@tenant` is the scope
+# tenant's condition, written by governance.sql (and RLS applies on PostgreSQL as for the ORM).
 
 MODEL_COLUMNS = ("revenue_model", "cost_model", "impact_model", "severity_responders", "revenue_profile")
 KPI_COLUMNS = ("kpis", "alerts", "attribution_rules")
@@ -180,39 +180,34 @@ def _field(model: Any, name: str) -> Any:
 def _newest_columns() -> tuple[list[str], list[Any]]:
     """Per event kind, its newest occurred_at, read backwards off the (tenant, occurred_at) index."""
     columns = [
-        f'(SELECT "occurred_at" FROM {_table(spec.model)} WHERE "tenant_id" = %s'  # noqa: S608
+        f'(SELECT "occurred_at" FROM {_table(spec.model)} WHERE @tenant'  # noqa: S608
         ' ORDER BY "occurred_at" DESC LIMIT 1)'
         for spec in KINDS.values()
     ]
     return columns, [_field(spec.model, "occurred_at") for spec in KINDS.values()]
 
 
-def _context_sql(*, config: bool, newest: bool) -> tuple[str, list[Any], int]:
+def _context_sql(*, config: bool, newest: bool) -> tuple[str, list[Any]]:
     """One row: the model and KPIs in force (left-joined, either may be missing) and/or each
-    kind's newest event. Returns the SQL, the fields of its columns and the tenant params."""
+    kind's newest event. Returns the SQL and the fields of its columns."""
     columns: list[str] = []
     fields: list[Any] = []
-    joins, params = "", 0
+    joins = ""
     if config:
         columns += ['m."id"', *(f'm."{c}"' for c in MODEL_COLUMNS), 'k."id"', *(f'k."{c}"' for c in KPI_COLUMNS)]
         fields += [None, *(_field(FinancialModel, c) for c in MODEL_COLUMNS)]
         fields += [None, *(_field(BusinessKpis, c) for c in KPI_COLUMNS)]
-        joins = (
-            f' LEFT JOIN {_table(FinancialModel)} m ON m."tenant_id" = %s'
-            f' LEFT JOIN {_table(BusinessKpis)} k ON k."tenant_id" = %s'
-        )
-        params += 2
+        joins = f" LEFT JOIN {_table(FinancialModel)} m ON m.@tenant LEFT JOIN {_table(BusinessKpis)} k ON k.@tenant"
     if newest:
         newest_columns, newest_fields = _newest_columns()
         columns += newest_columns
         fields += newest_fields
-        params += len(newest_columns)
-    return f"SELECT {', '.join(columns)} FROM (SELECT 1 AS one) one{joins}", fields, params  # noqa: S608
+    return f"SELECT {', '.join(columns)} FROM (SELECT 1 AS one) one{joins}", fields  # noqa: S608
 
 
 ROLLUPS_SQL = (
     'SELECT "month", "stream", SUM("value"), SUM("event_count"), SUM("downtime_minutes"), SUM("hours_saved"),'  # noqa: S608
-    f' SUM("failures") FROM {_table(MonthlyRollup)} WHERE "tenant_id" = %s AND "month" >= %s AND "month" <= %s'
+    f' SUM("failures") FROM {_table(MonthlyRollup)} WHERE @tenant AND "month" >= %s AND "month" <= %s'
     ' GROUP BY "month", "stream"'
 )
 ROLLUPS_FIELDS = [
@@ -221,7 +216,7 @@ ROLLUPS_FIELDS = [
 ]
 INVESTMENTS_SQL = (
     'SELECT "started_at", "months", "upfront_cost", "monthly_cost", "department", "product"'  # noqa: S608
-    f' FROM {_table(Investment)} WHERE "tenant_id" = %s ORDER BY "started_at"'
+    f' FROM {_table(Investment)} WHERE @tenant ORDER BY "started_at"'
 )
 INVESTMENTS_FIELDS = [
     _field(Investment, name)
@@ -229,14 +224,14 @@ INVESTMENTS_FIELDS = [
 ]
 COSTS_SQL = (
     f'SELECT "month", SUM("effective_cost") FROM {_table(CostMonth)}'  # noqa: S608
-    ' WHERE "tenant_id" = %s AND "month" >= %s AND "month" <= %s GROUP BY "month"'
+    ' WHERE @tenant AND "month" >= %s AND "month" <= %s GROUP BY "month"'
 )
 COSTS_FIELDS = [_field(CostMonth, "month"), _field(CostMonth, "effective_cost")]
 
 
-def _rollup_months(tenant: Tenant, first: date, last: date) -> dict[date, MonthFigures]:
+def _rollup_months(first: date, last: date) -> dict[date, MonthFigures]:
     months: dict[date, MonthFigures] = {}
-    rows = sql.select(ROLLUPS_SQL, [tenant.pk, sql.adapt_date(first), sql.adapt_date(last)], ROLLUPS_FIELDS)
+    rows = sql.select(ROLLUPS_SQL, [sql.adapt_date(first), sql.adapt_date(last)], ROLLUPS_FIELDS)
     for month_of, stream, value, count, downtime, hours, failures in rows:
         month = months.get(month_of)
         if month is None:  # not setdefault: it would build a MonthFigures for every row
@@ -264,8 +259,8 @@ def tenant_figures(*, months_back: int = 24, context: bool = True, newest: bool 
     moment = None
     model = kpis = None
     if context or newest:
-        statement, fields, tenant_params = _context_sql(config=context, newest=newest)
-        row = sql.select(statement, [tenant.pk] * tenant_params, fields)[0]
+        statement, fields = _context_sql(config=context, newest=newest)
+        row = sql.select(statement, [], fields)[0]
         if context:
             split = 1 + len(MODEL_COLUMNS)
             if row[0] is not None:
@@ -275,7 +270,7 @@ def tenant_figures(*, months_back: int = 24, context: bool = True, newest: bool 
             row = row[split + 1 + len(KPI_COLUMNS) :]
         if newest:
             moment = max((value for value in row if value is not None), default=None)
-    months = _rollup_months(tenant, first, this_month)
+    months = _rollup_months(first, this_month)
     figures = None
     investments: list[InvestmentCost] = []
     cloud_costs: dict[date, Decimal] = {}
@@ -284,12 +279,10 @@ def tenant_figures(*, months_back: int = 24, context: bool = True, newest: bool 
             figures = figures_from_stored(model=model, kpis=kpis)
         except EngineInputError:
             figures = None
-        investments = [InvestmentCost(*row) for row in sql.select(INVESTMENTS_SQL, [tenant.pk], INVESTMENTS_FIELDS)]
+        investments = [InvestmentCost(*row) for row in sql.select(INVESTMENTS_SQL, [], INVESTMENTS_FIELDS)]
         cloud_costs = dict(
             (month, total)
-            for month, total in sql.select(
-                COSTS_SQL, [tenant.pk, sql.adapt_date(first), sql.adapt_date(this_month)], COSTS_FIELDS
-            )
+            for month, total in sql.select(COSTS_SQL, [sql.adapt_date(first), sql.adapt_date(this_month)], COSTS_FIELDS)
         )
     alerts = {key: Decimal(value) for key, value in ((kpis or {}).get("alerts") or {}).items() if value is not None}
     alerts.setdefault("monthly_value_target", Decimal(100000))
@@ -311,6 +304,6 @@ def tenant_figures(*, months_back: int = 24, context: bool = True, newest: bool 
 
 def as_of() -> datetime | None:
     """When the newest event counted occurred: each kind's newest, all in one statement."""
-    statement, fields, tenant_params = _context_sql(config=False, newest=True)
-    row = sql.select(statement, [current_tenant().pk] * tenant_params, fields)[0]
+    statement, fields = _context_sql(config=False, newest=True)
+    row = sql.select(statement, [], fields)[0]
     return max((moment for moment in row if moment is not None), default=None)

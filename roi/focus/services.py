@@ -13,7 +13,9 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from governance import sql
 from governance.ledger import Actor
+from governance.models import Tenant
 from governance.tenancy import current_tenant
 from roi.csv_import import csv_text
 from roi.focus.parse import (
@@ -77,8 +79,8 @@ def _lock_tenant_costs() -> None:
     # One import at a time per tenant: the already-imported check and the additive upsert
     # must not interleave with a concurrent import of the same file.
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM governance_tenant WHERE id = %s FOR NO KEY UPDATE", [current_tenant().pk])
+        tenant_row = Tenant.objects.select_for_update(no_key=True).filter(pk=current_tenant().pk)
+        list(tenant_row.values_list("pk", flat=True))
 
 
 def focus_import(
@@ -168,25 +170,28 @@ def _clear_scopes(scopes: set[Scope]) -> list[int]:
 
 
 def _add_to_cells(cells: Mapping[CellKey, CellSum], cost_import: CostImport) -> None:
-    """One multi-row upsert per chunk that adds each cell's sums to the stored cell."""
+    """One multi-row upsert per chunk that adds each cell's sums to the stored cell.
+
+    Hand-written because the ORM has no additive upsert (`bulk_create`'s update_conflicts
+    overwrites the stored sums); the cells' tenant is the scope's (`@tenant_id`).
+    """
     table = CostMonth._meta.db_table
     sums = ("billed_cost", "effective_cost", "row_count")
     columns = ("tenant_id", *CELL_COLUMNS, *sums, "source_import_id")
     updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in sums)
-    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    row = "(@tenant_id, " + ", ".join(["%s"] * (len(columns) - 1)) + ")"
     items = list(cells.items())
-    with connection.cursor() as cursor:
-        for start in range(0, len(items), UPSERT_CHUNK):
-            chunk = items[start : start + UPSERT_CHUNK]
-            params: list[Any] = []
-            for key, cell in chunk:
-                params += [cost_import.tenant_id, *key]
-                params += [cell.billed_cost.quantize(STORED), cell.effective_cost.quantize(STORED), cell.rows]
-                params.append(cost_import.pk)
-            # Table and column names are ours; every value is a parameter.
-            sql = (
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([placeholders] * len(chunk))} "  # noqa: S608
-                f"ON CONFLICT (tenant_id, {', '.join(CELL_COLUMNS)}) "
-                f"DO UPDATE SET {updates}, source_import_id = excluded.source_import_id"
-            )
-            cursor.execute(sql, params)
+    for start in range(0, len(items), UPSERT_CHUNK):
+        chunk = items[start : start + UPSERT_CHUNK]
+        params: list[Any] = []
+        for key, cell in chunk:
+            params += key
+            params += [cell.billed_cost.quantize(STORED), cell.effective_cost.quantize(STORED), cell.rows]
+            params.append(cost_import.pk)
+        # Table and column names are ours; every value is a parameter.
+        sql.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * len(chunk))} "  # noqa: S608
+            f"ON CONFLICT (tenant_id, {', '.join(CELL_COLUMNS)}) "
+            f"DO UPDATE SET {updates}, source_import_id = excluded.source_import_id",
+            params,
+        )

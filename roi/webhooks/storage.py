@@ -14,6 +14,7 @@ from typing import Any
 from django.db import connection, transaction
 from rest_framework import status
 
+from governance import sql
 from governance.ledger import Actor
 from governance.periods import closed_months, is_closed
 from governance.tenancy import current_tenant
@@ -59,9 +60,8 @@ def deliveries_serialized(names: list[str]) -> None:
             for name in names
         }
     )
-    with connection.cursor() as cursor:
-        for key in keys:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+    for key in keys:
+        sql.execute("SELECT pg_advisory_xact_lock(%s)", [key])  # no ORM form
 
 
 def incident_deliveries_serialized(incidents: list[dict[str, Any]]) -> None:
