@@ -203,15 +203,23 @@ def adapt_datetime(value: Any) -> Any:
 
 
 def instances(
-    model: type[models.Model], where: str, params: Sequence[Any], *, order_by: str = "", limit: int | None = None
+    model: type[models.Model],
+    where: str = "",
+    params: Sequence[Any] = (),
+    *,
+    order_by: str = "",
+    limit: int | None = None,
 ) -> list[Any]:
-    """Rows of `model`'s table matching `where`, as model instances (every concrete field
-    loaded); only the scope tenant's rows when the model is tenant-owned."""
+    """Rows of `model`'s table matching `where` (all of them without one), as model instances
+    (every concrete field loaded); only the scope tenant's rows when the model is tenant-owned."""
     fields = list(model._meta.concrete_fields)
     columns = ", ".join(f'"{field.column}"' for field in fields)
-    if model in tenant_owned():
-        where = f"@tenant AND ({where})"
-    statement = f'SELECT {columns} FROM "{model._meta.db_table}" WHERE {where}'  # noqa: S608
+    conditions = ["@tenant"] if model in tenant_owned() else []
+    if where:
+        conditions.append(f"({where})")
+    statement = f'SELECT {columns} FROM "{model._meta.db_table}"'  # noqa: S608
+    if conditions:
+        statement += f" WHERE {' AND '.join(conditions)}"
     if order_by:
         statement += f" ORDER BY {order_by}"
     if limit is not None:
