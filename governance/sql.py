@@ -3,7 +3,8 @@
 Why hand-written at all: on the hottest request paths (session, MFA check, key lookup, the
 dashboard figures) compiling an ORM query costs about a millisecond of Python per
 statement, more than the statement itself takes on PostgreSQL (bench/dashboard.py measures
-those endpoints). Everywhere else, the ORM. Values pass through Django's own per-field
+those endpoints). Elsewhere the ORM, unless it has no form for the statement (an additive
+upsert, an advisory lock, a setting). Values pass through Django's own per-field
 converters (`connection.ops.get_db_converters` and the field's), so what comes back is
 exactly what the ORM would have returned: `Decimal` quantized as on SQLite, aware
 datetimes, decoded JSON.
