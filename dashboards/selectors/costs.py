@@ -19,6 +19,7 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from dashboards.selectors.figures import ZERO, InvestmentCost, money, months_between
+from governance.months import parse_month  # noqa: F401  dashboards.reports (not this part's to edit) imports it from here
 from governance.tenancy import current_tenant
 from roi.models import CostMonth, Investment, MonthlyRollup
 from roi.selectors import VALUE_STREAMS
@@ -146,11 +147,3 @@ def label_months(selection: LabelFilter) -> list[dict[str, Any]]:
             }
         )
     return months
-
-
-def parse_month(text: str) -> date:
-    """`2026-03` as the first of March 2026; ValueError otherwise."""
-    year, _, month = text.partition("-")
-    if len(year) != 4 or len(month) != 2 or not (year.isdigit() and month.isdigit()):
-        raise ValueError(text)
-    return date(int(year), int(month), 1)

@@ -12,19 +12,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dashboards.selectors.figures import (
-    CENT,
-    ZERO,
     TenantFigures,
     add_months,
     fiscal_year_start,
     money,
     months_between,
-    percent,
     tenant_figures,
 )
 from governance import sql
 from governance.tenancy import current_tenant
 from roi.engine import METHODS
+from roi.engine.finance import ValueAndCost
+from roi.engine.money import ZERO
 from roi.models import Stream
 from roi.selectors import VALUE_STREAMS
 
@@ -104,11 +103,10 @@ def open_alert_counts(*, month_start: datetime) -> tuple[int, int]:
     return int(now or 0), int(then or 0)
 
 
-def _fiscal_roi(data: TenantFigures, month: date) -> tuple[date, Decimal, Decimal, Decimal | None]:
-    """The fiscal year-to-date value, cost and ROI as they stand at the end of `month`."""
+def fiscal_year_to_date(data: TenantFigures, month: date) -> tuple[date, ValueAndCost]:
+    """The fiscal year's first month, and its value and cost to date, as they stand at the end of `month`."""
     start = fiscal_year_start(month, data.tenant.fiscal_year_start_month)
-    value, cost = data.value_between(start, month), data.cost_between(start, month)
-    return start, value, cost, percent(value - cost, cost)
+    return start, ValueAndCost(data.value_between(start, month), data.cost_between(start, month))
 
 
 def executive_overview(*, data: TenantFigures | None = None) -> dict[str, Any]:
@@ -121,8 +119,8 @@ def executive_overview(*, data: TenantFigures | None = None) -> dict[str, Any]:
     """
     data = data or tenant_figures(newest=True)
     this, last = data.this_month, add_months(data.this_month, -1)
-    fy_start, fy_value, fy_cost, fy_roi = _fiscal_roi(data, this)
-    last_roi = _fiscal_roi(data, last)[3]
+    fy_start, to_date = fiscal_year_to_date(data, this)
+    fy_roi, last_roi = to_date.roi_percent, fiscal_year_to_date(data, last)[1].roi_percent
     mtd, previous = data.month(this), data.month(last)
     run_rate = previous.value[Stream.AUTOMATION]
     index, last_index = business_value_index(data), business_value_index(data, last)
@@ -139,8 +137,8 @@ def executive_overview(*, data: TenantFigures | None = None) -> dict[str, Any]:
         "fiscal_year_start": f"{fy_start:%Y-%m}",
         "month_to_date_value": money(mtd.total),
         "month_to_date_streams": {stream: money(mtd.value[stream]) for stream in VALUE_STREAMS},
-        "fiscal_ytd_value": money(fy_value),
-        "fiscal_ytd_cost": money(fy_cost),
+        "fiscal_ytd_value": money(to_date.value),
+        "fiscal_ytd_cost": money(to_date.cost),
         "fiscal_ytd_roi_percent": None if fy_roi is None else str(fy_roi),
         "fiscal_ytd_months": [
             {
@@ -201,7 +199,7 @@ def real_time() -> dict[str, Any]:
         "month_to_date_value": money(month.total),
         "downtime_cost_month_to_date": money(month.value[Stream.DOWNTIME]),
         "incidents_prevented": month.count[Stream.INCIDENT_PREVENTION],
-        "hours_saved": str(month.hours_saved.quantize(CENT)),
+        "hours_saved": money(month.hours_saved),  # hours, rounded to two places as money is
     }
 
 
@@ -221,14 +219,13 @@ def period_headline(data: TenantFigures, first: date, last: date) -> dict[str, A
 
     def over(start: date, end: date) -> dict[str, Any]:
         span = months_between(start, end)
-        value, cost = data.value_between(start, end), data.cost_between(start, end)
-        roi = percent(value - cost, cost)
+        period = ValueAndCost(data.value_between(start, end), data.cost_between(start, end))
         index = business_value_index(data, end)
         return {
             **{stream: sum((data.month(m).value[stream] for m in span), ZERO) for stream in VALUE_STREAMS},
-            "total_value": value,
-            "investment_cost": cost,
-            "roi_percent": roi,
+            "total_value": period.value,
+            "investment_cost": period.cost,
+            "roi_percent": period.roi_percent,
             "incidents_prevented": sum(data.month(m).count[Stream.INCIDENT_PREVENTION] for m in span),
             "prevention_value": sum((data.month(m).value[Stream.INCIDENT_PREVENTION] for m in span), ZERO),
             "downtime_cost": sum((data.month(m).value[Stream.DOWNTIME] for m in span), ZERO),
