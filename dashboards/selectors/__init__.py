@@ -1,9 +1,9 @@
 """What the dashboards show, computed once for the API and the pages alike.
 
 `figures` loads what every figure is computed from (`tenant_figures`, `as_of`) and holds the
-month helpers (`add_months`, `fiscal_year_start`...) and `money`, which shows an amount;
-the money maths itself (`percent`, ROI, run-rates, budget variance) is the engine's
-(`roi.engine.finance`). `executive` the executive overview and the real-time figures;
+month helpers (`add_months`, `fiscal_year_start`...); the money maths (`percent`, ROI,
+run-rates, budget variance) and its rounding (`money`) are the engine's
+(`roi.engine.finance`, `roi.engine.money`). `executive` the executive overview and the real-time figures;
 `trends` the monthly series and the forecast; `comparative` value and cost by department,
 product or period with the benchmarks (`costs` its drill-downs); `investments` the
 investments overview. The pages, the API, reports and alerts call these as
@@ -16,7 +16,6 @@ from dashboards.selectors.figures import (
     TenantFigures,
     add_months,
     fiscal_year_start,
-    money,
     months_between,
     tenant_figures,
 )
@@ -24,6 +23,7 @@ from dashboards.selectors.investments import budget_against_cost, investments_ag
 from dashboards.selectors.trends import forecast, trend_series, trends
 from roi.engine.finance import percent
 from roi.engine.money import CENT, ZERO
+from roi.engine.money import money_text as money  # the name reports and alerts use
 
 __all__ = [
     "CENT",

@@ -24,7 +24,6 @@ from dashboards.selectors.figures import (
     add_months,
     fiscal_year_start,
     model_field,
-    money,
     months_between,
     table_name,
     tenant_figures,
@@ -34,7 +33,7 @@ from governance.months import parse_month
 from governance.tenancy import current_tenant
 from roi.engine import METHODS, EngineInputError
 from roi.engine.finance import ValueAndCost, mean, value_and_cost
-from roi.engine.money import ZERO, round_money
+from roi.engine.money import ZERO, money_text, round_money
 from roi.models import CostMonth, MonthlyRollup, Stream
 from roi.selectors import VALUE_STREAMS
 
@@ -98,13 +97,13 @@ class GroupFigures:
         figures = value_and_cost((self.value[s] for s in VALUE_STREAMS), (self.cloud_cost, self.investment_cost))
         roi, per_cost = figures.roi_percent, figures.value_per_cost
         return {
-            **{stream: money(self.value[stream]) for stream in VALUE_STREAMS},
-            "total": money(figures.value),
-            "downtime_cost": money(self.value[Stream.DOWNTIME]),
-            "cloud_cost": money(self.cloud_cost),
-            "investment_cost": money(self.investment_cost),
-            "cost": money(figures.cost),
-            "net_value": money(figures.net),
+            **{stream: money_text(self.value[stream]) for stream in VALUE_STREAMS},
+            "total": money_text(figures.value),
+            "downtime_cost": money_text(self.value[Stream.DOWNTIME]),
+            "cloud_cost": money_text(self.cloud_cost),
+            "investment_cost": money_text(self.investment_cost),
+            "cost": money_text(figures.cost),
+            "net_value": money_text(figures.net),
             "roi_percent": None if roi is None else str(roi),
             # What each unit of cost brought back: 2.50 is 2.50 of value per 1 of cost.
             "value_per_cost": None if per_cost is None else str(per_cost),
@@ -207,10 +206,10 @@ def _periods(data: TenantFigures, split: date | None) -> dict[str, Any]:
         roi = ValueAndCost(sum(values, ZERO), sum(costs, ZERO)).roi_percent
         return {
             "months": len(months),
-            "mean_monthly_value": money(mean(values)),
-            "mean_monthly_cost": money(mean(costs)),
+            "mean_monthly_value": money_text(mean(values)),
+            "mean_monthly_cost": money_text(mean(costs)),
             "roi_percent": None if roi is None else str(roi),
-            **{s: money(mean([data.month(m).value[s] for m in months])) for s in VALUE_STREAMS},
+            **{s: money_text(mean([data.month(m).value[s] for m in months])) for s in VALUE_STREAMS},
         }
 
     return {
@@ -273,13 +272,13 @@ def benchmarks(data: TenantFigures | None = None) -> dict[str, Any]:
         "start": f"{first:%Y-%m}",
         "end": f"{last:%Y-%m}",
         "downtime_minutes": str(round_money(minutes)),
-        "downtime_cost": money(cost),
-        "downtime_cost_per_minute": money(cost / minutes) if minutes else None,
+        "downtime_cost": money_text(cost),
+        "downtime_cost_per_minute": money_text(cost / minutes) if minutes else None,
         "published": [
             {
                 "source": b.source,
                 "year": b.year,
-                "cost_per_minute_usd": money(b.cost_per_minute_usd),
+                "cost_per_minute_usd": money_text(b.cost_per_minute_usd),
                 "currency": "USD",
                 "note": b.note,
             }

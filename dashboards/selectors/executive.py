@@ -15,7 +15,6 @@ from dashboards.selectors.figures import (
     TenantFigures,
     add_months,
     fiscal_year_start,
-    money,
     months_between,
     tenant_figures,
 )
@@ -23,7 +22,7 @@ from governance import sql
 from governance.tenancy import current_tenant
 from roi.engine import METHODS
 from roi.engine.finance import ValueAndCost
-from roi.engine.money import ZERO
+from roi.engine.money import ZERO, money_text
 from roi.models import Stream
 from roi.selectors import VALUE_STREAMS
 
@@ -54,9 +53,9 @@ def business_value_index(data: TenantFigures, month: date | None = None) -> dict
         {
             "stream": stream,
             "label": STREAM_LABELS[stream],
-            "value": money(Decimal(inputs[f"{name}_value"])),
+            "value": money_text(Decimal(inputs[f"{name}_value"])),
             "time_window": getattr(data.figures, f"{name}_time_window"),
-            "target": money(getattr(data.figures, f"{name}_target")),
+            "target": money_text(getattr(data.figures, f"{name}_target")),
             "weighting": str(getattr(data.figures, f"{name}_weighting")),
             "score": result[f"{name}_score"],
         }
@@ -135,45 +134,45 @@ def executive_overview(*, data: TenantFigures | None = None) -> dict[str, Any]:
         "month": f"{this:%Y-%m}",
         "last_month": f"{last:%Y-%m}",
         "fiscal_year_start": f"{fy_start:%Y-%m}",
-        "month_to_date_value": money(mtd.total),
-        "month_to_date_streams": {stream: money(mtd.value[stream]) for stream in VALUE_STREAMS},
-        "fiscal_ytd_value": money(to_date.value),
-        "fiscal_ytd_cost": money(to_date.cost),
+        "month_to_date_value": money_text(mtd.total),
+        "month_to_date_streams": {stream: money_text(mtd.value[stream]) for stream in VALUE_STREAMS},
+        "fiscal_ytd_value": money_text(to_date.value),
+        "fiscal_ytd_cost": money_text(to_date.cost),
         "fiscal_ytd_roi_percent": None if fy_roi is None else str(fy_roi),
         "fiscal_ytd_months": [
             {
                 "month": f"{m:%Y-%m}",
-                **{stream: money(data.month(m).value[stream]) for stream in VALUE_STREAMS},
-                "value": money(data.month(m).total),
-                "cost": money(data.cost_in(m)),
+                **{stream: money_text(data.month(m).value[stream]) for stream in VALUE_STREAMS},
+                "value": money_text(data.month(m).total),
+                "cost": money_text(data.cost_in(m)),
             }
             for m in months_between(fy_start, this)
         ],
-        "active_automation_value": money(run_rate),
+        "active_automation_value": money_text(run_rate),
         "incidents_prevented": mtd.count[Stream.INCIDENT_PREVENTION],
-        "prevention_value": money(mtd.value[Stream.INCIDENT_PREVENTION]),
-        "downtime_cost_month_to_date": money(mtd.value[Stream.DOWNTIME]),
+        "prevention_value": money_text(mtd.value[Stream.INCIDENT_PREVENTION]),
+        "downtime_cost_month_to_date": money_text(mtd.value[Stream.DOWNTIME]),
         "business_value_index": None if index is None else index["value"],
         "business_value_index_detail": index,
         "open_alert_count": open_now,
         "open_alerts": open_alerts(),
         "comparisons": {
             "month_to_date_value": {
-                "last_month": money(previous.total),
-                "target": money(data.alerts["monthly_value_target"]),
+                "last_month": money_text(previous.total),
+                "target": money_text(data.alerts["monthly_value_target"]),
             },
             "fiscal_ytd_roi_percent": {
                 "last_month": None if last_roi is None else str(last_roi),
                 "target": str(data.alerts["roi_target"]),
             },
             "active_automation_value": {
-                "last_month": money(data.month(add_months(this, -2)).value[Stream.AUTOMATION]),
-                "target": money(automation_target),
+                "last_month": money_text(data.month(add_months(this, -2)).value[Stream.AUTOMATION]),
+                "target": money_text(automation_target),
             },
             "incidents_prevented": {"last_month": previous.count[Stream.INCIDENT_PREVENTION], "target": None},
             "prevention_value": {
-                "last_month": money(previous.value[Stream.INCIDENT_PREVENTION]),
-                "target": money(data.alerts["incident_prevention_target"]),
+                "last_month": money_text(previous.value[Stream.INCIDENT_PREVENTION]),
+                "target": money_text(data.alerts["incident_prevention_target"]),
             },
             "business_value_index": {
                 "last_month": None if last_index is None else last_index["value"],
@@ -181,7 +180,7 @@ def executive_overview(*, data: TenantFigures | None = None) -> dict[str, Any]:
                 "target": None if index is None else "100",
             },
             "open_alert_count": {"last_month": open_then, "target": 0},
-            "downtime_cost_month_to_date": {"last_month": money(previous.value[Stream.DOWNTIME]), "target": None},
+            "downtime_cost_month_to_date": {"last_month": money_text(previous.value[Stream.DOWNTIME]), "target": None},
         },
     }
 
@@ -195,11 +194,11 @@ def real_time() -> dict[str, Any]:
         "as_of": newest.isoformat() if newest else None,
         "currency": data.tenant.currency,
         "month": f"{data.this_month:%Y-%m}",
-        "streams": {stream: money(month.value[stream]) for stream in VALUE_STREAMS},
-        "month_to_date_value": money(month.total),
-        "downtime_cost_month_to_date": money(month.value[Stream.DOWNTIME]),
+        "streams": {stream: money_text(month.value[stream]) for stream in VALUE_STREAMS},
+        "month_to_date_value": money_text(month.total),
+        "downtime_cost_month_to_date": money_text(month.value[Stream.DOWNTIME]),
         "incidents_prevented": month.count[Stream.INCIDENT_PREVENTION],
-        "hours_saved": money(month.hours_saved),  # hours, rounded to two places as money is
+        "hours_saved": money_text(month.hours_saved),  # hours, rounded to two places as money is
     }
 
 
@@ -248,7 +247,7 @@ def period_headline(data: TenantFigures, first: date, last: date) -> dict[str, A
     def shown(key: str, value: Any) -> Any:
         if value is None or key in counts:
             return value
-        return str(value) if key in percents else money(value)
+        return str(value) if key in percents else money_text(value)
 
     keys = [*VALUE_STREAMS, "total_value", "investment_cost", "roi_percent", "incidents_prevented"]
     keys += ["prevention_value", "downtime_cost", "automation_run_rate", "business_value_index"]

@@ -1,7 +1,7 @@
 """What every dashboard figure is computed from (`TenantFigures`), how it is loaded, and its arithmetic.
 
-`money` and the month helpers (`add_months`, `months_between`,
-`fiscal_year_start`) are shared by every figure set, the reports and the alerts.
+The month helpers (`add_months`, `months_between`, `fiscal_year_start`) are shared by every
+figure set, the reports and the alerts.
 
 Everything reads monthly rollups (a few hundred rows per tenant, whatever the number of
 events), the model and KPIs in force, and the tenant's investments; a fixed number of

@@ -17,14 +17,13 @@ from dashboards.selectors.figures import (
     TenantFigures,
     add_months,
     fiscal_year_start,
-    money,
     months_between,
     tenant_figures,
 )
 from roi.budgets import it_budget_get
 from roi.engine import EngineInputError
 from roi.engine.finance import BudgetMonth, budget_outlook, investment_to_date, mean
-from roi.engine.money import ZERO, decimal_or_none
+from roi.engine.money import ZERO, decimal_or_none, money_text
 from roi.engine.risk import Triangular, value_at_risk
 from roi.models import Investment, MonthlyRollup
 from roi.selectors import VALUE_STREAMS
@@ -87,11 +86,11 @@ def budget_against_cost(data: TenantFigures) -> dict[str, Any]:
     months = [
         {
             "month": f"{month:%Y-%m}",
-            "budget": money(figures.budget),
-            "actual": money(figures.actual),
-            "forecast": money(figures.forecast),
+            "budget": money_text(figures.budget),
+            "actual": money_text(figures.actual),
+            "forecast": money_text(figures.forecast),
             # Positive: under budget. Against actual once the month is over, else its forecast.
-            "variance": money(figures.variance),
+            "variance": money_text(figures.variance),
             "past": month < data.this_month,
         }
         for month, figures in zip(fy_months, outlook.months, strict=True)
@@ -103,16 +102,16 @@ def budget_against_cost(data: TenantFigures) -> dict[str, Any]:
         "this_month": f"{data.this_month:%Y-%m}",
         "budget": None
         if budget is None
-        else {"annual": money(annual), "monthly": money(outlook.monthly_budget), "version": budget.version},
+        else {"annual": money_text(annual), "monthly": money_text(outlook.monthly_budget), "version": budget.version},
         "months": months,
-        "cost_to_date": money(outlook.cost_to_date),
-        "budget_to_date": money(outlook.budget_to_date),
-        "variance_to_date": money(outlook.variance_to_date),
+        "cost_to_date": money_text(outlook.cost_to_date),
+        "budget_to_date": money_text(outlook.budget_to_date),
+        "variance_to_date": money_text(outlook.variance_to_date),
         "budget_used_percent": _text(outlook.budget_used_percent),
-        "forecast_year_cost": money(outlook.forecast_year_cost),
-        "forecast_variance": money(outlook.forecast_variance),
+        "forecast_year_cost": money_text(outlook.forecast_year_cost),
+        "forecast_variance": money_text(outlook.forecast_variance),
         "forecast_used_percent": _text(outlook.forecast_used_percent),
-        "cloud_run_rate": money(cloud_run_rate),
+        "cloud_run_rate": money_text(cloud_run_rate),
         "cloud_run_rate_months": [f"{m:%Y-%m}" for m in sorted(recent)],
     }
 
@@ -168,10 +167,10 @@ def investments_against_case(data: TenantFigures) -> list[dict[str, Any]]:
                 "investment": investment,
                 "started": f"{first:%Y-%m}",
                 "months_elapsed": elapsed,
-                "cost_to_date": money(to_date.cost),
-                "value_to_date": money(to_date.value),
-                "promised_value_to_date": money(to_date.promised),
-                "value_gap": money(to_date.value_gap),
+                "cost_to_date": money_text(to_date.cost),
+                "value_to_date": money_text(to_date.value),
+                "promised_value_to_date": money_text(to_date.promised),
+                "value_gap": money_text(to_date.value_gap),
                 "roi_to_date_percent": _text(to_date.roi_percent),
                 "promised_roi_to_date_percent": _text(to_date.promised_roi_percent),
                 "payback_to_date_months": None if paid_back is None else str(paid_back.quantize(Decimal("0.1"))),
@@ -188,12 +187,12 @@ def value_at_risk_inputs(investment: Investment) -> dict[str, str | None]:
     """The value-at-risk calculator's inputs for an investment's business case (as form fields)."""
     benefit = investment.expected_monthly_benefit
     return {
-        "upfront_cost": money(investment.upfront_cost),
-        "monthly_cost": money(investment.monthly_cost),
+        "upfront_cost": money_text(investment.upfront_cost),
+        "monthly_cost": money_text(investment.monthly_cost),
         # Rounded to the cent here, so the calculator is given exactly what was computed with.
-        "monthly_benefit_low": money(benefit * BENEFIT_LOW),
-        "monthly_benefit_mode": money(benefit),
-        "monthly_benefit_high": money(benefit * BENEFIT_HIGH),
+        "monthly_benefit_low": money_text(benefit * BENEFIT_LOW),
+        "monthly_benefit_mode": money_text(benefit),
+        "monthly_benefit_high": money_text(benefit * BENEFIT_HIGH),
         "months": str(investment.months),
         "trials": str(VAR_TRIALS),
         "seed": str(VAR_SEED),
@@ -228,9 +227,9 @@ def investment_value_at_risk(investment: Investment) -> dict[str, Any]:
     return {
         "var_query": urlencode(inputs),
         "value_at_risk": {
-            "mean_npv": money(result.mean_npv),
-            "p5_npv": money(result.p5_npv),
-            "value_at_risk_95": money(result.value_at_risk_95),
+            "mean_npv": money_text(result.mean_npv),
+            "p5_npv": money_text(result.p5_npv),
+            "value_at_risk_95": money_text(result.value_at_risk_95),
             "probability_of_loss_percent": str((result.probability_of_loss * 100).quantize(Decimal("0.1"))),
         },
     }

@@ -8,12 +8,12 @@ from typing import Any
 from dashboards.selectors.figures import (
     TenantFigures,
     add_months,
-    money,
     months_between,
     tenant_figures,
 )
 from roi.engine import METHODS
 from roi.engine.finance import running_totals
+from roi.engine.money import money_text
 from roi.models import Stream
 from roi.selectors import VALUE_STREAMS
 
@@ -49,11 +49,11 @@ def trend_series(data: TenantFigures, window: list[date]) -> list[dict[str, Any]
         series.append(
             {
                 "month": f"{month:%Y-%m}",
-                **{stream: money(figures.value[stream]) for stream in VALUE_STREAMS},
-                "total": money(figures.total),
-                "downtime_cost": money(figures.value[Stream.DOWNTIME]),
-                "cumulative_value": money(to_date.value),
-                "cumulative_cost": money(to_date.cost),
+                **{stream: money_text(figures.value[stream]) for stream in VALUE_STREAMS},
+                "total": money_text(figures.total),
+                "downtime_cost": money_text(figures.value[Stream.DOWNTIME]),
+                "cumulative_value": money_text(to_date.value),
+                "cumulative_cost": money_text(to_date.cost),
                 "cumulative_roi_percent": None if roi is None else str(roi),
             }
         )
@@ -87,7 +87,7 @@ def forecast(data: TenantFigures, window: list[date], horizon: int) -> dict[str,
     return {
         "method": result["method"],
         "mape": result["mape"],
-        "history": [{"month": f"{m:%Y-%m}", "value": money(data.month(m).total)} for m in complete],
+        "history": [{"month": f"{m:%Y-%m}", "value": money_text(data.month(m).total)} for m in complete],
         "points": [
             {key: point[key] for key in ("month", "value", "low_80", "high_80", "low_95", "high_95")}
             for point in result["points"]
