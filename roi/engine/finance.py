@@ -46,6 +46,12 @@ def mean(amounts: Sequence[Decimal]) -> Decimal:
     return sum(amounts, ZERO) / len(amounts) if amounts else ZERO
 
 
+@exact
+def mean_of_sum(total: Decimal | None, count: int | None) -> Decimal | None:
+    """A mean kept as a sum and a count beside it (a rollup's); None when nothing was counted."""
+    return (total or ZERO) / count if count else None
+
+
 @dataclass(frozen=True, slots=True)
 class ValueAndCost:
     """Value against cost over some months, unrounded, with the ratios they give."""

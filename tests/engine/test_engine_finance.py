@@ -10,6 +10,7 @@ from roi.engine.finance import (
     budget_outlook,
     investment_to_date,
     mean,
+    mean_of_sum,
     monthly_budget,
     percent,
     roi_percent,
@@ -173,3 +174,10 @@ def test_a_shown_figure_reads_back_as_a_decimal_or_none(shown: object, expected:
 )
 def test_money_is_shown_to_the_cent_half_even(amount: D | None, expected: str | None) -> None:
     assert money_text(amount) == expected
+
+
+@pytest.mark.parametrize(
+    ("total", "count", "expected"), [(D("299.7"), 3, D("99.9")), (None, 2, D(0)), (D(5), 0, None), (D(5), None, None)]
+)
+def test_a_mean_kept_as_sum_and_count(total: D | None, count: int | None, expected: D | None) -> None:
+    assert mean_of_sum(total, count) == expected
