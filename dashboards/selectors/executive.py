@@ -198,7 +198,7 @@ def real_time() -> dict[str, Any]:
         "month_to_date_value": money_text(month.total),
         "downtime_cost_month_to_date": money_text(month.value[Stream.DOWNTIME]),
         "incidents_prevented": month.count[Stream.INCIDENT_PREVENTION],
-        "hours_saved": money_text(month.hours_saved),  # hours, rounded to two places as money is
+        "hours_saved": money_text(month.hours_saved),  # hours, shown to two places like an amount
     }
 
 

@@ -21,7 +21,7 @@ from dashboards.selectors.trends import MONTHS_DEFAULT
 from governance.tenancy import current_tenant
 from roi.engine.availability import downtime_minutes_allowed
 from roi.engine.finance import mean_of_sum
-from roi.engine.money import MINUTES_PER_MONTH
+from roi.engine.money import MINUTES_PER_MONTH, decimal_or_none
 from roi.figures import KPI_DEFAULTS
 from roi.models import MonthlyRollup, PerformanceMonth, Stream
 from roi.models.rollups import PERFORMANCE_SUM_COLUMNS
@@ -51,9 +51,10 @@ def service_level_targets() -> ServiceLevelTargets:
     sections = (kpis.kpis if kpis is not None else None) or {}
     availability = (sections.get("availability") or {}).get("target")
     response = (sections.get("performance") or {}).get("target_response_time")
+    availability_target, response_target = decimal_or_none(availability), decimal_or_none(response)
     return ServiceLevelTargets(
-        availability_percent=AVAILABILITY_TARGET_DEFAULT if availability is None else Decimal(str(availability)),
-        response_time_ms=RESPONSE_TIME_TARGET_DEFAULT if response is None else Decimal(str(response)),
+        availability_percent=AVAILABILITY_TARGET_DEFAULT if availability_target is None else availability_target,
+        response_time_ms=RESPONSE_TIME_TARGET_DEFAULT if response_target is None else response_target,
     )
 
 
