@@ -212,7 +212,7 @@ def periods_page(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied
         try:
             periods.period_close(
-                month=periods.parse_month(request.POST.get("month", "")), actor=Actor.of_user(request.user)
+                month=periods.month_to_close(request.POST.get("month", "")), actor=Actor.of_user(request.user)
             )
             return redirect("periods", slug=request.tenant.slug)  # type: ignore[attr-defined]
         except ValidationError as invalid:

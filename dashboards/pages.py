@@ -27,6 +27,7 @@ from governance import roles
 from governance.audit import audit_record
 from governance.ledger import Actor, record_hash
 from governance.models import AuditKind
+from governance.months import parse_month
 from governance.pages import tenant_page
 from roi import proposals
 from roi import selectors as roi_selectors
@@ -109,7 +110,7 @@ DRILL_MODELS = {
 def drill_down(request: HttpRequest, stream: str, month: str) -> HttpResponse:
     """The events (or service-months) that make up one stream's figure in one month."""
     try:
-        first = datetime.strptime(month, "%Y-%m").date()
+        first = parse_month(month)
     except ValueError:
         raise Http404("No such month.") from None
     zone = ZoneInfo(request.tenant.time_zone)  # type: ignore[attr-defined]

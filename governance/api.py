@@ -37,6 +37,7 @@ from governance.models import (
     ReportingFrequency,
     Tenant,
 )
+from governance.months import MONTH_PATTERN
 from governance.roles import KeyRole, Role
 from governance.schema import CustomerSegmentsField, StrictCharField
 from governance.tenancy import tenant_scope
@@ -508,7 +509,7 @@ class AuditEventListView(TenantAPIView):
 # --- Period close -------------------------------------------------------------------
 
 
-@extend_schema_field({"type": "string", "pattern": periods.MONTH_PATTERN})
+@extend_schema_field({"type": "string", "pattern": MONTH_PATTERN})
 class MonthOutputField(serializers.DateField):
     """A month written YYYY-MM: documented as such, not as a date."""
 
@@ -534,12 +535,12 @@ class PeriodCloseView(TenantAPIView):
             TENANT_PARAMETER,
             OpenApiParameter(
                 "month",
-                {"type": "string", "pattern": periods.MONTH_PATTERN},
+                {"type": "string", "pattern": MONTH_PATTERN},
                 OpenApiParameter.PATH,
                 description="YYYY-MM",
             ),
         ],
     )
     def post(self, request: Request, month: str) -> Response:
-        period = periods.period_close(month=periods.parse_month(month), actor=actor_of(request))
+        period = periods.period_close(month=periods.month_to_close(month), actor=actor_of(request))
         return Response(ClosedPeriodSerializer(period).data, status=status.HTTP_201_CREATED)

@@ -19,16 +19,14 @@ from django.utils import timezone
 from governance.audit import audit_record
 from governance.ledger import Actor
 from governance.models import AuditKind, ClosedPeriod
+from governance.months import parse_month
 from governance.tenancy import current_tenant
 
-# A month as `parse_month` reads it, in the years events may fall in (roi.event_fields).
-MONTH_PATTERN = r"^(19|2\d)\d\d-(0[1-9]|1[0-2])$"
 
-
-def parse_month(text: str) -> date:
-    """ "2026-03" -> date(2026, 3, 1); a ValidationError naming `month` otherwise."""
+def month_to_close(text: str) -> date:
+    """ "2026-03" -> date(2026, 3, 1) (`governance.months.parse_month`); a ValidationError naming `month` otherwise."""
     try:
-        return datetime.strptime(text, "%Y-%m").date()
+        return parse_month(text)
     except ValueError:
         raise ValidationError({"month": [f"{text!r} is not a month; use YYYY-MM."]}) from None
 

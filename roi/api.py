@@ -30,6 +30,7 @@ from governance.models import AuditKind, LedgerRecord
 from roi import proposals, selectors, services
 from roi.engine import METHODS, EngineInputError, FinancialFigures
 from roi.engine.inputs import probed_schema
+from roi.engine.money import money_text
 from roi.figures import stored_flat
 from roi.ledger_export import JSONL_CONTENT_TYPE, export_disposition, ledger_export_response
 from roi.ledger_verification import verification_request, verification_run_state
@@ -564,10 +565,6 @@ class BusinessImpactQuery(serializers.Serializer):
     end = MonthOrDayField(required=False, help_text="last month, YYYY-MM (default: this month)")
 
 
-def money(value: Decimal) -> str:
-    return str(value.quantize(Decimal("0.01")))
-
-
 class BusinessImpactView(TenantAPIView):
     """Value by stream, and the cost of downtime beside it, over whole months (from rollups)."""
 
@@ -593,8 +590,8 @@ class BusinessImpactView(TenantAPIView):
                 "start": f"{start:%Y-%m}",
                 "end": f"{end:%Y-%m}",
                 "currency": request.tenant.currency,
-                "streams": {name: money(value) for name, value in streams.items()},
-                "total": money(sum(streams.values(), Decimal(0))),
-                "downtime_cost": money(impact["downtime"]),
+                "streams": {name: money_text(value) for name, value in streams.items()},
+                "total": money_text(sum(streams.values(), Decimal(0))),
+                "downtime_cost": money_text(impact["downtime"]),
             }
         )

@@ -17,16 +17,15 @@ from django.utils import timezone
 from governance.ledger import Actor
 from governance.tenancy import current_tenant
 from roi.engine import EngineInputError
-from roi.engine.money import to_decimal
+from roi.engine.money import round_money, to_decimal
 from roi.models import ItBudget
 from roi.selectors import config_history
-from roi.services import _require_reason, _save_version
+from roi.services import change_reason_check, config_version_save
 
 # Fiscal years a budget may be set for: wide enough for any plan, narrow enough to catch typos.
 FIRST_FISCAL_YEAR = 2000
 LAST_FISCAL_YEAR = 2100
 BUDGET_SECTIONS = ("annual_amount",)
-CENT = Decimal("0.01")
 
 
 def it_budget_set(*, actor: Actor, fiscal_year: Any, annual_amount: Any, change_reason: str) -> ItBudget:
@@ -49,10 +48,10 @@ def it_budget_set(*, actor: Actor, fiscal_year: Any, annual_amount: Any, change_
     except EngineInputError as error:
         errors.update(error.errors)
     else:
-        if amount != amount.quantize(CENT):
+        if amount != round_money(amount):
             errors["annual_amount"] = ["must have at most two decimal places"]
     try:
-        _require_reason(change_reason)
+        change_reason_check(change_reason)
     except EngineInputError as error:
         errors.update(error.errors)
     if errors:
@@ -61,7 +60,7 @@ def it_budget_set(*, actor: Actor, fiscal_year: Any, annual_amount: Any, change_
         budget = ItBudget.objects.select_for_update().filter(fiscal_year=year).first()
         budget = budget or ItBudget(tenant=current_tenant(), fiscal_year=year)
         budget.annual_amount = amount
-        _save_version(budget, actor=actor, change_reason=change_reason, effective_from=None)
+        config_version_save(budget, actor=actor, change_reason=change_reason, effective_from=None)
         return budget
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -22,13 +21,13 @@ from roi.budgets import (
     it_budget_history,
     it_budget_set,
 )
+from roi.engine.finance import monthly_budget
 from roi.engine.inputs import number_schema
+from roi.engine.money import round_money
 from roi.models import ItBudget
 from roi.services import CHANGE_REASON_SCHEMA
 
 BODY_KEYS = {"fiscal_year", "annual_amount", "change_reason"}
-MONTHS_PER_YEAR = 12
-CENT = Decimal("0.01")
 
 
 class ItBudgetQuery(serializers.Serializer):
@@ -59,7 +58,7 @@ def it_budget_data(budget: ItBudget, currency: str) -> dict[str, Any]:
         "fiscal_year": budget.fiscal_year,
         "currency": currency,
         "annual_amount": str(budget.annual_amount),
-        "monthly_amount": str((budget.annual_amount / MONTHS_PER_YEAR).quantize(CENT)),
+        "monthly_amount": str(round_money(monthly_budget(budget.annual_amount))),
         "version": budget.version,
         "changed_at": budget.changed_at.isoformat(),
         "changed_by": history[0]["changed_by"] if history else None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from governance import roles
 from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of, query_of
+from governance.months import parse_month
 from governance.roles import Role
 from roi import focus
 from roi.csv_import import MAX_UPLOAD_BYTES, CsvFileRefused, CsvRowsInvalid, upload_read
@@ -132,10 +133,6 @@ class MonthlyCostsSerializer(serializers.Serializer):
     months = CostMonthSerializer(many=True)
 
 
-def _month(text: str) -> date:
-    return datetime.strptime(text, "%Y-%m").date()
-
-
 class MonthlyCostsView(TenantAPIView):
     """Imported costs per month (default: the last twelve), optionally split by service, department or product."""
 
@@ -151,9 +148,9 @@ class MonthlyCostsView(TenantAPIView):
         query.is_valid(raise_exception=True)
         wanted = query.validated_data
         today = timezone.localdate(timezone=ZoneInfo(request.tenant.time_zone))
-        end = _month(wanted["end"]) if "end" in wanted else today.replace(day=1)
+        end = parse_month(wanted["end"]) if "end" in wanted else today.replace(day=1)
         default_start = date(end.year - (1 if end.month < 12 else 0), end.month % 12 + 1, 1)
-        start = _month(wanted["start"]) if "start" in wanted else default_start
+        start = parse_month(wanted["start"]) if "start" in wanted else default_start
         if start > end:
             raise exceptions.ValidationError({"start": ["Must not be after end."]})
         months = focus.costs_monthly(start=start, end=end, by=wanted.get("by"))

@@ -19,6 +19,7 @@ from typing import Any
 from django.utils import timezone
 
 from governance.ledger import Actor
+from roi.engine.money import money_text
 from roi.models import AutomationRun, Deployment, EventKind, Incident, Investment, PerformanceSample
 
 DEMO_SEED = 20_250_101
@@ -113,7 +114,7 @@ def _iso(moment: datetime) -> str:
 
 
 def _money(value: float) -> str:
-    return str(Decimal(str(value)).quantize(Decimal("0.01")))
+    return money_text(Decimal(str(value)))
 
 
 def _between(rng: random.Random, first: datetime, last: datetime) -> datetime:

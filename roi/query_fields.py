@@ -12,7 +12,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from governance.periods import MONTH_PATTERN
+from governance.months import MONTH_PATTERN, parse_month
 from roi.event_fields import EARLIEST_YEAR, LATEST_YEAR, YEARS_PATTERN
 
 
@@ -49,6 +49,10 @@ class YearBoundDateTimeField(serializers.DateTimeField):
         return moment
 
 
+def _parse_day(text: str) -> dt.date:
+    return dt.datetime.strptime(text, "%Y-%m-%d").date()
+
+
 @extend_schema_field(
     {"type": "string", "anyOf": [{"pattern": MONTH_PATTERN}, {"format": "date", "pattern": YEARS_PATTERN}]}
 )
@@ -56,9 +60,9 @@ class MonthOrDayField(serializers.Field):
     """A month (YYYY-MM), or a day (YYYY-MM-DD) standing for its month: the first of that month."""
 
     def to_internal_value(self, data: Any) -> dt.date:
-        for pattern in ("%Y-%m", "%Y-%m-%d"):
+        for parse in (parse_month, _parse_day):
             try:
-                parsed = dt.datetime.strptime(str(data), pattern).date()
+                parsed = parse(str(data))
             except ValueError:
                 continue
             if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:

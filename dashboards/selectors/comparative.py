@@ -19,23 +19,21 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from dashboards.benchmarks import DOWNTIME_BENCHMARKS
-from dashboards.selectors.costs import parse_month
 from dashboards.selectors.figures import (
-    CENT,
-    ZERO,
     TenantFigures,
-    _field,
-    _table,
     add_months,
     fiscal_year_start,
-    money,
+    model_field,
     months_between,
-    percent,
+    table_name,
     tenant_figures,
 )
 from governance import sql
+from governance.months import parse_month
 from governance.tenancy import current_tenant
 from roi.engine import METHODS, EngineInputError
+from roi.engine.finance import ValueAndCost, mean, value_and_cost
+from roi.engine.money import ZERO, money_text, round_money
 from roi.models import CostMonth, MonthlyRollup, Stream
 from roi.selectors import VALUE_STREAMS
 
@@ -49,7 +47,7 @@ MAX_MONTHS_BACK = 60
 def _value_sql(by: str) -> str:
     """Value per `by` label and stream over a range of months."""
     return (
-        f'SELECT "{by}", "stream", SUM("value") FROM {_table(MonthlyRollup)}'  # noqa: S608
+        f'SELECT "{by}", "stream", SUM("value") FROM {table_name(MonthlyRollup)}'  # noqa: S608
         f' WHERE @tenant AND "month" >= %s AND "month" <= %s GROUP BY "{by}", "stream"'
     )
 
@@ -57,7 +55,7 @@ def _value_sql(by: str) -> str:
 def _cost_sql(by: str) -> str:
     """Imported cloud cost per `by` label over a range of months: the overview's cloud cost, split."""
     return (
-        f'SELECT "{by}", SUM("effective_cost") FROM {_table(CostMonth)}'  # noqa: S608
+        f'SELECT "{by}", SUM("effective_cost") FROM {table_name(CostMonth)}'  # noqa: S608
         f' WHERE @tenant AND "month" >= %s AND "month" <= %s GROUP BY "{by}"'
     )
 
@@ -66,18 +64,22 @@ def _cost_sql(by: str) -> str:
 # sums of seconds and how many deployments each sum is over, so the means are exact.
 DORA_TIMING_SQL = (
     'SELECT SUM("lead_time_seconds_sum"), SUM("lead_time_count"), SUM("restore_seconds_sum"), SUM("restore_count")'  # noqa: S608
-    f' FROM {_table(MonthlyRollup)} WHERE @tenant AND "stream" = %s AND "month" >= %s AND "month" <= %s'
+    f' FROM {table_name(MonthlyRollup)} WHERE @tenant AND "stream" = %s AND "month" >= %s AND "month" <= %s'
 )
 DORA_TIMING_FIELDS = [
-    _field(MonthlyRollup, "lead_time_seconds_sum"),
+    model_field(MonthlyRollup, "lead_time_seconds_sum"),
     None,
-    _field(MonthlyRollup, "restore_seconds_sum"),
+    model_field(MonthlyRollup, "restore_seconds_sum"),
     None,
 ]
 VALUE_SQL = {by: _value_sql(by) for by in BREAKDOWNS}
-VALUE_FIELDS = [_field(MonthlyRollup, "department"), _field(MonthlyRollup, "stream"), _field(MonthlyRollup, "value")]
+VALUE_FIELDS = [
+    model_field(MonthlyRollup, "department"),
+    model_field(MonthlyRollup, "stream"),
+    model_field(MonthlyRollup, "value"),
+]
 COST_SQL = {by: _cost_sql(by) for by in BREAKDOWNS}
-COST_FIELDS = [_field(CostMonth, "department"), _field(CostMonth, "effective_cost")]
+COST_FIELDS = [model_field(CostMonth, "department"), model_field(CostMonth, "effective_cost")]
 
 
 @dataclass
@@ -95,20 +97,19 @@ class GroupFigures:
         self.investment_cost += other.investment_cost
 
     def as_dict(self) -> dict[str, Any]:
-        total = sum((self.value[s] for s in VALUE_STREAMS), ZERO)
-        cost = self.cloud_cost + self.investment_cost
-        roi = percent(total - cost, cost)
+        figures = value_and_cost((self.value[s] for s in VALUE_STREAMS), (self.cloud_cost, self.investment_cost))
+        roi, per_cost = figures.roi_percent, figures.value_per_cost
         return {
-            **{stream: money(self.value[stream]) for stream in VALUE_STREAMS},
-            "total": money(total),
-            "downtime_cost": money(self.value[Stream.DOWNTIME]),
-            "cloud_cost": money(self.cloud_cost),
-            "investment_cost": money(self.investment_cost),
-            "cost": money(cost),
-            "net_value": money(total - cost),
+            **{stream: money_text(self.value[stream]) for stream in VALUE_STREAMS},
+            "total": money_text(figures.value),
+            "downtime_cost": money_text(self.value[Stream.DOWNTIME]),
+            "cloud_cost": money_text(self.cloud_cost),
+            "investment_cost": money_text(self.investment_cost),
+            "cost": money_text(figures.cost),
+            "net_value": money_text(figures.net),
             "roi_percent": None if roi is None else str(roi),
             # What each unit of cost brought back: 2.50 is 2.50 of value per 1 of cost.
-            "value_per_cost": str((total / cost).quantize(CENT)) if cost else None,
+            "value_per_cost": None if per_cost is None else str(per_cost),
         }
 
 
@@ -203,16 +204,15 @@ def _periods(data: TenantFigures, split: date | None) -> dict[str, Any]:
         if not months:
             empty: dict[str, Any] = {s: None for s in VALUE_STREAMS}
             return {"months": 0, "mean_monthly_value": None, "mean_monthly_cost": None, "roi_percent": None, **empty}
-        count = Decimal(len(months))
-        value = sum((data.month(m).total for m in months), ZERO)
-        cost = sum((data.cost_in(m) for m in months), ZERO)
-        roi = percent(value - cost, cost)
+        values = [data.month(m).total for m in months]
+        costs = [data.cost_in(m) for m in months]
+        roi = ValueAndCost(sum(values, ZERO), sum(costs, ZERO)).roi_percent
         return {
             "months": len(months),
-            "mean_monthly_value": money(value / count),
-            "mean_monthly_cost": money(cost / count),
+            "mean_monthly_value": money_text(mean(values)),
+            "mean_monthly_cost": money_text(mean(costs)),
             "roi_percent": None if roi is None else str(roi),
-            **{s: money(sum((data.month(m).value[s] for m in months), ZERO) / count) for s in VALUE_STREAMS},
+            **{s: money_text(mean([data.month(m).value[s] for m in months])) for s in VALUE_STREAMS},
         }
 
     return {
@@ -274,14 +274,14 @@ def benchmarks(data: TenantFigures | None = None) -> dict[str, Any]:
         "customer_segments": list(data.tenant.customer_segments),
         "start": f"{first:%Y-%m}",
         "end": f"{last:%Y-%m}",
-        "downtime_minutes": str(minutes.quantize(CENT)),
-        "downtime_cost": money(cost),
-        "downtime_cost_per_minute": money(cost / minutes) if minutes else None,
+        "downtime_minutes": str(round_money(minutes)),
+        "downtime_cost": money_text(cost),
+        "downtime_cost_per_minute": money_text(cost / minutes) if minutes else None,
         "published": [
             {
                 "source": b.source,
                 "year": b.year,
-                "cost_per_minute_usd": money(b.cost_per_minute_usd),
+                "cost_per_minute_usd": money_text(b.cost_per_minute_usd),
                 "currency": "USD",
                 "note": b.note,
             }

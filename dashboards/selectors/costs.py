@@ -18,8 +18,10 @@ from zoneinfo import ZoneInfo
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
-from dashboards.selectors.figures import ZERO, InvestmentCost, money, months_between
+from dashboards.selectors.figures import InvestmentCost, months_between
+from governance.months import parse_month  # noqa: F401  dashboards.reports (not this part's to edit) imports it from here
 from governance.tenancy import current_tenant
+from roi.engine.money import ZERO, money_text
 from roi.models import CostMonth, Investment, MonthlyRollup
 from roi.selectors import VALUE_STREAMS
 
@@ -94,13 +96,17 @@ def cost_drill_down(selection: LabelFilter) -> dict[str, Any]:
     return {
         "cells": cells,
         "investments": [
-            {"investment": row["investment"], "cost": money(row["cost"]), "committed": money(row["committed"])}
+            {
+                "investment": row["investment"],
+                "cost": money_text(row["cost"]),
+                "committed": money_text(row["committed"]),
+            }
             for row in investments
         ],
-        "cloud_cost": money(cloud),
-        "investment_cost": money(invested),
-        "committed_cost": money(committed),
-        "cost": money(cloud + invested),
+        "cloud_cost": money_text(cloud),
+        "investment_cost": money_text(invested),
+        "committed_cost": money_text(committed),
+        "cost": money_text(cloud + invested),
         "this_month": f"{this_month:%Y-%m}" if selection.start <= this_month <= selection.end else None,
         "months_ahead": [f"{month:%Y-%m}" for month in window if month > this_month],
     }
@@ -139,18 +145,10 @@ def label_months(selection: LabelFilter) -> list[dict[str, Any]]:
         months.append(
             {
                 "month": f"{month:%Y-%m}",
-                **{s: money(streams.get(s, ZERO)) for s in VALUE_STREAMS},
-                "total": money(total),
-                "cost": money(cost),
-                "net_value": money(total - cost),
+                **{s: money_text(streams.get(s, ZERO)) for s in VALUE_STREAMS},
+                "total": money_text(total),
+                "cost": money_text(cost),
+                "net_value": money_text(total - cost),
             }
         )
     return months
-
-
-def parse_month(text: str) -> date:
-    """`2026-03` as the first of March 2026; ValueError otherwise."""
-    year, _, month = text.partition("-")
-    if len(year) != 4 or len(month) != 2 or not (year.isdigit() and month.isdigit()):
-        raise ValueError(text)
-    return date(int(year), int(month), 1)

@@ -12,18 +12,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dashboards.selectors.figures import (
-    CENT,
-    ZERO,
     TenantFigures,
     add_months,
     fiscal_year_start,
-    money,
     months_between,
-    percent,
     tenant_figures,
 )
 from governance import sql
 from roi.engine import METHODS
+from roi.engine.finance import ValueAndCost
+from roi.engine.money import ZERO, money_text
 from roi.models import Stream
 from roi.selectors import VALUE_STREAMS
 
@@ -54,9 +52,9 @@ def business_value_index(data: TenantFigures, month: date | None = None) -> dict
         {
             "stream": stream,
             "label": STREAM_LABELS[stream],
-            "value": money(Decimal(inputs[f"{name}_value"])),
+            "value": money_text(Decimal(inputs[f"{name}_value"])),
             "time_window": getattr(data.figures, f"{name}_time_window"),
-            "target": money(getattr(data.figures, f"{name}_target")),
+            "target": money_text(getattr(data.figures, f"{name}_target")),
             "weighting": str(getattr(data.figures, f"{name}_weighting")),
             "score": result[f"{name}_score"],
         }
@@ -104,11 +102,10 @@ def open_alert_counts(*, month_start: datetime) -> tuple[int, int]:
     return int(now or 0), int(then or 0)
 
 
-def _fiscal_roi(data: TenantFigures, month: date) -> tuple[date, Decimal, Decimal, Decimal | None]:
-    """The fiscal year-to-date value, cost and ROI as they stand at the end of `month`."""
+def fiscal_year_to_date(data: TenantFigures, month: date) -> tuple[date, ValueAndCost]:
+    """The fiscal year's first month, and its value and cost to date, as they stand at the end of `month`."""
     start = fiscal_year_start(month, data.tenant.fiscal_year_start_month)
-    value, cost = data.value_between(start, month), data.cost_between(start, month)
-    return start, value, cost, percent(value - cost, cost)
+    return start, ValueAndCost(data.value_between(start, month), data.cost_between(start, month))
 
 
 def executive_overview(*, data: TenantFigures | None = None) -> dict[str, Any]:
@@ -121,8 +118,8 @@ def executive_overview(*, data: TenantFigures | None = None) -> dict[str, Any]:
     """
     data = data or tenant_figures(newest=True)
     this, last = data.this_month, add_months(data.this_month, -1)
-    fy_start, fy_value, fy_cost, fy_roi = _fiscal_roi(data, this)
-    last_roi = _fiscal_roi(data, last)[3]
+    fy_start, to_date = fiscal_year_to_date(data, this)
+    fy_roi, last_roi = to_date.roi_percent, fiscal_year_to_date(data, last)[1].roi_percent
     mtd, previous = data.month(this), data.month(last)
     run_rate = previous.value[Stream.AUTOMATION]
     index, last_index = business_value_index(data), business_value_index(data, last)
@@ -137,45 +134,45 @@ def executive_overview(*, data: TenantFigures | None = None) -> dict[str, Any]:
         "month": f"{this:%Y-%m}",
         "last_month": f"{last:%Y-%m}",
         "fiscal_year_start": f"{fy_start:%Y-%m}",
-        "month_to_date_value": money(mtd.total),
-        "month_to_date_streams": {stream: money(mtd.value[stream]) for stream in VALUE_STREAMS},
-        "fiscal_ytd_value": money(fy_value),
-        "fiscal_ytd_cost": money(fy_cost),
+        "month_to_date_value": money_text(mtd.total),
+        "month_to_date_streams": {stream: money_text(mtd.value[stream]) for stream in VALUE_STREAMS},
+        "fiscal_ytd_value": money_text(to_date.value),
+        "fiscal_ytd_cost": money_text(to_date.cost),
         "fiscal_ytd_roi_percent": None if fy_roi is None else str(fy_roi),
         "fiscal_ytd_months": [
             {
                 "month": f"{m:%Y-%m}",
-                **{stream: money(data.month(m).value[stream]) for stream in VALUE_STREAMS},
-                "value": money(data.month(m).total),
-                "cost": money(data.cost_in(m)),
+                **{stream: money_text(data.month(m).value[stream]) for stream in VALUE_STREAMS},
+                "value": money_text(data.month(m).total),
+                "cost": money_text(data.cost_in(m)),
             }
             for m in months_between(fy_start, this)
         ],
-        "active_automation_value": money(run_rate),
+        "active_automation_value": money_text(run_rate),
         "incidents_prevented": mtd.count[Stream.INCIDENT_PREVENTION],
-        "prevention_value": money(mtd.value[Stream.INCIDENT_PREVENTION]),
-        "downtime_cost_month_to_date": money(mtd.value[Stream.DOWNTIME]),
+        "prevention_value": money_text(mtd.value[Stream.INCIDENT_PREVENTION]),
+        "downtime_cost_month_to_date": money_text(mtd.value[Stream.DOWNTIME]),
         "business_value_index": None if index is None else index["value"],
         "business_value_index_detail": index,
         "open_alert_count": open_now,
         "open_alerts": open_alerts(),
         "comparisons": {
             "month_to_date_value": {
-                "last_month": money(previous.total),
-                "target": money(data.alerts["monthly_value_target"]),
+                "last_month": money_text(previous.total),
+                "target": money_text(data.alerts["monthly_value_target"]),
             },
             "fiscal_ytd_roi_percent": {
                 "last_month": None if last_roi is None else str(last_roi),
                 "target": str(data.alerts["roi_target"]),
             },
             "active_automation_value": {
-                "last_month": money(data.month(add_months(this, -2)).value[Stream.AUTOMATION]),
-                "target": money(automation_target),
+                "last_month": money_text(data.month(add_months(this, -2)).value[Stream.AUTOMATION]),
+                "target": money_text(automation_target),
             },
             "incidents_prevented": {"last_month": previous.count[Stream.INCIDENT_PREVENTION], "target": None},
             "prevention_value": {
-                "last_month": money(previous.value[Stream.INCIDENT_PREVENTION]),
-                "target": money(data.alerts["incident_prevention_target"]),
+                "last_month": money_text(previous.value[Stream.INCIDENT_PREVENTION]),
+                "target": money_text(data.alerts["incident_prevention_target"]),
             },
             "business_value_index": {
                 "last_month": None if last_index is None else last_index["value"],
@@ -183,7 +180,7 @@ def executive_overview(*, data: TenantFigures | None = None) -> dict[str, Any]:
                 "target": None if index is None else "100",
             },
             "open_alert_count": {"last_month": open_then, "target": 0},
-            "downtime_cost_month_to_date": {"last_month": money(previous.value[Stream.DOWNTIME]), "target": None},
+            "downtime_cost_month_to_date": {"last_month": money_text(previous.value[Stream.DOWNTIME]), "target": None},
         },
     }
 
@@ -197,11 +194,11 @@ def real_time() -> dict[str, Any]:
         "as_of": newest.isoformat() if newest else None,
         "currency": data.tenant.currency,
         "month": f"{data.this_month:%Y-%m}",
-        "streams": {stream: money(month.value[stream]) for stream in VALUE_STREAMS},
-        "month_to_date_value": money(month.total),
-        "downtime_cost_month_to_date": money(month.value[Stream.DOWNTIME]),
+        "streams": {stream: money_text(month.value[stream]) for stream in VALUE_STREAMS},
+        "month_to_date_value": money_text(month.total),
+        "downtime_cost_month_to_date": money_text(month.value[Stream.DOWNTIME]),
         "incidents_prevented": month.count[Stream.INCIDENT_PREVENTION],
-        "hours_saved": str(month.hours_saved.quantize(CENT)),
+        "hours_saved": money_text(month.hours_saved),  # hours, shown to two places like an amount
     }
 
 
@@ -221,14 +218,13 @@ def period_headline(data: TenantFigures, first: date, last: date) -> dict[str, A
 
     def over(start: date, end: date) -> dict[str, Any]:
         span = months_between(start, end)
-        value, cost = data.value_between(start, end), data.cost_between(start, end)
-        roi = percent(value - cost, cost)
+        period = ValueAndCost(data.value_between(start, end), data.cost_between(start, end))
         index = business_value_index(data, end)
         return {
             **{stream: sum((data.month(m).value[stream] for m in span), ZERO) for stream in VALUE_STREAMS},
-            "total_value": value,
-            "investment_cost": cost,
-            "roi_percent": roi,
+            "total_value": period.value,
+            "investment_cost": period.cost,
+            "roi_percent": period.roi_percent,
             "incidents_prevented": sum(data.month(m).count[Stream.INCIDENT_PREVENTION] for m in span),
             "prevention_value": sum((data.month(m).value[Stream.INCIDENT_PREVENTION] for m in span), ZERO),
             "downtime_cost": sum((data.month(m).value[Stream.DOWNTIME] for m in span), ZERO),
@@ -251,7 +247,7 @@ def period_headline(data: TenantFigures, first: date, last: date) -> dict[str, A
     def shown(key: str, value: Any) -> Any:
         if value is None or key in counts:
             return value
-        return str(value) if key in percents else money(value)
+        return str(value) if key in percents else money_text(value)
 
     keys = [*VALUE_STREAMS, "total_value", "investment_cost", "roi_percent", "incidents_prevented"]
     keys += ["prevention_value", "downtime_cost", "automation_run_rate", "business_value_index"]

@@ -1,7 +1,7 @@
 """What every dashboard figure is computed from (`TenantFigures`), how it is loaded, and its arithmetic.
 
-`money`, `percent` and the month helpers (`add_months`, `months_between`,
-`fiscal_year_start`) are shared by every figure set, the reports and the alerts.
+The month helpers (`add_months`, `months_between`, `fiscal_year_start`) are shared by every
+figure set, the reports and the alerts.
 
 Everything reads monthly rollups (a few hundred rows per tenant, whatever the number of
 events), the model and KPIs in force, and the tenant's investments; a fixed number of
@@ -23,17 +23,11 @@ from governance import sql
 from governance.models import Tenant
 from governance.tenancy import current_tenant
 from roi.engine import EngineInputError
+from roi.engine.money import ZERO
 from roi.ingestion import KINDS
 from roi.models import BusinessKpis, CostMonth, FinancialModel, Investment, MonthlyRollup
 from roi.selectors import VALUE_STREAMS
 from roi.services import figures_from_stored
-
-ZERO = Decimal(0)
-CENT = Decimal("0.01")
-
-
-def money(value: Decimal | None) -> str | None:
-    return None if value is None else str(value.quantize(CENT))
 
 
 def add_months(month: date, count: int) -> date:
@@ -52,10 +46,6 @@ def months_between(start: date, end: date) -> list[date]:
 def fiscal_year_start(today: date, start_month: int) -> date:
     year = today.year if today.month >= start_month else today.year - 1
     return date(year, start_month, 1)
-
-
-def percent(part: Decimal, whole: Decimal) -> Decimal | None:
-    return None if not whole else (part / whole * 100).quantize(Decimal("0.0001"))
 
 
 @dataclass
@@ -169,22 +159,24 @@ MODEL_COLUMNS = ("revenue_model", "cost_model", "impact_model", "severity_respon
 KPI_COLUMNS = ("kpis", "alerts", "attribution_rules")
 
 
-def _table(model: Any) -> str:
+def table_name(model: Any) -> str:
+    """A model's table, quoted for a hand-written statement."""
     return f'"{model._meta.db_table}"'
 
 
-def _field(model: Any, name: str) -> Any:
+def model_field(model: Any, name: str) -> Any:
+    """A model's field, so `sql.select` converts that column as the ORM would."""
     return model._meta.get_field(name)
 
 
 def _newest_columns() -> tuple[list[str], list[Any]]:
     """Per event kind, its newest occurred_at, read backwards off the (tenant, occurred_at) index."""
     columns = [
-        f'(SELECT "occurred_at" FROM {_table(spec.model)} WHERE @tenant'  # noqa: S608
+        f'(SELECT "occurred_at" FROM {table_name(spec.model)} WHERE @tenant'  # noqa: S608
         ' ORDER BY "occurred_at" DESC LIMIT 1)'
         for spec in KINDS.values()
     ]
-    return columns, [_field(spec.model, "occurred_at") for spec in KINDS.values()]
+    return columns, [model_field(spec.model, "occurred_at") for spec in KINDS.values()]
 
 
 def _context_sql(*, config: bool, newest: bool) -> tuple[str, list[Any]]:
@@ -195,9 +187,12 @@ def _context_sql(*, config: bool, newest: bool) -> tuple[str, list[Any]]:
     joins = ""
     if config:
         columns += ['m."id"', *(f'm."{c}"' for c in MODEL_COLUMNS), 'k."id"', *(f'k."{c}"' for c in KPI_COLUMNS)]
-        fields += [None, *(_field(FinancialModel, c) for c in MODEL_COLUMNS)]
-        fields += [None, *(_field(BusinessKpis, c) for c in KPI_COLUMNS)]
-        joins = f" LEFT JOIN {_table(FinancialModel)} m ON m.@tenant LEFT JOIN {_table(BusinessKpis)} k ON k.@tenant"
+        fields += [None, *(model_field(FinancialModel, c) for c in MODEL_COLUMNS)]
+        fields += [None, *(model_field(BusinessKpis, c) for c in KPI_COLUMNS)]
+        joins = (
+            f" LEFT JOIN {table_name(FinancialModel)} m ON m.@tenant"
+            f" LEFT JOIN {table_name(BusinessKpis)} k ON k.@tenant"
+        )
     if newest:
         newest_columns, newest_fields = _newest_columns()
         columns += newest_columns
@@ -207,26 +202,26 @@ def _context_sql(*, config: bool, newest: bool) -> tuple[str, list[Any]]:
 
 ROLLUPS_SQL = (
     'SELECT "month", "stream", SUM("value"), SUM("event_count"), SUM("downtime_minutes"), SUM("hours_saved"),'  # noqa: S608
-    f' SUM("failures") FROM {_table(MonthlyRollup)} WHERE @tenant AND "month" >= %s AND "month" <= %s'
+    f' SUM("failures") FROM {table_name(MonthlyRollup)} WHERE @tenant AND "month" >= %s AND "month" <= %s'
     ' GROUP BY "month", "stream"'
 )
 ROLLUPS_FIELDS = [
-    _field(MonthlyRollup, name)
+    model_field(MonthlyRollup, name)
     for name in ("month", "stream", "value", "event_count", "downtime_minutes", "hours_saved", "failures")
 ]
 INVESTMENTS_SQL = (
     'SELECT "started_at", "months", "upfront_cost", "monthly_cost", "department", "product"'  # noqa: S608
-    f' FROM {_table(Investment)} WHERE @tenant ORDER BY "started_at"'
+    f' FROM {table_name(Investment)} WHERE @tenant ORDER BY "started_at"'
 )
 INVESTMENTS_FIELDS = [
-    _field(Investment, name)
+    model_field(Investment, name)
     for name in ("started_at", "months", "upfront_cost", "monthly_cost", "department", "product")
 ]
 COSTS_SQL = (
-    f'SELECT "month", SUM("effective_cost") FROM {_table(CostMonth)}'  # noqa: S608
+    f'SELECT "month", SUM("effective_cost") FROM {table_name(CostMonth)}'  # noqa: S608
     ' WHERE @tenant AND "month" >= %s AND "month" <= %s GROUP BY "month"'
 )
-COSTS_FIELDS = [_field(CostMonth, "month"), _field(CostMonth, "effective_cost")]
+COSTS_FIELDS = [model_field(CostMonth, "month"), model_field(CostMonth, "effective_cost")]
 
 
 def _rollup_months(first: date, last: date) -> dict[date, MonthFigures]:

@@ -13,24 +13,21 @@ from zoneinfo import ZoneInfo
 from django.db.models import Sum
 
 from dashboards.selectors.figures import (
-    ZERO,
     InvestmentCost,
     TenantFigures,
     add_months,
     fiscal_year_start,
-    money,
     months_between,
-    percent,
     tenant_figures,
 )
 from roi.budgets import it_budget_get
 from roi.engine import EngineInputError
-from roi.engine.investment import payback
+from roi.engine.finance import BudgetMonth, budget_outlook, investment_to_date, mean
+from roi.engine.money import ZERO, decimal_or_none, money_text
 from roi.engine.risk import Triangular, value_at_risk
 from roi.models import Investment, MonthlyRollup
 from roi.selectors import VALUE_STREAMS
 
-MONTHS_PER_YEAR = 12
 # The business case's monthly benefit as a three-point range for value at risk: cases
 # fall short more often and further than they overshoot, so the range leans low.
 BENEFIT_LOW = Decimal("0.5")
@@ -68,40 +65,36 @@ def budget_against_cost(data: TenantFigures) -> dict[str, Any]:
     forecast.
     """
     fy_start = fiscal_year_start(data.today, data.tenant.fiscal_year_start_month)
-    fy_months = months_between(fy_start, add_months(fy_start, MONTHS_PER_YEAR - 1))
+    fy_months = months_between(fy_start, add_months(fy_start, 11))  # the fiscal year's twelve months
     budget = it_budget_get(fiscal_year=fy_start.year)
     annual = budget.annual_amount if budget else None
-    monthly_budget = None if annual is None else annual / MONTHS_PER_YEAR
     recent = [m for m in (add_months(data.this_month, -n) for n in (1, 2, 3)) if m in data.cloud_costs]
-    cloud_run_rate = sum((data.cloud_costs[m] for m in recent), ZERO) / len(recent) if recent else ZERO
+    cloud_run_rate = mean([data.cloud_costs[m] for m in recent])
     zone = ZoneInfo(data.tenant.time_zone)
-    months = []
-    spent = forecast_total = budget_to_date = ZERO
-    for month in fy_months:
-        committed = sum((investment.cost_in(month, zone) for investment in data.investments), ZERO)
-        actual = data.cost_in(month) if month <= data.last_counted_month else None
-        forecast = None
-        if month == data.this_month and not data.closed:
-            forecast = max(actual or ZERO, committed + cloud_run_rate)
-        elif month > data.last_counted_month:
-            forecast = committed + cloud_run_rate
-        expected = forecast if forecast is not None else actual or ZERO
-        if actual is not None:
-            spent += actual
-            if monthly_budget is not None:
-                budget_to_date += monthly_budget
-        forecast_total += expected
-        months.append(
-            {
-                "month": f"{month:%Y-%m}",
-                "budget": money(monthly_budget),
-                "actual": money(actual),
-                "forecast": money(forecast),
-                # Positive: under budget. Against actual once the month is over, else its forecast.
-                "variance": None if monthly_budget is None else money(monthly_budget - expected),
-                "past": month < data.this_month,
-            }
-        )
+    outlook = budget_outlook(
+        annual_budget=annual,
+        months=[
+            BudgetMonth(
+                committed=sum((investment.cost_in(month, zone) for investment in data.investments), ZERO),
+                actual=data.cost_in(month) if month <= data.last_counted_month else None,
+                current=month == data.this_month and not data.closed,
+            )
+            for month in fy_months
+        ],
+        cloud_run_rate=cloud_run_rate,
+    )
+    months = [
+        {
+            "month": f"{month:%Y-%m}",
+            "budget": money_text(figures.budget),
+            "actual": money_text(figures.actual),
+            "forecast": money_text(figures.forecast),
+            # Positive: under budget. Against actual once the month is over, else its forecast.
+            "variance": money_text(figures.variance),
+            "past": month < data.this_month,
+        }
+        for month, figures in zip(fy_months, outlook.months, strict=True)
+    ]
     return {
         "fiscal_year": fy_start.year,
         "fiscal_year_start": f"{fy_start:%Y-%m}",
@@ -109,18 +102,22 @@ def budget_against_cost(data: TenantFigures) -> dict[str, Any]:
         "this_month": f"{data.this_month:%Y-%m}",
         "budget": None
         if budget is None
-        else {"annual": money(annual), "monthly": money(monthly_budget), "version": budget.version},
+        else {"annual": money_text(annual), "monthly": money_text(outlook.monthly_budget), "version": budget.version},
         "months": months,
-        "cost_to_date": money(spent),
-        "budget_to_date": None if annual is None else money(budget_to_date),
-        "variance_to_date": None if annual is None else money(budget_to_date - spent),
-        "budget_used_percent": None if not annual else str(percent(spent, annual)),
-        "forecast_year_cost": money(forecast_total),
-        "forecast_variance": None if annual is None else money(annual - forecast_total),
-        "forecast_used_percent": None if not annual else str(percent(forecast_total, annual)),
-        "cloud_run_rate": money(cloud_run_rate),
+        "cost_to_date": money_text(outlook.cost_to_date),
+        "budget_to_date": money_text(outlook.budget_to_date),
+        "variance_to_date": money_text(outlook.variance_to_date),
+        "budget_used_percent": _text(outlook.budget_used_percent),
+        "forecast_year_cost": money_text(outlook.forecast_year_cost),
+        "forecast_variance": money_text(outlook.forecast_variance),
+        "forecast_used_percent": _text(outlook.forecast_used_percent),
+        "cloud_run_rate": money_text(cloud_run_rate),
         "cloud_run_rate_months": [f"{m:%Y-%m}" for m in sorted(recent)],
     }
+
+
+def _text(ratio: Decimal | None) -> str | None:
+    return None if ratio is None else str(ratio)
 
 
 def _labelled_value() -> dict[tuple[date, str, str], Decimal]:
@@ -155,13 +152,14 @@ def investments_against_case(data: TenantFigures) -> list[dict[str, Any]]:
             ):
                 value_by_month[month] += amount
         months = [add_months(first, n) for n in range(elapsed)]
-        cost = sum((schedule.cost_in(month, zone) for month in months), ZERO)
-        value = sum((value_by_month[month] for month in months), ZERO)
-        promised = investment.expected_monthly_benefit * elapsed
-        # The engine's payback on what actually happened: the upfront cost at month 0, then
-        # each month's attributed value less the monthly cost.
-        flows = [-investment.upfront_cost] + [value_by_month[m] - investment.monthly_cost for m in months]
-        paid_back = payback(flows) if elapsed else None
+        to_date = investment_to_date(
+            upfront_cost=investment.upfront_cost,
+            monthly_cost=investment.monthly_cost,
+            promised_monthly_benefit=investment.expected_monthly_benefit,
+            month_costs=[schedule.cost_in(month, zone) for month in months],
+            month_values=[value_by_month[month] for month in months],
+        )
+        paid_back = to_date.payback_months
         case = investment.valuation or {}
         risk = investment_value_at_risk(investment)
         rows.append(
@@ -169,12 +167,12 @@ def investments_against_case(data: TenantFigures) -> list[dict[str, Any]]:
                 "investment": investment,
                 "started": f"{first:%Y-%m}",
                 "months_elapsed": elapsed,
-                "cost_to_date": money(cost),
-                "value_to_date": money(value),
-                "promised_value_to_date": money(promised),
-                "value_gap": money(value - promised),
-                "roi_to_date_percent": None if not cost else str(percent(value - cost, cost)),
-                "promised_roi_to_date_percent": None if not cost else str(percent(promised - cost, cost)),
+                "cost_to_date": money_text(to_date.cost),
+                "value_to_date": money_text(to_date.value),
+                "promised_value_to_date": money_text(to_date.promised),
+                "value_gap": money_text(to_date.value_gap),
+                "roi_to_date_percent": _text(to_date.roi_percent),
+                "promised_roi_to_date_percent": _text(to_date.promised_roi_percent),
                 "payback_to_date_months": None if paid_back is None else str(paid_back.quantize(Decimal("0.1"))),
                 "case_roi_percent": case.get("roi_percent"),
                 "case_npv": case.get("npv"),
@@ -189,16 +187,22 @@ def value_at_risk_inputs(investment: Investment) -> dict[str, str | None]:
     """The value-at-risk calculator's inputs for an investment's business case (as form fields)."""
     benefit = investment.expected_monthly_benefit
     return {
-        "upfront_cost": money(investment.upfront_cost),
-        "monthly_cost": money(investment.monthly_cost),
+        "upfront_cost": money_text(investment.upfront_cost),
+        "monthly_cost": money_text(investment.monthly_cost),
         # Rounded to the cent here, so the calculator is given exactly what was computed with.
-        "monthly_benefit_low": money(benefit * BENEFIT_LOW),
-        "monthly_benefit_mode": money(benefit),
-        "monthly_benefit_high": money(benefit * BENEFIT_HIGH),
+        "monthly_benefit_low": money_text(benefit * BENEFIT_LOW),
+        "monthly_benefit_mode": money_text(benefit),
+        "monthly_benefit_high": money_text(benefit * BENEFIT_HIGH),
         "months": str(investment.months),
         "trials": str(VAR_TRIALS),
         "seed": str(VAR_SEED),
     }
+
+
+def _amount(text: str | None) -> Decimal:
+    amount = decimal_or_none(text)
+    assert amount is not None, "value_at_risk_inputs shows every amount"
+    return amount
 
 
 def investment_value_at_risk(investment: Investment) -> dict[str, Any]:
@@ -207,12 +211,12 @@ def investment_value_at_risk(investment: Investment) -> dict[str, Any]:
     inputs = value_at_risk_inputs(investment)
     try:
         result = value_at_risk(
-            upfront_cost=Decimal(str(inputs["upfront_cost"])),
-            monthly_cost=Decimal(str(inputs["monthly_cost"])),
+            upfront_cost=_amount(inputs["upfront_cost"]),
+            monthly_cost=_amount(inputs["monthly_cost"]),
             monthly_benefit=Triangular(
-                Decimal(str(inputs["monthly_benefit_low"])),
-                Decimal(str(inputs["monthly_benefit_mode"])),
-                Decimal(str(inputs["monthly_benefit_high"])),
+                _amount(inputs["monthly_benefit_low"]),
+                _amount(inputs["monthly_benefit_mode"]),
+                _amount(inputs["monthly_benefit_high"]),
             ),
             months=investment.months,
             seed=VAR_SEED,
@@ -223,9 +227,9 @@ def investment_value_at_risk(investment: Investment) -> dict[str, Any]:
     return {
         "var_query": urlencode(inputs),
         "value_at_risk": {
-            "mean_npv": money(result.mean_npv),
-            "p5_npv": money(result.p5_npv),
-            "value_at_risk_95": money(result.value_at_risk_95),
+            "mean_npv": money_text(result.mean_npv),
+            "p5_npv": money_text(result.p5_npv),
+            "value_at_risk_95": money_text(result.value_at_risk_95),
             "probability_of_loss_percent": str((result.probability_of_loss * 100).quantize(Decimal("0.1"))),
         },
     }

@@ -19,13 +19,14 @@ from django.utils import timezone
 from dashboards.selectors.figures import add_months, months_between
 from dashboards.selectors.trends import MONTHS_DEFAULT
 from governance.tenancy import current_tenant
+from roi.engine.availability import downtime_minutes_allowed
+from roi.engine.finance import mean_of_sum
+from roi.engine.money import MINUTES_PER_MONTH, decimal_or_none
 from roi.figures import KPI_DEFAULTS
 from roi.models import MonthlyRollup, PerformanceMonth, Stream
 from roi.models.rollups import PERFORMANCE_SUM_COLUMNS
 from roi.selectors import business_kpis_current
 
-# 365 days x 24 hours x 60 minutes / 12: the minutes of an average month.
-MINUTES_PER_MONTH = Decimal(43800)
 # The engine's default availability target (FinancialFigures.availability_target).
 AVAILABILITY_TARGET_DEFAULT = Decimal("99.9")
 RESPONSE_TIME_TARGET_DEFAULT = Decimal(KPI_DEFAULTS[("kpis", "performance", "target_response_time")])
@@ -41,7 +42,7 @@ class ServiceLevelTargets:
     @property
     def allowed_downtime_minutes(self) -> Decimal:
         """The minutes a month may be down and still meet the availability target."""
-        return MINUTES_PER_MONTH * (1 - self.availability_percent / 100)
+        return downtime_minutes_allowed(self.availability_percent)
 
 
 def service_level_targets() -> ServiceLevelTargets:
@@ -50,14 +51,11 @@ def service_level_targets() -> ServiceLevelTargets:
     sections = (kpis.kpis if kpis is not None else None) or {}
     availability = (sections.get("availability") or {}).get("target")
     response = (sections.get("performance") or {}).get("target_response_time")
+    availability_target, response_target = decimal_or_none(availability), decimal_or_none(response)
     return ServiceLevelTargets(
-        availability_percent=AVAILABILITY_TARGET_DEFAULT if availability is None else Decimal(str(availability)),
-        response_time_ms=RESPONSE_TIME_TARGET_DEFAULT if response is None else Decimal(str(response)),
+        availability_percent=AVAILABILITY_TARGET_DEFAULT if availability_target is None else availability_target,
+        response_time_ms=RESPONSE_TIME_TARGET_DEFAULT if response_target is None else response_target,
     )
-
-
-def _mean(total: Decimal | None, count: int | None) -> Decimal | None:
-    return None if not count else Decimal(total or 0) / count
 
 
 def _shown(value: Decimal | None, places: Decimal) -> str | None:
@@ -66,10 +64,10 @@ def _shown(value: Decimal | None, places: Decimal) -> str | None:
 
 def _levels(sums: dict[str, Any], targets: ServiceLevelTargets) -> dict[str, Any]:
     """One row of the service-level tables: the means, each marked met or missed (None: no samples)."""
-    availability = _mean(sums["availability_percent_sum"], sums["availability_count"])
-    response = _mean(sums["response_time_ms_sum"], sums["samples"])
-    conversion = _mean(sums["conversion_rate_sum"], sums["conversion_rate_count"])
-    unavailable = None if availability is None else MINUTES_PER_MONTH * (1 - availability / 100)
+    availability = mean_of_sum(sums["availability_percent_sum"], sums["availability_count"])
+    response = mean_of_sum(sums["response_time_ms_sum"], sums["samples"])
+    conversion = mean_of_sum(sums["conversion_rate_sum"], sums["conversion_rate_count"])
+    unavailable = None if availability is None else downtime_minutes_allowed(availability)
     return {
         "samples": int(sums["samples"] or 0),
         "availability_samples": int(sums["availability_count"] or 0),
@@ -129,8 +127,8 @@ def service_levels(*, months: int = MONTHS_DEFAULT) -> dict[str, Any]:
 def service_month_means(service_month: PerformanceMonth) -> dict[str, Any]:
     """A service-month's mean availability and conversion rate (None where no sample carried
     them), over the samples that did, rounded as the service-level page shows them."""
-    availability = _mean(service_month.availability_percent_sum, service_month.availability_count)
-    conversion = _mean(service_month.conversion_rate_sum, service_month.conversion_rate_count)
+    availability = mean_of_sum(service_month.availability_percent_sum, service_month.availability_count)
+    conversion = mean_of_sum(service_month.conversion_rate_sum, service_month.conversion_rate_count)
     return {
         "availability_percent": _shown(availability, PERCENT_PLACES),
         "availability_samples": service_month.availability_count,

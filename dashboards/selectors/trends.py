@@ -6,15 +6,14 @@ from datetime import date
 from typing import Any
 
 from dashboards.selectors.figures import (
-    ZERO,
     TenantFigures,
     add_months,
-    money,
     months_between,
-    percent,
     tenant_figures,
 )
 from roi.engine import METHODS
+from roi.engine.finance import running_totals
+from roi.engine.money import money_text
 from roi.models import Stream
 from roi.selectors import VALUE_STREAMS
 
@@ -26,7 +25,7 @@ HORIZON_DEFAULT, HORIZON_MIN, HORIZON_MAX = 6, 1, 24
 def trends(*, months: int = MONTHS_DEFAULT, horizon: int = HORIZON_DEFAULT) -> dict[str, Any]:
     """Monthly value per stream, cumulative value and ROI, and the forecast of the total.
 
-    ROI is the overview's fiscal-year ROI formula, `percent(value - cost, cost)`, applied to
+    ROI is the overview's fiscal-year ROI formula (`roi.engine.finance.roi_percent`), applied to
     the value and cost accumulated since the first month shown, so the two never disagree
     on what ROI means. Reads the rollups once (`tenant_figures`), whatever `months` is.
     """
@@ -42,29 +41,23 @@ def trends(*, months: int = MONTHS_DEFAULT, horizon: int = HORIZON_DEFAULT) -> d
 def trend_series(data: TenantFigures, window: list[date]) -> list[dict[str, Any]]:
     """Each month of `window`: value per stream, total, downtime cost, and value, cost and ROI
     accumulated since the window's first month (the trends page's table, and a report's)."""
-    series, cumulative_value, cumulative_cost = [], ZERO, ZERO
-    for month in window:
+    series = []
+    cumulative = running_totals((data.month(month).total, data.cost_in(month)) for month in window)
+    for month, to_date in zip(window, cumulative, strict=True):
         figures = data.month(month)
-        cumulative_value += figures.total
-        cumulative_cost += data.cost_in(month)
+        roi = to_date.roi_percent
         series.append(
             {
                 "month": f"{month:%Y-%m}",
-                **{stream: money(figures.value[stream]) for stream in VALUE_STREAMS},
-                "total": money(figures.total),
-                "downtime_cost": money(figures.value[Stream.DOWNTIME]),
-                "cumulative_value": money(cumulative_value),
-                "cumulative_cost": money(cumulative_cost),
-                "cumulative_roi_percent": _percent_or_none(
-                    percent(cumulative_value - cumulative_cost, cumulative_cost)
-                ),
+                **{stream: money_text(figures.value[stream]) for stream in VALUE_STREAMS},
+                "total": money_text(figures.total),
+                "downtime_cost": money_text(figures.value[Stream.DOWNTIME]),
+                "cumulative_value": money_text(to_date.value),
+                "cumulative_cost": money_text(to_date.cost),
+                "cumulative_roi_percent": None if roi is None else str(roi),
             }
         )
     return series
-
-
-def _percent_or_none(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 def forecast(data: TenantFigures, window: list[date], horizon: int) -> dict[str, Any]:
@@ -94,7 +87,7 @@ def forecast(data: TenantFigures, window: list[date], horizon: int) -> dict[str,
     return {
         "method": result["method"],
         "mape": result["mape"],
-        "history": [{"month": f"{m:%Y-%m}", "value": money(data.month(m).total)} for m in complete],
+        "history": [{"month": f"{m:%Y-%m}", "value": money_text(data.month(m).total)} for m in complete],
         "points": [
             {key: point[key] for key in ("month", "value", "low_80", "high_80", "low_95", "high_95")}
             for point in result["points"]

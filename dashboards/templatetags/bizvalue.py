@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -20,20 +20,12 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from governance.tenancy import current_tenant_or_none
+from roi.engine.money import decimal_or_none
 
 register = template.Library()
 
 COLOURS = ["#0b6e4f", "#3c8dbc", "#f0a500", "#9b5de5", "#c0392b"]
 DEFAULT_LOCALE = "en_US"
-
-
-def _decimal(value: Any) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
 
 
 def number_locale() -> str:
@@ -48,7 +40,7 @@ def money(value: Any, currency: str = "USD") -> str:
 
     CLDR (via Babel) knows each currency's symbol, its minor units and where the locale puts them.
     """
-    amount = _decimal(value)
+    amount = decimal_or_none(value)
     if amount is None:
         return "—"
     locale, pattern, currency_given = _currency_format(number_locale(), currency)
@@ -119,7 +111,7 @@ def drill_url(slug: str, stream: str, month: str) -> str:
 @register.filter
 def short_money(value: Any, currency: str = "USD") -> str:
     """`$1.2M`, `$48.5K`: for headline tiles where the full figure is one click away."""
-    amount = _decimal(value)
+    amount = decimal_or_none(value)
     if amount is None:
         return "—"
     return format_compact_currency(amount, currency, locale=number_locale(), fraction_digits=1)
@@ -128,7 +120,7 @@ def short_money(value: Any, currency: str = "USD") -> str:
 @register.filter
 def change(current: Any, previous: Any) -> str:
     """The change from `previous` to `current` in percent, signed; a dash when undefined."""
-    now, before = _decimal(current), _decimal(previous)
+    now, before = decimal_or_none(current), decimal_or_none(previous)
     if now is None or before is None or before == 0:
         return "—"
     delta = (now - before) / abs(before) * 100
@@ -137,7 +129,7 @@ def change(current: Any, previous: Any) -> str:
 
 @register.filter
 def percent(value: Any) -> str:
-    amount = _decimal(value)
+    amount = decimal_or_none(value)
     return "—" if amount is None else f"{_format_decimal(amount, '#,##0.0')} %"
 
 
@@ -150,14 +142,14 @@ def bar_chart(rows: list[dict[str, Any]], keys: str, label: str, title: str) -> 
     """
     series = [key.strip() for key in keys.split(",")]
     width, height, pad = 760, 240, 36
-    totals = [sum(max(_decimal(row.get(key)) or Decimal(0), Decimal(0)) for key in series) for row in rows]
+    totals = [sum(max(decimal_or_none(row.get(key)) or Decimal(0), Decimal(0)) for key in series) for row in rows]
     top = max([*totals, Decimal(1)])
     bar = Decimal(width - pad) / max(len(rows), 1)
     parts = [f'<svg class="chart" viewBox="0 0 {width} {height + 30}" role="img" aria-label="{escape(title)}">']
     for index, row in enumerate(rows):
         y, x, name = Decimal(height), pad + index * bar, escape(str(row.get(label, "")))
         for key, colour in zip(series, COLOURS, strict=False):
-            amount = max(_decimal(row.get(key)) or Decimal(0), Decimal(0))
+            amount = max(decimal_or_none(row.get(key)) or Decimal(0), Decimal(0))
             h = amount / top * (height - 10)
             y -= h
             parts.append(
@@ -189,5 +181,5 @@ def chart_legend(entries: list[tuple[str, str]]) -> str:
 def number(value: Any) -> str:
     """`99.952`, `1,234.5` (en_US), `99,952` (de_DE): a measured figure with the digits it was given,
     in the tenant's locale; a dash when there is none."""
-    amount = _decimal(value)
+    amount = decimal_or_none(value)
     return "—" if amount is None else _format_decimal(amount, "#,##0.###")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django import template
@@ -10,6 +10,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from dashboards.templatetags.bizvalue import chart_legend
+from roi.engine.money import ZERO, decimal_or_none
 
 register = template.Library()
 
@@ -17,10 +18,8 @@ ACTUAL, FORECAST, BUDGET = "#3c8dbc", "#a9cce3", "#c0392b"
 
 
 def _amount(value: Any) -> Decimal:
-    try:
-        return max(Decimal(str(value)), Decimal(0)) if value not in (None, "") else Decimal(0)
-    except InvalidOperation:
-        return Decimal(0)
+    """A bar's height: the shown amount, or zero when missing, not a number or negative."""
+    return max(decimal_or_none(value) or ZERO, ZERO)
 
 
 @register.simple_tag

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django import template
+
+from roi.engine.money import decimal_or_none
 
 register = template.Library()
 
 INVESTMENT_METHODS = ("investment_roi",)
 
 
-def _percent_of(fraction: Any) -> Decimal | None:
-    try:
-        return None if fraction is None else Decimal(str(fraction)) * 100
-    except InvalidOperation:
-        return None
+def fraction_as_percent(fraction: Any) -> Decimal | None:
+    """A fraction as the API gives it (`"0.0789"`) in percent (7.89); None when missing or not a number."""
+    amount = decimal_or_none(fraction)
+    return None if amount is None else amount * 100
 
 
 @register.simple_tag
@@ -38,7 +39,7 @@ def investment_figures(record: Any) -> list[dict[str, Any]]:
             "label": "Internal rate of return (IRR), a year",
             "key": "irr_annual",
             "kind": "percent",
-            "value": _percent_of(result.get("irr_annual")),
+            "value": fraction_as_percent(result.get("irr_annual")),
         },
         {"label": f"Payback ({period}s)", "key": payback_key, "kind": "number", "value": result.get(payback_key)},
         {

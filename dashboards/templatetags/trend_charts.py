@@ -23,6 +23,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from dashboards.templatetags.bizvalue import COLOURS, chart_legend, money, percent, short_money
+from roi.engine.money import decimal_or_none
 
 register = template.Library()
 
@@ -31,12 +32,6 @@ LEFT, RIGHT, TOP, BOTTOM = 78, 24, 14, 34  # room for the axis labels, so print 
 GRID_LINES = 4
 BAND_95, BAND_80 = "#cfe3f3", "#8fbde0"
 HISTORY, FORECAST = "#1d2733", "#3c8dbc"
-
-
-def _decimal(value: Any) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    return Decimal(str(value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +136,7 @@ def stacked_value_chart(
     drill-downs from the table, which the chart names.
     """
     keys = [key.strip() for key in streams.split(",")]
-    amounts = [[_decimal(row.get(key)) or Decimal(0) for key in keys] for row in rows]
+    amounts = [[decimal_or_none(row.get(key)) or Decimal(0) for key in keys] for row in rows]
     ups = [sum((a for a in month if a > 0), Decimal(0)) for month in amounts]
     downs = [sum((a for a in month if a < 0), Decimal(0)) for month in amounts]
     frame = _frame(len(rows), [*ups, *downs])
@@ -200,7 +195,7 @@ def line_chart(
     def full(value: Decimal) -> str:
         return money(value, currency) if unit == "money" else percent(value)
 
-    series = {name: [_decimal(row.get(name)) for row in rows] for name in names}
+    series = {name: [decimal_or_none(row.get(name)) for row in rows] for name in names}
     frame = _frame(len(rows), [value for values in series.values() for value in values])
     description = f"{len(rows)} months of {', '.join(_label(n).lower() for n in names)}."
     parts = _open(title, description, table_id)

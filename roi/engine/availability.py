@@ -43,6 +43,12 @@ class AvailabilityEconomics(EngineResult):
 
 
 @exact
+def downtime_minutes_allowed(availability_percent: Decimal) -> Decimal:
+    """The minutes an average month may be down at `availability_percent` (99.9: 43.8), unrounded."""
+    return (ONE - availability_percent / HUNDRED) * MINUTES_PER_MONTH
+
+
+@exact
 def availability_economics(
     *,
     figures: FinancialFigures,
@@ -56,7 +62,7 @@ def availability_economics(
     """
     price = figures.cost_per_9 if cost_per_9 is None else cost_per_9
     unavailable = ONE - current_target / HUNDRED
-    allowed = unavailable * MINUTES_PER_MONTH
+    allowed = downtime_minutes_allowed(current_target)
     cost_now = allowed * figures.revenue_per_minute
     next_unavailable = unavailable / NINE_FACTOR
     cost_next = next_unavailable * MINUTES_PER_MONTH * figures.revenue_per_minute

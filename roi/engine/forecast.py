@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from governance.months import parse_month
+
 from .figures import FinancialFigures
 from .inputs import InputReader
 from .money import EngineInputError, EngineResult, exact, round_money, round_rate_or_none
@@ -198,13 +200,8 @@ def run(inputs: Mapping[str, Any], figures: FinancialFigures) -> Forecast:
 
 
 def _is_month(text: str) -> bool:
-    parts = text.split("-")
-    return (
-        len(parts) == 2
-        and len(parts[0]) == 4
-        and parts[0].isdigit()
-        and len(parts[1]) == 2
-        and parts[1].isdigit()
-        and 1 <= int(parts[1]) <= 12
-        and int(parts[0]) >= 1
-    )
+    try:
+        parse_month(text)
+    except ValueError:
+        return False
+    return True

@@ -23,7 +23,7 @@ from decimal import (
     localcontext,
 )
 from functools import lru_cache, wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, overload
 
 MINUTES_PER_YEAR = Decimal(525600)
 MINUTES_PER_MONTH = Decimal(43800)
@@ -126,14 +126,18 @@ def round_money(value: Decimal) -> Decimal:
     return _quantize(value, CENT)
 
 
+@overload
+def money_text(value: Decimal) -> str: ...
+@overload
+def money_text(value: Decimal | None) -> str | None: ...
+def money_text(value: Decimal | None) -> str | None:
+    """A money amount as answers and pages show it: ``round_money``, as text (``"1234.50"``); None stays None."""
+    return None if value is None else str(round_money(value))
+
+
 def round_rate(value: Decimal) -> Decimal:
     """Round a rate, share or percentage to 4 places, half-even."""
     return _quantize(value, RATE_QUANTUM)
-
-
-def round_money_or_none(value: Decimal | None) -> Decimal | None:
-    """``round_money`` that passes ``None`` (an undefined figure) through."""
-    return None if value is None else round_money(value)
 
 
 def round_rate_or_none(value: Decimal | None) -> Decimal | None:
@@ -205,6 +209,22 @@ def _checked_decimal(value: object, field: str, *, allow_negative: bool) -> Deci
     if not allow_negative and number < 0:
         raise EngineInputError(field, "must not be negative")
     return number
+
+
+def decimal_or_none(value: object) -> Decimal | None:
+    """A figure as shown or stored (``"1234.50"``, a Decimal, a number) read back as a Decimal;
+    None when it is missing (None, ``""``) or not a finite number.
+
+    The lenient twin of ``to_decimal``, for reading figures already computed (templates,
+    charts, stored targets), where a missing figure is shown as missing rather than refused.
+    """
+    if value is None or value == "":
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
 
 
 def to_share(value: object, field: str) -> Decimal:

@@ -42,7 +42,6 @@ MAX_AMOUNT = Decimal("1e15")
 # The stored sums hold 18 digits before the point.
 MAX_CELL = Decimal("1e17")
 ZERO = Decimal(0)
-CENT = Decimal("0.01")
 STORED = Decimal("0.000001")
 
 # A charge lands in the tenant-local month of its anchor: half-way through its charge
@@ -355,8 +354,3 @@ def focus_cells(text: str, *, currency: str, zone: ZoneInfo, department_tag: str
             "(0 for commitment purchases, whose cost is amortized into usage)."
         )
     return FocusFile(len(rows), dict(cells), notes)
-
-
-def money(value: Decimal) -> str:
-    """An amount as answers show it: a string, to the cent."""
-    return str(value.quantize(CENT))

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import QuerySet, Sum
 
-from roi.focus.parse import ZERO, money
+from roi.engine.money import ZERO, money_text
 from roi.models import CostImport, CostMonth
 
 BREAKDOWNS = {"service": "service_name", "department": "department", "product": "product"}
@@ -37,13 +37,18 @@ def costs_monthly(*, start: date, end: date, by: str | None = None) -> list[dict
         month["effective_cost"] += row["effective"]
         if group:
             month.setdefault("groups", []).append(
-                {"name": row[group], "billed_cost": money(row["billed"]), "effective_cost": money(row["effective"])}
+                {
+                    "name": row[group],
+                    "billed_cost": money_text(row["billed"]),
+                    "effective_cost": money_text(row["effective"]),
+                }
             )
     answer = []
     for month in months.values():
         if group:
             month["groups"].sort(key=lambda g: (-Decimal(g["effective_cost"]), g["name"]))
         answer.append(
-            month | {"billed_cost": money(month["billed_cost"]), "effective_cost": money(month["effective_cost"])}
+            month
+            | {"billed_cost": money_text(month["billed_cost"]), "effective_cost": money_text(month["effective_cost"])}
         )
     return answer

@@ -18,6 +18,7 @@ from governance.ledger import Actor
 from governance.models import Tenant
 from governance.tenancy import current_tenant
 from roi.csv_import import csv_text
+from roi.engine.money import money_text
 from roi.focus.parse import (
     CELL_COLUMNS,
     DEFAULT_DEPARTMENT_TAG,
@@ -28,7 +29,6 @@ from roi.focus.parse import (
     CellSum,
     Scope,
     focus_cells,
-    money,
 )
 from roi.models import CostImport, CostMonth
 
@@ -67,7 +67,10 @@ class FocusImportOutcome:
             "currency": self.cost_import.currency,
             "mode": self.mode,
             "months": {
-                month: {"billed_cost": money(total.billed_cost), "effective_cost": money(total.effective_cost)}
+                month: {
+                    "billed_cost": money_text(total.billed_cost),
+                    "effective_cost": money_text(total.effective_cost),
+                }
                 for month, total in sorted(self.months.items())
             },
             "replaced_imports": self.replaced_imports,

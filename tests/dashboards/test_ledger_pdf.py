@@ -6,7 +6,7 @@ import re
 import pytest
 
 from dashboards.templatetags.bizvalue import money, percent
-from dashboards.templatetags.calculator_results import _percent_of
+from dashboards.templatetags.calculator_results import fraction_as_percent
 from governance.models import LedgerRecord
 from governance.tenancy import tenant_scope
 from tests.governance.test_api import CALCULATION_BODIES, EVENT_BODIES
@@ -55,7 +55,7 @@ def test_the_pdf_of_an_investment_case_holds_npv_irr_and_payback(client, acme, c
     text = pdf_text(response.content)
     with tenant_scope(acme):
         npv = money(case.result["npv"], acme.currency)
-        irr = percent(_percent_of(case.result["irr_annual"]))
+        irr = percent(fraction_as_percent(case.result["irr_annual"]))
     assert flat("The case in figures") in text
     assert flat("Net present value (NPV)") + flat(npv) in text  # $12,066.12, as the page shows it
     assert flat("Internal rate of return (IRR), a year") + flat(irr) in text

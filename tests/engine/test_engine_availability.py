@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from roi.engine import METHODS, FinancialFigures
-from roi.engine.availability import availability_economics
+from roi.engine.availability import availability_economics, downtime_minutes_allowed
 from roi.engine.money import EngineInputError
 
 
@@ -89,3 +89,16 @@ def test_it_rejects_bad_input_naming_the_field(inputs: dict[str, object], field:
     with pytest.raises(EngineInputError) as caught:
         METHODS["availability_economics"].run(inputs, figures())
     assert field in caught.value.errors
+
+
+@pytest.mark.parametrize(
+    ("availability", "minutes"),
+    [
+        (Decimal("99.9"), Decimal("43.8")),
+        (Decimal(100), Decimal(0)),
+        (Decimal("99.99"), Decimal("4.38")),
+        (Decimal(0), Decimal(43800)),
+    ],
+)
+def test_downtime_allowed_is_the_unavailable_share_of_an_average_month(availability: Decimal, minutes: Decimal) -> None:
+    assert downtime_minutes_allowed(availability) == minutes
