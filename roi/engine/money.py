@@ -131,11 +131,6 @@ def round_rate(value: Decimal) -> Decimal:
     return _quantize(value, RATE_QUANTUM)
 
 
-def round_money_or_none(value: Decimal | None) -> Decimal | None:
-    """``round_money`` that passes ``None`` (an undefined figure) through."""
-    return None if value is None else round_money(value)
-
-
 def round_rate_or_none(value: Decimal | None) -> Decimal | None:
     """``round_rate`` that passes ``None`` (an undefined figure) through."""
     return None if value is None else round_rate(value)
