@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from governance.fiscal import fiscal_year_start
 from governance.ledger import Actor
 from governance.tenancy import current_tenant
 from roi.engine import EngineInputError
@@ -69,7 +70,7 @@ def current_fiscal_year() -> int:
     """The scope tenant's fiscal year today, named (as budgets are) by the calendar year it starts in."""
     tenant = current_tenant()
     today = timezone.localdate(timezone=ZoneInfo(tenant.time_zone))
-    return today.year if today.month >= tenant.fiscal_year_start_month else today.year - 1
+    return fiscal_year_start(today, tenant.fiscal_year_start_month).year
 
 
 def it_budget_get(*, fiscal_year: int) -> ItBudget | None:
