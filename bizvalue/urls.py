@@ -7,18 +7,17 @@ from dashboards import alert_pages, alerts_api, audit_pages, budget_pages, cost_
 from dashboards import api as dashboard_api
 from dashboards import pages as dashboard_pages
 from dashboards import views as dashboard_views
-from governance import api as governance_api
-from governance import mfa
+from governance import audit_api, credentials_api, mfa, tenant_api
 from roi import api as roi_api
-from roi import budgets_api, costs_api, events_api, proposals_api
+from roi import budgets_api, calculations_api, costs_api, events_api, ledger_api, metrics_api, proposals_api
 
 api_v1 = [
-    path("tenant", governance_api.TenantView.as_view(), name="tenant"),
-    path("tenant/settings", governance_api.TenantSettingsView.as_view(), name="tenant-settings"),
-    path("members", governance_api.MemberListView.as_view(), name="member-list"),
-    path("members/<str:username>", governance_api.MemberDetailView.as_view(), name="member-detail"),
-    path("keys", governance_api.ApiKeyListView.as_view(), name="apikey-list"),
-    path("keys/<int:key_id>", governance_api.ApiKeyDetailView.as_view(), name="apikey-detail"),
+    path("tenant", tenant_api.TenantView.as_view(), name="tenant"),
+    path("tenant/settings", tenant_api.TenantSettingsView.as_view(), name="tenant-settings"),
+    path("members", tenant_api.MemberListView.as_view(), name="member-list"),
+    path("members/<str:username>", tenant_api.MemberDetailView.as_view(), name="member-detail"),
+    path("keys", credentials_api.ApiKeyListView.as_view(), name="apikey-list"),
+    path("keys/<int:key_id>", credentials_api.ApiKeyDetailView.as_view(), name="apikey-detail"),
     path("config/financial-model", roi_api.FinancialModelView.as_view(), name="financial-model"),
     path("config/revenue-model", roi_api.RevenueModelView.as_view(), name="revenue-model"),
     path("config/business-kpis", roi_api.BusinessKpisView.as_view(), name="business-kpis"),
@@ -32,10 +31,10 @@ api_v1 = [
     path(
         "config/proposals/<int:proposal_id>/reject", proposals_api.ProposalRejectView.as_view(), name="proposal-reject"
     ),
-    path("config/integrations/<str:tool>", governance_api.IntegrationSecretView.as_view(), name="integration-secret"),
+    path("config/integrations/<str:tool>", credentials_api.IntegrationSecretView.as_view(), name="integration-secret"),
     *(
-        path(f"calculate/{slug}", roi_api.calculation_view(method).as_view(), name=f"calculate-{slug}")
-        for slug, method in roi_api.CALCULATION_PATHS.items()
+        path(f"calculate/{slug}", calculations_api.calculation_view(method).as_view(), name=f"calculate-{slug}")
+        for slug, method in calculations_api.CALCULATION_PATHS.items()
     ),
     *(
         path(f"events/{kind}", events_api.events_view(kind).as_view(), name=f"events-{kind}")
@@ -48,14 +47,14 @@ api_v1 = [
     path("dashboard/service-levels", dashboard_api.ServiceLevelsView.as_view(), name="dashboard-service-levels"),
     path("costs/focus", costs_api.FocusImportView.as_view(), name="costs-focus"),
     path("costs/monthly", costs_api.MonthlyCostsView.as_view(), name="costs-monthly"),
-    path("metrics/business-impact", roi_api.BusinessImpactView.as_view(), name="business-impact"),
-    path("ledger/", roi_api.LedgerListView.as_view(), name="ledger-list"),
-    path("ledger/verify", roi_api.LedgerVerifyView.as_view(), name="ledger-verify"),
-    path("ledger/verify/<int:run_id>", roi_api.LedgerVerificationView.as_view(), name="ledger-verification"),
-    path("ledger/export.jsonl", roi_api.LedgerExportView.as_view(), name="ledger-export-jsonl"),
-    path("audit/events", governance_api.AuditEventListView.as_view(), name="audit-events"),
-    path("periods/<str:month>/close", governance_api.PeriodCloseView.as_view(), name="period-close"),
-    path("ledger/<int:record_id>/", roi_api.LedgerDetailView.as_view(), name="ledger-detail"),
+    path("metrics/business-impact", metrics_api.BusinessImpactView.as_view(), name="business-impact"),
+    path("ledger/", ledger_api.LedgerListView.as_view(), name="ledger-list"),
+    path("ledger/verify", ledger_api.LedgerVerifyView.as_view(), name="ledger-verify"),
+    path("ledger/verify/<int:run_id>", ledger_api.LedgerVerificationView.as_view(), name="ledger-verification"),
+    path("ledger/export.jsonl", ledger_api.LedgerExportView.as_view(), name="ledger-export-jsonl"),
+    path("audit/events", audit_api.AuditEventListView.as_view(), name="audit-events"),
+    path("periods/<str:month>/close", audit_api.PeriodCloseView.as_view(), name="period-close"),
+    path("ledger/<int:record_id>/", ledger_api.LedgerDetailView.as_view(), name="ledger-detail"),
     path("reports", dashboard_api.ReportListView.as_view(), name="report-list"),
     path("alerts", alerts_api.AlertListView.as_view(), name="alert-list"),
     path("alerts/<int:alert_id>/acknowledge", alerts_api.AlertAcknowledgeView.as_view(), name="alert-acknowledge"),

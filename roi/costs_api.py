@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from governance import roles
 from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of, query_of
+from governance.fiscal import add_months
 from governance.roles import Role
 from roi import focus
 from roi.csv_import import MAX_UPLOAD_BYTES, CsvFileRefused, CsvRowsInvalid, upload_read
@@ -152,7 +153,7 @@ class MonthlyCostsView(TenantAPIView):
         wanted = query.validated_data
         today = timezone.localdate(timezone=ZoneInfo(request.tenant.time_zone))
         end = _month(wanted["end"]) if "end" in wanted else today.replace(day=1)
-        default_start = date(end.year - (1 if end.month < 12 else 0), end.month % 12 + 1, 1)
+        default_start = add_months(end, -11)
         start = _month(wanted["start"]) if "start" in wanted else default_start
         if start > end:
             raise exceptions.ValidationError({"start": ["Must not be after end."]})
