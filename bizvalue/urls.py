@@ -3,7 +3,17 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from dashboards import alert_pages, alerts_api, audit_pages, budget_pages, cost_pages, service_level_pages
+from dashboards import (
+    alert_pages,
+    alerts_api,
+    audit_pages,
+    budget_pages,
+    calculator_pages,
+    cost_pages,
+    ledger_pages,
+    model_pages,
+    service_level_pages,
+)
 from dashboards import api as dashboard_api
 from dashboards import pages as dashboard_pages
 from dashboards import views as dashboard_views
@@ -82,15 +92,15 @@ urlpatterns = [
     path("t/<slug:slug>/investments/", dashboard_pages.investments, name="investments"),
     path("t/<slug:slug>/investments/budget/", budget_pages.it_budget, name="it-budget"),
     path("t/<slug:slug>/drill/<str:stream>/<str:month>/", dashboard_pages.drill_down, name="drill-down"),
-    path("t/<slug:slug>/ledger/", dashboard_pages.ledger_list, name="ledger"),
+    path("t/<slug:slug>/ledger/", ledger_pages.ledger_list, name="ledger"),
     path("t/<slug:slug>/ledger/export.csv", audit_pages.ledger_export, name="ledger-export"),
     path("t/<slug:slug>/ledger/export.jsonl", audit_pages.ledger_export_jsonl, name="ledger-export-jsonl"),
     path("t/<slug:slug>/audit/", audit_pages.audit, name="audit"),
     path("t/<slug:slug>/audit/events.csv", audit_pages.audit_events_export, name="audit-export"),
     path("t/<slug:slug>/audit/model-history.csv", audit_pages.model_history_export, name="model-history-export"),
     path("t/<slug:slug>/periods/", audit_pages.periods_page, name="periods"),
-    path("t/<slug:slug>/ledger/<int:record_id>/", dashboard_pages.ledger_record, name="ledger-record"),
-    path("t/<slug:slug>/ledger/<int:record_id>/pdf", dashboard_pages.ledger_record_pdf, name="ledger-record-pdf"),
+    path("t/<slug:slug>/ledger/<int:record_id>/", ledger_pages.ledger_record, name="ledger-record"),
+    path("t/<slug:slug>/ledger/<int:record_id>/pdf", ledger_pages.ledger_record_pdf, name="ledger-record-pdf"),
     path("t/<slug:slug>/reports/", dashboard_views.reports_page, name="reports"),
     path("t/<slug:slug>/alerts/", alert_pages.alerts_page, name="alerts"),
     path("t/<slug:slug>/alerts/escalations/", alert_pages.escalations_page, name="alert-escalations"),
@@ -99,11 +109,11 @@ urlpatterns = [
         dashboard_views.report_download,
         name="report-download",
     ),
-    path("t/<slug:slug>/model/", dashboard_pages.financial_model, name="financial-model"),
-    path("t/<slug:slug>/model/edit/", dashboard_pages.financial_model_edit, name="financial-model-edit"),
-    path("t/<slug:slug>/model/kpis/edit/", dashboard_pages.business_kpis_edit, name="business-kpis-edit"),
-    path("t/<slug:slug>/calculate/", dashboard_pages.calculators, name="calculators"),
-    path("t/<slug:slug>/calculate/<str:method>/", dashboard_pages.calculator, name="calculator"),
+    path("t/<slug:slug>/model/", model_pages.financial_model, name="financial-model"),
+    path("t/<slug:slug>/model/edit/", model_pages.financial_model_edit, name="financial-model-edit"),
+    path("t/<slug:slug>/model/kpis/edit/", model_pages.business_kpis_edit, name="business-kpis-edit"),
+    path("t/<slug:slug>/calculate/", calculator_pages.calculators, name="calculators"),
+    path("t/<slug:slug>/calculate/<str:method>/", calculator_pages.calculator, name="calculator"),
     path("t/<slug:slug>/methodology/", dashboard_views.methodology, name="methodology"),
     path("t/<slug:slug>/import/", dashboard_views.import_data, name="import-data"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
