@@ -25,7 +25,7 @@ from dashboards.selectors.figures import (
 )
 from roi.budgets import it_budget_get
 from roi.engine import EngineInputError
-from roi.engine.investment import payback
+from roi.engine.cash_flows import payback
 from roi.engine.risk import Triangular, value_at_risk
 from roi.models import Investment, MonthlyRollup
 from roi.selectors import VALUE_STREAMS
