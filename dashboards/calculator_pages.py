@@ -11,10 +11,7 @@ from governance import roles
 from governance.ledger import Actor
 from governance.pages import tenant_page
 from roi.engine import EngineInputError
-from roi.services import (
-    calculation_run,
-    figures_in_force,
-)
+from roi.services import calculation_run, figures_in_force
 
 
 @tenant_page(roles.CALCULATE)

@@ -17,9 +17,7 @@ from governance.ledger import Actor, record_hash
 from governance.models import AuditKind
 from governance.pages import tenant_page
 from roi import selectors as roi_selectors
-from roi.services import (
-    ledger_verify,
-)
+from roi.ledger_verification import ledger_verify
 
 
 @tenant_page(roles.READ_LEDGER)

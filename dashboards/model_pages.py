@@ -18,12 +18,9 @@ from governance.pages import tenant_page
 from roi import proposals
 from roi import selectors as roi_selectors
 from roi.engine import EngineInputError
-from roi.figures import KPI_SECTIONS, MODEL_GROUPS, kpi_rows, kpi_sections_from_form
+from roi.figures import MODEL_GROUPS, kpi_rows, kpi_sections_from_form, stored_kpi_sections
 from roi.models import ChangeProposal, ProposalStatus, ProposalTarget
-from roi.services import (
-    business_kpis_update,
-    financial_model_update,
-)
+from roi.services import business_kpis_update, financial_model_update
 
 
 @tenant_page()
@@ -59,7 +56,7 @@ def financial_model(request: HttpRequest) -> HttpResponse:
             roi_selectors.financial_model_versions(), roi_selectors.MODEL_SECTIONS
         ),
         "kpi_history": roi_selectors.config_history(roi_selectors.business_kpis_versions(), roi_selectors.KPI_SECTIONS),
-        "kpi_rows": kpi_rows(None if kpis is None else _kpi_sections_of(kpis)),
+        "kpi_rows": kpi_rows(None if kpis is None else stored_kpi_sections(kpis)),
         "can_edit": bool(request.roles & roles.MANAGE_MODEL),  # type: ignore[attr-defined]
     }
     return render(request, "dashboards/financial_model.html", context, status=decision_status)
@@ -154,10 +151,6 @@ def _effective_from(request: HttpRequest) -> datetime | None:
     return effective_from
 
 
-def _kpi_sections_of(kpis: object) -> dict[str, object]:
-    return {section: getattr(kpis, section) for section in KPI_SECTIONS}
-
-
 @tenant_page(roles.MANAGE_MODEL)
 @require_http_methods(["GET", "POST"])
 def business_kpis_edit(request: HttpRequest) -> HttpResponse:
@@ -165,7 +158,7 @@ def business_kpis_edit(request: HttpRequest) -> HttpResponse:
     and when it takes effect; the same service (and, when required, the same proposal for a
     second approver) as `PUT config/business-kpis`."""
     kpis = roi_selectors.business_kpis_current()
-    rows = kpi_rows(None if kpis is None else _kpi_sections_of(kpis))
+    rows = kpi_rows(None if kpis is None else stored_kpi_sections(kpis))
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         sections = kpi_sections_from_form(request.POST)

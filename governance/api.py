@@ -24,10 +24,7 @@ from governance import mfa, roles, selectors
 from governance.errors import DATABASE_ERRORS
 from governance.idempotency import IdempotentMixin
 from governance.ledger import Actor
-from governance.models import (
-    ApiKey,
-    Tenant,
-)
+from governance.models import ApiKey, Tenant
 from governance.tenancy import tenant_scope
 
 TENANT_HEADER = "X-Tenant"

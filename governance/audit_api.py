@@ -9,11 +9,7 @@ from rest_framework.response import Response
 
 from governance import audit, periods, roles
 from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of, query_of
-from governance.models import (
-    AuditEvent,
-    AuditKind,
-    ClosedPeriod,
-)
+from governance.models import AuditEvent, AuditKind, ClosedPeriod
 
 
 class AuditEventSerializer(serializers.ModelSerializer):

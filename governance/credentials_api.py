@@ -12,11 +12,7 @@ from rest_framework.response import Response
 
 from governance import roles, secrets, selectors, services
 from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of
-from governance.models import (
-    ApiKey,
-    IntegrationSecret,
-    IntegrationTool,
-)
+from governance.models import ApiKey, IntegrationSecret, IntegrationTool
 from governance.roles import KeyRole
 from governance.schema import StrictCharField
 

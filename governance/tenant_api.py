@@ -12,14 +12,7 @@ from rest_framework.response import Response
 
 from governance import roles, selectors, services
 from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of
-from governance.models import (
-    AccountingStandard,
-    BusinessModel,
-    CompanySize,
-    Industry,
-    ReportingFrequency,
-    Tenant,
-)
+from governance.models import AccountingStandard, BusinessModel, CompanySize, Industry, ReportingFrequency, Tenant
 from governance.roles import Role
 from governance.schema import CustomerSegmentsField, StrictCharField
 
