@@ -71,7 +71,8 @@ def measure(options: argparse.Namespace) -> None:
     from governance.services import api_key_create
     from governance.tenancy import tenant_scope
     from roi.ingestion import events_ingest
-    from roi.services import financial_model_update, ledger_verify
+    from roi.ledger_verification import ledger_verify
+    from roi.services import financial_model_update
 
     system = Actor.system("bench")
     tenant = Tenant.objects.get(slug="bench")

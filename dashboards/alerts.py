@@ -22,8 +22,8 @@ from django.utils import timezone
 
 from dashboards import escalations, selectors
 from dashboards.models import UNRESOLVED, Alert, AlertRule, AlertStatus, Escalation
-from dashboards.reports import fiscal_year_of
 from governance import sql
+from governance.fiscal import add_months, fiscal_year_of, fiscal_year_start
 from governance.ledger import Actor
 from roi.models import Incident, Stream
 
@@ -129,15 +129,15 @@ def surge_finding(*, today: date, zone: ZoneInfo) -> Finding:
 
 def trailing_roi(data: selectors.TenantFigures, last: date) -> tuple[Decimal | None, date]:
     """ROI, in percent, of the DECLINE_WINDOW_MONTHS months ending `last`, and the window's first month."""
-    first = selectors.add_months(last, 1 - DECLINE_WINDOW_MONTHS)
+    first = add_months(last, 1 - DECLINE_WINDOW_MONTHS)
     cost = data.cost_between(first, last)
     return selectors.percent(data.value_between(first, last) - cost, cost), first
 
 
 def decline_finding(*, data: selectors.TenantFigures) -> Finding | None:
     """Last month's trailing ROI against the month before's; None when either had no cost."""
-    last_month = selectors.add_months(data.this_month, -1)
-    month_before = selectors.add_months(last_month, -1)
+    last_month = add_months(data.this_month, -1)
+    month_before = add_months(last_month, -1)
     roi, first = trailing_roi(data, last_month)
     previous, previous_first = trailing_roi(data, month_before)
     if roi is None or previous is None:
@@ -169,12 +169,12 @@ def decline_finding(*, data: selectors.TenantFigures) -> Finding | None:
 
 def rule_findings(*, data: selectors.TenantFigures) -> list[Finding]:
     """Every rule that can be judged now: months need some data, ROI needs some cost."""
-    last_month = selectors.add_months(data.this_month, -1)
+    last_month = add_months(data.this_month, -1)
     start_month = data.tenant.fiscal_year_start_month
-    fy_start = selectors.fiscal_year_start(data.today, start_month)
+    fy_start = fiscal_year_start(data.today, start_month)
     # No events this fiscal year or in the two months before this one: nothing to judge, not
     # "below target". (The decline rule reads further back; that must not widen this.)
-    recent = min(selectors.add_months(data.this_month, -2), fy_start)
+    recent = min(add_months(data.this_month, -2), fy_start)
     findings = []
     if any(month >= recent for month in data.months):
         findings.append(

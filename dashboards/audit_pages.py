@@ -25,7 +25,7 @@ from governance.models import AuditKind, ClosedPeriod, Tenant
 from governance.pages import tenant_page
 from roi import selectors as roi_selectors
 from roi.ledger_export import ledger_export_response
-from roi.services import ledger_verify
+from roi.ledger_verification import ledger_verify
 
 
 def _day(day: date | None) -> datetime | None:

@@ -17,8 +17,8 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from dashboards.pages import DRILL_MODELS
-from dashboards.selectors import add_months, fiscal_year_start, months_between
 from dashboards.selectors.costs import LABELS, LabelFilter, cost_drill_down, label_months
+from governance.fiscal import add_months, fiscal_year_start, months_between
 from governance.months import parse_month
 from governance.pages import tenant_page
 from roi.models import PerformanceMonth, Stream

@@ -13,15 +13,14 @@ from dashboards.models import Alert, Report
 from dashboards.report_schedule import scheduled_report_kinds
 from governance.ledger import Actor
 from governance.models import Tenant
-from governance.tasks import enqueue_or_defer, in_tenant_scope
+from governance.tasks import TRANSIENT_ERRORS, enqueue_or_defer, in_tenant_scope
 
-# Transient failures only: a malformed period will not get better by retrying.
-RETRY_ON = (OSError, ConnectionError, TimeoutError)
 TASK_OPTIONS: dict[str, Any] = {
     "bind": True,
     "acks_late": True,
     "reject_on_worker_lost": True,
-    "autoretry_for": RETRY_ON,
+    # Transient failures only: a malformed period will not get better by retrying.
+    "autoretry_for": TRANSIENT_ERRORS,
     "retry_backoff": True,
     "retry_backoff_max": 600,
     "retry_jitter": True,
@@ -134,7 +133,7 @@ def alerts_evaluate_all_tenants() -> int:
 # 4 s, ... capped at ten minutes), without jitter: one message per alert has no herd to spread.
 DELIVERY_OPTIONS: dict[str, Any] = {
     **TASK_OPTIONS,
-    "autoretry_for": (*RETRY_ON, alert_delivery.WebhookTransientError),
+    "autoretry_for": (*TRANSIENT_ERRORS, alert_delivery.WebhookTransientError),
     "retry_jitter": False,
     "max_retries": 12,
     "soft_time_limit": 45,

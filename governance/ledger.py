@@ -1,7 +1,7 @@
 """The calculation ledger: canonical records, the per-tenant hash chain, and its check.
 
 Recomputing a record's result needs the value engine, which lives in `roi`; this module
-checks everything that does not (hashes, links, order), and `roi.services.ledger_verify`
+checks everything that does not (hashes, links, order), and `roi.ledger_verification.ledger_verify`
 adds the recomputation.
 """
 

@@ -51,11 +51,3 @@ def role_from_codename(codename: str) -> str | None:
     if codename.startswith(prefix) and codename[len(prefix) :] in Role.values:
         return codename[len(prefix) :]
     return None
-
-
-def strongest(roles: set[str]) -> str | None:
-    """The single role to show for a member holding several (auditor only if nothing else)."""
-    for role in reversed(_LADDER):
-        if role.value in roles:
-            return role.value
-    return Role.AUDITOR.value if Role.AUDITOR.value in roles else None

@@ -371,23 +371,3 @@ def api_keys_revoke_expired() -> int:
         )
         count += 1
     return count
-
-
-def demo_tenant_ensure(*, password_for: dict[str, str]) -> tuple[Tenant, list[str]]:
-    """Create the demo tenant with one user per role, if missing; returns the users created."""
-    from django.contrib.auth import get_user_model
-
-    user_model = get_user_model()
-    tenant = Tenant.objects.filter(slug="demo").first() or tenant_create(
-        slug="demo", name="Demo Corp", currency="USD", fiscal_year_start_month=1
-    )
-    created: list[str] = []
-    for role in Role:
-        username = f"demo-{role.value.replace('_', '-')}"
-        user, was_created = user_model.objects.get_or_create(username=username)
-        if was_created:
-            user.set_password(password_for[role.value])
-            user.save()
-            created.append(role.value)
-        membership_set_role(tenant=tenant, user=user, role=role.value)
-    return tenant, created

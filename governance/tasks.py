@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 
 from celery import shared_task
 from celery.app.task import Task
+from django.db import InterfaceError as DatabaseInterfaceError
+from django.db import OperationalError as DatabaseOperationalError
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from governance import services
@@ -21,6 +23,15 @@ logger = logging.getLogger(__name__)
 
 # A request that enqueues work waits at most about this long for a dead broker.
 PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1}
+
+# The failures a retry can outlast, and the only ones a task retries: the database
+# restarting, failing over or refusing connections (OperationalError, InterfaceError) and
+# the network or a disk (OSError: a socket refused, reset or timed out, SMTP, file storage;
+# outbound HTTP failures reach tasks as governance.outbound.OutboundUnreachable, a
+# ConnectionError). A bug (ValueError, KeyError, a missing row...) fails the task at once.
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (DatabaseOperationalError, DatabaseInterfaceError, OSError)
+# Retry options of a tenant's periodic task: transient errors only, backing off 1 s, 2 s, 4 s...
+RETRY_TRANSIENT: dict[str, Any] = {"autoretry_for": TRANSIENT_ERRORS, "retry_backoff": True, "max_retries": 5}
 
 
 def enqueue_or_defer(task: Task, **kwargs: Any) -> bool:
@@ -55,7 +66,7 @@ def in_tenant_scope(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+@shared_task(bind=True, **RETRY_TRANSIENT)
 @in_tenant_scope
 def api_keys_revoke_expired(self: Any, *, tenant: Tenant) -> int:
     """Revoke one tenant's expired keys; returns how many."""
@@ -71,7 +82,7 @@ def api_keys_revoke_expired_all_tenants() -> int:
     return len(tenant_ids)
 
 
-@shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+@shared_task(bind=True, **RETRY_TRANSIENT)
 @in_tenant_scope
 def ledger_anchor_head(self: Any, *, tenant: Tenant) -> int | None:
     """Anchor one tenant's chain head if its tail links on; returns the anchored sequence."""

@@ -149,10 +149,6 @@ class PlatformScopeRouter:
         return False if db == PLATFORM_DATABASE else None
 
 
-class TenantQuerySet(models.QuerySet):
-    pass
-
-
 class HistoryBypassRefused(RuntimeError):
     """A bulk write on an audited model would skip its history rows (SOX): refused."""
 

@@ -14,13 +14,14 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from governance.fiscal import fiscal_year_start
 from governance.ledger import Actor
 from governance.tenancy import current_tenant
 from roi.engine import EngineInputError
 from roi.engine.money import round_money, to_decimal
 from roi.models import ItBudget
 from roi.selectors import config_history
-from roi.services import change_reason_check, config_version_save
+from roi.services import change_reason_require, config_version_save
 
 # Fiscal years a budget may be set for: wide enough for any plan, narrow enough to catch typos.
 FIRST_FISCAL_YEAR = 2000
@@ -51,7 +52,7 @@ def it_budget_set(*, actor: Actor, fiscal_year: Any, annual_amount: Any, change_
         if amount != round_money(amount):
             errors["annual_amount"] = ["must have at most two decimal places"]
     try:
-        change_reason_check(change_reason)
+        change_reason_require(change_reason)
     except EngineInputError as error:
         errors.update(error.errors)
     if errors:
@@ -68,7 +69,7 @@ def current_fiscal_year() -> int:
     """The scope tenant's fiscal year today, named (as budgets are) by the calendar year it starts in."""
     tenant = current_tenant()
     today = timezone.localdate(timezone=ZoneInfo(tenant.time_zone))
-    return today.year if today.month >= tenant.fiscal_year_start_month else today.year - 1
+    return fiscal_year_start(today, tenant.fiscal_year_start_month).year
 
 
 def it_budget_get(*, fiscal_year: int) -> ItBudget | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -14,6 +13,7 @@ from rest_framework.response import Response
 
 from governance import roles
 from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of, query_of
+from governance.fiscal import add_months
 from governance.months import parse_month
 from governance.roles import Role
 from roi import focus
@@ -149,7 +149,7 @@ class MonthlyCostsView(TenantAPIView):
         wanted = query.validated_data
         today = timezone.localdate(timezone=ZoneInfo(request.tenant.time_zone))
         end = parse_month(wanted["end"]) if "end" in wanted else today.replace(day=1)
-        default_start = date(end.year - (1 if end.month < 12 else 0), end.month % 12 + 1, 1)
+        default_start = add_months(end, -11)
         start = parse_month(wanted["start"]) if "start" in wanted else default_start
         if start > end:
             raise exceptions.ValidationError({"start": ["Must not be after end."]})

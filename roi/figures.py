@@ -200,6 +200,20 @@ def kpi_sections(figures: FinancialFigures, extra: Mapping[tuple[str, ...], Deci
     return sections
 
 
+# The JSON columns of a stored financial model version, as `model_flat` reads them.
+STORED_MODEL_GROUPS = ("revenue_model", "cost_model", "impact_model", "severity_responders", "revenue_profile")
+
+
+def stored_model_groups(model: Any) -> dict[str, Any]:
+    """A stored financial model version's groups (its JSON columns), as `model_flat` reads them."""
+    return {group: getattr(model, group) for group in STORED_MODEL_GROUPS}
+
+
+def stored_kpi_sections(kpis: Any) -> dict[str, Any]:
+    """A stored KPI version's sections (its JSON columns), as `kpis_flat` reads them."""
+    return {section: getattr(kpis, section) for section in KPI_SECTIONS}
+
+
 def stored_flat(model: Mapping[str, Any] | None, kpis: Mapping[str, Any] | None, time_zone: str) -> dict[str, Any]:
     """The flat figures of a stored model version and KPI version (either may be missing)."""
     flat: dict[str, Any] = {"time_zone": time_zone}

@@ -164,7 +164,7 @@ def change_propose(
         )
     if target not in ProposalTarget.values:
         raise EngineInputError("target", f"must be one of {', '.join(ProposalTarget.values)}")
-    services.change_reason_check(change_reason)
+    services.change_reason_require(change_reason)
     # Stored as JSON: fractional numbers arrive as Decimal (governance.parsers) and are kept
     # as exact numeric strings, which the engine reads as it reads numbers.
     proposal = ChangeProposal(tenant=current_tenant(), target=target, payload=json_ready(dict(payload)))

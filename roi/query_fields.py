@@ -38,17 +38,6 @@ class YearBoundDateField(serializers.DateField):
         return day
 
 
-@extend_schema_field({"type": "string", "format": "date-time", "pattern": YEARS_PATTERN})
-class YearBoundDateTimeField(serializers.DateTimeField):
-    """A date-time between the years EARLIEST_YEAR and LATEST_YEAR."""
-
-    def to_internal_value(self, value: Any) -> dt.datetime:
-        moment: dt.datetime = super().to_internal_value(value)
-        if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
-            raise serializers.ValidationError(f"Use a time between the years {EARLIEST_YEAR} and {LATEST_YEAR}.")
-        return moment
-
-
 def _parse_day(text: str) -> dt.date:
     return dt.datetime.strptime(text, "%Y-%m-%d").date()
 

@@ -40,15 +40,6 @@ def business_kpis_version(version: int) -> Any | None:
     return business_kpis_versions().filter(version=version).first()
 
 
-def financial_model_at(moment: datetime) -> Any | None:
-    """The version effective at `moment`: the latest effective by then, else the first."""
-    versions = financial_model_versions()
-    return (
-        versions.filter(effective_from__lte=moment).order_by("-effective_from", "-version").first()
-        or versions.order_by("version").first()
-    )
-
-
 def ledger_records(
     *, method: str | None = None, actor: str | None = None, since: date | None = None, until: date | None = None
 ) -> QuerySet[LedgerRecord]:

@@ -9,13 +9,13 @@ from celery import shared_task
 from django.db import transaction
 
 from governance.models import Tenant
-from governance.tasks import in_tenant_scope
+from governance.tasks import RETRY_TRANSIENT, in_tenant_scope
 from roi.rollups import rollups_rebuild as rollups_rebuild_service
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+@shared_task(bind=True, **RETRY_TRANSIENT)
 @in_tenant_scope
 def rollups_rebuild(self: Any, *, tenant: Tenant) -> int:
     """Rebuild one tenant's rollups from its raw events; returns the cells that changed."""

@@ -19,9 +19,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bizvalue.settings")
 django.setup()
 
 from bizvalue.celery import app  # noqa: E402
-from dashboards import reports  # noqa: E402
+from dashboards.reports import services as report_services  # noqa: E402
 
-render_pdf = reports.render_pdf
+render_pdf = report_services.render_pdf
 
 
 def slow_render_pdf(figures):  # type: ignore[no-untyped-def]
@@ -30,7 +30,7 @@ def slow_render_pdf(figures):  # type: ignore[no-untyped-def]
     return render_pdf(figures)
 
 
-reports.render_pdf = slow_render_pdf
+report_services.render_pdf = slow_render_pdf
 app.conf.broker_transport_options = {
     **app.conf.broker_transport_options,
     "visibility_timeout": float(os.environ.get("FAULT_VISIBILITY_TIMEOUT", "3600")),

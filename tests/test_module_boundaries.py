@@ -116,7 +116,7 @@ def test_the_scan_finds_each_way_of_taking_a_private_name(source: str) -> None:
 @pytest.mark.parametrize(
     "source",
     [
-        "from roi.services import change_reason_check",
+        "from roi.services import change_reason_require",
         "from roi.models import Investment\nInvestment._meta",  # a class's attribute, not a module's name
         "from decimal import _Decimal",  # not a project module
         "def f(self):\n    return self._cache",

@@ -1,7 +1,7 @@
 """What every dashboard figure is computed from (`TenantFigures`), how it is loaded, and its arithmetic.
 
-The month helpers (`add_months`, `months_between`, `fiscal_year_start`) are shared by every
-figure set, the reports and the alerts.
+The month helpers (`add_months`, `months_between`, `fiscal_year_start`) are the fiscal
+calendar's (governance.fiscal).
 
 Everything reads monthly rollups (a few hundred rows per tenant, whatever the number of
 events), the model and KPIs in force, and the tenant's investments; a fixed number of
@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from governance import sql
+from governance.fiscal import add_months, fiscal_year_start, months_between
 from governance.models import Tenant
 from governance.tenancy import current_tenant
 from roi.engine import EngineInputError
@@ -28,24 +29,6 @@ from roi.ingestion import KINDS
 from roi.models import BusinessKpis, CostMonth, FinancialModel, Investment, MonthlyRollup
 from roi.selectors import VALUE_STREAMS
 from roi.services import figures_from_stored
-
-
-def add_months(month: date, count: int) -> date:
-    index = month.year * 12 + month.month - 1 + count
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def months_between(start: date, end: date) -> list[date]:
-    months, month = [], start
-    while month <= end:
-        months.append(month)
-        month = add_months(month, 1)
-    return months
-
-
-def fiscal_year_start(today: date, start_month: int) -> date:
-    year = today.year if today.month >= start_month else today.year - 1
-    return date(year, start_month, 1)
 
 
 @dataclass

@@ -21,7 +21,6 @@ from .money import DAYS_PER_MONTH, HUNDRED, ONE, EngineResult, exact, round_mone
 METHOD = "competitive_advantage"
 METHOD_VERSION = 1
 
-DORA_REPORT = "Accelerate State of DevOps Report (DORA, Google Cloud)"
 DORA_REPORT_YEAR = 2023
 
 INDUSTRY_DEPLOYMENTS_PER_MONTH = ONE  # the brief's industry average

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .investment import payback
+from .cash_flows import payback
 from .money import HUNDRED, MONTHS_PER_YEAR, ZERO, exact, round_money, round_rate
 
 

@@ -36,7 +36,6 @@ MIN_TRIALS = 1_000
 MAX_TRIALS = 1_000_000
 # Seeds stay below 1e15: within the engine's number limit and exact in JavaScript.
 MAX_SEED = 10**15
-RANGED_INPUTS = ("upfront_cost", "monthly_cost", "monthly_benefit")
 INPUTS = (
     "upfront_cost",
     "monthly_cost",

@@ -19,7 +19,7 @@ from dashboards.models import Report, ReportSubscription
 from governance.ledger import Actor
 from governance.models import LedgerRecord, Tenant
 from governance.tenancy import tenant_scope
-from roi.services import ledger_verify
+from roi.ledger_verification import ledger_verify
 
 SYSTEM = Actor.system("test")
 

@@ -7,15 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from roi.engine import METHODS, FinancialFigures, method_for
-from roi.engine.investment import (
-    CashFlowRoi,
-    InvestmentRoi,
-    cash_flow_roi,
-    internal_rate,
-    investment_roi,
-    monthly_rate,
-    payback,
-)
+from roi.engine.cash_flows import internal_rate, monthly_rate, payback
+from roi.engine.investment import CashFlowRoi, InvestmentRoi, cash_flow_roi, investment_roi
 from roi.engine.money import EngineInputError
 
 D = Decimal
@@ -268,7 +261,7 @@ def test_at_rate_zero_npv_is_the_sum_of_the_flows(upfront: Decimal, cost: Decima
 
 @given(flows=flows_strategy)
 def test_irr_makes_npv_zero(flows: list[Decimal]) -> None:
-    from roi.engine.investment import present_value
+    from roi.engine.cash_flows import present_value
 
     rate = internal_rate(flows)
     if rate is None:
@@ -281,7 +274,7 @@ def test_irr_makes_npv_zero(flows: list[Decimal]) -> None:
 
 
 def _npv_changes_sign(flows: list[Decimal]) -> bool:
-    from roi.engine.investment import IRR_BEYOND_ABOVE, IRR_BEYOND_BELOW, IRR_GRID, present_value
+    from roi.engine.cash_flows import IRR_BEYOND_ABOVE, IRR_BEYOND_BELOW, IRR_GRID, present_value
 
     signs = {present_value(flows, rate) > 0 for rate in (*IRR_BEYOND_BELOW, *IRR_GRID, *IRR_BEYOND_ABOVE)}
     return len(signs) > 1
@@ -358,7 +351,7 @@ def test_v2_finds_an_irr_wherever_the_flows_change_sign(inputs: dict[str, object
 
 
 def test_v2_irr_below_the_grid_zeroes_the_npv() -> None:
-    from roi.engine.investment import present_value
+    from roi.engine.cash_flows import present_value
 
     flows = [D("-1000000"), D("1")]
     rate = internal_rate(flows)

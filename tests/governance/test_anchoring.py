@@ -17,7 +17,8 @@ from governance.ledger import Actor
 from governance.models import LedgerRecord
 from governance.tasks import ledger_anchor_head, ledger_anchor_heads_all_tenants
 from governance.tenancy import tenant_scope
-from roi.services import financial_model_update, ledger_verify
+from roi.ledger_verification import ledger_verify
+from roi.services import financial_model_update
 from tests.conftest import ACME_MODEL
 from tests.roi.test_ledger import delete_ledger_rows, run_calculations
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from governance.models import LedgerRecord
 from governance.tenancy import tenant_scope
-from roi.services import ledger_verify
+from roi.ledger_verification import ledger_verify
 
 pytestmark = pytest.mark.django_db
 

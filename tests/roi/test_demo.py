@@ -12,9 +12,9 @@ from governance.models import LedgerRecord, Tenant
 from governance.tenancy import tenant_scope
 from roi.demo import demo_events, demo_span
 from roi.ingestion.batch import parse_batch
+from roi.ledger_verification import ledger_verify
 from roi.models import AutomationRun, EventKind, FinancialModel, Incident, MonthlyRollup, PerformanceSample
 from roi.rollups import rollups_rebuild
-from roi.services import ledger_verify
 
 END = datetime(2026, 11, 27, 15, 30, tzinfo=UTC)
 TIME_FIELD = {

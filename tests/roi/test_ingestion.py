@@ -15,9 +15,10 @@ from governance.ledger import Actor
 from governance.models import LedgerRecord
 from governance.tenancy import tenant_scope
 from roi.ingestion.kinds import seconds
+from roi.ledger_verification import ledger_verify
 from roi.models import AutomationRun, Deployment, Incident, MonthlyRollup, PerformanceMonth, Stream
 from roi.rollups import rollup_cells_from_events, rollup_cells_stored
-from roi.services import financial_model_update, ledger_verify
+from roi.services import financial_model_update
 from tests.live_http import post_json
 
 pytestmark = pytest.mark.django_db

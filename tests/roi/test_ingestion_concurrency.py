@@ -14,8 +14,8 @@ import pytest
 
 from governance.models import LedgerRecord
 from governance.tenancy import tenant_scope
+from roi.ledger_verification import ledger_verify
 from roi.models import AutomationRun, MonthlyRollup, Stream
-from roi.services import ledger_verify
 from tests.live_http import post_json
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,8 @@ from governance.anchors import Anchor, anchor_breaks, anchor_latest
 from governance.ledger import Actor, chain_breaks, record_hash
 from governance.models import GENESIS_HASH, LedgerRecord
 from governance.tenancy import tenant_scope
-from roi.services import calculation_run, financial_model_update, ledger_verify
+from roi.ledger_verification import ledger_verify
+from roi.services import calculation_run, financial_model_update
 from tests.live_http import post_json
 
 SYSTEM = Actor.system("test")

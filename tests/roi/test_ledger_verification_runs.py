@@ -14,9 +14,8 @@ from django.db import connection
 from bizvalue.celery import app
 from governance.anchors import anchor_chain_head
 from governance.tenancy import tenant_scope
-from roi.ledger_verification import verification_run_execute
+from roi.ledger_verification import ledger_verify, verification_run_execute
 from roi.models import LedgerVerificationRun, VerificationStatus
-from roi.services import ledger_verify
 from tests.roi.test_ledger import run_calculations
 
 pytestmark = pytest.mark.django_db

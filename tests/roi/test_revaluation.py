@@ -12,10 +12,11 @@ from governance.ledger import Actor
 from governance.models import LedgerRecord
 from governance.tenancy import tenant_scope
 from roi.ingestion import events_ingest
+from roi.ledger_verification import ledger_verify
 from roi.models import AutomationRun, Incident, MonthlyRollup, PerformanceMonth, Stream
 from roi.revaluation import events_revalue
 from roi.rollups import rollup_cells_from_events, rollup_cells_stored
-from roi.services import business_kpis_update, financial_model_update, ledger_verify
+from roi.services import business_kpis_update, financial_model_update
 from tests.conftest import ACME_MODEL
 
 pytestmark = pytest.mark.django_db

@@ -18,9 +18,10 @@ from django.db import connection
 from governance.ledger import Actor
 from governance.tenancy import tenant_scope
 from roi.ingestion import events_ingest
+from roi.ledger_verification import ledger_verify
 from roi.models import AutomationRun, Incident, Investment, MonthlyRollup, PerformanceMonth, Stream
 from roi.rollups import rollups_rebuild
-from roi.services import financial_model_update, ledger_verify
+from roi.services import financial_model_update
 from tests.conftest import ACME_MODEL
 
 pytestmark = pytest.mark.django_db(transaction=True)

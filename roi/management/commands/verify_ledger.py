@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from governance.models import Tenant
 from governance.tenancy import tenant_scope
-from roi.services import ledger_verify
+from roi.ledger_verification import ledger_verify
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 Plain functions return event dicts exactly as an integration would send them (ISO times,
 numbers as strings), so they go through the same validation, valuation, ledger and
-rollups as real data, and tests can check them without a database. `demo_data_seed`
+rollups as real data, and tests can check them without a database. `roi.demo.seed`
 feeds them to `events_ingest` once.
 """
 
@@ -11,57 +11,16 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.utils import timezone
-
-from governance.ledger import Actor
 from roi.engine.money import money_text
-from roi.models import AutomationRun, Deployment, EventKind, Incident, Investment, PerformanceSample
+from roi.models import EventKind
 
 DEMO_SEED = 20_250_101
 DEMO_MONTHS = 24
-INGEST_BATCH = 1000
-
-# The brief's figures made consistent: its derived revenue figures (933.33 a minute,
-# 31.25 transactions x 250) contradict its ARR, so only the ARR is given and the rest
-# is derived from it (106.54 a minute). Figures the brief leaves out are stated here.
-DEMO_MODEL: dict[str, Any] = {
-    "revenue_model": {"annual_recurring_revenue": "56000000"},
-    "cost_model": {
-        "it_staff_hourly_rate": "75",
-        "engineer_hourly_rate": "120",
-        "infrastructure_cost_per_hour": "50",
-        "customer_support_cost_per_incident": "150",
-        "cost_per_error": "200",
-        # The brief's 50,000 a year of compliance value, for one check a day.
-        "compliance_value_per_check": "137",
-        "development_value_per_day": "2000",
-    },
-    "impact_model": {
-        "customer_count": "2000",
-        "customer_churn_rate_per_incident": "0.02",
-        "new_customer_acquisition_cost": "5000",
-        "customer_lifetime_value": "10000",
-        "brand_impact_factor": "1.5",
-    },
-}
-DEMO_KPIS: dict[str, Any] = {
-    "kpis": {
-        "availability": {"target": "99.9", "cost_per_9": "100000"},
-        "performance": {"target_response_time": "200", "revenue_impact_per_100ms": "50000"},
-        "automation": {"error_rate_reduction_target": "0.8"},
-    },
-    "alerts": {"monthly_value_target": "100000", "roi_target": "300", "incident_prevention_target": "50000"},
-    "attribution_rules": {
-        "incident_prevention": {"weighting": "0.40", "time_window": 30},
-        "automation_roi": {"weighting": "0.35", "time_window": 30},
-        "performance_improvement": {"weighting": "0.25", "time_window": 90},
-    },
-}
 
 SERVICES = {"storefront": "web", "checkout-api": "checkout", "search": "discovery"}
 TEAMS = ("platform", "payments", "operations")
@@ -376,48 +335,3 @@ def demo_events(*, end: datetime, months: int = DEMO_MONTHS, seed: int = DEMO_SE
     """
     span = demo_span(end=end, months=months)
     return {kind: generate(random.Random(f"{seed}:{kind}"), span) for kind, generate in GENERATORS.items()}
-
-
-# --- Seeding --------------------------------------------------------------------------
-
-
-@dataclass
-class DemoSeed:
-    span: Span
-    events: dict[str, int] = field(default_factory=dict)
-    ledger_records: int = 0
-
-
-def demo_has_events() -> bool:
-    """Whether the scope tenant already has events of any kind (then the demo leaves it alone)."""
-    return any(model.objects.exists() for model in (Incident, AutomationRun, PerformanceSample, Deployment, Investment))
-
-
-def demo_data_seed(*, actor: Actor, end: datetime | None = None, months: int = DEMO_MONTHS) -> DemoSeed | None:
-    """Fill the scope tenant with the demo's model, KPIs and events, unless it has events already.
-
-    The model and KPIs take effect at the start of the span, so every event is valued
-    with them; events go in through `events_ingest`, like any integration's.
-    """
-    from roi import selectors
-    from roi.ingestion import events_ingest
-    from roi.services import business_kpis_update, financial_model_update
-
-    if demo_has_events():
-        return None
-    span = demo_span(end=end or timezone.now(), months=months)
-    if selectors.financial_model_current() is None:
-        financial_model_update(
-            actor=actor, groups=DEMO_MODEL, change_reason="Demo: the brief's figures", effective_from=span.start
-        )
-    if selectors.business_kpis_current() is None:
-        business_kpis_update(
-            actor=actor, sections=DEMO_KPIS, change_reason="Demo: the brief's KPIs", effective_from=span.start
-        )
-    seeded = DemoSeed(span=span)
-    for kind, events in demo_events(end=span.end, months=months).items():
-        for start in range(0, len(events), INGEST_BATCH):
-            outcome = events_ingest(actor=actor, kind=kind, payload=events[start : start + INGEST_BATCH])
-            seeded.ledger_records += outcome.ledger_record is not None
-        seeded.events[kind] = len(events)
-    return seeded

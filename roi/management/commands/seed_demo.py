@@ -8,9 +8,8 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from governance.ledger import Actor
 from governance.roles import Role
-from governance.services import demo_tenant_ensure
 from governance.tenancy import tenant_scope
-from roi.demo import DEMO_MONTHS, demo_data_seed
+from roi.demo import DEMO_MONTHS, demo_data_seed, demo_tenant_ensure
 
 
 class Command(BaseCommand):
