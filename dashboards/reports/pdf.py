@@ -9,8 +9,8 @@ from django.template.loader import render_to_string
 
 from dashboards.models import ReportKind
 from dashboards.reports.figures import FIGURE_LABELS
-from dashboards.selectors.costs import parse_month
 from governance.fiscal import months_between
+from governance.months import parse_month
 from governance.tenancy import current_tenant
 
 PERCENT_FIGURES = {"roi_percent"}

@@ -19,7 +19,6 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from dashboards.selectors.figures import InvestmentCost, months_between
-from governance.months import parse_month  # noqa: F401  dashboards.reports (not this part's to edit) imports it from here
 from governance.tenancy import current_tenant
 from roi.engine.money import ZERO, money_text
 from roi.models import CostMonth, Investment, MonthlyRollup
