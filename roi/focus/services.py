@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from governance.ledger import Actor
+from governance.stores import database_store
 from governance.tenancy import current_tenant
 from roi.csv_import import csv_text
 from roi.focus.parse import (
@@ -76,9 +77,7 @@ class FocusImportOutcome:
 def _lock_tenant_costs() -> None:
     # One import at a time per tenant: the already-imported check and the additive upsert
     # must not interleave with a concurrent import of the same file.
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM governance_tenant WHERE id = %s FOR NO KEY UPDATE", [current_tenant().pk])
+    database_store().lock_tenant(current_tenant().pk)
 
 
 def focus_import(
