@@ -71,8 +71,9 @@ class PostgresDatabaseStore:
             for f in fields
         ]
         connection.ensure_connection()
-        raw = ServerBindingCursor(connection.connection)
-        wrapped = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+        # The stubs type Django's wrappers around its own cursor class only; psycopg's is what they wrap.
+        raw = ServerBindingCursor(connection.connection)  # type: ignore[call-arg]
+        wrapped = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)  # type: ignore[arg-type]
         with wrapped as cursor:
             # The table and column names are the model's; every value is a parameter.
             cursor.execute(

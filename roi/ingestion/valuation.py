@@ -201,7 +201,7 @@ def value_performance_months(
     sums = service_month_sums(services, zone)
     months = {(m.service, m.month): m for m in PerformanceMonth.objects.filter(service__in=services)}
     baseline_kpi = timeline.baseline_response_time()
-    first_month_mean = {}
+    first_month_mean: dict[str, Decimal] = {}
     for (service, _month_start), month_sums in sorted(sums.items(), key=lambda pair: pair[0][1]):
         first_month_mean.setdefault(service, month_sums.response_time_ms_sum / month_sums.samples)
 
