@@ -3,7 +3,8 @@
 After a model change, or a version back-dated with an earlier `effective_from`, events
 keep the value they were given until they are revalued here. Nothing is rewritten in
 place: each revalued event points to a new batch ledger record (the old records stay and
-keep verifying), and the rollups move by the difference, exactly as ingestion moves them.
+keep verifying), and the rollups move by the difference, exactly as ingestion moves them:
+through the same stages (`value_events`, `prepare_record`, `store_batch`, `rollups_move`).
 """
 
 from __future__ import annotations
