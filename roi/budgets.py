@@ -20,7 +20,7 @@ from roi.engine import EngineInputError
 from roi.engine.money import to_decimal
 from roi.models import ItBudget
 from roi.selectors import config_history
-from roi.services import _require_reason, _save_version
+from roi.services import require_change_reason, save_config_version
 
 # Fiscal years a budget may be set for: wide enough for any plan, narrow enough to catch typos.
 FIRST_FISCAL_YEAR = 2000
@@ -52,7 +52,7 @@ def it_budget_set(*, actor: Actor, fiscal_year: Any, annual_amount: Any, change_
         if amount != amount.quantize(CENT):
             errors["annual_amount"] = ["must have at most two decimal places"]
     try:
-        _require_reason(change_reason)
+        require_change_reason(change_reason)
     except EngineInputError as error:
         errors.update(error.errors)
     if errors:
@@ -61,7 +61,7 @@ def it_budget_set(*, actor: Actor, fiscal_year: Any, annual_amount: Any, change_
         budget = ItBudget.objects.select_for_update().filter(fiscal_year=year).first()
         budget = budget or ItBudget(tenant=current_tenant(), fiscal_year=year)
         budget.annual_amount = amount
-        _save_version(budget, actor=actor, change_reason=change_reason, effective_from=None)
+        save_config_version(budget, actor=actor, change_reason=change_reason, effective_from=None)
         return budget
 
 

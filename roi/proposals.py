@@ -164,7 +164,7 @@ def change_propose(
         )
     if target not in ProposalTarget.values:
         raise EngineInputError("target", f"must be one of {', '.join(ProposalTarget.values)}")
-    services._require_reason(change_reason)
+    services.require_change_reason(change_reason)
     # Stored as JSON: fractional numbers arrive as Decimal (governance.parsers) and are kept
     # as exact numeric strings, which the engine reads as it reads numbers.
     proposal = ChangeProposal(tenant=current_tenant(), target=target, payload=json_ready(dict(payload)))
@@ -306,8 +306,8 @@ def proposal_diff(proposal: ChangeProposal) -> list[dict[str, Any]]:
     except EngineInputError as error:
         return [{"field": name, "old": None, "new": "; ".join(messages)} for name, messages in error.errors.items()]
     for section in sections:
-        selectors._flatten(section, None if current is None else getattr(current, section), now)
-        selectors._flatten(section, proposed.get(section), after)
+        selectors.flatten_into(section, None if current is None else getattr(current, section), now)
+        selectors.flatten_into(section, proposed.get(section), after)
     return [
         {"field": name, "old": now.get(name), "new": after.get(name)}
         for name in sorted(set(now) | set(after))

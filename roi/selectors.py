@@ -90,10 +90,11 @@ def business_impact(*, start: date, end: date) -> dict[str, Decimal]:
     return impact
 
 
-def _flatten(prefix: str, value: Any, into: dict[str, Any]) -> None:
+def flatten_into(prefix: str, value: Any, into: dict[str, Any]) -> None:
+    """Write `value`'s leaves into `into` under dotted paths from `prefix` (long lists as a count)."""
     if isinstance(value, dict):
         for key, item in value.items():
-            _flatten(f"{prefix}.{key}" if prefix else str(key), item, into)
+            flatten_into(f"{prefix}.{key}" if prefix else str(key), item, into)
     elif isinstance(value, list) and len(value) > 20:
         into[prefix] = f"[{len(value)} values]"
     else:
@@ -107,11 +108,11 @@ def config_history(versions: QuerySet[Any], sections: tuple[str, ...]) -> list[d
     for index, version in enumerate(rows):
         current: dict[str, Any] = {}
         for section in sections:
-            _flatten(section, getattr(version, section), current)
+            flatten_into(section, getattr(version, section), current)
         previous: dict[str, Any] = {}
         if index + 1 < len(rows):
             for section in sections:
-                _flatten(section, getattr(rows[index + 1], section), previous)
+                flatten_into(section, getattr(rows[index + 1], section), previous)
         changes = [
             {"field": name, "old": previous.get(name), "new": current.get(name)}
             for name in sorted(set(current) | set(previous))

@@ -38,11 +38,12 @@ from roi.models import BusinessKpis, ChangeProposal, FinancialModel, VersionedCo
 PLACEHOLDER_REVENUE = {"revenue_model": {"annual_recurring_revenue": "0"}}
 
 
-# What `_require_reason` accepts, for the API schema: some text besides blanks.
+# What `require_change_reason` accepts, for the API schema: some text besides blanks.
 CHANGE_REASON_SCHEMA = {"type": "string", "pattern": r"\S", "description": "Why the figures change."}
 
 
-def _require_reason(change_reason: str) -> None:
+def require_change_reason(change_reason: str) -> None:
+    """Refuse a change of figures (model, KPIs, budget) that does not say why it is made."""
     if not isinstance(change_reason, str) or not change_reason.strip():
         raise EngineInputError("change_reason", "is required: say why the figures change")
 
@@ -73,7 +74,7 @@ def _figures(flat: Mapping[str, Any], *, assumption_names: Mapping[str, str] | N
         raise EngineInputError(errors=errors) from None
 
 
-def _save_version(
+def save_config_version(
     config: VersionedConfig,
     *,
     actor: Actor,
@@ -81,6 +82,7 @@ def _save_version(
     effective_from: datetime | None,
     proposal: ChangeProposal | None = None,
 ) -> None:
+    """Save `config` as its next version, with who changed it, why, and from when it holds."""
     now = timezone.now()
     config.version = 1 if config.pk is None else config.version + 1
     config.effective_from = effective_from or now
@@ -132,7 +134,7 @@ def financial_model_update(
     The groups sent replace those groups whole; groups not sent keep their current values.
     `proposal` is the approved proposal the change comes from, if any (`actor` approved it).
     """
-    _require_reason(change_reason)
+    require_change_reason(change_reason)
     tenant = current_tenant()
     with transaction.atomic():
         current = FinancialModel.objects.select_for_update().first()
@@ -140,7 +142,9 @@ def financial_model_update(
         model = current or FinancialModel(tenant=tenant)
         for key, value in stored.items():
             setattr(model, key, value)
-        _save_version(model, actor=actor, change_reason=change_reason, effective_from=effective_from, proposal=proposal)
+        save_config_version(
+            model, actor=actor, change_reason=change_reason, effective_from=effective_from, proposal=proposal
+        )
         return model
 
 
@@ -156,7 +160,7 @@ def business_kpis_update(
 
     Sections sent replace those sections whole; sections not sent keep their current values.
     """
-    _require_reason(change_reason)
+    require_change_reason(change_reason)
     tenant = current_tenant()
     with transaction.atomic():
         current = BusinessKpis.objects.select_for_update().first()
@@ -164,7 +168,9 @@ def business_kpis_update(
         kpis = current or BusinessKpis(tenant=tenant)
         for key, value in stored.items():
             setattr(kpis, key, value)
-        _save_version(kpis, actor=actor, change_reason=change_reason, effective_from=effective_from, proposal=proposal)
+        save_config_version(
+            kpis, actor=actor, change_reason=change_reason, effective_from=effective_from, proposal=proposal
+        )
         return kpis
 
 
