@@ -20,13 +20,12 @@ import logging
 import time
 from collections.abc import Callable
 
-import psycopg
 import redis
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from governance.errors import DATABASE_RETRY_AFTER
+from governance.stores import database_store
 
 logger = logging.getLogger(__name__)
 
@@ -37,17 +36,8 @@ OK, DOWN = "ok", "down"
 
 def database_state(*, timeout_seconds: int = PROBE_TIMEOUT_SECONDS) -> str:
     """ "ok" when the database answers `SELECT 1` within about `timeout_seconds`, else "down"."""
-    wrapper = connections[DEFAULT_DB_ALIAS]
     try:
-        if wrapper.vendor == "postgresql":
-            params = wrapper.get_connection_params()
-            params["connect_timeout"] = timeout_seconds
-            params["options"] = f"{params.get('options', '')} -c statement_timeout={timeout_seconds * 1000}".strip()
-            with psycopg.connect(**params, autocommit=True) as probe:
-                probe.execute("SELECT 1")
-        else:
-            with wrapper.cursor() as cursor:
-                cursor.execute("SELECT 1")
+        database_store().probe(timeout_seconds)
     except Exception:
         logger.warning("Readiness: the database is down", exc_info=True)
         return DOWN

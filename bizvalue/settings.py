@@ -201,7 +201,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # broken ones are replaced, so a client's first retry already succeeds.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+    # Every transaction takes SQLite's write lock when it begins (BEGIN IMMEDIATE), so the
+    # embedded mode's writers queue (for up to `timeout` seconds) instead of racing: a
+    # deferred transaction that read before writing could fail, or act on what it read
+    # while another wrote. `governance.stores.sqlite` relies on it for every lock it skips.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 # Cross-tenant work (Django admin for superusers, platform audit events, `all_tenants_scope`)
 # connects as a second role with BYPASSRLS that the application's role cannot become: no
 # setting the application's role can change widens what it sees (governance.tenancy).

@@ -22,6 +22,9 @@ END;
 $$;"""
 
 
+# Branches on the vendor of the migration's schema editor, not through governance.stores:
+# it is DDL run once at migrate time (the stores are the runtime's), and a migration must
+# keep the SQL it was written with.
 def forward_sql(vendor: str, table: str) -> list[str]:
     if vendor == "postgresql":
         return [

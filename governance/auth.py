@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from governance import sql
 from governance.models import ApiKey, Tenant
 from governance.services import api_key_hash
+from governance.stores import database_store
 
 # Before the tenant is known, RLS lets a request see exactly one key row: the one whose
 # hash it presents (see the ApiKey policy in governance/migrations).
@@ -61,10 +62,13 @@ def api_key_find(raw_key: str) -> ApiKey | None:
     not outlive it: every request with a key runs this.
     """
     key_hash = api_key_hash(raw_key)
-    postgres = connection.vendor == "postgresql"
     now = sql.adapt_datetime(timezone.now())
-    outermost = not connection.in_atomic_block and connection.get_autocommit()
-    if postgres and outermost:
+    store = database_store()
+    if not store.row_security:
+        return _found_key(
+            sql.select(KEY_LOOKUP, [key_hash, now], [*KEY_FIELDS, *TENANT_FIELDS], before_tenant_known=(ApiKey,))
+        )
+    if not connection.in_atomic_block and connection.get_autocommit():
         # The usual case, a request's first statement: setting and look-up in one round trip
         # and one implicit transaction, which the setting dies with.
         rows = sql.select(
@@ -78,11 +82,9 @@ def api_key_find(raw_key: str) -> ApiKey | None:
     # A transaction-local setting dies with a transaction opened here; inside an outer
     # transaction it must be cleared again before the caller goes on.
     with transaction.atomic():
-        if postgres:
-            sql.execute("SELECT set_config(%s, %s, true)", [RLS_KEY_HASH_SETTING, key_hash])
+        store.set_transaction_setting(RLS_KEY_HASH_SETTING, key_hash)
         rows = sql.select(KEY_LOOKUP, [key_hash, now], [*KEY_FIELDS, *TENANT_FIELDS], before_tenant_known=(ApiKey,))
-        if postgres:
-            sql.execute("SELECT set_config(%s, '', true)", [RLS_KEY_HASH_SETTING])
+        store.set_transaction_setting(RLS_KEY_HASH_SETTING, "")
     return _found_key(rows)
 
 

@@ -2,8 +2,9 @@
 
 Same key and body within 24 hours, from the same principal (user or API key): the stored
 response. Same key, other body: 422. Same key while the first request is still running:
-409 (a PostgreSQL advisory lock taken for the request's transaction; SQLite runs one
-writer at a time, so it never overlaps). Only successful answers are stored: a failed
+409 (a lock named after the key, taken for the request's transaction: a PostgreSQL
+advisory lock; SQLite runs one writer at a time, so a second request waits for the first
+and is then answered from what it stored). Only successful answers are stored: a failed
 request wrote nothing and may be retried. Another principal of the tenant sending the
 same key is a request of its own, never a replay of someone else's answer.
 
@@ -20,7 +21,6 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from django.db import connection
 from django.http.request import RawPostDataException
 from django.utils import timezone
 from rest_framework import status
@@ -29,8 +29,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from governance import sql
 from governance.models import ApiKey, IdempotencyRecord
+from governance.stores import database_store
 from governance.tenancy import current_tenant
 
 HEADER = "Idempotency-Key"
@@ -93,12 +93,7 @@ def _principal(request: Request) -> str:
 
 
 def _lock(tenant_id: int, principal: str, key: str) -> bool:
-    if connection.vendor != "postgresql":
-        return True
-    name = f"idempotency:{tenant_id}:{principal}:{key}"
-    lock_id = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-    [(locked,)] = sql.select("SELECT pg_try_advisory_xact_lock(%s)", [lock_id], [None])  # no ORM form
-    return bool(locked)
+    return database_store().try_lock(f"idempotency:{tenant_id}:{principal}:{key}")
 
 
 class IdempotentMixin:

@@ -20,13 +20,13 @@ from typing import Any
 
 import orjson
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from governance.models import GENESIS_HASH, ApiKey, LedgerRecord, Tenant
+from governance.models import GENESIS_HASH, ApiKey, LedgerRecord
+from governance.stores import database_store
 from governance.tenancy import current_tenant
 
-APPEND_ATTEMPTS = 5
 MAX_CANONICAL_EXPONENT = 40
 
 
@@ -201,14 +201,6 @@ def export_line(record: LedgerRecord) -> str:
     return canonical_json({"id": record.pk, **record_payload(record), "hash": record.hash})
 
 
-def _lock_chain(tenant: Tenant) -> None:
-    # Serialises appends per tenant. NO KEY UPDATE does not block the KEY SHARE locks
-    # that foreign-key checks take, so other inserts for the tenant carry on.
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM governance_tenant WHERE id = %s FOR NO KEY UPDATE", [tenant.pk])
-
-
 def ledger_append(
     *,
     actor: Actor,
@@ -227,8 +219,8 @@ def ledger_append(
     `encoded` may give the canonical JSON of `inputs` and/or `result` when the caller has
     already written it (a batch that hashed its items); those values must then already be
     JSON-ready (strings, ints, booleans, None, lists and dicts), as `json_ready` returns them.
-    `record_id` (PostgreSQL) is an id the caller took from the table's sequence in advance,
-    for rows written before the record that refer to it.
+    `record_id` is an id the caller reserved in advance (`DatabaseStore.reserve_id`), for rows
+    written before the record that refer to it.
     """
     tenant = current_tenant()
     # Made ready and serialised before the chain lock: for a batch record these are large,
@@ -243,76 +235,32 @@ def ledger_append(
     figures = json_ready(figures)
     given["figures"] = canonical_json(figures)
     encoded = given
-    for attempt in range(APPEND_ATTEMPTS):
-        try:
-            with transaction.atomic():
-                _lock_chain(tenant)
-                last = LedgerRecord.objects.order_by("-sequence").only("sequence", "hash").first()
-                record = LedgerRecord(
-                    id=record_id,
-                    tenant=tenant,
-                    sequence=1 if last is None else last.sequence + 1,
-                    previous_hash=GENESIS_HASH if last is None else last.hash,
-                    method=method,
-                    method_version=method_version,
-                    model_version=model_version,
-                    kpi_version=kpi_version,
-                    inputs=inputs,
-                    figures=figures,
-                    result=result,
-                    currency=tenant.currency,
-                    actor=actor.label,
-                    actor_user=actor.user,
-                    actor_key=actor.api_key,
-                    created_at=timezone.now(),
-                )
-                record.hash = record_hash(record, encoded=encoded)
-                if connection.vendor == "postgresql":
-                    _insert_encoded(record, encoded)
-                else:
-                    record.save(force_insert=True)
-                return record
-        except IntegrityError:
-            # Only where the database cannot lock the chain (SQLite): another writer took
-            # this place first; read the new head and try again.
-            if attempt == APPEND_ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
-
-
-JSON_COLUMNS = ("inputs", "figures", "result")
-
-
-def _insert_encoded(record: LedgerRecord, encoded: Mapping[str, str]) -> None:
-    """INSERT `record` on PostgreSQL with its JSON columns sent as the canonical text just hashed.
-
-    `record.save()` would encode the (for a batch, several hundred kB) JSON a second time
-    and quote it into the statement; here the text that was hashed goes to the server as
-    a bound parameter and is stored as that very text (`HashedJSONField`). The row is the
-    same as `save()` makes, under the same row-level security, constraints and
-    append-only trigger.
-    """
-    from django.db.backends.postgresql.base import ServerBindingCursor
-
-    fields = [f for f in LedgerRecord._meta.concrete_fields if not f.primary_key or record.pk is not None]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    marks = ", ".join("%s::json" if f.name in JSON_COLUMNS else "%s" for f in fields)
-    params = [
-        encoded[f.name] if f.name in JSON_COLUMNS else f.get_db_prep_save(getattr(record, f.attname), connection)
-        for f in fields
-    ]
-    connection.ensure_connection()
-    raw = ServerBindingCursor(connection.connection)
-    wrapped = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
-    with wrapped as cursor:
-        # The table and column names are the model's; every value is a parameter.
-        cursor.execute(
-            f"INSERT INTO {LedgerRecord._meta.db_table} ({columns}) VALUES ({marks}) RETURNING id",  # noqa: S608
-            params,
+    store = database_store()
+    with transaction.atomic():
+        # One append at a time per tenant, to the commit: the head read here stays the head.
+        store.lock_tenant(tenant.pk)
+        last = LedgerRecord.objects.order_by("-sequence").only("sequence", "hash").first()
+        record = LedgerRecord(
+            id=record_id,
+            tenant=tenant,
+            sequence=1 if last is None else last.sequence + 1,
+            previous_hash=GENESIS_HASH if last is None else last.hash,
+            method=method,
+            method_version=method_version,
+            model_version=model_version,
+            kpi_version=kpi_version,
+            inputs=inputs,
+            figures=figures,
+            result=result,
+            currency=tenant.currency,
+            actor=actor.label,
+            actor_user=actor.user,
+            actor_key=actor.api_key,
+            created_at=timezone.now(),
         )
-        record.pk = cursor.fetchone()[0]
-    record._state.adding = False
-    record._state.db = connection.alias
+        record.hash = record_hash(record, encoded=encoded)
+        store.insert_ledger_record(record, encoded)
+        return record
 
 
 @dataclass(frozen=True)

@@ -207,6 +207,8 @@ class HashedJSONField(models.JSONField):
     hashed. Other databases store it as any JSONField.
     """
 
+    # Django asks each field for its column type per connection: this is its own hook for
+    # a per-database type, so the vendor check stays here rather than in governance.stores.
     def db_type(self, connection):  # type: ignore[no-untyped-def]
         return "json" if connection.vendor == "postgresql" else super().db_type(connection)
 

@@ -1,5 +1,9 @@
 """PostgreSQL row-level security, as migration operations.
 
+(PostgreSQL only: these steps check the vendor to do nothing elsewhere, rather than go
+through governance.stores, because they are migration and setup DDL, not the runtime's
+write path; SQLite has no row-level security to set up.)
+
 Every tenant table gets RLS enabled and FORCEd (so even its owner obeys it), a read policy
 and write policies on the tenant that `app.tenant_id` names with a valid proof (below). A meta-test checks that every
 tenant-owned table, history tables included, carries them, so a new model cannot forget.

@@ -19,12 +19,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-import psycopg
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from governance.rls import tenant_token
+from governance.stores import database_store
 
 if TYPE_CHECKING:
     from governance.models import Tenant
@@ -56,13 +56,7 @@ def current_tenant_or_none() -> Tenant | None:
 
 
 def _set_database_setting(name: str, value: str) -> None:
-    if connection.vendor == "postgresql":
-        connection.ensure_connection()
-        # Bound on the server ($1, $2), not written into the statement's text as Django's
-        # cursor does: every session of the application's role can read the others' current
-        # statement in pg_stat_activity, and the tenant token must not be read there.
-        with psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+    database_store().set_transaction_setting(name, value)
 
 
 @contextmanager

@@ -3,15 +3,14 @@
 After a model change, or a version back-dated with an earlier `effective_from`, events
 keep the value they were given until they are revalued here. Nothing is rewritten in
 place: each revalued event points to a new batch ledger record (the old records stay and
-keep verifying), and the rollups move by the difference, exactly as ingestion moves them.
+keep verifying), and the rollups move by the difference, exactly as ingestion moves them:
+through the same stages (`value_events`, `prepare_record`, `store_batch`, `rollups_move`).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,12 +20,12 @@ from django.db.models.functions import TruncMonth
 from governance import periods
 from governance.ledger import Actor, json_ready
 from governance.tenancy import current_tenant
-from roi.ingestion.batch import BatchOutcome
+from roi.ingestion.batch import BatchOutcome, Valuation
 from roi.ingestion.kinds import KINDS, KindSpec
-from roi.ingestion.records import _ledger
-from roi.ingestion.rollup_deltas import RollupKey, _apply_rollup_deltas, _contribution_of_row, _rollup_deltas
-from roi.ingestion.storage import _lock_tenant_ingestion, _upsert
-from roi.ingestion.valuation import FiguresTimeline, _month, _value, _value_performance_months
+from roi.ingestion.records import prepare_record
+from roi.ingestion.rollup_deltas import event_of_row, new_rollup_deltas, rollup_deltas, rollups_move
+from roi.ingestion.storage import lock_tenant_ingestion, store_batch
+from roi.ingestion.valuation import FiguresTimeline, local_month, value_events, value_performance_months
 from roi.models import EventKind, PerformanceMonth, PerformanceSample
 
 REVALUED_KINDS = (EventKind.INCIDENT, EventKind.AUTOMATION_RUN, EventKind.INVESTMENT)
@@ -53,9 +52,9 @@ def _money_of(event: dict[str, Any]) -> tuple[Any, Any]:
 def _revalue_chunk(
     actor: Actor, spec: KindSpec, rows: list[Any], timeline: FiguresTimeline, zone: ZoneInfo, report: Revaluation
 ) -> None:
-    events = [_contribution_of_row(spec, row) for row in rows]
+    events = [event_of_row(spec, row) for row in rows]
     old_money = [_money_of(event) for event in events]
-    items, results, figures_used = _value(spec, events, timeline, BatchOutcome(kind=spec.kind.value))
+    valuation = value_events(spec, events, timeline, BatchOutcome(kind=spec.kind.value))
     changed: list[tuple[Any, dict[str, Any]]] = []
     for row, event, money in zip(rows, events, old_money, strict=True):
         if row.model_version == event["model_version"] and json_ready(row.valuation) == json_ready(event["valuation"]):
@@ -66,31 +65,26 @@ def _revalue_chunk(
     if not changed:
         return
     # The new record holds only the changed events' items; renumber them to match.
-    kept_items: list[dict[str, Any]] = []
-    kept_results: list[dict[str, Any]] = []
+    kept = Valuation()
     for _, event in changed:
         if event["ledger_item"] is not None:
-            index, event["ledger_item"] = event["ledger_item"], len(kept_items)
-            kept_items.append(items[index])
-            kept_results.append(results[index])
-    used = {item["figures"] for item in kept_items}
-    record = (
-        _ledger(actor, spec.kind.value, kept_items, kept_results, {ref: figures_used[ref] for ref in used})
-        if kept_items
-        else None
-    )
+            index, event["ledger_item"] = event["ledger_item"], len(kept.items)
+            kept.items.append(valuation.items[index])
+            kept.results.append(valuation.results[index])
+    for reference in {item["figures"] for item in kept.items}:
+        kept.figures_used[reference] = valuation.figures_used[reference]
     changed_events = [event for _, event in changed]
-    _upsert(spec, changed_events, record)
-    _apply_rollup_deltas(_rollup_deltas(spec, changed_events, [row for row, _ in changed], zone))
+    stored = store_batch(actor=actor, spec=spec, events=changed_events, record=prepare_record(spec.kind.value, kept))
+    rollups_move(rollup_deltas(spec, changed_events, [row for row, _ in changed], zone))
     report.revalued += len(changed)
-    if record is not None:
-        report.ledger_record_ids.append(record.pk)
+    if stored.record is not None:
+        report.ledger_record_ids.append(stored.record.pk)
 
 
 def _revalue_performance_months(
     actor: Actor, since: datetime, timeline: FiguresTimeline, zone: ZoneInfo, report: Revaluation
 ) -> None:
-    first_month = _month(since, zone)
+    first_month = local_month(since, zone)
     before = {(m.service, m.month): m.value for m in PerformanceMonth.objects.filter(month__gte=first_month)}
     sampled = (
         PerformanceSample.objects.filter(occurred_at__gte=since)
@@ -102,12 +96,12 @@ def _revalue_performance_months(
     touched = {key for key in set(before) | {(s, _as_date(m)) for s, m in sampled} if key[1] not in closed}
     if not touched:
         return
-    # `_value_performance_months` reads (service, occurred_at) pairs; the month's first moment stands for it.
+    # `value_performance_months` reads (service, occurred_at) pairs; the month's first moment stands for it.
     months = [{"service": s, "occurred_at": datetime(m.year, m.month, 1, tzinfo=zone)} for s, m in touched]
     outcome = BatchOutcome(kind="performance_months")
-    deltas: dict[RollupKey, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    _value_performance_months(actor, months, [], zone, timeline, deltas, outcome, keep_unchanged=True)
-    _apply_rollup_deltas(deltas)
+    deltas = new_rollup_deltas()
+    value_performance_months(actor, months, [], zone, timeline, deltas, outcome, keep_unchanged=True)
+    rollups_move(deltas)
     if outcome.ledger_record is not None:
         report.ledger_record_ids.append(outcome.ledger_record.pk)
         report.performance_months_revalued = len(outcome.ledger_record.result["items"])
@@ -130,7 +124,7 @@ def events_revalue(*, actor: Actor, since: datetime) -> Revaluation:
     zone = ZoneInfo(tenant.time_zone)
     report = Revaluation()
     with transaction.atomic():
-        _lock_tenant_ingestion()
+        lock_tenant_ingestion()
         timeline = FiguresTimeline(tenant.time_zone)
         closed = periods.closed_months()
         for kind in REVALUED_KINDS:

@@ -24,8 +24,8 @@ from django.db.models.functions import TruncMonth
 from governance.tenancy import current_tenant
 from roi.ingestion.kinds import seconds
 from roi.ingestion.rollup_deltas import ROLLUP_COLUMNS, ROLLUP_COUNT_COLUMNS, RollupKey
-from roi.ingestion.storage import _lock_tenant_ingestion
-from roi.ingestion.valuation import ServiceMonthSums, _service_month_sums, sample_sums
+from roi.ingestion.storage import lock_tenant_ingestion
+from roi.ingestion.valuation import ServiceMonthSums, sample_sums, service_month_sums
 from roi.models import (
     AutomationRun,
     Deployment,
@@ -153,7 +153,7 @@ def _performance_month_sums_rebuild(zone: ZoneInfo) -> int:
     """Sample counts, sums and labels of every service-month from the samples; returns rows fixed."""
     services = set(PerformanceSample.objects.values_list("service", flat=True).distinct())
     services |= set(PerformanceMonth.objects.values_list("service", flat=True).distinct())
-    sums = _service_month_sums(services, zone)
+    sums = service_month_sums(services, zone)
     rows = {(m.service, m.month): m for m in PerformanceMonth.objects.all()}
     changed: list[PerformanceMonth] = []
     for key in set(sums) | set(rows):
@@ -183,7 +183,7 @@ def rollups_rebuild() -> RollupRebuild:
     tenant = current_tenant()
     zone = ZoneInfo(tenant.time_zone)
     with transaction.atomic():
-        _lock_tenant_ingestion()
+        lock_tenant_ingestion()
         performance_months_changed = _performance_month_sums_rebuild(zone)
         expected = rollup_cells_from_events(zone)
         stored = rollup_cells_stored()

@@ -108,6 +108,21 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 @pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """SQLite tests use a database file, as the embedded mode does, not Django's in-memory one.
+
+    The in-memory database has one connection, which a live server shares between all its
+    request threads; with a file each thread has its own, and concurrent requests queue on
+    SQLite's write lock exactly as the embedded mode's do (the concurrency tests run on both
+    databases).
+    """
+    if not _on_postgres():
+        connections["default"].settings_dict["TEST"]["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
+@pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
     connection = connections["default"]
     if connection.vendor != "postgresql":

@@ -19,20 +19,13 @@ SOURCES = ("roi", "dashboards", "governance", "bizvalue", "bin")
 # Path (a directory ends with "/") -> why raw SQL is allowed there.
 ALLOWED = {
     "governance/sql.py": "the helper itself",
-    "roi/ingestion/store/": "the per-database event stores (COPY, upserts, locks)",
+    "roi/ingestion/stores/": "the per-database event stores (COPY, upserts, the rollup cells' additive upsert)",
+    "governance/stores/": "the per-database stores (locks, settings, the ledger's encoded insert, probes)",
     "governance/rls.py": "row-level security setup (DDL, roles, grants)",
     "governance/append_only.py": "append-only triggers (DDL)",
-    "governance/tenancy.py": "the scope's own RLS setting, bound server-side so pg_stat_activity never shows it",
-    "bizvalue/health.py": "health checks (SELECT 1 on each connection)",
 }
 # For now: PostgreSQL-specific writes that the per-database stores are taking over.
-PROVISIONAL = {
-    "roi/ingestion/storage.py": "the event store's writes, until roi/ingestion/store/ replaces it",
-    "roi/ingestion/rollup_deltas.py": "the rollup cells' additive upsert, until a store holds it",
-    "roi/ingestion/valuation.py": "passes `tenant_id = %s` to sql.instances, which now adds the condition itself",
-    "roi/rollups.py": "the rollups' PostgreSQL-specific writes",
-    "governance/ledger.py": "the ledger's encoded insert and chain lock on PostgreSQL",
-}
+PROVISIONAL: dict[str, str] = {}
 MIGRATIONS = "/migrations/"
 
 # Calls that run SQL by hand, or open what does.

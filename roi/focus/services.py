@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from governance import sql
 from governance.ledger import Actor
-from governance.models import Tenant
+from governance.stores import database_store
 from governance.tenancy import current_tenant
 from roi.csv_import import csv_text
 from roi.engine.money import money_text
@@ -81,9 +81,7 @@ class FocusImportOutcome:
 def _lock_tenant_costs() -> None:
     # One import at a time per tenant: the already-imported check and the additive upsert
     # must not interleave with a concurrent import of the same file.
-    if connection.vendor == "postgresql":
-        tenant_row = Tenant.objects.select_for_update(no_key=True).filter(pk=current_tenant().pk)
-        list(tenant_row.values_list("pk", flat=True))
+    database_store().lock_tenant(current_tenant().pk)
 
 
 def focus_import(

@@ -1,12 +1,14 @@
-"""Event ingestion, one transaction per batch. `service` holds the entry point,
-`events_ingest`; `kinds` what each event kind is parsed into, valued with and adds up to
-(`KINDS`); `batch` the whole-batch parsing (`parse_batch`, `BatchInvalid`) and the
-`BatchOutcome`; `valuation` the figures in force and the engine runs, performance per
-service-month included; `records` the batch's ledger record, its Merkle root and its
-verification (`batch_problems`); `stored_checks` the stored rows the pages sum, held against
-the ledger and the rollups (`stored_row_problems`); `storage` the upserts (COPY to
-staging on PostgreSQL, `bulk_create` on SQLite) and the tenant's ingestion lock;
-`rollup_deltas` the moves of the monthly rollups.
+"""Event ingestion, one transaction per batch, in five public stages:
+
+    parse_batch (batch) -> value_events (valuation) -> prepare_record (records)
+        -> store_batch (storage) -> rollups_move (rollup_deltas)
+
+`service.events_ingest` composes them for the API, the CSV import and the webhooks;
+`roi.revaluation` composes value, record, store and roll up again for stored events. `kinds`
+holds what each event kind is parsed into, valued with and adds up to (`KINDS`); `stores` the
+database's half of storing (an `EventStore` per database: COPY to staging on PostgreSQL,
+`bulk_create` on SQLite); `stored_checks` the stored rows the pages sum, held against the
+ledger and the rollups (`stored_row_problems`).
 """
 
 from roi.ingestion.batch import BatchInvalid

@@ -1,4 +1,4 @@
-"""A batch of events: parsed and validated whole, and what came of storing it."""
+"""A batch of events: parsed and validated whole (the parse stage), its valuation, and what came of storing it."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from governance.models import LedgerRecord
+from roi.engine import FinancialFigures
 from roi.ingestion.kinds import KINDS, ZERO
 
 MAX_BATCH = 10_000
@@ -50,8 +51,19 @@ class BatchOutcome:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Valuation:
+    """The value stage's output: the ledger item and engine result of each valued event, and
+    the figures they were valued with (by reference). Each valued event's `ledger_item` is
+    its index in `items`."""
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+    results: list[dict[str, Any]] = field(default_factory=list)
+    figures_used: dict[str, FinancialFigures] = field(default_factory=dict)
+
+
 def parse_batch(kind: str, payload: Any) -> list[dict[str, Any]]:
-    """Every item parsed, or BatchInvalid with the errors of all of them ("<index>.<field>")."""
+    """The parse stage: every item parsed, or BatchInvalid with the errors of all of them ("<index>.<field>")."""
     spec = KINDS[kind]
     items = payload if isinstance(payload, list) else [payload]
     if not items:

@@ -119,7 +119,7 @@ def _keep_result_only(event: dict[str, Any], result: dict[str, Any] | None) -> N
 
 
 def _performance_contributions(event: dict[str, Any]) -> list[tuple[str, dict[str, Decimal]]]:
-    # Money for performance is set per service and month (see _value_performance_months).
+    # Money for performance is set per service and month (see value_performance_months).
     amounts = {"event_count": Decimal(1), "response_time_ms_sum": event["response_time_ms"]}
     # Availability and conversion are optional: counted only by the samples that carry them.
     if event["availability_percent"] is not None:

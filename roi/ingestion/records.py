@@ -1,9 +1,12 @@
-"""The batch's ledger record: every item with its result under one Merkle root, and its verification."""
+"""The record stage: a batch's ledger record, every item with its result under one Merkle root;
+and the verification of such records.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from governance.ledger import (
@@ -16,6 +19,7 @@ from governance.ledger import (
 )
 from governance.models import LedgerRecord
 from roi.engine import EngineInputError, FinancialFigures, method_for
+from roi.ingestion.batch import Valuation
 
 BATCH_METHOD = "event_batch"
 BATCH_METHOD_VERSION = 1
@@ -42,30 +46,46 @@ def merkle_root(leaves: Sequence[str]) -> str:
     return level[0]
 
 
-def _ledger(
-    actor: Actor,
-    kind: str,
-    items: list[dict[str, Any]],
-    results: list[dict[str, Any]],
-    figures_used: Mapping[str, FinancialFigures],
-    *,
-    texts: tuple[list[str], list[str]] | None = None,
-    record_id: int | None = None,
-) -> LedgerRecord:
+@dataclass(frozen=True, slots=True)
+class PreparedRecord:
+    """The record stage's output: a batch's ledger record, encoded before any lock.
+
+    Each item and result is written as canonical JSON once (`item_texts`, `result_texts`),
+    and that text serves three times: in its leaf hash, spliced into the record's inputs and
+    result for the record's own hash, and (results) as the events' stored valuation.
+    """
+
+    kind: str
+    valuation: Valuation
+    item_texts: list[str]
+    result_texts: list[str]
+
+
+def prepare_record(kind: str, valuation: Valuation) -> PreparedRecord | None:
+    """The record stage: the batch's ledger record made ready to append (None: nothing was valued)."""
+    if not valuation.items:
+        return None
+    return PreparedRecord(
+        kind=kind,
+        valuation=valuation,
+        item_texts=canonical_json_many(valuation.items),
+        result_texts=canonical_json_many(valuation.results),
+    )
+
+
+def append_record(actor: Actor, prepared: PreparedRecord, *, record_id: int | None = None) -> LedgerRecord:
     """Append the batch record: every item with its result, and their Merkle root.
 
-    Each item and result is written as canonical JSON once, and that text serves three
-    times: in its leaf hash (exactly `leaf_hash`'s text, which verification recomputes
-    independently), and spliced into the canonical JSON of the record's inputs and result
-    for the record's own hash. Items and results are JSON-ready already (strings, ints,
-    booleans, None), as `_value` builds them.
+    The leaf hashes are of exactly `leaf_hash`'s text, which verification recomputes
+    independently. Items and results are JSON-ready already (strings, ints, booleans, None),
+    as `value_events` builds them. `record_id`: an id reserved for the record in advance.
     """
-    item_texts, result_texts = texts or _canonical_texts(items, results)
+    items, results = prepared.valuation.items, prepared.valuation.results
     leaves = [
         hashlib.sha256(f'{{"item":{item},"result":{result}}}'.encode()).hexdigest()
-        for item, result in zip(item_texts, result_texts, strict=True)
+        for item, result in zip(prepared.item_texts, prepared.result_texts, strict=True)
     ]
-    inputs = {"kind": kind, "items": items}
+    inputs = {"kind": prepared.kind, "items": items}
     result = {"items": results, "count": len(items), "merkle_root": merkle_root(leaves)}
     return ledger_append(
         actor=actor,
@@ -74,19 +94,17 @@ def _ledger(
         model_version=None,
         kpi_version=None,
         inputs=inputs,
-        figures={reference: figures.as_dict(include_derived=False) for reference, figures in figures_used.items()},
+        figures={
+            reference: figures.as_dict(include_derived=False)
+            for reference, figures in prepared.valuation.figures_used.items()
+        },
         result=result,
         encoded={
-            "inputs": canonical_json_spliced(inputs, {"items": f"[{','.join(item_texts)}]"}),
-            "result": canonical_json_spliced(result, {"items": f"[{','.join(result_texts)}]"}),
+            "inputs": canonical_json_spliced(inputs, {"items": f"[{','.join(prepared.item_texts)}]"}),
+            "result": canonical_json_spliced(result, {"items": f"[{','.join(prepared.result_texts)}]"}),
         },
         record_id=record_id,
     )
-
-
-def _canonical_texts(items: list[dict[str, Any]], results: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
-    """The canonical JSON of each ledger item and of each result, written once per batch."""
-    return canonical_json_many(items), canonical_json_many(results)
 
 
 # --- Verification of batch records ----------------------------------------------------

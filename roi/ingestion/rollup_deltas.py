@@ -1,4 +1,5 @@
-"""Rollup deltas: what each event adds to or takes from its monthly rollup cells, applied in one upsert."""
+"""Rollup deltas: what each event adds to or takes from its monthly rollup cells, and the
+roll-up stage that applies them (`rollups_move`)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,9 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connection
+from roi.ingestion.kinds import KindSpec
+from roi.ingestion.stores import RollupKey, event_store, written_fields
 
-from governance.tenancy import current_tenant
-from roi.ingestion.kinds import ZERO, KindSpec
-from roi.ingestion.storage import _fields_of
-from roi.models import MonthlyRollup
-
-RollupKey = tuple[date, str, str, str]
 ROLLUP_COLUMNS = (
     "value",
     "event_count",
@@ -39,12 +35,21 @@ ROLLUP_COUNT_COLUMNS = frozenset(
 )
 
 
-def _contribution_of_row(spec: KindSpec, row: Any) -> dict[str, Any]:
-    return {f.name: getattr(row, f.attname) for f in _fields_of(spec.model)}
+# What the rollups move by: per cell, per column, the amount to add (negative to take away).
+RollupDeltas = dict[RollupKey, dict[str, Decimal]]
 
 
-def _add_contributions(
-    deltas: dict[RollupKey, dict[str, Decimal]],
+def new_rollup_deltas() -> RollupDeltas:
+    return defaultdict(lambda: defaultdict(Decimal))
+
+
+def event_of_row(spec: KindSpec, row: Any) -> dict[str, Any]:
+    """A stored event as the dict a parsed one is: for its rollup contributions, or to value it again."""
+    return {f.name: getattr(row, f.attname) for f in written_fields(spec.model)}
+
+
+def add_contributions(
+    deltas: RollupDeltas,
     spec: KindSpec,
     events: Iterable[Mapping[str, Any]],
     sign: int,
@@ -64,50 +69,18 @@ def _add_contributions(
                     cell[column] += amount if sign > 0 else -amount
 
 
-def _rollup_deltas(
+def rollup_deltas(
     spec: KindSpec, events: list[dict[str, Any]], old_rows: Iterable[Any], zone: ZoneInfo
-) -> dict[RollupKey, dict[str, Decimal]]:
-    deltas: dict[RollupKey, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    _add_contributions(deltas, spec, [_contribution_of_row(spec, row) for row in old_rows], -1, zone)
-    _add_contributions(deltas, spec, events, +1, zone)
+) -> RollupDeltas:
+    """The moves of replacing `old_rows` (stored rows) with `events`."""
+    deltas = new_rollup_deltas()
+    add_contributions(deltas, spec, [event_of_row(spec, row) for row in old_rows], -1, zone)
+    add_contributions(deltas, spec, events, +1, zone)
     return deltas
 
 
-def _apply_rollup_deltas(deltas: Mapping[RollupKey, Mapping[str, Decimal]]) -> None:
-    """One multi-row upsert that adds each delta to its cell (one statement per batch on PostgreSQL)."""
+def rollups_move(deltas: Mapping[RollupKey, Mapping[str, Decimal]]) -> None:
+    """The roll-up stage: add each delta to its stored cell, in one upsert per batch (on PostgreSQL)."""
     cells = [(key, amounts) for key, amounts in deltas.items() if any(amounts.values())]
-    if not cells:
-        return
-    tenant_id = current_tenant().pk
-    table = MonthlyRollup._meta.db_table
-    columns = ("tenant_id", "month", "stream", "department", "product", *ROLLUP_COLUMNS)
-    updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in ROLLUP_COLUMNS)
-    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    conflict = f"ON CONFLICT (tenant_id, month, stream, department, product) DO UPDATE SET {updates}"
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # One array per column: the statement's text is the same whatever the number of
-            # cells, so the driver parses it once per process, not once per batch.
-            keys = [key for key, _ in cells]
-            arrays: list[list[Any]] = [[key[0] for key in keys], *([str(key[i]) for key in keys] for i in (1, 2, 3))]
-            arrays += [[amounts.get(c, ZERO) for _, amounts in cells] for c in ROLLUP_COLUMNS]
-            casts = ", ".join(
-                ["%s::date[]", "%s::text[]", "%s::text[]", "%s::text[]"] + ["%s::numeric[]"] * len(ROLLUP_COLUMNS)
-            )
-            # Table and column names are ours; every value is a parameter.
-            cursor.execute(
-                f"INSERT INTO {table} ({', '.join(columns)}) SELECT %s, * FROM unnest({casts}) {conflict}",  # noqa: S608
-                [tenant_id, *arrays],
-            )
-            return
-        for start in range(0, len(cells), 500):
-            chunk = cells[start : start + 500]
-            params: list[Any] = []
-            for (month, stream, department, product), amounts in chunk:
-                params += [tenant_id, month, stream, department, product]
-                params += [amounts.get(c, ZERO) for c in ROLLUP_COLUMNS]
-            # Table and column names are ours; every value is a parameter.
-            sql = (
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([placeholders] * len(chunk))} {conflict}"  # noqa: S608
-            )
-            cursor.execute(sql, params)
+    if cells:
+        event_store().move_rollups(cells)

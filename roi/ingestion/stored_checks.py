@@ -22,11 +22,11 @@ from governance.models import LedgerRecord
 from roi.ingestion.kinds import KINDS, KindSpec
 from roi.ingestion.records import BATCH_METHOD
 from roi.ingestion.rollup_deltas import ROLLUP_COLUMNS
-from roi.ingestion.storage import _fields_of
-from roi.ingestion.valuation import ServiceMonthSums, _service_month_sums
+from roi.ingestion.stores import written_fields
+from roi.ingestion.valuation import ServiceMonthSums, service_month_sums
 from roi.models import MonthlyRollup, PerformanceMonth, PerformanceSample
 
-PERFORMANCE_MONTH_KIND = "performance_month"  # the item kind `_value_performance_months` records
+PERFORMANCE_MONTH_KIND = "performance_month"  # the item kind `value_performance_months` records
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +109,7 @@ class _Writes(dict[str, Any]):
 
 def _event_rows(spec: KindSpec) -> Iterator[dict[str, Any]]:
     """Every stored event of the kind as ingestion holds it (field name to value), streamed."""
-    fields = _fields_of(spec.model)
+    fields = written_fields(spec.model)
     names = ["external_id", *(f.name for f in fields if f.name != "external_id")]
     columns = ["external_id", *(f.attname for f in fields if f.name != "external_id")]
     for values in spec.model.objects.order_by().values_list(*columns).iterator(chunk_size=2000):
@@ -197,7 +197,7 @@ def _performance_month_problems(
     services = {row.service for row in rows} | set(
         PerformanceSample.objects.values_list("service", flat=True).distinct()
     )
-    sums = _service_month_sums(services, zone)
+    sums = service_month_sums(services, zone)
     for key in set(sums) - {(row.service, row.month) for row in rows}:
         problems.append(
             RowProblem(

@@ -1,5 +1,5 @@
-"""Valuation: the figures in force at each moment, each event valued through the engine, and performance
-valued per service and month.
+"""The value stage: the figures in force at each moment, each event valued through the engine
+(`value_events`), and performance valued per service and month (`value_performance_months`).
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from governance.ledger import Actor
 from governance.tenancy import current_tenant
 from roi.engine import METHODS, EngineInputError, FinancialFigures
 from roi.figures import stored_flat
-from roi.ingestion.batch import BatchInvalid, BatchOutcome
+from roi.ingestion.batch import BatchInvalid, BatchOutcome, Valuation
 from roi.ingestion.kinds import ZERO, KindSpec
-from roi.ingestion.records import _ledger
-from roi.ingestion.rollup_deltas import RollupKey
+from roi.ingestion.records import append_record, prepare_record
+from roi.ingestion.rollup_deltas import RollupDeltas
 from roi.models import BusinessKpis, FinancialModel, PerformanceMonth, PerformanceSample, Stream
 from roi.models.rollups import PERFORMANCE_SUM_COLUMNS
 
@@ -41,9 +41,8 @@ class FiguresTimeline:
         self.time_zone = time_zone
         # Read with hand-written SQL (`governance.sql`): compiling the two ORM queries cost
         # more than running them, once per batch.
-        tenant_id = [current_tenant().pk]
-        models = sql.instances(FinancialModel.history.model, "tenant_id = %s", tenant_id)
-        kpis = sql.instances(BusinessKpis.history.model, "tenant_id = %s", tenant_id)
+        models = sql.instances(FinancialModel.history.model)
+        kpis = sql.instances(BusinessKpis.history.model)
         self.models = sorted(models, key=lambda v: (v.effective_from, v.version, -v.history_id))
         self.kpis = sorted(kpis, key=lambda v: (v.effective_from, v.version, -v.history_id))
         self._model_times = [v.effective_from for v in self.models]
@@ -96,14 +95,21 @@ class FiguresTimeline:
         return None if raw is None else Decimal(raw)
 
 
-def _month(moment: datetime, zone: ZoneInfo) -> date:
+def local_month(moment: datetime, zone: ZoneInfo) -> date:
+    """The first day of `moment`'s month in `zone`."""
     local = moment.astimezone(zone)
     return date(local.year, local.month, 1)
 
 
-def _value(
+def value_events(
     spec: KindSpec, events: list[dict[str, Any]], timeline: FiguresTimeline, outcome: BatchOutcome
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, FinancialFigures]]:
+) -> Valuation:
+    """The value stage: each event valued under the figures in force at its time, in place.
+
+    Each event gets its `valuation`, `model_version` and `ledger_item` (its index in the
+    returned items; None if not valued) and the money its kind derives from the result;
+    `outcome` counts what was valued. BatchInvalid if the engine refuses an event's inputs.
+    """
     items: list[dict[str, Any]] = []
     results: list[dict[str, Any]] = []
     figures_used: dict[str, FinancialFigures] = {}
@@ -166,19 +172,19 @@ def _value(
         outcome.notes.append(
             f"{outcome.unvalued} event(s) stored without a value: set the financial model, then run revalue."
         )
-    return items, results, figures_used
+    return Valuation(items, results, figures_used)
 
 
 # --- Performance: valued per service and month ------------------------------------------
 
 
-def _value_performance_months(
+def value_performance_months(
     actor: Actor,
     events: list[dict[str, Any]],
     old_rows: Iterable[Any],
     zone: ZoneInfo,
     timeline: FiguresTimeline,
-    deltas: dict[RollupKey, dict[str, Decimal]],
+    deltas: RollupDeltas,
     outcome: BatchOutcome,
     *,
     keep_unchanged: bool = False,
@@ -188,13 +194,13 @@ def _value_performance_months(
     With `keep_unchanged` (revaluation), a month whose samples and value are as they were
     keeps the ledger item that already proves it, so re-running adds no records.
     """
-    touched = {(e["service"], _month(e["occurred_at"], zone)) for e in events}
-    touched |= {(r.service, _month(r.occurred_at, zone)) for r in old_rows}
+    touched = {(e["service"], local_month(e["occurred_at"], zone)) for e in events}
+    touched |= {(r.service, local_month(r.occurred_at, zone)) for r in old_rows}
     services = {service for service, _ in touched}
-    sums = _service_month_sums(services, zone)
+    sums = service_month_sums(services, zone)
     months = {(m.service, m.month): m for m in PerformanceMonth.objects.filter(service__in=services)}
     baseline_kpi = timeline.baseline_response_time()
-    first_month_mean = {}
+    first_month_mean: dict[str, Decimal] = {}
     for (service, _month_start), month_sums in sorted(sums.items(), key=lambda pair: pair[0][1]):
         first_month_mean.setdefault(service, month_sums.response_time_ms_sum / month_sums.samples)
 
@@ -239,7 +245,8 @@ def _value_performance_months(
         valued_rows.append((row, row.ledger_item))
         deltas[(month, Stream.PERFORMANCE, *old_labels)]["value"] -= old_value
         deltas[(month, Stream.PERFORMANCE, department, product)]["value"] += row.value or ZERO
-    record = _ledger(actor, "performance_months", items, results, figures_used) if items else None
+    prepared = prepare_record("performance_months", Valuation(items, results, figures_used))
+    record = None if prepared is None else append_record(actor, prepared)
     for row, item in valued_rows:
         row.ledger_record = record if item is not None else None
         row.save()
@@ -290,7 +297,7 @@ def sample_sums() -> dict[str, Sum | Count]:
     }
 
 
-def _service_month_sums(services: set[str], zone: ZoneInfo) -> dict[tuple[str, date], ServiceMonthSums]:
+def service_month_sums(services: set[str], zone: ZoneInfo) -> dict[tuple[str, date], ServiceMonthSums]:
     """Sums and counts of response time, availability and conversion per service and month."""
     from django.db.models.functions import TruncMonth
 

@@ -6,17 +6,16 @@ incident and kept from reopening what is already resolved here.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from rest_framework import status
 
-from governance import sql
 from governance.ledger import Actor
 from governance.periods import closed_months, is_closed
+from governance.stores import database_store
 from governance.tenancy import current_tenant
 from roi.ingestion import BatchInvalid, events_ingest
 from roi.models import Deployment, EventKind, Incident
@@ -43,25 +42,17 @@ def ignored(reason: str) -> Received:
 
 
 def deliveries_serialized(names: list[str]) -> None:
-    """Hold, to the commit, a lock per name of the scope tenant (PostgreSQL).
+    """Hold, to the commit, a lock per name of the scope tenant.
 
     Between a receiver's read of what is stored and its upsert, a delivery about the same
     thing at the same moment would be overwritten (retries, Alertmanager HA pairs and
     parallel senders do overlap). Transaction-level advisory locks, taken in one order,
-    serialize only deliveries about the same things; ingestion's own locks are untouched,
-    so no lock-order cycle with them.
+    serialize only deliveries about the same things on PostgreSQL; ingestion's own locks are
+    untouched, so no lock-order cycle with them. On SQLite the transaction holds the
+    database's write lock already (`governance.stores.sqlite`).
     """
-    if connection.vendor != "postgresql":
-        return  # embedded mode (SQLite) has no such lock; the race is left open there
     tenant_id = current_tenant().pk
-    keys = sorted(
-        {
-            int.from_bytes(hashlib.sha256(f"webhook:{tenant_id}:{name}".encode()).digest()[:8], "big", signed=True)
-            for name in names
-        }
-    )
-    for key in keys:
-        sql.execute("SELECT pg_advisory_xact_lock(%s)", [key])  # no ORM form
+    database_store().lock(f"webhook:{tenant_id}:{name}" for name in names)
 
 
 def incident_deliveries_serialized(incidents: list[dict[str, Any]]) -> None:

@@ -142,7 +142,6 @@ def test_an_overlong_key_is_a_400(api_as, acme):
     assert response.status_code == 400 and "Idempotency-Key" in response.json()["errors"]
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_concurrent_request_with_the_same_key_is_a_409(live_server, acme, make_key, monkeypatch):
     from governance import services

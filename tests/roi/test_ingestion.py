@@ -300,7 +300,6 @@ def test_events_before_any_model_are_stored_unvalued(api_as, globex):
     assert response.json()["unvalued"] == 1 and response.json()["notes"]
 
 
-@pytest.mark.postgres
 def test_concurrent_re_sends_leave_one_row_each_and_exact_rollups(
     transactional_db, live_server, acme, acme_model, make_key
 ):

@@ -1,6 +1,6 @@
 """Concurrent batches that share events, in different orders and with different values.
 
-New events are written before the tenant's ingestion lock (roi.ingestion.storage._insert_new) and
+New events are written before the tenant's ingestion lock (PostgresEventStore.insert_new) and
 replaced ones under it; whatever the interleaving, every event must exist once, carry the
 values of one of the batches that sent it, and every rollup cell must equal a
 recomputation from the stored rows, with no deadlock and no failed request.
@@ -35,7 +35,6 @@ def automation_run(n: int, rng: random.Random) -> dict:
     }
 
 
-@pytest.mark.postgres
 def test_overlapping_batches_with_different_values_in_any_order_stay_exact(
     transactional_db, live_server, acme, acme_model, make_key
 ):

@@ -205,7 +205,6 @@ def test_tampering_behind_the_apps_back_is_caught_on_sqlite(acme, acme_model):
     assert_tamper_is_caught(acme, records[1])
 
 
-@pytest.mark.postgres
 def test_parallel_calculations_never_fork_the_chain(transactional_db, live_server, acme, acme_model, make_key):
     raw_key = make_key(acme, "analyst")
 

@@ -804,7 +804,6 @@ def test_the_same_deployment_id_in_two_tenants_stays_apart(client, acme, globex,
 # --- Concurrent deliveries ----------------------------------------------------------------
 
 
-@pytest.mark.postgres
 def test_a_trigger_racing_its_resolution_does_not_reopen_it(
     transactional_db, live_server, acme, acme_model, make_key, monkeypatch
 ):
