@@ -20,8 +20,8 @@ from django.utils import timezone
 from governance.anchors import anchor_latest
 from governance.models import LedgerRecord
 from governance.tenancy import current_tenant
-from roi.ingestion.kinds import KINDS
 from roi.ingestion.records import BATCH_METHOD
+from roi.kinds import KINDS
 from roi.models import LedgerVerificationRun, VerificationStatus
 from roi.services import Verification, ledger_verify
 

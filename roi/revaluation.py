@@ -22,11 +22,11 @@ from governance import periods
 from governance.ledger import Actor, json_ready
 from governance.tenancy import current_tenant
 from roi.ingestion.batch import BatchOutcome
-from roi.ingestion.kinds import KINDS, KindSpec
 from roi.ingestion.records import _ledger
 from roi.ingestion.rollup_deltas import RollupKey, _apply_rollup_deltas, _contribution_of_row, _rollup_deltas
 from roi.ingestion.storage import _lock_tenant_ingestion, _upsert
 from roi.ingestion.valuation import FiguresTimeline, _month, _value, _value_performance_months
+from roi.kinds import KINDS, KindSpec
 from roi.models import EventKind, PerformanceMonth, PerformanceSample
 
 REVALUED_KINDS = (EventKind.INCIDENT, EventKind.AUTOMATION_RUN, EventKind.INVESTMENT)

@@ -8,7 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from governance.models import LedgerRecord
-from roi.ingestion.kinds import KINDS, ZERO
+from roi.engine.money import ZERO
+from roi.kinds import KINDS
 
 MAX_BATCH = 10_000
 

@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 
 from governance.tenancy import current_tenant
-from roi.ingestion.kinds import ZERO, KindSpec
+from roi.engine.money import ZERO
 from roi.ingestion.storage import _fields_of
+from roi.kinds import KindSpec
 from roi.models import MonthlyRollup
 
 RollupKey = tuple[date, str, str, str]

@@ -20,7 +20,6 @@ from governance import periods
 from governance.ledger import Actor
 from governance.tenancy import current_tenant
 from roi.ingestion.batch import BatchOutcome, parse_batch
-from roi.ingestion.kinds import KINDS
 from roi.ingestion.records import _canonical_texts, _ledger
 from roi.ingestion.rollup_deltas import RollupKey, _add_contributions, _apply_rollup_deltas, _contribution_of_row
 from roi.ingestion.storage import (
@@ -33,6 +32,7 @@ from roi.ingestion.storage import (
     _upsert,
 )
 from roi.ingestion.valuation import FiguresTimeline, _value, _value_performance_months
+from roi.kinds import KINDS
 from roi.models import EventKind
 from roi.signals import events_ingested
 

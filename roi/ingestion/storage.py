@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from governance.models import LedgerRecord
 from governance.tenancy import current_tenant
-from roi.ingestion.kinds import KindSpec
+from roi.kinds import KindSpec
 
 UPSERT_CHUNK = 1000
 
