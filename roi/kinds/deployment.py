@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import math
+import random
+from datetime import timedelta
+from typing import Any
+
+from roi.demo import SERVICES, Span, between, iso
 from roi.event_fields import FieldReader
 from roi.kinds.contributions import contribution, counted, seconds_between, when
 from roi.kinds.fields import Flag, Moment, Text
@@ -18,6 +24,37 @@ def check(reader: FieldReader, event: Event) -> None:
 
 COMMITTED = when(present=("committed_at",))
 RESTORED = when(failed=True, present=("restored_at",))
+
+# --- Demo data ---------------------------------------------------------------------------
+
+
+def demo_deployments(rng: random.Random, span: Span) -> list[dict[str, Any]]:
+    """Deployments getting more frequent, faster to ship and less often failed."""
+    events: list[dict[str, Any]] = []
+    for index, first, last in span.month_starts():
+        share = index / max(span.months - 1, 1)
+        for _ in range(round(6 + 34 * share) + rng.randint(-2, 2)):
+            service = rng.choice(list(SERVICES))
+            deployed = between(rng, first, last)
+            lead_hours = max(1.0, rng.lognormvariate(math.log(72 - 60 * share), 0.5))
+            event: dict[str, Any] = {
+                "service": service,
+                "deployed_at": iso(deployed),
+                "committed_at": iso(deployed - timedelta(hours=lead_hours)),
+                "department": "engineering",
+                "product": SERVICES[service],
+            }
+            if rng.random() < 0.18 - 0.12 * share:
+                event["failed"] = True
+                restored = deployed + timedelta(minutes=rng.randint(20, 240))
+                if restored < span.end:
+                    event["restored_at"] = iso(restored)
+            events.append(event)
+    events.sort(key=lambda e: e["deployed_at"])
+    for number, event in enumerate(events, start=1):
+        event["external_id"] = f"DEMO-DEP-{number:05d}"
+    return events
+
 
 SPEC = KindSpec(
     kind=EventKind.DEPLOYMENT,
@@ -44,4 +81,5 @@ SPEC = KindSpec(
         ),
     ),
     check=check,
+    demo=demo_deployments,
 )

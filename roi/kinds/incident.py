@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import random
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from roi.demo import SERVICES, TEAMS, Span, between, iso
 from roi.event_fields import QUANTITY_PLACES, SEVERITIES, FieldReader, to_places
 from roi.kinds.contributions import contribution, counted, summed, when
 from roi.kinds.fields import Choice, Flag, Integer, Moment, Number, Share, Strings, Text
@@ -68,6 +70,81 @@ def apply(event: Event, result: dict[str, Any] | None) -> None:
         event["value"], event["downtime_cost"] = None, Decimal(result["total_impact"])
 
 
+# --- Demo data ---------------------------------------------------------------------------
+
+REAL_SEVERITIES = (
+    ("sev2", 0.2, (20, 90), (0.3, 0.8)),
+    ("sev3", 0.45, (5, 40), (0.05, 0.3)),
+    ("sev4", 0.35, (1, 15), (0.01, 0.1)),
+)
+PREVENTED_SEVERITIES = (("sev1", 0.15, (60, 240)), ("sev2", 0.4, (20, 120)), ("sev3", 0.45, (5, 45)))
+
+
+def demo_incidents(rng: random.Random, span: Span) -> list[dict[str, Any]]:
+    """Real outages each month (sev1s in a few bad months) and prevented ones, growing as monitoring matures."""
+    bad_months = set(rng.sample(range(span.months), k=min(3, span.months)))
+    events: list[dict[str, Any]] = []
+    for index, first, last in span.month_starts():
+        share = index / max(span.months - 1, 1)
+        real = [
+            rng.choices(REAL_SEVERITIES, weights=[s[1] for s in REAL_SEVERITIES])[0] for _ in range(rng.randint(2, 5))
+        ]
+        for severity, _, (low, high), (share_low, share_high) in real:
+            started = between(rng, first, last)
+            downtime = rng.randint(low, high)
+            events.append(
+                {
+                    "title": f"{severity.upper()} degradation",
+                    "severity": severity,
+                    "started_at": iso(started),
+                    "resolved_at": iso(started + timedelta(minutes=downtime)),
+                    "affected_revenue_share": str(round(rng.uniform(share_low, share_high), 2)),
+                    "affected_customers": rng.randint(0, 40),
+                    "department": rng.choice(TEAMS),
+                    "product": rng.choice(list(SERVICES.values())),
+                }
+            )
+        if index in bad_months:
+            for _ in range(rng.randint(1, 2)):
+                started = between(rng, first, last)
+                downtime = rng.randint(90, 300)
+                events.append(
+                    {
+                        "title": "SEV1 outage: checkout unavailable",
+                        "severity": "sev1",
+                        "started_at": iso(started),
+                        "resolved_at": iso(started + timedelta(minutes=downtime)),
+                        "affected_revenue_share": str(round(rng.uniform(0.6, 1.0), 2)),
+                        "affected_customers": rng.randint(100, 400),
+                        "public": True,
+                        "affected_services": ["checkout-api", "storefront"],
+                        "department": "payments",
+                        "product": "checkout",
+                    }
+                )
+        for _ in range(3 + round(6 * share) + rng.randint(0, 2)):
+            severity, _, (low, high) = rng.choices(PREVENTED_SEVERITIES, weights=[s[1] for s in PREVENTED_SEVERITIES])[
+                0
+            ]
+            events.append(
+                {
+                    "title": f"Prevented {severity} (early warning)",
+                    "severity": severity,
+                    "started_at": iso(between(rng, first, last)),
+                    "prevented": True,
+                    "estimated_downtime_minutes": rng.randint(low, high),
+                    "prevention_confidence": str(round(rng.uniform(0.5, 0.95), 2)),
+                    "affected_revenue_share": str(round(rng.uniform(0.2, 1.0), 2)),
+                    "department": rng.choice(TEAMS),
+                    "product": rng.choice(list(SERVICES.values())),
+                }
+            )
+    events.sort(key=lambda e: e["started_at"])
+    for number, event in enumerate(events, start=1):
+        event["external_id"] = f"DEMO-INC-{number:05d}"
+    return events
+
+
 SPEC = KindSpec(
     kind=EventKind.INCIDENT,
     model=Incident,
@@ -100,4 +177,5 @@ SPEC = KindSpec(
     apply=apply,
     check=check,
     outputs=("downtime_cost",),
+    demo=demo_incidents,
 )

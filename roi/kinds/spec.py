@@ -70,19 +70,19 @@ class KindSpec:
     fields: tuple[Field, ...] = field(init=False)
     field_names: frozenset[str] = field(init=False)
     fields_by_name: Mapping[str, Field] = field(init=False)
-    _read_first: tuple[Field, ...] = field(init=False, repr=False)
+    _read_first: tuple[tuple[str, Callable[[FieldReader], Any]], ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         fields = (*COMMON_FIELDS, *self.own_fields)
         object.__setattr__(self, "fields", fields)
         object.__setattr__(self, "field_names", frozenset(f.name for f in fields))
         object.__setattr__(self, "fields_by_name", {f.name: f for f in fields})
-        object.__setattr__(self, "_read_first", tuple(f for f in fields if not f.deferred))
+        object.__setattr__(self, "_read_first", tuple((f.name, f.reading()) for f in fields if not f.deferred))
 
     def parse(self, data: Mapping[str, Any]) -> tuple[Event, Errors]:
         """One event object as typed values, with every error collected under its field's name."""
         reader = FieldReader(data, self.field_names)
-        event = {f.name: f.read(reader) for f in self._read_first}
+        event = {name: read(reader) for name, read in self._read_first}
         self.check(reader, event)
         event["occurred_at"] = event[self.occurred_at]
         return event, reader.errors
