@@ -76,8 +76,8 @@ def rollup_cells_from_events(zone: ZoneInfo) -> Cells:
                 _add(cells, row["month"], contribution.stream, row, contribution.totals(row, f"c{index}_"))
     # Performance money is valued per service and month, not per sample.
     months = PerformanceMonth.objects.values("month", "department", "product").annotate(value=Sum("value")).order_by()
-    for row in months:
-        _add(cells, row["month"], Stream.PERFORMANCE, row, {"value": row["value"]})
+    for month_row in months:
+        _add(cells, month_row["month"], Stream.PERFORMANCE, month_row, {"value": month_row["value"]})
     return {
         key: {column: amounts.get(column, ZERO) for column in ROLLUP_COLUMNS}
         for key, amounts in cells.items()

@@ -36,10 +36,9 @@ class When:
     present: tuple[str, ...] = ()
 
     def holds(self, event: Event) -> bool:
-        for name, value in self.equals:
-            if event[name] != value:
-                return False
-        return all(event[name] is not None for name in self.present)
+        return all(event[name] == value for name, value in self.equals) and all(
+            event[name] is not None for name in self.present
+        )
 
     def q(self) -> Q:
         return Q(*self.equals, *((f"{name}__isnull", False) for name in self.present))

@@ -7,15 +7,17 @@ import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
-
-from django.db import models
+from typing import TYPE_CHECKING, Any
 
 from governance.ledger import canonical_numbers
 from roi.event_fields import FieldReader
 from roi.kinds.contributions import Contribution
 from roi.kinds.fields import COMMON_FIELDS, Field
 from roi.models import EventKind
+from roi.models.events import Event as EventModel
+
+if TYPE_CHECKING:
+    from roi.demo import Span
 
 Event = dict[str, Any]
 Errors = dict[str, list[str]]
@@ -25,7 +27,8 @@ Valuation = Callable[[Event], tuple[str, dict[str, Any]] | None]
 Apply = Callable[[Event, dict[str, Any] | None], None]
 # Rules across fields, and the `deferred` fields, read once the others are: (reader, event so far).
 Check = Callable[[FieldReader, Event], None]
-DemoGenerator = Callable[[random.Random, Any], list[dict[str, Any]]]
+# A kind's part of the demo story: its events over the span, as a client would send them.
+DemoGenerator = Callable[[random.Random, "Span"], list[dict[str, Any]]]
 
 
 def ledger_number(value: Decimal | None) -> str | None:
@@ -55,7 +58,7 @@ class KindSpec:
     """
 
     kind: EventKind
-    model: type[models.Model]
+    model: type[EventModel]
     # Its own fields, after `COMMON_FIELDS`, in the order the API lists them.
     own_fields: tuple[Field, ...]
     occurred_at: str  # the field that places the event in time (and picks the figures that value it)
@@ -78,6 +81,11 @@ class KindSpec:
         object.__setattr__(self, "field_names", frozenset(f.name for f in fields))
         object.__setattr__(self, "fields_by_name", {f.name: f for f in fields})
         object.__setattr__(self, "_read_first", tuple((f.name, f.reading()) for f in fields if not f.deferred))
+
+    @property
+    def valued_each(self) -> bool:
+        """Whether each event is valued on its own (so revalued when the figures in force change)."""
+        return self.valuation is not no_valuation
 
     def parse(self, data: Mapping[str, Any]) -> tuple[Event, Errors]:
         """One event object as typed values, with every error collected under its field's name."""
