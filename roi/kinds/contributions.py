@@ -2,7 +2,7 @@
 
 A kind declares its contributions as data: the stream, the condition an event meets to
 count in it, and per rollup column the amount it adds. Ingestion evaluates them on each
-event dict (`Contribution.amounts_of`, the deltas that move the cells); the rollup rebuild
+event dict (`KindSpec.contributions`, the deltas that move the cells); the rollup rebuild
 turns the same declarations into grouped SQL aggregates (`Contribution.aggregates`), so
 the two cannot drift apart.
 """
@@ -35,10 +35,15 @@ class When:
     equals: tuple[tuple[str, Any], ...] = ()
     present: tuple[str, ...] = ()
 
-    def holds(self, event: Event) -> bool:
-        return all(event[name] == value for name, value in self.equals) and all(
-            event[name] is not None for name in self.present
-        )
+    def test(self) -> Callable[[Event], bool]:
+        """Whether an event meets the condition, as a plain function (it runs for every event of a batch)."""
+        checks = [_equals(name, value) for name, value in self.equals] + [_present(name) for name in self.present]
+        if not checks:
+            return _always
+        test = checks[0]
+        for check in checks[1:]:
+            test = _both(test, check)
+        return test
 
     def q(self) -> Q:
         return Q(*self.equals, *((f"{name}__isnull", False) for name in self.present))
@@ -53,6 +58,22 @@ class When:
 ALWAYS = When()
 
 
+def _always(event: Event) -> bool:
+    return True
+
+
+def _equals(name: str, value: Any) -> Callable[[Event], bool]:
+    return lambda event: event[name] == value
+
+
+def _present(name: str) -> Callable[[Event], bool]:
+    return lambda event: event[name] is not None
+
+
+def _both(first: Callable[[Event], bool], second: Callable[[Event], bool]) -> Callable[[Event], bool]:
+    return lambda event: first(event) and second(event)
+
+
 def when(*, present: tuple[str, ...] = (), **equals: Any) -> When:
     """`when(failed=True, present=("restored_at",))`: failed and restored."""
     return When(tuple(equals.items()), present)
@@ -64,12 +85,9 @@ class Amount:
 
     only: When = ALWAYS
 
-    def of(self, event: Event) -> Decimal:
-        raise NotImplementedError
-
     def reader(self) -> Callable[[Event], Decimal]:
-        """`of` as a plain function, as lean as the amount allows (it runs for every event of a batch)."""
-        return self.of
+        """The amount of one event, as a plain function (it runs for every event of a batch)."""
+        raise NotImplementedError
 
     def aggregate(self, condition: When) -> Aggregate:
         """The SQL aggregate of this amount over a group of rows meeting `condition`."""
@@ -92,11 +110,11 @@ def _one(event: Event) -> Decimal:
 class Counted(Amount):
     """One for each event."""
 
-    def of(self, event: Event) -> Decimal:
-        return ONE if self.only.holds(event) else ZERO
-
     def reader(self) -> Callable[[Event], Decimal]:
-        return self.of if self.only else _one
+        if not self.only:
+            return _one
+        test = self.only.test()
+        return lambda event: ONE if test(event) else ZERO
 
     def aggregate(self, condition: When) -> Aggregate:
         return Count("id", filter=self._filter(condition & self.only))
@@ -108,14 +126,12 @@ class Summed(Amount):
 
     column: str = ""
 
-    def of(self, event: Event) -> Decimal:
-        return (event[self.column] or ZERO) if self.only.holds(event) else ZERO
-
     def reader(self) -> Callable[[Event], Decimal]:
-        if self.only:
-            return self.of
         column = self.column
-        return lambda event: event[column] or ZERO
+        if not self.only:
+            return lambda event: event[column] or ZERO
+        test = self.only.test()
+        return lambda event: (event[column] or ZERO) if test(event) else ZERO
 
     def aggregate(self, condition: When) -> Aggregate:
         return Sum(self.column, filter=self._filter(condition & self.only))
@@ -128,8 +144,9 @@ class SecondsBetween(Amount):
     end: str = ""
     start: str = ""
 
-    def of(self, event: Event) -> Decimal:
-        return seconds(event[self.end] - event[self.start]) if self.only.holds(event) else ZERO
+    def reader(self) -> Callable[[Event], Decimal]:
+        end, start, test = self.end, self.start, self.only.test()
+        return lambda event: seconds(event[end] - event[start]) if test(event) else ZERO
 
     def aggregate(self, condition: When) -> Aggregate:
         # An interval the database sums exactly (microseconds on SQLite).
@@ -159,17 +176,14 @@ class Contribution:
     stream: str
     amounts: tuple[tuple[str, Amount], ...]
     condition: When = ALWAYS
-    # The amounts as plain functions, found once: ingestion evaluates them on every event of a batch.
-    _readers: tuple[tuple[str, Callable[[Event], Decimal]], ...] = field(init=False, repr=False, compare=False)
+    # The condition and amounts as plain functions, found once: ingestion evaluates them on
+    # every event of a batch (`KindSpec.contributions`).
+    applies_to: Callable[[Event], bool] = field(init=False, repr=False, compare=False)
+    readers: tuple[tuple[str, Callable[[Event], Decimal]], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_readers", tuple((column, amount.reader()) for column, amount in self.amounts))
-
-    def applies_to(self, event: Event) -> bool:
-        return self.condition.holds(event)
-
-    def amounts_of(self, event: Event) -> dict[str, Decimal]:
-        return {column: of(event) for column, of in self._readers}
+        object.__setattr__(self, "applies_to", self.condition.test())
+        object.__setattr__(self, "readers", tuple((column, amount.reader()) for column, amount in self.amounts))
 
     def aggregates(self, prefix: str) -> dict[str, Aggregate]:
         """The amounts as SQL aggregates over a group of rows, each named `<prefix><column>`."""

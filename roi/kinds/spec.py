@@ -97,4 +97,6 @@ class KindSpec:
 
     def contributions(self, event: Mapping[str, Any]) -> list[tuple[str, dict[str, Decimal]]]:
         """(stream, {rollup column: amount}) for each rollup stream the event counts in."""
-        return [(c.stream, c.amounts_of(event)) for c in self.rollup if c.applies_to(event)]
+        return [
+            (c.stream, {column: read(event) for column, read in c.readers}) for c in self.rollup if c.applies_to(event)
+        ]
