@@ -106,7 +106,7 @@ def batch_problems(record: dict[str, Any]) -> list[str]:
     return problems
 
 
-# Which result field each summed column of a valued row holds (BizValue's roi.ingestion.kinds).
+# Which result field each summed column of a valued row holds (BizValue's roi.kinds).
 RESULT_OF_COLUMN = {
     "automation-runs": {"value": "total_value", "hours_saved": "time_saved_hours"},
     "performance_month": {"value": "monthly_revenue_impact"},

@@ -19,9 +19,11 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from governance.ledger import Actor
+from roi.engine.money import ZERO
 from roi.ingestion.batch import MAX_BATCH, BatchInvalid, BatchOutcome, parse_batch
-from roi.ingestion.kinds import KINDS, ZERO
 from roi.ingestion.service import events_ingest
+from roi.kinds import KINDS
+from roi.kinds.fields import Field
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 CSV_CONTENT_TYPES = frozenset({"text/csv", "application/csv", "text/plain", "application/vnd.ms-excel"})
@@ -29,11 +31,6 @@ CSV_CONTENT_TYPES = frozenset({"text/csv", "application/csv", "text/plain", "app
 # then say .csv, and the content is checked all the same.
 UNTYPED_CONTENT_TYPES = frozenset({"", "application/octet-stream"})
 CHUNK = MAX_BATCH
-LIST_SEPARATOR = ";"
-LIST_FIELDS = frozenset({"affected_services"})
-BOOLEAN_FIELDS = frozenset({"public", "prevented", "failed"})
-TRUE_WORDS = frozenset({"true", "1", "yes"})
-FALSE_WORDS = frozenset({"false", "0", "no"})
 MAX_REPORTED_ERRORS = 200
 UNKNOWN_FIELD = "is not a field of this event kind"
 
@@ -198,22 +195,11 @@ def _check_header(kind: str, header: list[str]) -> None:
         raise CsvFileRefused(problems)
 
 
-def _cell_value(name: str, raw: str) -> Any:
-    value = raw.strip()
-    if name in LIST_FIELDS:
-        return [item.strip() for item in value.split(LIST_SEPARATOR) if item.strip()]
-    if name in BOOLEAN_FIELDS:
-        word = value.lower()
-        if word in TRUE_WORDS:
-            return True
-        if word in FALSE_WORDS:
-            return False
-    return value  # numbers and times stay text: the parser reads them exactly
-
-
-def row_event(cells: Mapping[str, str]) -> dict[str, Any]:
-    """One CSV row as an event object: empty cells are absent, lists split on `;`, booleans read."""
-    return {name: _cell_value(name, raw) for name, raw in cells.items() if raw is not None and raw.strip()}
+def row_event(fields: Mapping[str, Field], cells: Mapping[str, str]) -> dict[str, Any]:
+    """One CSV row as an event object: empty cells are absent, each other cell read by its field
+    (lists split on `;`, booleans read; numbers and times stay text, for the parser to read exactly).
+    Every column is one of `fields`: the header was checked first."""
+    return {name: fields[name].from_cell(raw.strip()) for name, raw in cells.items() if raw is not None and raw.strip()}
 
 
 def _row_messages(errors: Mapping[str, list[str]], rows: list[CsvRow]) -> list[str]:
@@ -264,11 +250,12 @@ def events_import_csv(*, actor: Actor, kind: str, text: str) -> CsvImportOutcome
     if not rows:
         raise CsvFileRefused(["The file has a header but no data rows."])
     outcome = CsvImportOutcome(kind=kind)
+    fields = KINDS[kind].fields_by_name
     messages = overlong_rows(rows, header) + _duplicates(rows)
     with transaction.atomic():
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start : start + CHUNK]
-            payload = [row_event(row.cells) for row in chunk]
+            payload = [row_event(fields, row.cells) for row in chunk]
             try:
                 if messages:
                     parse_batch(kind, payload)

@@ -1,12 +1,13 @@
-"""Parsing one event object of each kind: field by field, every error collected and named.
+"""Reading the fields of one event object: typed values, every error collected and named.
 
 Plain functions over plain dicts (no serializer per object): the bulk path parses 10,000
-events a request, and a batch is refused whole if any item is wrong.
+events a request, and a batch is refused whole if any item is wrong. Which fields each kind
+has is declared in `roi.kinds`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -220,148 +221,3 @@ class FieldReader:
             self.fail(name, UNSTORABLE)
             return []
         return value
-
-
-COMMON = {"external_id", "department", "product"}
-
-# Each kind's fields, built once (a batch parses up to 10,000 objects).
-INCIDENT_FIELDS = frozenset(
-    COMMON
-    | {
-        "title",
-        "severity",
-        "started_at",
-        "resolved_at",
-        "downtime_minutes",
-        "affected_services",
-        "affected_customers",
-        "affected_revenue_share",
-        "public",
-        "prevented",
-        "estimated_downtime_minutes",
-        "prevention_confidence",
-    }
-)
-AUTOMATION_RUN_FIELDS = frozenset(
-    COMMON
-    | {
-        "process",
-        "started_at",
-        "execution_time",
-        "manual_time_equivalent",
-        "runs",
-        "errors_avoided",
-        "compliance_checks",
-    }
-)
-PERFORMANCE_SAMPLE_FIELDS = frozenset(
-    COMMON | {"service", "measured_at", "response_time_ms", "availability_percent", "conversion_rate"}
-)
-DEPLOYMENT_FIELDS = frozenset(COMMON | {"service", "deployed_at", "committed_at", "failed", "restored_at"})
-INVESTMENT_FIELDS = frozenset(
-    COMMON | {"name", "started_at", "upfront_cost", "monthly_cost", "expected_monthly_benefit", "months"}
-)
-
-
-def _common(reader: FieldReader) -> dict[str, Any]:
-    return {
-        "external_id": reader.text("external_id", required=True),
-        "department": reader.text("department", max_length=100),
-        "product": reader.text("product", max_length=100),
-    }
-
-
-def _minutes_between(start: datetime, end: datetime) -> Decimal:
-    return to_places(Decimal((end - start).total_seconds()) / Decimal(60), QUANTITY_PLACES)
-
-
-def parse_incident(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    reader = FieldReader(data, INCIDENT_FIELDS)
-    event = _common(reader)
-    event["title"] = reader.text("title", max_length=300)
-    event["severity"] = reader.choice("severity", SEVERITIES, required=True)
-    event["started_at"] = reader.moment("started_at", required=True)
-    event["resolved_at"] = reader.moment("resolved_at")
-    event["affected_services"] = reader.strings("affected_services")
-    event["affected_customers"] = reader.integer("affected_customers", default=0)
-    event["affected_revenue_share"] = reader.share("affected_revenue_share", default=Decimal(1))
-    event["public"] = reader.flag("public")
-    event["prevented"] = reader.flag("prevented")
-    downtime = reader.number("downtime_minutes")
-    if event["resolved_at"] and event["started_at"]:
-        if event["resolved_at"] < event["started_at"]:
-            reader.fail("resolved_at", "must not be before started_at")
-        elif downtime is None:
-            downtime = _minutes_between(event["started_at"], event["resolved_at"])
-    event["downtime_minutes"] = downtime
-    if event["prevented"]:
-        event["estimated_downtime_minutes"] = reader.number("estimated_downtime_minutes", required=True)
-        event["prevention_confidence"] = reader.share("prevention_confidence", default=Decimal(1))
-    else:
-        for name in ("estimated_downtime_minutes", "prevention_confidence"):
-            if reader.present(name):
-                reader.fail(name, "applies only to prevented incidents (prevented: true)")
-        event["estimated_downtime_minutes"] = None
-        event["prevention_confidence"] = None
-    event["occurred_at"] = event["started_at"]
-    return event, reader.errors
-
-
-def parse_automation_run(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    reader = FieldReader(data, AUTOMATION_RUN_FIELDS)
-    event = _common(reader)
-    event["process"] = reader.text("process", required=True)
-    event["started_at"] = reader.moment("started_at", required=True)
-    event["execution_time"] = reader.number("execution_time", required=True)
-    event["manual_time_equivalent"] = reader.number("manual_time_equivalent", required=True)
-    event["runs"] = reader.integer("runs", default=1, minimum=1)
-    event["errors_avoided"] = reader.integer("errors_avoided", default=0)
-    event["compliance_checks"] = reader.integer("compliance_checks", default=0)
-    event["occurred_at"] = event["started_at"]
-    return event, reader.errors
-
-
-def parse_performance_sample(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    reader = FieldReader(data, PERFORMANCE_SAMPLE_FIELDS)
-    event = _common(reader)
-    event["service"] = reader.text("service", required=True)
-    event["measured_at"] = reader.moment("measured_at", required=True)
-    event["response_time_ms"] = reader.number("response_time_ms", required=True)
-    event["availability_percent"] = reader.number("availability_percent", maximum=Decimal(100))
-    event["conversion_rate"] = reader.number("conversion_rate", maximum=Decimal(100))
-    event["occurred_at"] = event["measured_at"]
-    return event, reader.errors
-
-
-def parse_deployment(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    reader = FieldReader(data, DEPLOYMENT_FIELDS)
-    event = _common(reader)
-    event["service"] = reader.text("service", required=True)
-    event["deployed_at"] = reader.moment("deployed_at", required=True)
-    event["committed_at"] = reader.moment("committed_at")
-    event["failed"] = reader.flag("failed")
-    event["restored_at"] = reader.moment("restored_at")
-    if event["committed_at"] and event["deployed_at"] and event["committed_at"] > event["deployed_at"]:
-        reader.fail("committed_at", "must not be after deployed_at")
-    if event["restored_at"] and event["deployed_at"] and event["restored_at"] < event["deployed_at"]:
-        reader.fail("restored_at", "must not be before deployed_at")
-    event["occurred_at"] = event["deployed_at"]
-    return event, reader.errors
-
-
-def parse_investment(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    reader = FieldReader(data, INVESTMENT_FIELDS)
-    event = _common(reader)
-    event["name"] = reader.text("name", required=True)
-    event["started_at"] = reader.moment("started_at", required=True)
-    event["upfront_cost"] = reader.number("upfront_cost", required=True, places=MONEY_PLACES)
-    event["monthly_cost"] = reader.number("monthly_cost", default=Decimal(0), places=MONEY_PLACES)
-    event["expected_monthly_benefit"] = reader.number(
-        "expected_monthly_benefit", default=Decimal(0), places=MONEY_PLACES
-    )
-    event["months"] = reader.integer("months", default=36, minimum=1, maximum=600)
-    event["occurred_at"] = event["started_at"]
-    return event, reader.errors
-
-
-Parser = Callable[[Mapping[str, Any]], tuple[dict[str, Any], dict[str, list[str]]]]

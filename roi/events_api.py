@@ -19,57 +19,20 @@ from roi import ingestion
 from roi.engine.inputs import probed_schema
 from roi.event_fields import YEARS_PATTERN
 from roi.ingestion.batch import MAX_BATCH
-from roi.models import AutomationRun, Deployment, Incident, Investment, PerformanceSample
+from roi.kinds import KINDS, KindSpec
 
-COMMON_FIELDS = ["external_id", "department", "product"]
+# What the API shows of an event after the fields its kind declares.
 VALUATION_FIELDS = ["value", "valuation", "model_version", "ledger_record", "ledger_item", "received_at", "updated_at"]
 
 
-def event_serializer(model: type[Any], fields: list[str]) -> type[serializers.ModelSerializer]:
-    meta = type("Meta", (), {"model": model, "fields": [*COMMON_FIELDS, *fields, *VALUATION_FIELDS]})
-    return type(f"{model.__name__}Serializer", (serializers.ModelSerializer,), {"Meta": meta})
+def event_serializer(spec: KindSpec) -> type[serializers.ModelSerializer]:
+    """The kind's fields as declared, then the columns valuation writes."""
+    fields = [*(f.name for f in spec.fields), *spec.outputs, *VALUATION_FIELDS]
+    meta = type("Meta", (), {"model": spec.model, "fields": fields})
+    return type(f"{spec.model.__name__}Serializer", (serializers.ModelSerializer,), {"Meta": meta})
 
 
-SERIALIZERS = {
-    "incidents": event_serializer(
-        Incident,
-        [
-            "title",
-            "severity",
-            "started_at",
-            "resolved_at",
-            "downtime_minutes",
-            "affected_services",
-            "affected_customers",
-            "affected_revenue_share",
-            "public",
-            "prevented",
-            "estimated_downtime_minutes",
-            "prevention_confidence",
-            "downtime_cost",
-        ],
-    ),
-    "automation-runs": event_serializer(
-        AutomationRun,
-        [
-            "process",
-            "started_at",
-            "execution_time",
-            "manual_time_equivalent",
-            "runs",
-            "errors_avoided",
-            "compliance_checks",
-            "hours_saved",
-        ],
-    ),
-    "performance-samples": event_serializer(
-        PerformanceSample, ["service", "measured_at", "response_time_ms", "availability_percent", "conversion_rate"]
-    ),
-    "deployments": event_serializer(Deployment, ["service", "deployed_at", "committed_at", "failed", "restored_at"]),
-    "investments": event_serializer(
-        Investment, ["name", "started_at", "upfront_cost", "monthly_cost", "expected_monthly_benefit", "months"]
-    ),
-}
+SERIALIZERS = {kind: event_serializer(spec) for kind, spec in KINDS.items()}
 
 
 @extend_schema_field(
@@ -138,7 +101,7 @@ class EventsView(TenantAPIView):
         filters = EventFilters(data=query_of(request), context={"time_zone": request.tenant.time_zone})
         filters.is_valid(raise_exception=True)
         wanted = filters.validated_data
-        events = ingestion.KINDS[self.kind].model.objects.order_by("-occurred_at", "-id")
+        events = KINDS[self.kind].model.objects.order_by("-occurred_at", "-id")
         for name in ("external_id", "department", "product"):
             if name in wanted:
                 events = events.filter(**{name: wanted[name]})
@@ -158,8 +121,8 @@ class EventsView(TenantAPIView):
 
 
 def event_request_schema(kind: str) -> dict[str, Any]:
-    """One event object or a batch of them, read off the kind's parser (`roi.event_fields`)."""
-    event = probed_schema(ingestion.KINDS[kind].parse)
+    """One event object or a batch of them, read off the kind's parser (`roi.kinds`)."""
+    event = probed_schema(KINDS[kind].parse)
     batch = {"type": "array", "items": event, "minItems": 1, "maxItems": MAX_BATCH}
     return {"anyOf": [event, batch]}
 

@@ -28,9 +28,9 @@ from governance.tenancy import current_tenant
 from roi import selectors
 from roi.engine import EngineInputError, FinancialFigures, method_for
 from roi.figures import assumptions_flat, stored_flat, stored_kpi_sections, stored_model_groups
-from roi.ingestion.kinds import KINDS
 from roi.ingestion.records import BATCH_METHOD, batch_problems
 from roi.ingestion.stored_checks import stored_row_problems
+from roi.kinds import KINDS
 from roi.models import LedgerVerificationRun, VerificationStatus
 
 logger = logging.getLogger(__name__)

@@ -21,14 +21,13 @@ from governance import periods
 from governance.ledger import Actor, json_ready
 from governance.tenancy import current_tenant
 from roi.ingestion.batch import BatchOutcome, Valuation
-from roi.ingestion.kinds import KINDS, KindSpec
 from roi.ingestion.records import prepare_record
 from roi.ingestion.rollup_deltas import event_of_row, new_rollup_deltas, rollup_deltas, rollups_move
 from roi.ingestion.storage import lock_tenant_ingestion, store_batch
 from roi.ingestion.valuation import FiguresTimeline, local_month, value_events, value_performance_months
-from roi.models import EventKind, PerformanceMonth, PerformanceSample
+from roi.kinds import KINDS, KindSpec
+from roi.models import PerformanceMonth, PerformanceSample
 
-REVALUED_KINDS = (EventKind.INCIDENT, EventKind.AUTOMATION_RUN, EventKind.INVESTMENT)
 CHUNK = 2000
 
 
@@ -127,8 +126,7 @@ def events_revalue(*, actor: Actor, since: datetime) -> Revaluation:
         lock_tenant_ingestion()
         timeline = FiguresTimeline(tenant.time_zone)
         closed = periods.closed_months()
-        for kind in REVALUED_KINDS:
-            spec = KINDS[kind.value]
+        for spec in (spec for spec in KINDS.values() if spec.valued_each):
             # Ids first, rows chunk by chunk: the table is written while it is walked.
             ids = list(
                 spec.model.objects.filter(occurred_at__gte=since)

@@ -18,25 +18,20 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models import QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from governance.tenancy import current_tenant
-from roi.ingestion.kinds import seconds
 from roi.ingestion.rollup_deltas import ROLLUP_COLUMNS, ROLLUP_COUNT_COLUMNS, RollupKey
 from roi.ingestion.storage import lock_tenant_ingestion
-from roi.ingestion.valuation import ServiceMonthSums, sample_sums, service_month_sums
+from roi.ingestion.valuation import ServiceMonthSums, service_month_sums
+from roi.kinds import KINDS
 from roi.models import (
-    AutomationRun,
-    Deployment,
-    Incident,
-    Investment,
     MonthlyRollup,
     PerformanceMonth,
     PerformanceSample,
     Stream,
 )
-from roi.models.rollups import PERFORMANCE_SUM_COLUMNS
 
 ZERO = Decimal(0)
 Cells = dict[RollupKey, dict[str, Decimal]]
@@ -54,11 +49,11 @@ def _as_date(month: date | datetime) -> date:
     return month.date() if isinstance(month, datetime) else month
 
 
-def _grouped(events: QuerySet[Any], zone: ZoneInfo, *extra: str, **aggregates: Any) -> Iterable[dict[str, Any]]:
-    """One row per local month, department, product (and `extra` columns), with `aggregates`."""
+def _grouped(events: QuerySet[Any], zone: ZoneInfo, **aggregates: Any) -> Iterable[dict[str, Any]]:
+    """One row per local month, department and product, with `aggregates`."""
     return (
         events.annotate(month=TruncMonth("occurred_at", tzinfo=zone))
-        .values("month", "department", "product", *extra)
+        .values("month", "department", "product")
         .annotate(**aggregates)
         .order_by()
     )
@@ -70,64 +65,24 @@ def _add(cells: Cells, month: date | datetime, stream: str, row: Mapping[str, An
         cell[column] += Decimal(amount or 0)
 
 
-def _duration(end: str, start: str) -> ExpressionWrapper:
-    """end - start as a duration the database sums exactly (an interval, or microseconds on SQLite)."""
-    return ExpressionWrapper(F(end) - F(start), output_field=DurationField())
-
-
 def rollup_cells_from_events(zone: ZoneInfo) -> Cells:
-    """Every rollup cell of the scope tenant as its raw events add up (zero cells left out)."""
+    """Every rollup cell of the scope tenant as its raw events add up (zero cells left out).
+
+    One grouped query per kind, its aggregates those of the kind's declared contributions
+    (`roi.kinds`, the same declarations ingestion moves the cells by).
+    """
     cells: Cells = defaultdict(lambda: defaultdict(Decimal))
-    incidents = _grouped(
-        Incident.objects.all(),
-        zone,
-        "prevented",
-        n=Count("id"),
-        value=Sum("value"),
-        cost=Sum("downtime_cost"),
-        minutes=Sum("downtime_minutes"),
-    )
-    for row in incidents:
-        if row["prevented"]:
-            _add(cells, row["month"], Stream.INCIDENT_PREVENTION, row, {"value": row["value"], "event_count": row["n"]})
-        else:
-            amounts = {"value": row["cost"], "event_count": row["n"], "downtime_minutes": row["minutes"]}
-            _add(cells, row["month"], Stream.DOWNTIME, row, amounts)
-    runs = _grouped(AutomationRun.objects.all(), zone, n=Count("id"), value=Sum("value"), hours=Sum("hours_saved"))
-    for row in runs:
-        amounts = {"value": row["value"], "event_count": row["n"], "hours_saved": row["hours"]}
-        _add(cells, row["month"], Stream.AUTOMATION, row, amounts)
-    for row in _grouped(PerformanceSample.objects.all(), zone, **sample_sums()):
-        amounts = {column: row[column] for column in PERFORMANCE_SUM_COLUMNS if column != "samples"}
-        _add(cells, row["month"], Stream.PERFORMANCE, row, {"event_count": row["samples"], **amounts})
+    for spec in KINDS.values():
+        aggregates: dict[str, Any] = {}
+        for index, contribution in enumerate(spec.rollup):
+            aggregates.update(contribution.aggregates(f"c{index}_"))
+        for row in _grouped(spec.model.objects.all(), zone, **aggregates):
+            for index, contribution in enumerate(spec.rollup):
+                _add(cells, row["month"], contribution.stream, row, contribution.totals(row, f"c{index}_"))
+    # Performance money is valued per service and month, not per sample.
     months = PerformanceMonth.objects.values("month", "department", "product").annotate(value=Sum("value")).order_by()
-    for row in months:
-        _add(cells, row["month"], Stream.PERFORMANCE, row, {"value": row["value"]})
-    has_commit = Q(committed_at__isnull=False)
-    restored = Q(failed=True, restored_at__isnull=False)
-    deployments = _grouped(
-        Deployment.objects.all(),
-        zone,
-        n=Count("id"),
-        failures=Count("id", filter=Q(failed=True)),
-        lead=Sum(_duration("deployed_at", "committed_at"), filter=has_commit),
-        leads=Count("id", filter=has_commit),
-        restore=Sum(_duration("restored_at", "deployed_at"), filter=restored),
-        restores=Count("id", filter=restored),
-    )
-    for row in deployments:
-        amounts = {
-            "event_count": row["n"],
-            "failures": row["failures"],
-            "lead_time_seconds_sum": seconds(row["lead"]) if row["lead"] is not None else ZERO,
-            "lead_time_count": row["leads"],
-            "restore_seconds_sum": seconds(row["restore"]) if row["restore"] is not None else ZERO,
-            "restore_count": row["restores"],
-        }
-        _add(cells, row["month"], Stream.DEPLOYMENTS, row, amounts)
-    investments = _grouped(Investment.objects.all(), zone, n=Count("id"), value=Sum("upfront_cost"))
-    for row in investments:
-        _add(cells, row["month"], Stream.INVESTMENT, row, {"event_count": row["n"], "value": row["value"]})
+    for month_row in months:
+        _add(cells, month_row["month"], Stream.PERFORMANCE, month_row, {"value": month_row["value"]})
     return {
         key: {column: amounts.get(column, ZERO) for column in ROLLUP_COLUMNS}
         for key, amounts in cells.items()

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from roi.event_fields import INCIDENT_FIELDS
+from roi.kinds import KINDS
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +77,7 @@ def test_every_event_body_is_one_typed_object_or_a_batch_of_them(schema, kind):
 def test_the_incident_body_lists_exactly_the_fields_the_parser_reads(schema):
     one, _ = _body(schema, "post", "/api/v1/events/incidents")["anyOf"]
 
-    assert set(one["properties"]) == INCIDENT_FIELDS
+    assert set(one["properties"]) == KINDS["incidents"].field_names
     assert one["required"] == ["external_id", "severity", "started_at"]
     assert one["properties"]["severity"]["enum"] == ["sev1", "sev2", "sev3", "sev4"]
     assert one["properties"]["started_at"]["pattern"] == r"^(19|2\d)\d\d-"

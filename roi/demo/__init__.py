@@ -1,8 +1,6 @@
-"""The demo tenant: `events` generates its two years of operations (pure, no database);
-`seed` creates the tenant and its users and feeds it those events once, as the
-`seed_demo` command (roi/management/commands/seed_demo.py) does."""
-
-from roi.demo.events import DEMO_MONTHS, Span, demo_events, demo_span
-from roi.demo.seed import DemoSeed, demo_data_seed, demo_tenant_ensure
-
-__all__ = ["DEMO_MONTHS", "DemoSeed", "Span", "demo_data_seed", "demo_events", "demo_span", "demo_tenant_ensure"]
+"""The demo tenant: `events` holds its story's span, services and teams (each kind's
+generator is its spec's `demo`, in `roi.kinds`; all pure, no database); `seed` creates the
+tenant and its users and feeds it those events once, as the `seed_demo` command
+(roi/management/commands/seed_demo.py) does. Import from those modules: the kinds'
+generators import `events`, and `seed` imports the kinds.
+"""

@@ -14,7 +14,7 @@ from governance.models import Tenant
 from governance.roles import Role
 from governance.services import membership_set_role, tenant_create
 from roi.demo.events import DEMO_MONTHS, Span, demo_events, demo_span
-from roi.models import AutomationRun, Deployment, Incident, Investment, PerformanceSample
+from roi.kinds import KINDS
 
 INGEST_BATCH = 1000
 
@@ -65,7 +65,7 @@ class DemoSeed:
 
 def demo_has_events() -> bool:
     """Whether the scope tenant already has events of any kind (then the demo leaves it alone)."""
-    return any(model.objects.exists() for model in (Incident, AutomationRun, PerformanceSample, Deployment, Investment))
+    return any(spec.model.objects.exists() for spec in KINDS.values())
 
 
 def demo_data_seed(*, actor: Actor, end: datetime | None = None, months: int = DEMO_MONTHS) -> DemoSeed | None:

@@ -12,7 +12,7 @@ ledger and the rollups (`stored_row_problems`).
 """
 
 from roi.ingestion.batch import BatchInvalid
-from roi.ingestion.kinds import KINDS
 from roi.ingestion.service import events_ingest
+from roi.kinds import KINDS
 
 __all__ = ["KINDS", "BatchInvalid", "events_ingest"]

@@ -9,7 +9,8 @@ from typing import Any
 
 from governance.models import LedgerRecord
 from roi.engine import FinancialFigures
-from roi.ingestion.kinds import KINDS, ZERO
+from roi.engine.money import ZERO
+from roi.kinds import KINDS
 
 MAX_BATCH = 10_000
 

@@ -10,8 +10,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from roi.ingestion.kinds import KindSpec
 from roi.ingestion.stores import RollupKey, event_store, written_fields
+from roi.kinds import KindSpec
 
 ROLLUP_COLUMNS = (
     "value",

@@ -20,11 +20,11 @@ from governance import periods
 from governance.ledger import Actor
 from governance.tenancy import current_tenant
 from roi.ingestion.batch import BatchOutcome, parse_batch
-from roi.ingestion.kinds import KINDS
 from roi.ingestion.records import prepare_record
 from roi.ingestion.rollup_deltas import add_contributions, event_of_row, new_rollup_deltas, rollups_move
 from roi.ingestion.storage import store_batch
 from roi.ingestion.valuation import FiguresTimeline, value_events, value_performance_months
+from roi.kinds import KINDS
 from roi.models import EventKind
 from roi.signals import events_ingested
 

@@ -16,9 +16,9 @@ from governance.ledger import Actor
 from governance.models import LedgerRecord
 from governance.stores import database_store
 from governance.tenancy import current_tenant
-from roi.ingestion.kinds import KindSpec
 from roi.ingestion.records import PreparedRecord, append_record
 from roi.ingestion.stores import event_store
+from roi.kinds import KindSpec
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,11 +19,11 @@ from zoneinfo import ZoneInfo
 
 from governance.ledger import canonical_numbers, json_ready
 from governance.models import LedgerRecord
-from roi.ingestion.kinds import KINDS, KindSpec
 from roi.ingestion.records import BATCH_METHOD
 from roi.ingestion.rollup_deltas import ROLLUP_COLUMNS
 from roi.ingestion.stores import written_fields
 from roi.ingestion.valuation import ServiceMonthSums, service_month_sums
+from roi.kinds import KINDS, KindSpec
 from roi.models import MonthlyRollup, PerformanceMonth, PerformanceSample
 
 PERFORMANCE_MONTH_KIND = "performance_month"  # the item kind `value_performance_months` records

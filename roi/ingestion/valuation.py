@@ -19,11 +19,12 @@ from governance import sql
 from governance.ledger import Actor
 from governance.tenancy import current_tenant
 from roi.engine import METHODS, EngineInputError, FinancialFigures
+from roi.engine.money import ZERO
 from roi.figures import stored_flat
 from roi.ingestion.batch import BatchInvalid, BatchOutcome, Valuation
-from roi.ingestion.kinds import ZERO, KindSpec
 from roi.ingestion.records import append_record, prepare_record
 from roi.ingestion.rollup_deltas import RollupDeltas
+from roi.kinds import KindSpec
 from roi.models import BusinessKpis, FinancialModel, PerformanceMonth, PerformanceSample, Stream
 from roi.models.rollups import PERFORMANCE_SUM_COLUMNS
 

@@ -25,7 +25,7 @@ def demo(acme):
     """acme with the demo's model, KPIs and six months of every event kind, its alerts and a report."""
     from dashboards.alerts import alerts_evaluate
     from dashboards.reports import report_generate
-    from roi.demo import demo_data_seed
+    from roi.demo.seed import demo_data_seed
 
     actor = Actor.system("e2e")
     with tenant_scope(acme):

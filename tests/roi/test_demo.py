@@ -10,7 +10,7 @@ from django.utils.dateparse import parse_datetime
 
 from governance.models import LedgerRecord, Tenant
 from governance.tenancy import tenant_scope
-from roi.demo import demo_events, demo_span
+from roi.demo.events import demo_events, demo_span
 from roi.ingestion.batch import parse_batch
 from roi.ledger_verification import ledger_verify
 from roi.models import AutomationRun, EventKind, FinancialModel, Incident, MonthlyRollup, PerformanceSample

@@ -14,7 +14,7 @@ from django.db.models import Sum
 from governance.ledger import Actor
 from governance.models import LedgerRecord
 from governance.tenancy import tenant_scope
-from roi.ingestion.kinds import seconds
+from roi.kinds.contributions import seconds
 from roi.ledger_verification import ledger_verify
 from roi.models import AutomationRun, Deployment, Incident, MonthlyRollup, PerformanceMonth, Stream
 from roi.rollups import rollup_cells_from_events, rollup_cells_stored

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from governance.ledger import Actor
 from governance.tenancy import tenant_scope
-from roi.demo import demo_events
+from roi.demo.events import demo_events
 from roi.ingestion import events_ingest
 from roi.models import MonthlyRollup, PerformanceMonth, Stream
 from roi.rollups import rollup_cells_stored, rollups_rebuild

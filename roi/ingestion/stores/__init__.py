@@ -21,7 +21,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 
 from governance.models import LedgerRecord
-from roi.ingestion.kinds import KindSpec
+from roi.kinds import KindSpec
 
 # A monthly rollup cell: (month, stream, department, product).
 RollupKey = tuple[date, str, str, str]

@@ -17,9 +17,10 @@ from django.utils import timezone
 
 from governance.models import LedgerRecord
 from governance.tenancy import current_tenant
-from roi.ingestion.kinds import ZERO, KindSpec
+from roi.engine.money import ZERO
 from roi.ingestion.rollup_deltas import ROLLUP_COLUMNS
 from roi.ingestion.stores import RollupKey, StagedBatch, written_fields
+from roi.kinds import KindSpec
 from roi.models import MonthlyRollup
 
 # The COPY's dumper per column, named up front so psycopg does not look one up for every

@@ -9,7 +9,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from governance.ledger import Actor
 from governance.roles import Role
 from governance.tenancy import tenant_scope
-from roi.demo import DEMO_MONTHS, demo_data_seed, demo_tenant_ensure
+from roi.demo.events import DEMO_MONTHS
+from roi.demo.seed import demo_data_seed, demo_tenant_ensure
 
 
 class Command(BaseCommand):
