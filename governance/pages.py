@@ -4,16 +4,36 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponseBase
 
 from governance import mfa, roles, selectors
 from governance.tenancy import tenant_scope
 
-View = Callable[..., HttpResponse]
+if TYPE_CHECKING:
+    from governance.models import Tenant
+
+View = Callable[..., HttpResponseBase]
+
+
+class SignedInRequest(HttpRequest):
+    """The request a `login_required` view receives: its user is signed in, never anonymous.
+
+    Types for annotations only; at run time it is the ordinary request.
+    """
+
+    user: User
+
+
+class TenantRequest(SignedInRequest):
+    """The request a `tenant_page` view receives: a signed-in member, its tenant and roles set."""
+
+    tenant: Tenant
+    roles: frozenset[str]
 
 
 def tenant_page(allowed_roles: frozenset[str] = roles.READ) -> Callable[[View], View]:
@@ -26,18 +46,19 @@ def tenant_page(allowed_roles: frozenset[str] = roles.READ) -> Callable[[View], 
     def decorator(view: View) -> View:
         @login_required
         @wraps(view)
-        def wrapped(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
-            tenant, held = selectors.tenant_and_roles_for_user(user=request.user, slug=slug)
+        def wrapped(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            member = cast(TenantRequest, request)  # login_required: the user is signed in
+            tenant, held = selectors.tenant_and_roles_for_user(user=member.user, slug=slug)
             if tenant is None or not held:
                 raise Http404("No such tenant.")
             if not mfa.mfa_satisfied(request):
                 return mfa.mfa_redirect(request)
             if not held & allowed_roles:
                 raise PermissionDenied
-            request.tenant = tenant  # type: ignore[attr-defined]
-            request.roles = held  # type: ignore[attr-defined]
+            member.tenant = tenant
+            member.roles = held
             with tenant_scope(tenant):
-                response = view(request, *args, **kwargs)
+                response = view(member, *args, **kwargs)
                 if hasattr(response, "render") and not getattr(response, "is_rendered", True):
                     response.render()
                 return response

@@ -191,6 +191,12 @@ class TenantManager(models.Manager):
         return super().get_queryset().filter(tenant=current_tenant())
 
 
+# Managers of audited tenant-owned models. Named at module level, and declared ClassVar where
+# used, so that mypy's Django plugin knows their queryset methods.
+HistoryGuardedTenantManager = TenantManager.from_queryset(HistoryGuardedQuerySet)
+HistoryGuardedManager = models.Manager.from_queryset(HistoryGuardedQuerySet)
+
+
 class TenantOwned(models.Model):
     """Base of every tenant-owned model.
 

@@ -17,7 +17,6 @@ from governance.tenancy import TenantOwned
 from roi.event_fields import MONEY_PLACES, QUANTITY_PLACES
 
 
-
 class DecimalSize(TypedDict):
     """The size of a DecimalField, spread into its declaration (`DecimalField(**MONEY)`).
 
