@@ -106,7 +106,7 @@ def _tenants_of(user: User) -> list[Tenant]:
 def _record_for_user(kind: str, actor: str, user: User | None, request: Any, detail: dict) -> None:
     # One event per tenant the user belongs to, so each tenant's auditor sees it; a
     # stranger's attempt is a platform event.
-    tenants = _tenants_of(user) if user is not None else []
+    tenants: list[Tenant | None] = [*_tenants_of(user)] if user is not None else []
     for tenant in tenants or [None]:
         audit_record(kind=kind, actor=actor, tenant=tenant, detail=detail, request=request)
 

@@ -16,7 +16,7 @@ from datetime import UTC
 from decimal import Decimal, InvalidOperation
 from json.encoder import c_make_encoder  # type: ignore[attr-defined]
 from json.encoder import encode_basestring as _json_string
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from django.contrib.auth.models import User
@@ -295,15 +295,21 @@ def _insert_encoded(record: LedgerRecord, encoded: Mapping[str, str]) -> None:
     from django.db.backends.postgresql.base import ServerBindingCursor
 
     fields = [f for f in LedgerRecord._meta.concrete_fields if not f.primary_key or record.pk is not None]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    columns = ", ".join(connection.ops.quote_name(cast(str, f.column)) for f in fields)  # concrete: has a column
     marks = ", ".join("%s::json" if f.name in JSON_COLUMNS else "%s" for f in fields)
     params = [
         encoded[f.name] if f.name in JSON_COLUMNS else f.get_db_prep_save(getattr(record, f.attname), connection)
         for f in fields
     ]
     connection.ensure_connection()
-    raw = ServerBindingCursor(connection.connection)
-    wrapped = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+    # django-stubs declare ServerBindingCursor without psycopg's Cursor base (so without its
+    # constructor), and make_cursor as taking a CursorWrapper: Django passes the driver's cursor.
+    raw = ServerBindingCursor(connection.connection)  # type: ignore[call-arg]
+    wrapped = (
+        connection.make_debug_cursor(raw)  # type: ignore[arg-type]
+        if connection.queries_logged
+        else connection.make_cursor(raw)  # type: ignore[arg-type]
+    )
     with wrapped as cursor:
         # The table and column names are the model's; every value is a parameter.
         cursor.execute(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission, User
@@ -106,7 +106,11 @@ def tenant_choices_for_user(*, user: User) -> list[Tenant]:
 
 def members_of(*, tenant: Tenant) -> list[tuple[User, frozenset[str]]]:
     """Every member of `tenant` with their roles, ordered by username."""
-    users = get_users_with_perms(tenant, attach_perms=True, with_superusers=False, with_group_users=False)
+    # With attach_perms, guardian answers a dict of user to codenames (its annotation covers both forms).
+    users = cast(
+        dict[User, list[str]],
+        get_users_with_perms(tenant, attach_perms=True, with_superusers=False, with_group_users=False),
+    )
     members = []
     for user, codenames in users.items():
         roles = frozenset(r for r in map(role_from_codename, codenames) if r is not None)

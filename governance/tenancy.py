@@ -176,7 +176,7 @@ class HistoryGuardedQuerySet(models.QuerySet):
     def bulk_update(self, objs: object, fields: object, batch_size: int | None = None) -> int:
         raise self._refuse("bulk_update")
 
-    def bulk_create(self, objs: object, *args: object, **kwargs: object) -> list:  # type: ignore[override]
+    def bulk_create(self, objs: object, *args: object, **kwargs: object) -> list:
         raise self._refuse("bulk_create")
 
     update.alters_data = True  # type: ignore[attr-defined]
