@@ -14,7 +14,8 @@ from dashboards.alerts_api import ALERT_HANDLERS
 from dashboards.models import Alert, AlertRule, AlertStatus, Escalation
 from governance import roles
 from governance.ledger import Actor
-from governance.pages import TenantRequest, tenant_page
+from governance.pages import tenant_page
+from governance.requests import TenantRequest
 
 STEPS = {"acknowledge": alerts.alert_acknowledge, "resolve": alerts.alert_resolve}
 

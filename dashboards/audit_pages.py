@@ -23,7 +23,8 @@ from governance import periods, roles, selectors
 from governance.audit import audit_events, audit_events_csv, audit_record, csv_text, last_verification
 from governance.ledger import Actor
 from governance.models import AuditEvent, AuditKind, ClosedPeriod, Tenant
-from governance.pages import TenantRequest, tenant_page
+from governance.pages import tenant_page
+from governance.requests import TenantRequest
 from roi import selectors as roi_selectors
 from roi.ledger_export import ledger_export_response
 from roi.services import ledger_verify

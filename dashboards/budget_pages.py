@@ -11,7 +11,8 @@ from django.views.decorators.http import require_http_methods
 
 from governance import roles
 from governance.ledger import Actor
-from governance.pages import TenantRequest, tenant_page
+from governance.pages import tenant_page
+from governance.requests import TenantRequest
 from roi.budgets import (
     FIRST_FISCAL_YEAR,
     LAST_FISCAL_YEAR,

@@ -20,7 +20,8 @@ from django.utils import timezone
 from dashboards.pages import DRILL_MODELS
 from dashboards.selectors import add_months, fiscal_year_start, months_between
 from dashboards.selectors.costs import LABELS, LabelFilter, cost_drill_down, label_months, parse_month
-from governance.pages import TenantRequest, tenant_page
+from governance.pages import tenant_page
+from governance.requests import TenantRequest
 from roi.models import Event, PerformanceMonth, Stream
 
 MAX_MONTHS = 60

@@ -7,7 +7,8 @@ from django.shortcuts import render
 
 from dashboards.forms import ServiceLevelsForm
 from dashboards.selectors.service_levels import service_levels as service_levels_of
-from governance.pages import TenantRequest, tenant_page
+from governance.pages import tenant_page
+from governance.requests import TenantRequest
 
 
 @tenant_page()

@@ -22,7 +22,8 @@ from dashboards.models import ReportKind
 from dashboards.tasks import report_deliver_after_commit
 from governance import roles, selectors
 from governance.ledger import Actor
-from governance.pages import SignedInRequest, TenantRequest, tenant_page
+from governance.pages import tenant_page
+from governance.requests import SignedInRequest, TenantRequest
 from roi.csv_import import CsvFileRefused, CsvRowsInvalid, csv_text, events_import_csv, upload_read
 from roi.focus import FocusAlreadyImported, cost_imports_recent, focus_import
 

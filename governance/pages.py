@@ -4,36 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponseBase
 
 from governance import mfa, roles, selectors
+from governance.requests import TenantRequest
 from governance.tenancy import tenant_scope
 
-if TYPE_CHECKING:
-    from governance.models import Tenant
-
 View = Callable[..., HttpResponseBase]
-
-
-class SignedInRequest(HttpRequest):
-    """The request a `login_required` view receives: its user is signed in, never anonymous.
-
-    Types for annotations only; at run time it is the ordinary request.
-    """
-
-    user: User
-
-
-class TenantRequest(SignedInRequest):
-    """The request a `tenant_page` view receives: a signed-in member, its tenant and roles set."""
-
-    tenant: Tenant
-    roles: frozenset[str]
 
 
 def tenant_page(allowed_roles: frozenset[str] = roles.READ) -> Callable[[View], View]:
