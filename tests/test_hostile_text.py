@@ -235,7 +235,7 @@ def form_fields(html: str) -> dict[str, set[str]]:
 
 
 @pytest.fixture
-def page_objects(acme, acme_model, settings, tmp_path):  # type: ignore[no-untyped-def]
+def page_objects(acme, acme_model, settings, tmp_path):
     """A ledger record and a report of acme, for the pages that show one."""
     from governance.ledger import Actor
     from governance.tenancy import tenant_scope

@@ -68,7 +68,7 @@ def focus_upload() -> dict:
     return {"file": SimpleUploadedFile("focus.csv", focus_csv({}), content_type="text/csv")}
 
 
-def request_args(body):  # type: ignore[no-untyped-def]
+def request_args(body):
     """(data, format) for a matrix row: a callable body builds a multipart upload."""
     return (body(), "multipart") if callable(body) else (body, "json")
 
