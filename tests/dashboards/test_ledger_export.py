@@ -47,7 +47,7 @@ def run_verifier(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def body(response) -> bytes:
     assert isinstance(response, StreamingHttpResponse), type(response)
-    return b"".join(response.streaming_content)
+    return response.getvalue()
 
 
 def lines(response) -> list[dict]:

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from governance.audit import audit_events
 from governance.ledger import Actor
-from governance.models import AuditKind
+from governance.models import ApiKey, AuditKind
 from governance.services import (
     BUSINESS_CONTEXT_FIELDS,
     api_key_create,
@@ -54,7 +54,7 @@ def session(user) -> APIClient:
     return client
 
 
-def key_client(tenant, role: str, created_by=None) -> tuple[APIClient, object]:
+def key_client(tenant, role: str, created_by=None) -> tuple[APIClient, ApiKey]:
     with tenant_scope(tenant):
         issued = api_key_create(name=f"{role} key", role=role, created_by=created_by)
     client = APIClient()
