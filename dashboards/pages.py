@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods
@@ -28,11 +29,21 @@ from governance.audit import audit_record
 from governance.ledger import Actor, record_hash
 from governance.models import AuditKind
 from governance.pages import tenant_page
+from governance.requests import TenantRequest
 from roi import proposals
 from roi import selectors as roi_selectors
 from roi.engine import EngineInputError
 from roi.figures import KPI_SECTIONS, MODEL_GROUPS, kpi_rows, kpi_sections_from_form
-from roi.models import AutomationRun, ChangeProposal, Incident, PerformanceMonth, ProposalStatus, ProposalTarget, Stream
+from roi.models import (
+    AutomationRun,
+    ChangeProposal,
+    Event,
+    Incident,
+    PerformanceMonth,
+    ProposalStatus,
+    ProposalTarget,
+    Stream,
+)
 from roi.services import (
     business_kpis_update,
     calculation_run,
@@ -43,12 +54,12 @@ from roi.services import (
 
 
 @tenant_page()
-def overview(request: HttpRequest) -> HttpResponse:
+def overview(request: TenantRequest) -> HttpResponse:
     return render(request, "dashboards/overview.html", {"figures": selectors.executive_overview()})
 
 
 @tenant_page()
-def overview_live(request: HttpRequest) -> HttpResponse:
+def overview_live(request: TenantRequest) -> HttpResponse:
     """The overview's figures alone, as the page shows them: what live.js swaps in to refresh them."""
     response = render(request, "dashboards/_overview_figures.html", {"figures": selectors.executive_overview()})
     response["Cache-Control"] = "no-store"
@@ -56,7 +67,7 @@ def overview_live(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_page()
-def overview_breakdown(request: HttpRequest) -> HttpResponse:
+def overview_breakdown(request: TenantRequest) -> HttpResponse:
     """What the overview's value, fiscal-year ROI and index are made of, month by month and
     stream by stream: the same service, on a page of its own so the overview (and its live
     refresh) stays a page of tiles."""
@@ -64,7 +75,7 @@ def overview_breakdown(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_page()
-def trends(request: HttpRequest) -> HttpResponse:
+def trends(request: TenantRequest) -> HttpResponse:
     """The trends charts for `?months=&horizon=` (the API's bounds); bad values are a form error."""
     form = TrendsForm(request.GET)
     valid = form.is_valid()
@@ -75,7 +86,7 @@ def trends(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_page()
-def comparative(request: HttpRequest) -> HttpResponse:
+def comparative(request: TenantRequest) -> HttpResponse:
     """Value against cost by department, product or period, and the benchmarks (the API's service)."""
     by = request.GET.get("by", "department")
     errors: dict[str, str] = {}
@@ -106,20 +117,21 @@ DRILL_MODELS = {
 
 
 @tenant_page()
-def drill_down(request: HttpRequest, stream: str, month: str) -> HttpResponse:
+def drill_down(request: TenantRequest, stream: str, month: str) -> HttpResponse:
     """The events (or service-months) that make up one stream's figure in one month."""
     try:
         first = datetime.strptime(month, "%Y-%m").date()
     except ValueError:
         raise Http404("No such month.") from None
-    zone = ZoneInfo(request.tenant.time_zone)  # type: ignore[attr-defined]
+    zone = ZoneInfo(request.tenant.time_zone)
     start = datetime(first.year, first.month, 1, tzinfo=zone)
     end = datetime(*selectors.add_months(first, 1).timetuple()[:3], tzinfo=zone)
+    rows: QuerySet[PerformanceMonth] | QuerySet[Event]
     if stream == Stream.PERFORMANCE:
         rows = PerformanceMonth.objects.filter(month=first).order_by("service")
         template = "dashboards/drill_performance.html"
     elif stream in DRILL_MODELS:
-        model, conditions = DRILL_MODELS[stream]
+        model, conditions = DRILL_MODELS[Stream(stream)]
         rows = model.objects.filter(occurred_at__gte=start, occurred_at__lt=end, **conditions).order_by("-occurred_at")
         template = "dashboards/drill_events.html"
     else:
@@ -127,12 +139,16 @@ def drill_down(request: HttpRequest, stream: str, month: str) -> HttpResponse:
     page = Paginator(rows.select_related("ledger_record"), 100).get_page(request.GET.get("page"))
     context: dict[str, Any] = {"page": page, "stream": stream, "month": month}
     if stream == Stream.PERFORMANCE:
-        context["means"] = [(service_month, service_month_means(service_month)) for service_month in page]
+        context["means"] = [
+            (service_month, service_month_means(service_month))
+            for service_month in page
+            if isinstance(service_month, PerformanceMonth)  # (every row is, on this stream)
+        ]
     return render(request, template, context)
 
 
 @tenant_page(roles.READ_LEDGER)
-def ledger_list(request: HttpRequest) -> HttpResponse:
+def ledger_list(request: TenantRequest) -> HttpResponse:
     """The ledger, newest first, filtered by method, actor and days; a bad filter is a form error."""
     form = LedgerFilterForm(request.GET)
     valid = form.is_valid()
@@ -147,7 +163,7 @@ def ledger_list(request: HttpRequest) -> HttpResponse:
 
 @tenant_page(roles.READ_LEDGER)
 @require_http_methods(["GET", "POST"])
-def ledger_record(request: HttpRequest, record_id: int) -> HttpResponse:
+def ledger_record(request: TenantRequest, record_id: int) -> HttpResponse:
     """One record with its inputs, versions and hash; POST re-verifies the whole chain."""
     record = get_object_or_404(roi_selectors.ledger_records(), pk=record_id)
     verification = None
@@ -181,13 +197,13 @@ def _record_items(record: object) -> list[dict[str, object]]:
 
 
 @tenant_page(roles.CALCULATE)
-def calculators(request: HttpRequest) -> HttpResponse:
+def calculators(request: TenantRequest) -> HttpResponse:
     return render(request, "dashboards/calculators.html", {"calculators": CALCULATORS.values()})
 
 
 @tenant_page(roles.CALCULATE)
 @require_http_methods(["GET", "POST"])
-def calculator(request: HttpRequest, method: str) -> HttpResponse:
+def calculator(request: TenantRequest, method: str) -> HttpResponse:
     """One method's form; a submission is a ledger record, shown on its own page."""
     chosen = CALCULATORS.get(method)
     if chosen is None:
@@ -205,7 +221,7 @@ def calculator(request: HttpRequest, method: str) -> HttpResponse:
         except EngineInputError as error:
             errors = field_errors(chosen, error.errors)
         else:
-            return redirect("ledger-record", slug=request.tenant.slug, record_id=record.pk)  # type: ignore[attr-defined]
+            return redirect("ledger-record", slug=request.tenant.slug, record_id=record.pk)
     # A link may prefill the form (GET ?field=...), e.g. an investment's value at risk.
     given = request.POST if request.method == "POST" else request.GET
     mode = given.get("mode") or (chosen.modes[0][0] if chosen.modes else "")
@@ -231,14 +247,14 @@ def calculator(request: HttpRequest, method: str) -> HttpResponse:
 
 
 @tenant_page(roles.READ_LEDGER)
-def ledger_record_pdf(request: HttpRequest, record_id: int) -> HttpResponse:
+def ledger_record_pdf(request: TenantRequest, record_id: int) -> HttpResponse:
     """A one-page PDF of a calculation for a prospect or a board member, with its id and hash."""
     from weasyprint import HTML
 
     record = get_object_or_404(roi_selectors.ledger_records(), pk=record_id)
     context = {
         "record": record,
-        "tenant": request.tenant,  # type: ignore[attr-defined]
+        "tenant": request.tenant,
         "result_rows": _pdf_rows(record.result),
         "input_rows": _pdf_rows(record.inputs),
     }
@@ -279,19 +295,19 @@ def _is_list_of_records(value: object) -> bool:
 
 @tenant_page()
 @require_http_methods(["GET", "POST"])
-def financial_model(request: HttpRequest) -> HttpResponse:
+def financial_model(request: TenantRequest) -> HttpResponse:
     """The model and KPIs in force, pending proposals with their diff, and every version.
 
     POST approves or rejects a pending proposal (finance admins; never one's own approval).
     """
-    can_decide = bool(request.roles & roles.MANAGE_MODEL)  # type: ignore[attr-defined]
+    can_decide = bool(request.roles & roles.MANAGE_MODEL)
     decision_status, decision_error = 200, ""
     if request.method == "POST":
         if not can_decide:
             raise PermissionDenied
         decision_status, decision_error = _decide_proposal(request)
         if not decision_error:
-            return redirect("financial-model", slug=request.tenant.slug)  # type: ignore[attr-defined]
+            return redirect("financial-model", slug=request.tenant.slug)
     model = roi_selectors.financial_model_current()
     kpis = roi_selectors.business_kpis_current()
     pending = [
@@ -311,12 +327,12 @@ def financial_model(request: HttpRequest) -> HttpResponse:
         ),
         "kpi_history": roi_selectors.config_history(roi_selectors.business_kpis_versions(), roi_selectors.KPI_SECTIONS),
         "kpi_rows": kpi_rows(None if kpis is None else _kpi_sections_of(kpis)),
-        "can_edit": bool(request.roles & roles.MANAGE_MODEL),  # type: ignore[attr-defined]
+        "can_edit": bool(request.roles & roles.MANAGE_MODEL),
     }
     return render(request, "dashboards/financial_model.html", context, status=decision_status)
 
 
-def _decide_proposal(request: HttpRequest) -> tuple[int, str]:
+def _decide_proposal(request: TenantRequest) -> tuple[int, str]:
     """Approve or reject the posted proposal: (200, "") when done, else the status and why not."""
     raw_id = request.POST.get("proposal", "")
     # Scoped query: another tenant's proposal is a 404, like a missing one.
@@ -339,7 +355,7 @@ def _decide_proposal(request: HttpRequest) -> tuple[int, str]:
 
 @tenant_page(roles.MANAGE_MODEL)
 @require_http_methods(["GET", "POST"])
-def financial_model_edit(request: HttpRequest) -> HttpResponse:
+def financial_model_edit(request: TenantRequest) -> HttpResponse:
     """A finance admin's form: every figure of the model, a reason, and when it takes effect."""
     model = roi_selectors.financial_model_current()
     groups = {name: dict(getattr(model, name) or {}) if model else {} for name in MODEL_GROUPS}
@@ -356,7 +372,7 @@ def financial_model_edit(request: HttpRequest) -> HttpResponse:
             apply=lambda payload, **change: financial_model_update(groups=payload, **change),
         )
         if not errors:
-            return redirect("financial-model", slug=request.tenant.slug)  # type: ignore[attr-defined]
+            return redirect("financial-model", slug=request.tenant.slug)
         groups = submitted
     fields = [
         (group, [(name, request.POST.get(f"{group}.{name}", groups[group].get(name)) or "") for name in names])
@@ -376,19 +392,19 @@ def financial_model_edit(request: HttpRequest) -> HttpResponse:
 
 
 def _config_change_submit(
-    request: HttpRequest, *, target: ProposalTarget, payload: dict[str, Any], apply: Callable[..., object]
+    request: TenantRequest, *, target: ProposalTarget, payload: dict[str, Any], apply: Callable[..., object]
 ) -> dict[str, list[str]]:
     """A model or KPI change from a page's form: applied, or proposed under dual approval; its errors."""
     try:
-        change = {
-            "actor": Actor.of_user(request.user),
-            "change_reason": request.POST.get("change_reason", ""),
-            "effective_from": _effective_from(request),
-        }
+        actor = Actor.of_user(request.user)
+        change_reason = request.POST.get("change_reason", "")
+        effective_from = _effective_from(request)
         if proposals.dual_approval_required():
-            proposals.change_propose(target=target, payload=payload, **change)
+            proposals.change_propose(
+                target=target, payload=payload, actor=actor, change_reason=change_reason, effective_from=effective_from
+            )
         else:
-            apply(payload, **change)
+            apply(payload, actor=actor, change_reason=change_reason, effective_from=effective_from)
     except EngineInputError as error:
         return error.errors
     except ValueError:
@@ -396,12 +412,12 @@ def _config_change_submit(
     return {}
 
 
-def _effective_from(request: HttpRequest) -> datetime | None:
+def _effective_from(request: TenantRequest) -> datetime | None:
     """The form's "effective from" in the tenant's time zone (blank: now); ValueError when unreadable."""
     effective = request.POST.get("effective_from") or None
     effective_from = datetime.fromisoformat(effective) if effective else None
     if effective_from is not None and effective_from.tzinfo is None:
-        effective_from = effective_from.replace(tzinfo=ZoneInfo(request.tenant.time_zone))  # type: ignore[attr-defined]
+        effective_from = effective_from.replace(tzinfo=ZoneInfo(request.tenant.time_zone))
     return effective_from
 
 
@@ -411,7 +427,7 @@ def _kpi_sections_of(kpis: object) -> dict[str, object]:
 
 @tenant_page(roles.MANAGE_MODEL)
 @require_http_methods(["GET", "POST"])
-def business_kpis_edit(request: HttpRequest) -> HttpResponse:
+def business_kpis_edit(request: TenantRequest) -> HttpResponse:
     """A finance admin's form: every KPI target, alert threshold and attribution rule, a reason,
     and when it takes effect; the same service (and, when required, the same proposal for a
     second approver) as `PUT config/business-kpis`."""
@@ -427,7 +443,7 @@ def business_kpis_edit(request: HttpRequest) -> HttpResponse:
             apply=lambda payload, **change: business_kpis_update(sections=payload, **change),
         )
         if not errors:
-            return redirect("financial-model", slug=request.tenant.slug)  # type: ignore[attr-defined]
+            return redirect("financial-model", slug=request.tenant.slug)
         for row in rows:
             row["value"] = request.POST.get(row["path"], "")
     return render(
@@ -445,5 +461,5 @@ def business_kpis_edit(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_page()
-def investments(request: HttpRequest) -> HttpResponse:
+def investments(request: TenantRequest) -> HttpResponse:
     return render(request, "dashboards/investments.html", {"overview": selectors.investments_overview()})

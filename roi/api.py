@@ -27,6 +27,7 @@ from governance import roles
 from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of, query_of
 from governance.audit import audit_record
 from governance.models import AuditKind, LedgerRecord
+from governance.requests import TenantApiRequest
 from roi import proposals, selectors, services
 from roi.engine import METHODS, EngineInputError, FinancialFigures
 from roi.engine.inputs import probed_schema
@@ -191,7 +192,7 @@ class FinancialModelView(TenantAPIView):
     allowed_roles = {"GET": roles.READ, "PUT": roles.MANAGE_MODEL}
 
     @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[TENANT_PARAMETER, VersionQuery])
-    def get(self, request: Request) -> Response:
+    def get(self, request: TenantApiRequest) -> Response:
         version = _version_param(request)
         if version is not None:
             model = selectors.financial_model_version(version)
@@ -209,7 +210,7 @@ class FinancialModelView(TenantAPIView):
         parameters=[TENANT_PARAMETER],
         description="Make a new version." + CHANGE_NOTE,
     )
-    def put(self, request: Request) -> Response:
+    def put(self, request: TenantApiRequest) -> Response:
         body = json_object(request)
         reason = body.pop("change_reason", "")
         effective_from = _effective_from(body)
@@ -235,7 +236,7 @@ class RevenueModelView(TenantAPIView):
         description="Make a new version of the financial model with this revenue group (its fields may also "
         "be given at the top level)." + CHANGE_NOTE,
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: TenantApiRequest) -> Response:
         body = json_object(request)
         reason = body.pop("change_reason", "")
         effective_from = _effective_from(body)
@@ -459,7 +460,7 @@ class LedgerExportView(TenantAPIView):
             LedgerExportFilters,
         ],
     )
-    def get(self, request: Request) -> StreamingHttpResponse:
+    def get(self, request: TenantApiRequest) -> StreamingHttpResponse:
         days = self._days(request)
         rows = self._rows(request)
         filters = {name: str(day) for name, day in days.items() if day} | ({"rows": "1"} if rows else {})
@@ -469,13 +470,13 @@ class LedgerExportView(TenantAPIView):
             detail={"export": "ledger_jsonl", "filters": filters},
             request=request,
         )
-        return ledger_export_response(tenant=request.tenant, rows=rows, **days)  # type: ignore[attr-defined]
+        return ledger_export_response(tenant=request.tenant, rows=rows, **days)
 
-    def head(self, request: Request) -> HttpResponse:
+    def head(self, request: TenantApiRequest) -> HttpResponse:
         """The headers a GET would answer with, no body: nothing is read, so nothing is exported."""
         days = self._days(request)
         response = HttpResponse(content_type=JSONL_CONTENT_TYPE)
-        response["Content-Disposition"] = export_disposition(tenant=request.tenant, **days)  # type: ignore[attr-defined]
+        response["Content-Disposition"] = export_disposition(tenant=request.tenant, **days)
         return response
 
     def _days(self, request: Request) -> dict[str, date | None]:
@@ -577,7 +578,7 @@ class BusinessImpactView(TenantAPIView):
         responses=OpenApiTypes.OBJECT,
         parameters=[TENANT_PARAMETER, BusinessImpactQuery],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: TenantApiRequest) -> Response:
         query = BusinessImpactQuery(data=query_of(request))
         query.is_valid(raise_exception=True)
         today = timezone.localdate(timezone=ZoneInfo(request.tenant.time_zone))

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from governance import roles
 from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of, query_of
+from governance.requests import TenantApiRequest
 from roi import ingestion
 from roi.engine.inputs import probed_schema
 from roi.event_fields import YEARS_PATTERN
@@ -134,7 +135,7 @@ class EventsView(TenantAPIView):
     def get_serializer_class(self) -> type[serializers.ModelSerializer]:
         return SERIALIZERS[self.kind]
 
-    def get(self, request: Request) -> Response:
+    def get(self, request: TenantApiRequest) -> Response:
         filters = EventFilters(data=query_of(request), context={"time_zone": request.tenant.time_zone})
         filters.is_valid(raise_exception=True)
         wanted = filters.validated_data
