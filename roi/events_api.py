@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils.dateparse import parse_date
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -170,13 +170,13 @@ def events_view(kind: str) -> Any:
     serializer = SERIALIZERS[kind]
     name = kind.replace("-", "_")
 
-    def get(self: EventsView, request: Request) -> Response:
+    def get(self: EventsView, request: TenantApiRequest) -> Response:
         return EventsView.get(self, request)
 
     def post(self: EventsView, request: Request) -> Response:
         return EventsView.post(self, request)
 
-    filters = [TENANT_PARAMETER, EventFilters]
+    filters: list[OpenApiParameter | type[serializers.Serializer]] = [TENANT_PARAMETER, EventFilters]
     return type(
         f"Events_{name}",
         (EventsView,),
