@@ -54,7 +54,7 @@ def _as_date(month: date | datetime) -> date:
     return month.date() if isinstance(month, datetime) else month
 
 
-def _grouped(events: QuerySet[Any], zone: ZoneInfo, *extra: str, **aggregates: Any) -> Iterable[dict[str, Any]]:
+def _grouped(events: QuerySet[Any], zone: ZoneInfo, *extra: str, **aggregates: Any) -> Iterable[Mapping[str, Any]]:
     """One row per local month, department, product (and `extra` columns), with `aggregates`."""
     return (
         events.annotate(month=TruncMonth("occurred_at", tzinfo=zone))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -194,7 +194,7 @@ def _value_performance_months(
     sums = _service_month_sums(services, zone)
     months = {(m.service, m.month): m for m in PerformanceMonth.objects.filter(service__in=services)}
     baseline_kpi = timeline.baseline_response_time()
-    first_month_mean = {}
+    first_month_mean: dict[str, Decimal] = {}
     for (service, _month_start), month_sums in sorted(sums.items(), key=lambda pair: pair[0][1]):
         first_month_mean.setdefault(service, month_sums.response_time_ms_sum / month_sums.samples)
 
@@ -294,7 +294,8 @@ def _service_month_sums(services: set[str], zone: ZoneInfo) -> dict[tuple[str, d
     """Sums and counts of response time, availability and conversion per service and month."""
     from django.db.models.functions import TruncMonth
 
-    rows = (
+    # Mappings: the Django plugin's row type cannot see the sums spread into annotate().
+    rows: Iterable[Mapping[str, Any]] = (
         PerformanceSample.objects.filter(service__in=services)
         .annotate(month=TruncMonth("measured_at", tzinfo=zone))
         .values("service", "month", "department", "product")
