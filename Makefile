@@ -39,6 +39,7 @@ test: install-dev lint browser
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	env -u DATABASE_URL $(VENV)/bin/mypy
 	env -u DATABASE_URL $(PY) manage.py makemigrations --check --dry-run
 
 clean:

@@ -28,6 +28,7 @@ the HTML overview page), it measures in one run:
 from __future__ import annotations
 
 import argparse
+import ctypes
 import http.client
 import json
 import multiprocessing
@@ -450,7 +451,7 @@ class Loader(multiprocessing.Process):
         self.port, self.keys, self.interval, self.size = port, keys, size / rate, size
         self.stopped, self._on, self._parked = multiprocessing.Event(), multiprocessing.Event(), multiprocessing.Event()
         self._sent, self._seconds = multiprocessing.Value("q", 0), multiprocessing.Value("d", 0.0)
-        self._error = multiprocessing.Array("c", 2000)
+        self._error = multiprocessing.Array(ctypes.c_char, 2000)
 
     @property
     def sent(self) -> int:

@@ -341,7 +341,8 @@ def main() -> None:
 
         api_send = http_sender("/api/v1/events/automation-runs", ingest_key)
         peer_send = http_sender("/bench/peer/automation-runs", ingest_key)
-        ways = {
+        # Per way: how a batch is sent, how a client connects, the batches (the first one warms up).
+        ways: dict[str, tuple[Callable[[Any, Any], None], Callable[[], Any], list[Any]]] = {
             "api": (api_send, http_client, bodies["api"]),
             "copy": (copy_send, copy_client, rows),
             "peer": (peer_send, http_client, bodies["peer"]),

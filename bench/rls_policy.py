@@ -148,7 +148,7 @@ def main() -> None:
                 cursor.execute("EXPLAIN SELECT sum(value) FROM events_proven WHERE day >= date '2025-06-01'")
                 plan = "\n".join(row[0] for row in cursor.fetchall())
                 cursor.execute("SELECT count(DISTINCT tenant_id) FROM events_proven")
-                assert cursor.fetchone()[0] == 1, "RLS did not bind the application's role"
+                assert cursor.fetchone() == (1,), "RLS did not bind the application's role"
                 cursor.execute("ROLLBACK")
             print("plan of a read under the proven policy (the function runs once, as an InitPlan):")
             print("  " + plan.replace("\n", "\n  "))

@@ -153,9 +153,9 @@ def row_problems(batches: dict[Any, dict[str, Any]], rows: list[tuple[int, dict[
     """(line, why) for every stored row the records or the other rows contradict."""
     problems: list[tuple[int, str]] = []
     latest: dict[tuple[str, str], tuple[Any, int]] = {}
-    for record_id, record in batches.items():
-        for index, item in enumerate(record["inputs"].get("items") or []):
-            latest[(str(item.get("kind")), str(item.get("external_id")))] = (record_id, index)
+    for chain_id, chain_record in batches.items():
+        for position, item in enumerate(chain_record["inputs"].get("items") or []):
+            latest[(str(item.get("kind")), str(item.get("external_id")))] = (chain_id, position)
     seen: set[tuple[str, str]] = set()
     sums: dict[tuple[str, ...], dict[str, Decimal]] = {}
     cells: dict[tuple[str, ...], tuple[int, dict[str, Any]]] = {}

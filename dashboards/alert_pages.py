@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -15,14 +15,15 @@ from dashboards.models import Alert, AlertRule, AlertStatus, Escalation
 from governance import roles
 from governance.ledger import Actor
 from governance.pages import tenant_page
+from governance.requests import TenantRequest
 
 STEPS = {"acknowledge": alerts.alert_acknowledge, "resolve": alerts.alert_resolve}
 
 
 @tenant_page()
 @require_http_methods(["GET", "POST"])
-def alerts_page(request: HttpRequest) -> HttpResponse:
-    can_handle = bool(request.roles & ALERT_HANDLERS)  # type: ignore[attr-defined]
+def alerts_page(request: TenantRequest) -> HttpResponse:
+    can_handle = bool(request.roles & ALERT_HANDLERS)
     errors: list[str] = []
     if request.method == "POST":
         if not can_handle:
@@ -33,20 +34,20 @@ def alerts_page(request: HttpRequest) -> HttpResponse:
             errors.append("Choose an alert and acknowledge or resolve.")
         else:
             try:
-                step(alert_id=int(alert_id), actor=Actor.of_user(request.user))  # type: ignore[arg-type]
+                step(alert_id=int(alert_id), actor=Actor.of_user(request.user))
             except Alert.DoesNotExist:
                 raise Http404("No such alert.") from None
             except ValidationError as error:
                 errors.extend(message for messages in error.message_dict.values() for message in messages)
             else:
-                return redirect("alerts", slug=request.tenant.slug)  # type: ignore[attr-defined]
+                return redirect("alerts", slug=request.tenant.slug)
     status = request.GET.get("status") if request.GET.get("status") in AlertStatus.values else None
     page = Paginator(alerts.alerts_list(status=status), 50).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "rows": [alerts.alert_as_dict(alert) for alert in page],
         "can_handle": can_handle,
-        "can_configure": bool(request.roles & (roles.MANAGE_TENANT | roles.AUDIT)),  # type: ignore[attr-defined]
+        "can_configure": bool(request.roles & (roles.MANAGE_TENANT | roles.AUDIT)),
         "statuses": AlertStatus.choices,
         "status": status,
         "errors": errors,
@@ -56,12 +57,12 @@ def alerts_page(request: HttpRequest) -> HttpResponse:
 
 @tenant_page(allowed_roles=roles.MANAGE_TENANT | roles.AUDIT)
 @require_http_methods(["GET", "POST"])
-def escalations_page(request: HttpRequest) -> HttpResponse:
+def escalations_page(request: TenantRequest) -> HttpResponse:
     """Each rule's escalation and each escalation's recipients: the service behind `PUT config/escalations`.
 
     The form sends every rule and every escalation, so what is saved is what the page shows.
     """
-    can_edit = bool(request.roles & roles.MANAGE_TENANT)  # type: ignore[attr-defined]
+    can_edit = bool(request.roles & roles.MANAGE_TENANT)
     errors: dict[str, list[str]] = {}
     posted = None
     if request.method == "POST":
@@ -79,14 +80,14 @@ def escalations_page(request: HttpRequest) -> HttpResponse:
         }
         try:
             escalations.escalation_settings_update(
-                actor=Actor.of_user(request.user),  # type: ignore[arg-type]
+                actor=Actor.of_user(request.user),
                 rules=posted["rules"],
                 recipients=posted["recipients"],
             )
         except ValidationError as error:
             errors = error.message_dict
         else:
-            return redirect("alert-escalations", slug=request.tenant.slug)  # type: ignore[attr-defined]
+            return redirect("alert-escalations", slug=request.tenant.slug)
     context = {
         **escalations.escalation_settings_form(
             escalations.escalation_settings_current(), posted if errors else None, errors

@@ -103,7 +103,7 @@ def surge_finding(*, today: date, zone: ZoneInfo) -> Finding:
     week_start = today - timedelta(days=today.weekday())
     *trailing, current = weekly_incident_counts(week_start=week_start, zone=zone)
     mean = Decimal(sum(trailing)) / len(trailing)
-    sigma = (sum((Decimal(n) - mean) ** 2 for n in trailing) / len(trailing)).sqrt()
+    sigma = (sum(((Decimal(n) - mean) ** 2 for n in trailing), Decimal(0)) / len(trailing)).sqrt()
     threshold = mean + SURGE_SIGMAS * sigma
     breached = current > threshold and current - mean >= SURGE_MIN_EXCESS
     iso_year, iso_week, _ = week_start.isocalendar()
@@ -270,11 +270,11 @@ def alerts_evaluate(*, on_open: Callable[[Alert], None] | None = None) -> Evalua
         this_period = [alert for alert in same_rule if alert.period == finding.period]
         if any(alert.status in UNRESOLVED or alert.resolved_by_a_person for alert in this_period):
             continue
-        alert = _open(finding, escalation_of[finding.rule])
-        if alert is not None:
-            evaluation.opened.append(alert)
+        opened = _open(finding, escalation_of[finding.rule])
+        if opened is not None:
+            evaluation.opened.append(opened)
             if on_open is not None:
-                on_open(alert)
+                on_open(opened)
     return evaluation
 
 

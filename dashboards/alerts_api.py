@@ -65,6 +65,7 @@ class AlertListView(TenantAPIView):
         filters = AlertFilters(data=query_of(request))
         filters.is_valid(raise_exception=True)
         page = self.paginate_queryset(alerts.alerts_list(status=filters.validated_data.get("status")))
+        assert page is not None  # DEFAULT_PAGINATION_CLASS always pages
         return self.get_paginated_response([alert_data(alert) for alert in page])
 
 

@@ -12,7 +12,8 @@ from datetime import date, datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -21,8 +22,9 @@ from dashboards.forms import AuditFilterForm, LedgerFilterForm
 from governance import periods, roles, selectors
 from governance.audit import audit_events, audit_events_csv, audit_record, csv_text, last_verification
 from governance.ledger import Actor
-from governance.models import AuditKind, ClosedPeriod, Tenant
+from governance.models import AuditEvent, AuditKind, ClosedPeriod, Tenant
 from governance.pages import tenant_page
+from governance.requests import TenantRequest
 from roi import selectors as roi_selectors
 from roi.ledger_export import ledger_export_response
 from roi.ledger_verification import ledger_verify
@@ -32,7 +34,7 @@ def _day(day: date | None) -> datetime | None:
     return None if day is None else timezone.make_aware(datetime(day.year, day.month, day.day))
 
 
-def _filtered_events(request: HttpRequest, form: AuditFilterForm):  # type: ignore[no-untyped-def]
+def _filtered_events(request: HttpRequest, form: AuditFilterForm) -> QuerySet[AuditEvent]:
     """The events the page's filters select; `form` must be valid."""
     kind = request.GET.get("kind") or None
     return audit_events(
@@ -50,11 +52,11 @@ def _csv_response(body: str, file_name: str) -> HttpResponse:
 
 @tenant_page(roles.AUDIT)
 @require_http_methods(["GET", "POST"])
-def audit(request: HttpRequest) -> HttpResponse:
+def audit(request: TenantRequest) -> HttpResponse:
     """Security events with filters, the last verification and its chain head; POST verifies now."""
     if request.method == "POST":
         ledger_verify(actor=Actor.of_user(request.user).label)
-        return redirect("audit", slug=request.tenant.slug)  # type: ignore[attr-defined]
+        return redirect("audit", slug=request.tenant.slug)
     form = AuditFilterForm(request.GET)
     # An impossible day re-shows the page with the field's error, and no events rather than all of them.
     events = _filtered_events(request, form) if form.is_valid() else audit_events().none()
@@ -67,7 +69,7 @@ def audit(request: HttpRequest) -> HttpResponse:
         "since": request.GET.get("since", ""),
         "until": request.GET.get("until", ""),
         "verification": last_verification(),
-        "dual_approval": _dual_approval_status(request.tenant),  # type: ignore[attr-defined]
+        "dual_approval": _dual_approval_status(request.tenant),
     }
     return render(request, "dashboards/audit.html", context, status=400 if form.errors else 200)
 
@@ -86,7 +88,7 @@ def _dual_approval_status(tenant: Tenant) -> dict[str, object]:
 
 
 @tenant_page(roles.AUDIT)
-def audit_events_export(request: HttpRequest) -> HttpResponse:
+def audit_events_export(request: TenantRequest) -> HttpResponse:
     """The filtered security events as CSV (itself recorded as an export)."""
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
@@ -98,7 +100,7 @@ def audit_events_export(request: HttpRequest) -> HttpResponse:
         detail={"export": "audit_events_csv", "filters": dict(request.GET.items())},
         request=request,
     )
-    return _csv_response(body, f"bizvalue-audit-{request.tenant.slug}.csv")  # type: ignore[attr-defined]
+    return _csv_response(body, f"bizvalue-audit-{request.tenant.slug}.csv")
 
 
 def _ledger_filter_form(request: HttpRequest) -> LedgerFilterForm:
@@ -108,7 +110,7 @@ def _ledger_filter_form(request: HttpRequest) -> LedgerFilterForm:
 
 
 @tenant_page(roles.READ_LEDGER)
-def ledger_export(request: HttpRequest) -> HttpResponse:
+def ledger_export(request: TenantRequest) -> HttpResponse:
     """The filtered ledger list as CSV, with each record's hash for reconciliation."""
     form = _ledger_filter_form(request)
     if form.errors:
@@ -127,11 +129,11 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
         detail={"export": "ledger_csv", "filters": dict(request.GET.items())},
         request=request,
     )
-    return _csv_response(body, f"bizvalue-ledger-{request.tenant.slug}.csv")  # type: ignore[attr-defined]
+    return _csv_response(body, f"bizvalue-ledger-{request.tenant.slug}.csv")
 
 
 @tenant_page(roles.AUDIT)
-def ledger_export_jsonl(request: HttpRequest) -> HttpResponse:
+def ledger_export_jsonl(request: TenantRequest) -> HttpResponseBase:
     """Every field each record's hash covers, one record a line, for `bin/verify_ledger_export.py`."""
     form = _ledger_filter_form(request)
     if form.errors:
@@ -148,7 +150,7 @@ def ledger_export_jsonl(request: HttpRequest) -> HttpResponse:
         },
         request=request,
     )
-    return ledger_export_response(tenant=request.tenant, rows=rows, **filters)  # type: ignore[attr-defined]
+    return ledger_export_response(tenant=request.tenant, rows=rows, **filters)
 
 
 MODEL_HISTORY_COLUMNS = [
@@ -190,7 +192,7 @@ def _model_history_rows() -> Iterator[list[object]]:
 
 
 @tenant_page(roles.AUDIT)
-def model_history_export(request: HttpRequest) -> HttpResponse:
+def model_history_export(request: TenantRequest) -> HttpResponse:
     """Every version of the financial model and KPIs as CSV, with who proposed, who approved and why."""
     body = csv_text(MODEL_HISTORY_COLUMNS, _model_history_rows())
     audit_record(
@@ -199,27 +201,27 @@ def model_history_export(request: HttpRequest) -> HttpResponse:
         detail={"export": "model_history_csv"},
         request=request,
     )
-    return _csv_response(body, f"bizvalue-model-history-{request.tenant.slug}.csv")  # type: ignore[attr-defined]
+    return _csv_response(body, f"bizvalue-model-history-{request.tenant.slug}.csv")
 
 
 @tenant_page(roles.MANAGE_MODEL | roles.AUDIT)
 @require_http_methods(["GET", "POST"])
-def periods_page(request: HttpRequest) -> HttpResponse:
+def periods_page(request: TenantRequest) -> HttpResponse:
     """Closed months, and (for finance admins) a button closing one."""
     error = ""
     if request.method == "POST":
-        if not request.roles & roles.MANAGE_MODEL:  # type: ignore[attr-defined]
+        if not request.roles & roles.MANAGE_MODEL:
             raise PermissionDenied
         try:
             periods.period_close(
                 month=periods.month_to_close(request.POST.get("month", "")), actor=Actor.of_user(request.user)
             )
-            return redirect("periods", slug=request.tenant.slug)  # type: ignore[attr-defined]
+            return redirect("periods", slug=request.tenant.slug)
         except ValidationError as invalid:
             error = "; ".join(invalid.messages)
     context = {
         "closed": ClosedPeriod.objects.all(),
-        "can_close": bool(request.roles & roles.MANAGE_MODEL),  # type: ignore[attr-defined]
+        "can_close": bool(request.roles & roles.MANAGE_MODEL),
         "error": error,
         "current_month": f"{timezone.now():%Y-%m}",
     }

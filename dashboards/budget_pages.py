@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 from governance import roles
 from governance.ledger import Actor
 from governance.pages import tenant_page
+from governance.requests import TenantRequest
 from roi.budgets import (
     FIRST_FISCAL_YEAR,
     LAST_FISCAL_YEAR,
@@ -39,10 +40,10 @@ class ItBudgetForm(forms.Form):
 
 @tenant_page()
 @require_http_methods(["GET", "POST"])
-def it_budget(request: HttpRequest) -> HttpResponse:
+def it_budget(request: TenantRequest) -> HttpResponse:
     """One fiscal year's budget (`?year=`, default this one) and its versions; POST sets it."""
-    tenant = request.tenant  # type: ignore[attr-defined]
-    can_edit = bool(request.roles & roles.MANAGE_MODEL)  # type: ignore[attr-defined]
+    tenant = request.tenant
+    can_edit = bool(request.roles & roles.MANAGE_MODEL)
     this_year = current_fiscal_year()
     raw_year = request.GET.get("year", "")
     year = int(raw_year) if raw_year.isdigit() and FIRST_FISCAL_YEAR <= int(raw_year) <= LAST_FISCAL_YEAR else this_year

@@ -12,7 +12,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -21,18 +22,19 @@ from dashboards.selectors.costs import LABELS, LabelFilter, cost_drill_down, lab
 from governance.fiscal import add_months, fiscal_year_start, months_between
 from governance.months import parse_month
 from governance.pages import tenant_page
-from roi.models import PerformanceMonth, Stream
+from governance.requests import TenantRequest
+from roi.models import Event, PerformanceMonth, Stream
 
 MAX_MONTHS = 60
 
 
 def _selection(
-    request: HttpRequest, *, label_required: bool, one_month: bool = False
+    request: TenantRequest, *, label_required: bool, one_month: bool = False
 ) -> tuple[LabelFilter, dict[str, str]]:
     """The slice the query string names: `department=` or `product=` (empty is "no label"),
     `start` and `end` months (default: the fiscal year to date, or this month for
     `one_month`). Errors name the field."""
-    tenant = request.tenant  # type: ignore[attr-defined]
+    tenant = request.tenant
     today = timezone.localdate(timezone=ZoneInfo(tenant.time_zone))
     errors: dict[str, str] = {}
     named = [name for name in LABELS if name in request.GET]
@@ -60,7 +62,7 @@ def _selection(
 
 
 @tenant_page()
-def cost_drill(request: HttpRequest) -> HttpResponse:
+def cost_drill(request: TenantRequest) -> HttpResponse:
     """The imported cost cells (each with its import) and the investments (each with its business
     case) that a comparative cost, or the budget page's cost of a month, sums."""
     selection, errors = _selection(request, label_required=False)
@@ -73,7 +75,7 @@ def cost_drill(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_page()
-def label_drill(request: HttpRequest) -> HttpResponse:
+def label_drill(request: TenantRequest) -> HttpResponse:
     """One department's or product's value per stream and cost, month by month."""
     selection, errors = _selection(request, label_required=True)
     context: dict[str, Any] = {"selection": selection, "errors": errors}
@@ -83,7 +85,7 @@ def label_drill(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_page()
-def label_events(request: HttpRequest) -> HttpResponse:
+def label_events(request: TenantRequest) -> HttpResponse:
     """The events (or service-months) of one stream, month and department or product: what a
     label's monthly value adds up, each with the ledger record that proves it."""
     selection, errors = _selection(request, label_required=True, one_month=True)
@@ -95,12 +97,13 @@ def label_events(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"selection": selection, "errors": errors, "stream": stream}
     if not errors:
         labelled = {selection.by or "department": selection.label}  # a label is required above
+        rows: QuerySet[PerformanceMonth] | QuerySet[Event]
         if stream == Stream.PERFORMANCE:
             rows = PerformanceMonth.objects.filter(month=selection.start, **labelled).order_by("service", "pk")
         else:
-            zone = ZoneInfo(request.tenant.time_zone)  # type: ignore[attr-defined]
+            zone = ZoneInfo(request.tenant.time_zone)
             first, after = selection.start, add_months(selection.start, 1)
-            model, conditions = DRILL_MODELS[stream]
+            model, conditions = DRILL_MODELS[Stream(stream)]
             rows = model.objects.filter(
                 occurred_at__gte=datetime(first.year, first.month, 1, tzinfo=zone),
                 occurred_at__lt=datetime(after.year, after.month, 1, tzinfo=zone),

@@ -78,7 +78,7 @@ class AuditFilterForm(forms.Form):
 
     def error_text(self) -> str:
         """The errors as one line naming each field, for an export's 400."""
-        return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in self.errors.items())
+        return "; ".join(f"{field}: {' '.join(map(str, messages))}" for field, messages in self.errors.items())
 
 
 class LedgerFilterForm(forms.Form):
@@ -103,4 +103,4 @@ class LedgerFilterForm(forms.Form):
 
     def error_text(self) -> str:
         """The errors as one line naming each field, for an export's 400."""
-        return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in self.errors.items())
+        return "; ".join(f"{field}: {' '.join(map(str, messages))}" for field, messages in self.errors.items())

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from governance.models import history_user
-from governance.tenancy import HistoryGuardedQuerySet, TenantManager, TenantOwned
+from governance.tenancy import HistoryGuardedManager, HistoryGuardedTenantManager, TenantOwned
 
 
 class ReportKind(models.TextChoices):
@@ -160,8 +162,8 @@ class Alert(TenantOwned):
     webhook_attempts = models.PositiveSmallIntegerField(default=0)
 
     # Bulk paths would skip the history rows that record each state change.
-    objects = TenantManager.from_queryset(HistoryGuardedQuerySet)()
-    all_tenants = models.Manager.from_queryset(HistoryGuardedQuerySet)()
+    objects: ClassVar[HistoryGuardedTenantManager[Alert]] = HistoryGuardedTenantManager()
+    all_tenants: ClassVar[HistoryGuardedManager[Alert]] = HistoryGuardedManager()
     history = HistoricalRecords(get_user=history_user)
 
     class Meta:

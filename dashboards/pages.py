@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from dashboards import selectors
@@ -23,16 +23,17 @@ from dashboards.selectors.service_levels import service_month_means
 from governance.fiscal import add_months
 from governance.months import parse_month
 from governance.pages import tenant_page
+from governance.requests import TenantRequest
 from roi.models import AutomationRun, Incident, PerformanceMonth, Stream
 
 
 @tenant_page()
-def overview(request: HttpRequest) -> HttpResponse:
+def overview(request: TenantRequest) -> HttpResponse:
     return render(request, "dashboards/overview.html", {"figures": selectors.executive_overview()})
 
 
 @tenant_page()
-def overview_live(request: HttpRequest) -> HttpResponse:
+def overview_live(request: TenantRequest) -> HttpResponse:
     """The overview's figures alone, as the page shows them: what live.js swaps in to refresh them."""
     response = render(request, "dashboards/_overview_figures.html", {"figures": selectors.executive_overview()})
     response["Cache-Control"] = "no-store"
@@ -40,7 +41,7 @@ def overview_live(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_page()
-def overview_breakdown(request: HttpRequest) -> HttpResponse:
+def overview_breakdown(request: TenantRequest) -> HttpResponse:
     """What the overview's value, fiscal-year ROI and index are made of, month by month and
     stream by stream: the same service, on a page of its own so the overview (and its live
     refresh) stays a page of tiles."""
@@ -48,7 +49,7 @@ def overview_breakdown(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_page()
-def trends(request: HttpRequest) -> HttpResponse:
+def trends(request: TenantRequest) -> HttpResponse:
     """The trends charts for `?months=&horizon=` (the API's bounds); bad values are a form error."""
     form = TrendsForm(request.GET)
     valid = form.is_valid()
@@ -59,7 +60,7 @@ def trends(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_page()
-def comparative(request: HttpRequest) -> HttpResponse:
+def comparative(request: TenantRequest) -> HttpResponse:
     """Value against cost by department, product or period, and the benchmarks (the API's service)."""
     by = request.GET.get("by", "department")
     errors: dict[str, str] = {}
@@ -90,20 +91,20 @@ DRILL_MODELS = {
 
 
 @tenant_page()
-def drill_down(request: HttpRequest, stream: str, month: str) -> HttpResponse:
+def drill_down(request: TenantRequest, stream: str, month: str) -> HttpResponse:
     """The events (or service-months) that make up one stream's figure in one month."""
     try:
         first = parse_month(month)
     except ValueError:
         raise Http404("No such month.") from None
-    zone = ZoneInfo(request.tenant.time_zone)  # type: ignore[attr-defined]
+    zone = ZoneInfo(request.tenant.time_zone)
     start = datetime(first.year, first.month, 1, tzinfo=zone)
     end = datetime(*add_months(first, 1).timetuple()[:3], tzinfo=zone)
     if stream == Stream.PERFORMANCE:
         rows = PerformanceMonth.objects.filter(month=first).order_by("service")
         template = "dashboards/drill_performance.html"
     elif stream in DRILL_MODELS:
-        model, conditions = DRILL_MODELS[stream]
+        model, conditions = DRILL_MODELS[Stream(stream)]
         rows = model.objects.filter(occurred_at__gte=start, occurred_at__lt=end, **conditions).order_by("-occurred_at")
         template = "dashboards/drill_events.html"
     else:
@@ -111,10 +112,14 @@ def drill_down(request: HttpRequest, stream: str, month: str) -> HttpResponse:
     page = Paginator(rows.select_related("ledger_record"), 100).get_page(request.GET.get("page"))
     context: dict[str, Any] = {"page": page, "stream": stream, "month": month}
     if stream == Stream.PERFORMANCE:
-        context["means"] = [(service_month, service_month_means(service_month)) for service_month in page]
+        context["means"] = [
+            (service_month, service_month_means(service_month))
+            for service_month in page
+            if isinstance(service_month, PerformanceMonth)  # (every row is, on this stream)
+        ]
     return render(request, template, context)
 
 
 @tenant_page()
-def investments(request: HttpRequest) -> HttpResponse:
+def investments(request: TenantRequest) -> HttpResponse:
     return render(request, "dashboards/investments.html", {"overview": selectors.investments_overview()})

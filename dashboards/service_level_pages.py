@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from dashboards.forms import ServiceLevelsForm
 from dashboards.selectors.service_levels import service_levels as service_levels_of
 from governance.pages import tenant_page
+from governance.requests import TenantRequest
 
 
 @tenant_page()
-def service_levels(request: HttpRequest) -> HttpResponse:
+def service_levels(request: TenantRequest) -> HttpResponse:
     """Per month and per service, measured against the KPI targets; a bad `months` is a form error."""
     form = ServiceLevelsForm(request.GET)
     valid = form.is_valid()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from celery import shared_task
@@ -154,9 +155,7 @@ def alert_deliver_after_commit(alert: Alert) -> None:
     for channel in alert_delivery.CHANNELS:
         # Broker down: the request still answers; the hourly evaluation's sweep queues it later.
         transaction.on_commit(
-            lambda channel=channel: enqueue_or_defer(
-                alert_deliver, tenant_id=tenant_id, alert_id=alert_id, channel=channel
-            ),
+            partial(enqueue_or_defer, alert_deliver, tenant_id=tenant_id, alert_id=alert_id, channel=channel),
             robust=True,
         )
 
@@ -169,7 +168,9 @@ def alerts_evaluate_after_ingestion(*, tenant_id: int) -> None:
     """
     marker = ("alerts-evaluate", tenant_id)
     # A CSV import ingests in chunks inside one transaction: one evaluation is enough.
-    if any(getattr(callback, "marker", None) == marker for _, callback, _ in connection.run_on_commit):
+    # django-stubs type run_on_commit's entries as pairs; Django 5 keeps (savepoints, callback, robust).
+    pending = connection.run_on_commit
+    if any(getattr(callback, "marker", None) == marker for _, callback, _ in pending):  # type: ignore[misc]
         return
 
     def enqueue() -> None:

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
@@ -23,6 +23,7 @@ from dashboards.tasks import report_deliver_after_commit
 from governance import roles, selectors
 from governance.ledger import Actor
 from governance.pages import tenant_page
+from governance.requests import SignedInRequest, TenantRequest
 from roi.csv_import import CsvFileRefused, CsvRowsInvalid, csv_text, events_import_csv, upload_read
 from roi.focus import FocusAlreadyImported, cost_imports_recent, focus_import
 
@@ -30,7 +31,7 @@ IMPORTERS = roles.at_least(roles.Role.ANALYST)
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: SignedInRequest) -> HttpResponse:
     """Land a member on their tenant; someone in several tenants picks one."""
     tenants = list(selectors.tenants_for_user(user=request.user))
     if len(tenants) == 1:
@@ -39,13 +40,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_page()
-def tenant_home(request: HttpRequest) -> HttpResponse:
-    can_manage = bool(request.roles & (roles.MANAGE_TENANT | roles.AUDIT))  # type: ignore[attr-defined]
+def tenant_home(request: TenantRequest) -> HttpResponse:
+    can_manage = bool(request.roles & (roles.MANAGE_TENANT | roles.AUDIT))
     context = {
         "can_manage": can_manage,
-        "members": selectors.members_of(tenant=request.tenant) if can_manage else [],  # type: ignore[attr-defined]
+        "members": selectors.members_of(tenant=request.tenant) if can_manage else [],
         "api_keys": list(selectors.api_keys_list()) if can_manage else [],
-        "can_import": bool(request.roles & IMPORTERS),  # type: ignore[attr-defined]
+        "can_import": bool(request.roles & IMPORTERS),
     }
     return render(request, "dashboards/tenant_home.html", context)
 
@@ -58,13 +59,13 @@ def methodology_html() -> str:
 
 
 @tenant_page()
-def methodology(request: HttpRequest) -> HttpResponse:
+def methodology(request: TenantRequest) -> HttpResponse:
     # Our own file, rendered by Markdown without raw user input: safe to mark as HTML.
     return render(request, "dashboards/methodology.html", {"methodology": mark_safe(methodology_html())})  # noqa: S308
 
 
 @tenant_page(IMPORTERS)
-def import_data(request: HttpRequest) -> HttpResponse:
+def import_data(request: TenantRequest) -> HttpResponse:
     """Upload a CSV of events or a FOCUS cost export; shows what was stored or every row error."""
     form = ImportForm(request.POST or None, request.FILES or None)
     outcome: dict[str, Any] | None = None
@@ -77,8 +78,8 @@ def import_data(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboards/import.html", context, status=400 if errors else 200)
 
 
-def _import_upload(request: HttpRequest, data: dict[str, Any]) -> tuple[dict[str, Any] | None, list[str]]:
-    actor = Actor.of_user(request.user)  # type: ignore[arg-type]
+def _import_upload(request: TenantRequest, data: dict[str, Any]) -> tuple[dict[str, Any] | None, list[str]]:
+    actor = Actor.of_user(request.user)
     try:
         raw = upload_read(data["file"])
         if data["kind"] == FOCUS_KIND:
@@ -100,16 +101,16 @@ def _import_upload(request: HttpRequest, data: dict[str, Any]) -> tuple[dict[str
 
 @tenant_page()
 @require_http_methods(["GET", "POST"])
-def reports_page(request: HttpRequest) -> HttpResponse:
+def reports_page(request: TenantRequest) -> HttpResponse:
     """The tenant's reports with their downloads; finance admins generate one for a closed period."""
-    can_generate = bool(request.roles & roles.MANAGE_MODEL)  # type: ignore[attr-defined]
+    can_generate = bool(request.roles & roles.MANAGE_MODEL)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         if not can_generate:
             raise PermissionDenied
         try:
             generated = reports.report_generate(
-                actor=Actor.of_user(request.user),  # type: ignore[arg-type]
+                actor=Actor.of_user(request.user),
                 kind=request.POST.get("kind", ""),
                 period=request.POST.get("period", "").strip(),
             )
@@ -117,7 +118,7 @@ def reports_page(request: HttpRequest) -> HttpResponse:
             errors = refused.errors
         else:
             report_deliver_after_commit(generated.report)
-            return redirect("reports", slug=request.tenant.slug)  # type: ignore[attr-defined]
+            return redirect("reports", slug=request.tenant.slug)
     page = Paginator(reports.reports_list(), 50).get_page(request.GET.get("page"))
     context = {
         "page": page,
@@ -131,5 +132,5 @@ def reports_page(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_page()
-def report_download(request: HttpRequest, report_id: int, file_format: str) -> HttpResponse:
+def report_download(request: TenantRequest, report_id: int, file_format: str) -> FileResponse:
     return reports.report_file_response(report_id=report_id, file_format=file_format)

@@ -6,13 +6,14 @@ through the named `all_tenants` manager; only superusers get in.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -61,7 +62,8 @@ class CommaSeparatedLabelsField(forms.CharField):
     def prepare_value(self, value: Any) -> Any:
         return ", ".join(value) if isinstance(value, list) else value
 
-    def to_python(self, value: Any) -> list[str]:
+    # Cleans to a list, not CharField's str: the model field stores a JSON list.
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
         text = super().to_python(value)
         return [label.strip() for label in text.split(",")] if text else []
 
@@ -133,14 +135,16 @@ class MemberPermissionsForm(UserObjectPermissionsForm):
         chosen = self.cleaned_data["permissions"]
         if permission_codename(Role.TENANT_ADMIN.value) not in chosen:
             try:
-                services.last_tenant_admin_refuse(tenant=self.obj, user=self.user, field="permissions")
+                # Guardian's form serves any model; TenantAdmin gives it a Tenant.
+                tenant = cast(Tenant, self.obj)
+                services.last_tenant_admin_refuse(tenant=tenant, user=self.user, field="permissions")
             except ValidationError as refused:
                 raise forms.ValidationError(refused.message_dict["permissions"]) from None
         return chosen
 
 
 @admin.register(Tenant)
-class TenantAdmin(GuardedModelAdmin, SuperuserOnlyAdmin):
+class TenantAdmin(GuardedModelAdmin, SuperuserOnlyAdmin):  # type: ignore[misc]  # guardian types change_form_template as str, Django's stubs as ClassVar
     """Tenants; the "Object permissions" page edits members' roles (guardian permissions)."""
 
     form = TenantForm
@@ -244,10 +248,10 @@ class ApiKeyAdmin(NoRevertHistoryAdmin, SuperuserOnlyAdmin):
             return ["prefix", "created_at", "created_by", "created_by_key", "root_user", "revoked_at"]
         return [*self.readonly_fields, "role"]
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         if obj is None:
-            return ["tenant", "name", "role", "expires_at"]
-        return [
+            return ("tenant", "name", "role", "expires_at")
+        return (
             "tenant",
             "name",
             "role",
@@ -258,7 +262,7 @@ class ApiKeyAdmin(NoRevertHistoryAdmin, SuperuserOnlyAdmin):
             "root_user",
             "expires_at",
             "revoked_at",
-        ]
+        )
 
     def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
         if change:
@@ -270,7 +274,7 @@ class ApiKeyAdmin(NoRevertHistoryAdmin, SuperuserOnlyAdmin):
                 name=form.cleaned_data["name"],
                 role=form.cleaned_data["role"],
                 expires_at=form.cleaned_data.get("expires_at"),
-                created_by=request.user,
+                created_by=cast(User, request.user),  # the admin serves signed-in staff only
             )
         obj.pk = issued.api_key.pk
         messages.warning(

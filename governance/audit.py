@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -97,21 +97,21 @@ def audit_events_csv(events: Iterable[AuditEvent]) -> str:
 # --- Logins: Django's auth signals (connected in GovernanceConfig.ready) ---------------
 
 
-def _tenants_of(user: AbstractBaseUser) -> list[Tenant]:
+def _tenants_of(user: User) -> list[Tenant]:
     from governance.selectors import tenants_for_user
 
     return list(tenants_for_user(user=user))
 
 
-def _record_for_user(kind: str, actor: str, user: AbstractBaseUser | None, request: Any, detail: dict) -> None:
+def _record_for_user(kind: str, actor: str, user: User | None, request: Any, detail: dict) -> None:
     # One event per tenant the user belongs to, so each tenant's auditor sees it; a
     # stranger's attempt is a platform event.
-    tenants = _tenants_of(user) if user is not None else []
+    tenants: list[Tenant | None] = [*_tenants_of(user)] if user is not None else []
     for tenant in tenants or [None]:
         audit_record(kind=kind, actor=actor, tenant=tenant, detail=detail, request=request)
 
 
-def on_user_logged_in(sender: Any, request: Any, user: AbstractBaseUser, **kwargs: Any) -> None:
+def on_user_logged_in(sender: Any, request: Any, user: User, **kwargs: Any) -> None:
     _record_for_user(AuditKind.LOGIN, f"user:{user.get_username()}", user, request, {})
 
 

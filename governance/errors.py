@@ -15,7 +15,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from governance.parsers import RequestBodyTooLarge
+from governance.parsers import BODY, RequestBodyTooLarge, body_too_large_message
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def _database_unavailable(request: HttpRequest) -> HttpResponse:
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _wants_json(request) and isinstance(exception, RequestDataTooBig):
-        return JsonResponse({"errors": {"body": [str(RequestBodyTooLarge().detail["body"][0])]}}, status=413)
+        return JsonResponse({"errors": {BODY: [body_too_large_message()]}}, status=413)
     if _wants_json(request):
         return JsonResponse({"errors": {NON_FIELD: ["Bad request."]}}, status=400)
     return HttpResponse("Bad request", status=400, content_type="text/plain")

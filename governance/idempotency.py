@@ -21,6 +21,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.http.request import RawPostDataException
 from django.utils import timezone
 from rest_framework import status
@@ -80,7 +81,8 @@ def _request_hash(request: Request) -> str:
         digest.update(request._request.body)
     except RawPostDataException:
         # A multipart body already streamed into fields and files: hash what it held.
-        files = {name: [f.name, f.size] for name, f in request.FILES.items()}
+        # (A name's value is typed as possibly its empty list; a parsed upload never is.)
+        files = {name: [f.name, f.size] for name, f in request.FILES.items() if isinstance(f, UploadedFile)}
         digest.update(json.dumps([sorted(request.POST.lists()), files], sort_keys=True, default=str).encode())
     return digest.hexdigest()
 
@@ -137,7 +139,7 @@ class IdempotentMixin:
         if self._idempotency is not None and 200 <= response.status_code < 300 and not response.exception:
             principal, key, request_hash = self._idempotency
             data = getattr(response, "data", None)
-            body = None if data is None else json.loads(JSONRenderer().render(data))
+            body: Any = None if data is None else json.loads(JSONRenderer().render(data))
             withheld = isinstance(body, dict) and bool(self.idempotency_secret_fields & body.keys())
             if withheld:
                 body = {name: value for name, value in body.items() if name not in self.idempotency_secret_fields}

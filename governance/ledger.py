@@ -19,7 +19,7 @@ from json.encoder import encode_basestring as _json_string
 from typing import Any
 
 import orjson
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -35,11 +35,11 @@ class Actor:
     """Who asked for a calculation: a person, an API key, or the system (a scheduled job)."""
 
     label: str
-    user: AbstractBaseUser | None = None
+    user: User | None = None
     api_key: ApiKey | None = None
 
     @classmethod
-    def of_user(cls, user: AbstractBaseUser) -> Actor:
+    def of_user(cls, user: User) -> Actor:
         return cls(label=f"user:{user.get_username()}", user=user)
 
     @classmethod

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponseBase
 
 from governance import mfa, roles, selectors
+from governance.requests import TenantRequest
 from governance.tenancy import tenant_scope
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def tenant_page(allowed_roles: frozenset[str] = roles.READ) -> Callable[[View], View]:
@@ -26,18 +27,19 @@ def tenant_page(allowed_roles: frozenset[str] = roles.READ) -> Callable[[View], 
     def decorator(view: View) -> View:
         @login_required
         @wraps(view)
-        def wrapped(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
-            tenant, held = selectors.tenant_and_roles_for_user(user=request.user, slug=slug)
+        def wrapped(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            member = cast(TenantRequest, request)  # login_required: the user is signed in
+            tenant, held = selectors.tenant_and_roles_for_user(user=member.user, slug=slug)
             if tenant is None or not held:
                 raise Http404("No such tenant.")
             if not mfa.mfa_satisfied(request):
                 return mfa.mfa_redirect(request)
             if not held & allowed_roles:
                 raise PermissionDenied
-            request.tenant = tenant  # type: ignore[attr-defined]
-            request.roles = held  # type: ignore[attr-defined]
+            member.tenant = tenant
+            member.roles = held
             with tenant_scope(tenant):
-                response = view(request, *args, **kwargs)
+                response = view(member, *args, **kwargs)
                 if hasattr(response, "render") and not getattr(response, "is_rendered", True):
                     response.render()
                 return response

@@ -43,6 +43,11 @@ def _is_utf8(encoding: str) -> bool:
         return False
 
 
+def body_too_large_message(limit: int | None = None) -> str:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE if limit is None else limit
+    return f"The request body exceeds the limit of {limit:,} bytes."
+
+
 class RequestBodyTooLarge(exceptions.APIException):
     """413 naming the body: DATA_UPLOAD_MAX_MEMORY_SIZE is the API's limit too."""
 
@@ -50,8 +55,7 @@ class RequestBodyTooLarge(exceptions.APIException):
     default_code = "request_too_large"
 
     def __init__(self, limit: int | None = None) -> None:
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE if limit is None else limit
-        super().__init__({BODY: [f"The request body exceeds the limit of {limit:,} bytes."]})
+        super().__init__({BODY: [body_too_large_message(limit)]})
 
 
 def nesting_exceeds(document: Any, max_depth: int) -> bool:

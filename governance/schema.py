@@ -1,6 +1,6 @@
 """OpenAPI descriptions drf-spectacular cannot infer on its own."""
 
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as DrfAutoSchema
@@ -52,13 +52,15 @@ class StrictCharField(serializers.CharField):
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
-        return super().to_internal_value(data)  # type: ignore[no-any-return]
+        return super().to_internal_value(data)
 
 
 class ErrorEnvelopeSerializer(serializers.Serializer):
     """`{"errors": {"<field>": ["<message>", ...]}}`: the body of every API error (governance.errors)."""
 
-    errors = ErrorsField()
+    # Shadows Serializer.errors on purpose: the envelope's key is `errors`, and this serializer
+    # only describes the schema (it never validates data).
+    errors = ErrorsField()  # type: ignore[assignment]
 
 
 ERROR_RESPONSES: dict[str, str] = {
@@ -87,7 +89,7 @@ class AutoSchema(DrfAutoSchema):
             required = any(serializer.get(key) for key in ("required", "anyOf", "oneOf", "allOf"))
         return schema, required
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(self, direction: Literal["request", "response"] = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         codes = dict(ERROR_RESPONSES)
         if self.method in {"POST", "PUT", "PATCH"}:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Permission
+from django.contrib.auth.models import Permission, User
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.models import QuerySet
@@ -19,7 +19,7 @@ from governance.roles import Role, permission_codename, role_from_codename
 ROLE_PERMISSIONS = [f"governance.{permission_codename(role)}" for role in Role.values]
 
 
-def tenants_for_user(*, user: AbstractBaseUser) -> QuerySet[Tenant]:
+def tenants_for_user(*, user: User) -> QuerySet[Tenant]:
     """Tenants where `user` holds any role, in one query."""
     if not user.is_authenticated:
         return Tenant.objects.none()
@@ -28,7 +28,7 @@ def tenants_for_user(*, user: AbstractBaseUser) -> QuerySet[Tenant]:
     ).order_by("name")
 
 
-def roles_for_user(*, user: AbstractBaseUser, tenant: Tenant) -> frozenset[str]:
+def roles_for_user(*, user: User, tenant: Tenant) -> frozenset[str]:
     """The roles `user` holds on `tenant` (empty: not a member)."""
     if not user.is_authenticated:
         return frozenset()
@@ -53,7 +53,7 @@ def _tenant_of(values: list[Any]) -> Tenant:
     return Tenant.from_db(connection.alias, [f.attname for f in Tenant._meta.concrete_fields], values)
 
 
-def tenant_and_roles_for_user(*, user: AbstractBaseUser, slug: str) -> tuple[Tenant | None, frozenset[str]]:
+def tenant_and_roles_for_user(*, user: User, slug: str) -> tuple[Tenant | None, frozenset[str]]:
     """The tenant `slug` and the roles `user` holds there (as `roles_for_user` reads them), in
     one statement: every page resolves these before anything else."""
     statement = (
@@ -71,7 +71,7 @@ def tenant_and_roles_for_user(*, user: AbstractBaseUser, slug: str) -> tuple[Ten
     return _tenant_of(rows[0][:-1]), held
 
 
-def holds_role_on_any_tenant(*, user: AbstractBaseUser, roles_held: frozenset[str]) -> bool:
+def holds_role_on_any_tenant(*, user: User, roles_held: frozenset[str]) -> bool:
     """Whether `user` holds one of `roles_held` on any tenant, in one statement: every page
     asks it (MFA), so it is written in SQL rather than compiled by the ORM each time."""
     codenames = [permission_codename(role) for role in sorted(roles_held)]
@@ -84,7 +84,7 @@ def holds_role_on_any_tenant(*, user: AbstractBaseUser, roles_held: frozenset[st
     return bool(sql.select(statement, [user.pk, tenant_type, *codenames], [None]))
 
 
-def tenant_choices_for_user(*, user: AbstractBaseUser) -> list[Tenant]:
+def tenant_choices_for_user(*, user: User) -> list[Tenant]:
     """The tenants where `user` holds a role, by name (the page header's switcher), in one statement.
 
     Direct (user) permissions, as `roles_for_user` reads them: a tenant listed here is one
@@ -104,9 +104,13 @@ def tenant_choices_for_user(*, user: AbstractBaseUser) -> list[Tenant]:
     return [_tenant_of(row) for row in rows]
 
 
-def members_of(*, tenant: Tenant) -> list[tuple[AbstractBaseUser, frozenset[str]]]:
+def members_of(*, tenant: Tenant) -> list[tuple[User, frozenset[str]]]:
     """Every member of `tenant` with their roles, ordered by username."""
-    users = get_users_with_perms(tenant, attach_perms=True, with_superusers=False, with_group_users=False)
+    # With attach_perms, guardian answers a dict of user to codenames (its annotation covers both forms).
+    users = cast(
+        dict[User, list[str]],
+        get_users_with_perms(tenant, attach_perms=True, with_superusers=False, with_group_users=False),
+    )
     members = []
     for user, codenames in users.items():
         roles = frozenset(r for r in map(role_from_codename, codenames) if r is not None)
@@ -115,12 +119,12 @@ def members_of(*, tenant: Tenant) -> list[tuple[AbstractBaseUser, frozenset[str]
     return sorted(members, key=lambda pair: pair[0].get_username())
 
 
-def tenant_admins(*, tenant: Tenant) -> list[AbstractBaseUser]:
+def tenant_admins(*, tenant: Tenant) -> list[User]:
     """Active members holding tenant_admin on `tenant`: who can still manage its members and keys."""
     return [user for user, held in members_of(tenant=tenant) if user.is_active and Role.TENANT_ADMIN.value in held]
 
 
-def tenants_user_alone_administers(*, user: AbstractBaseUser) -> list[Tenant]:
+def tenants_user_alone_administers(*, user: User) -> list[Tenant]:
     """Tenants whose only active tenant admin is `user`: deactivating or deleting them would orphan these."""
     administered = get_objects_for_user(
         user,
@@ -137,11 +141,11 @@ def api_keys_list() -> QuerySet[ApiKey]:
     return ApiKey.objects.select_related("created_by", "created_by_key", "root_user").order_by("-created_at")
 
 
-def user_by_username(*, username: str) -> AbstractBaseUser | None:
+def user_by_username(*, username: str) -> User | None:
     return get_user_model().objects.filter(username=username).first()
 
 
-def model_approvers(*, tenant: Tenant) -> list[AbstractBaseUser]:
+def model_approvers(*, tenant: Tenant) -> list[User]:
     """Members who may change, and so approve changes of, the financial model and KPIs."""
     return [user for user, held in members_of(tenant=tenant) if held & roles.MANAGE_MODEL]
 

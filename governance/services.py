@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -240,7 +240,7 @@ def tenant_dual_approval_set(*, tenant: Tenant, enabled: bool, actor: str) -> Te
     return tenant
 
 
-def last_tenant_admin_refuse(*, tenant: Tenant, user: AbstractBaseUser, field: str) -> None:
+def last_tenant_admin_refuse(*, tenant: Tenant, user: User, field: str) -> None:
     """Refuse (naming `field`) a change that would take away `tenant`'s last active tenant admin.
 
     Without one, nobody in the tenant could manage its members or keys again. Called before
@@ -260,7 +260,7 @@ def last_tenant_admin_refuse(*, tenant: Tenant, user: AbstractBaseUser, field: s
 
 
 def membership_set_role(
-    *, tenant: Tenant, user: AbstractBaseUser, role: str | None, actor: str = "system", field: str = "role"
+    *, tenant: Tenant, user: User, role: str | None, actor: str = "system", field: str = "role"
 ) -> None:
     """Give `user` exactly one role on `tenant` (None removes them from it); audited.
 
@@ -300,7 +300,7 @@ def api_key_create(
     *,
     name: str,
     role: str,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
     created_by_key: ApiKey | None = None,
     expires_at: datetime | None = None,
     actor: str = "system",

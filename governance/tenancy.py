@@ -166,7 +166,7 @@ class HistoryGuardedQuerySet(models.QuerySet):
     def bulk_update(self, objs: object, fields: object, batch_size: int | None = None) -> int:
         raise self._refuse("bulk_update")
 
-    def bulk_create(self, objs: object, *args: object, **kwargs: object) -> list:  # type: ignore[override]
+    def bulk_create(self, objs: object, *args: object, **kwargs: object) -> list:
         raise self._refuse("bulk_create")
 
     update.alters_data = True  # type: ignore[attr-defined]
@@ -179,6 +179,12 @@ class TenantManager(models.Manager):
 
     def get_queryset(self) -> models.QuerySet:
         return super().get_queryset().filter(tenant=current_tenant())
+
+
+# Managers of audited tenant-owned models. Named at module level, and declared ClassVar where
+# used, so that mypy's Django plugin knows their queryset methods.
+HistoryGuardedTenantManager = TenantManager.from_queryset(HistoryGuardedQuerySet)
+HistoryGuardedManager = models.Manager.from_queryset(HistoryGuardedQuerySet)
 
 
 class TenantOwned(models.Model):

@@ -22,6 +22,7 @@ from rest_framework.response import Response
 
 from governance import roles
 from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of, query_of
+from governance.requests import TenantApiRequest
 from roi import proposals, selectors, services
 from roi.engine import EngineInputError, FinancialFigures
 from roi.figures import stored_flat
@@ -182,7 +183,7 @@ class FinancialModelView(TenantAPIView):
     allowed_roles = {"GET": roles.READ, "PUT": roles.MANAGE_MODEL}
 
     @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[TENANT_PARAMETER, VersionQuery])
-    def get(self, request: Request) -> Response:
+    def get(self, request: TenantApiRequest) -> Response:
         version = _version_param(request)
         if version is not None:
             model = selectors.financial_model_version(version)
@@ -200,7 +201,7 @@ class FinancialModelView(TenantAPIView):
         parameters=[TENANT_PARAMETER],
         description="Make a new version." + CHANGE_NOTE,
     )
-    def put(self, request: Request) -> Response:
+    def put(self, request: TenantApiRequest) -> Response:
         body = json_object(request)
         reason = body.pop("change_reason", "")
         effective_from = _effective_from(body)
@@ -226,7 +227,7 @@ class RevenueModelView(TenantAPIView):
         description="Make a new version of the financial model with this revenue group (its fields may also "
         "be given at the top level)." + CHANGE_NOTE,
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: TenantApiRequest) -> Response:
         body = json_object(request)
         reason = body.pop("change_reason", "")
         effective_from = _effective_from(body)

@@ -55,7 +55,7 @@ def it_budget_set(*, actor: Actor, fiscal_year: Any, annual_amount: Any, change_
         change_reason_require(change_reason)
     except EngineInputError as error:
         errors.update(error.errors)
-    if errors:
+    if errors or year is None or amount is None:  # (both are set when nothing was refused)
         raise EngineInputError(errors=errors)
     with transaction.atomic():
         budget = ItBudget.objects.select_for_update().filter(fiscal_year=year).first()

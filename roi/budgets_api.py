@@ -7,11 +7,11 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from governance import roles
 from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of, query_of
+from governance.requests import TenantApiRequest
 from roi.api import engine_errors_as_400, json_object
 from roi.budgets import (
     FIRST_FISCAL_YEAR,
@@ -76,7 +76,7 @@ class ItBudgetView(TenantAPIView):
         responses=OpenApiTypes.OBJECT,
         parameters=[TENANT_PARAMETER, ItBudgetQuery],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: TenantApiRequest) -> Response:
         query = ItBudgetQuery(data=query_of(request))
         query.is_valid(raise_exception=True)
         year = query.validated_data.get("fiscal_year") or current_fiscal_year()
@@ -111,7 +111,7 @@ class ItBudgetView(TenantAPIView):
         description="Set one fiscal year's budget: `fiscal_year`, `annual_amount` (spread evenly over "
         "its twelve months) and `change_reason`; a new version each time.",
     )
-    def put(self, request: Request) -> Response:
+    def put(self, request: TenantApiRequest) -> Response:
         body = json_object(request)
         unknown = sorted(set(body) - BODY_KEYS)
         if unknown:

@@ -38,7 +38,8 @@ MONEY_PLACES, QUANTITY_PLACES = 2, 6
 def to_places(number: Decimal, places: int) -> Decimal:
     """`number` rounded half away from zero to `places` decimals, as PostgreSQL's numeric rounds;
     a number written with fewer places is left as written."""
-    if not isinstance(number.as_tuple().exponent, int) or number.as_tuple().exponent >= -places:
+    exponent = number.as_tuple().exponent  # an int for a finite number
+    if not isinstance(exponent, int) or exponent >= -places:
         return number
     return number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 

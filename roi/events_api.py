@@ -8,13 +8,14 @@ from zoneinfo import ZoneInfo
 
 from django.utils.dateparse import parse_date
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from governance import roles
 from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of, query_of
+from governance.requests import TenantApiRequest
 from roi import ingestion
 from roi.engine.inputs import probed_schema
 from roi.event_fields import YEARS_PATTERN
@@ -97,7 +98,7 @@ class EventsView(TenantAPIView):
     def get_serializer_class(self) -> type[serializers.ModelSerializer]:
         return SERIALIZERS[self.kind]
 
-    def get(self, request: Request) -> Response:
+    def get(self, request: TenantApiRequest) -> Response:
         filters = EventFilters(data=query_of(request), context={"time_zone": request.tenant.time_zone})
         filters.is_valid(raise_exception=True)
         wanted = filters.validated_data
@@ -132,13 +133,13 @@ def events_view(kind: str) -> Any:
     serializer = SERIALIZERS[kind]
     name = kind.replace("-", "_")
 
-    def get(self: EventsView, request: Request) -> Response:
+    def get(self: EventsView, request: TenantApiRequest) -> Response:
         return EventsView.get(self, request)
 
     def post(self: EventsView, request: Request) -> Response:
         return EventsView.post(self, request)
 
-    filters = [TENANT_PARAMETER, EventFilters]
+    filters: list[OpenApiParameter | type[serializers.Serializer]] = [TENANT_PARAMETER, EventFilters]
     return type(
         f"Events_{name}",
         (EventsView,),

@@ -229,16 +229,22 @@ def change_approve(*, proposal_id: int, actor: Actor, note: str = "") -> ChangeP
                 f"The {proposal.get_target_display().lower()} moved on since this proposal "
                 f"(proposed against v{proposal.base_version}, now v{version_now}): reject it and propose again."
             )
-        apply = dict(
-            actor=actor,
-            change_reason=proposal.change_reason,
-            effective_from=proposal.effective_from,
-            proposal=proposal,
-        )
         if proposal.config_name == "business_kpis":
-            version = services.business_kpis_update(sections=proposal.payload, **apply).version
+            version = services.business_kpis_update(
+                sections=proposal.payload,
+                actor=actor,
+                change_reason=proposal.change_reason,
+                effective_from=proposal.effective_from,
+                proposal=proposal,
+            ).version
         else:
-            version = services.financial_model_update(groups=proposal.payload, **apply).version
+            version = services.financial_model_update(
+                groups=proposal.payload,
+                actor=actor,
+                change_reason=proposal.change_reason,
+                effective_from=proposal.effective_from,
+                proposal=proposal,
+            ).version
         proposal.applied_version = version
         _decide(proposal, status=ProposalStatus.APPROVED, actor=actor, note=note)
         superseded = _supersede_others(proposal, actor=actor)

@@ -90,7 +90,7 @@ def config_version_save(
     config.changed_by = actor.user
     config.changed_by_key = actor.api_key
     config.approved_proposal = proposal
-    config._change_reason = config.change_reason  # type: ignore[attr-defined]  (simple-history's "why")
+    config._change_reason = config.change_reason  # type: ignore[attr-defined]  # simple-history's "why"
     config.save()
 
 

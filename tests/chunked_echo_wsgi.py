@@ -12,7 +12,7 @@ from django.core.handlers.wsgi import WSGIRequest  # noqa: E402
 from bizvalue.chunked import ChunkedRequestBody  # noqa: E402
 
 
-def echo(environ, start_response):  # type: ignore[no-untyped-def]
+def echo(environ, start_response):
     body = WSGIRequest(environ).body
     start_response("200 OK", [("Content-Type", "application/octet-stream")])
     return [body]

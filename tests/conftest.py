@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import hypothesis
 import psycopg
@@ -28,6 +28,10 @@ from governance.models import Tenant
 from governance.roles import Role
 from governance.services import api_key_create, membership_set_role, tenant_create
 from governance.tenancy import tenant_scope
+
+if TYPE_CHECKING:
+    from django.db.backends.postgresql.base import DatabaseWrapper as PostgresWrapper
+
 
 # --- Collection: services a test needs, and no silent skips in CI ---------------------
 
@@ -52,7 +56,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     unavailable.add("sqlite" if _on_postgres() else "postgres")
     if not settings.REDIS_URL:
         unavailable.add("redis")
-    kept, dropped = [], []
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
     for item in items:
         (dropped if any(item.get_closest_marker(m) for m in unavailable) else kept).append(item)
     if dropped:
@@ -137,11 +142,11 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[N
             platform = connections["platform"].settings_dict["USER"]
             cursor.execute(f'GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO "{platform}"')
     connection.close()
-    connection.close_pool()
+    cast("PostgresWrapper", connection).close_pool()
     connection.settings_dict["USER"] = settings.DATABASE_APP_ROLE
     yield
     connections.close_all()
-    connection.close_pool()
+    cast("PostgresWrapper", connection).close_pool()
     connection.settings_dict["USER"] = owner
 
 

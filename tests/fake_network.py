@@ -53,7 +53,7 @@ def network(monkeypatch) -> list[str]:
 
     def fake_create_connection(address, *args, **kwargs):
         host, port = address[0], address[1]
-        resolved = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][4][0]
+        resolved = str(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][4][0])
         if ipaddress.ip_address(resolved).is_loopback:
             return REAL_CREATE_CONNECTION((resolved, port), *args, **kwargs)
         attempted.append(resolved)

@@ -94,4 +94,4 @@ def positive_data_accepted_but_for_business_rules(ctx: Any, response: Any, case:
         rules = BUSINESS_RULES.get((case.operation.method.upper(), case.operation.path), set())
         if fields and fields <= rules:
             return None
-    return positive_data_acceptance(ctx, response, case)  # type: ignore[no-any-return]
+    return positive_data_acceptance(ctx, response, case)

@@ -24,7 +24,7 @@ from dashboards.reports import services as report_services  # noqa: E402
 render_pdf = report_services.render_pdf
 
 
-def slow_render_pdf(figures):  # type: ignore[no-untyped-def]
+def slow_render_pdf(figures):
     Path(os.environ["FAULT_MARKER"]).touch()
     time.sleep(float(os.environ.get("FAULT_RENDER_SECONDS", "0")))
     return render_pdf(figures)

@@ -40,7 +40,7 @@ class TestDualApprovalWithFractionalNumbers:
         return acme
 
     @staticmethod
-    def keyed(tenant, role: str, username: str):  # type: ignore[no-untyped-def]
+    def keyed(tenant, role: str, username: str):
         """A key that answers to a member: proposing and approving need a person behind the key."""
         from django.contrib.auth import get_user_model
 
@@ -176,7 +176,7 @@ class TestApiPathsAreJsonInEveryMode:
         assert client.get("/accounts/login").status_code == 301
 
 
-def as_json(response) -> dict:  # type: ignore[no-untyped-def]
+def as_json(response) -> dict:
     assert response["Content-Type"].startswith("application/json"), response.content[:200]
     return json.loads(response.content)
 
@@ -199,7 +199,7 @@ class TestEventListTimeRange:
         return api_as(acme, "viewer")
 
     @staticmethod
-    def listed(client, **query) -> list[str]:  # type: ignore[no-untyped-def]
+    def listed(client, **query) -> list[str]:
         response = client.get("/api/v1/events/incidents", query)
         assert response.status_code == 200, response.content
         return [event["external_id"] for event in response.json()["results"]]
@@ -333,7 +333,7 @@ class TestAssumptionsNameAnyModelOrKpiField:
         assert message is None or errors[field] == [message]
 
     @staticmethod
-    def assert_the_ledger_verifies(api_as, acme) -> None:  # type: ignore[no-untyped-def]
+    def assert_the_ledger_verifies(api_as, acme) -> None:
         verified = api_as(acme, "auditor").post("/api/v1/ledger/verify").json()
         assert verified["ok"] and not verified["failures"], verified
 

@@ -61,7 +61,7 @@ def call(path: str, body: bytes, *, headers: dict[str, str], terminated: bool = 
 
 
 @pytest.fixture
-def analyst_key(acme, acme_model, make_key):  # type: ignore[no-untyped-def]
+def analyst_key(acme, acme_model, make_key):
     return make_key(acme, "analyst")
 
 

@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 import psycopg
@@ -44,6 +44,9 @@ from roi.models import AutomationRun, MonthlyRollup, Stream
 from tests.dashboards import conftest as dashboard_data
 from tests.dashboards.conftest import automation_runs
 from tests.tcp_proxy import TcpProxy
+
+if TYPE_CHECKING:
+    from django.db.backends.postgresql.base import DatabaseWrapper as PostgresWrapper
 
 ROOT = Path(__file__).resolve().parent.parent
 history = dashboard_data.history  # the dashboards' fixture: a little real history for acme
@@ -68,7 +71,7 @@ def database_through(proxy: TcpProxy, **options: Any) -> Iterator[TcpProxy]:
     saved = params["HOST"], params["PORT"], params["OPTIONS"]
     proxy.start()
     connection.close()
-    connection.close_pool()
+    cast("PostgresWrapper", connection).close_pool()
     params["HOST"], params["PORT"] = "127.0.0.1", str(proxy.port)
     # While it is down a request waits this long for a connection before its 503 (10 s in production).
     params["OPTIONS"] = {**params["OPTIONS"], **options, "pool": {**params["OPTIONS"]["pool"], "timeout": 2}}
@@ -77,7 +80,7 @@ def database_through(proxy: TcpProxy, **options: Any) -> Iterator[TcpProxy]:
     finally:
         proxy.restore()
         connection.close()
-        connection.close_pool()
+        cast("PostgresWrapper", connection).close_pool()
         params["HOST"], params["PORT"], params["OPTIONS"] = saved
         proxy.close()
 
@@ -265,7 +268,7 @@ def test_a_request_waiting_on_a_lock_answers_503_after_the_lock_timeout(
     ingester.credentials(HTTP_AUTHORIZATION=f"Bearer {make_key(acme, 'ingest')}")
     options = params["OPTIONS"]
     connection.close()
-    connection.close_pool()
+    cast("PostgresWrapper", connection).close_pool()
     params["OPTIONS"] = {**options, **fail_fast_options(monkeypatch, DATABASE_LOCK_TIMEOUT_MS="500")}
     try:
         blocker.execute("LOCK TABLE roi_automationrun IN ACCESS EXCLUSIVE MODE")
@@ -277,7 +280,7 @@ def test_a_request_waiting_on_a_lock_answers_503_after_the_lock_timeout(
         blocker.rollback()
         blocker.close()
         connection.close()
-        connection.close_pool()
+        cast("PostgresWrapper", connection).close_pool()
         params["OPTIONS"] = options
     # then
     assert answered is not None and answered.status_code == 503, answered and answered.content

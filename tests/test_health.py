@@ -142,7 +142,12 @@ def test_readiness_checks_at_most_once_per_interval_however_often_it_is_asked(cl
     settings.READINESS_CHECK_EVERY_SECONDS = 60
     checks: list[int] = []
     monkeypatch.setattr(health, "_last_readiness", None)
-    monkeypatch.setattr(health, "database_state", lambda: checks.append(1) or health.OK)
+
+    def counted_check() -> str:
+        checks.append(1)
+        return health.OK
+
+    monkeypatch.setattr(health, "database_state", counted_check)
 
     answers = [client.get("/readyz").status_code for _ in range(20)]
 

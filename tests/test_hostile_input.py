@@ -28,7 +28,7 @@ def nested(depth: int) -> str:
 
 
 @pytest.fixture
-def analyst_api(acme, acme_model, api_as):  # type: ignore[no-untyped-def]
+def analyst_api(acme, acme_model, api_as):
     return api_as(acme, "analyst")
 
 
@@ -157,7 +157,7 @@ def json_text(document: object) -> str:
 
 
 @pytest.fixture
-def admin_api(acme, acme_model, api_as):  # type: ignore[no-untyped-def]
+def admin_api(acme, acme_model, api_as):
     return api_as(acme, "tenant_admin")
 
 

@@ -108,7 +108,7 @@ def json_body_cases(body: Any, method: str, path: str) -> list[tuple[str, Any]]:
     """(field path, body) for every string place: each scalar of the valid body, each documented
     field it leaves out, each field of a one-item batch for event routes, and an unknown field."""
     valid = body if isinstance(body, dict) else {}
-    cases = [(field, valid) for field in leaf_paths(valid)] if valid else []
+    cases: list[tuple[str, Any]] = [(field, valid) for field in leaf_paths(valid)] if valid else []
     cases += [(field, valid) for field in sorted(documented_fields(method, path) - set(valid))]
     cases.append(("unknown_field", valid))
     if path.startswith("/api/v1/events/"):
@@ -235,7 +235,7 @@ def form_fields(html: str) -> dict[str, set[str]]:
 
 
 @pytest.fixture
-def page_objects(acme, acme_model, settings, tmp_path):  # type: ignore[no-untyped-def]
+def page_objects(acme, acme_model, settings, tmp_path):
     """A ledger record and a report of acme, for the pages that show one."""
     from governance.ledger import Actor
     from governance.tenancy import tenant_scope

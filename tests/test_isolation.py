@@ -32,7 +32,7 @@ UNTENANTED = {
 }
 
 
-def flatten(patterns, prefix=""):  # type: ignore[no-untyped-def]
+def flatten(patterns, prefix=""):
     for pattern in patterns:
         route = prefix + str(pattern.pattern)
         if isinstance(pattern, URLResolver):
@@ -118,7 +118,7 @@ def acme_objects(acme, bob, make_key, acme_model, globex, settings, tmp_path):
     return params, betrayals
 
 
-def acme_cost_import(acme) -> str:  # type: ignore[no-untyped-def]
+def acme_cost_import(acme) -> str:
     """A FOCUS import for acme, this month so costs/monthly's default window holds it; its service name."""
     from django.utils import timezone
 
@@ -162,7 +162,7 @@ def test_api_route_shows_tenant_b_nothing_of_tenant_a(route, acme_objects, api_a
     assert selectors.roles_for_user(user=bob, tenant=acme) == {"viewer"}
 
 
-def response_text(response) -> str:  # type: ignore[no-untyped-def]
+def response_text(response) -> str:
     """The whole body, streamed (the ledger's JSON Lines export) or not."""
     if response.streaming:
         return b"".join(response.streaming_content).decode()

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -52,7 +53,7 @@ def test_a_malformed_boolean_is_an_error_not_a_guess():
     assert "DEBUG must be a boolean" in result.stderr
 
 
-def database_options(**env: str) -> dict[str, object]:
+def database_options(**env: str) -> dict[str, Any]:
     """DATABASES["default"]["OPTIONS"] as the settings build them from `env` (in a fresh interpreter)."""
     script = (
         "import json; from django.conf import settings; print(json.dumps(settings.DATABASES['default']['OPTIONS']))"

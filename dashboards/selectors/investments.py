@@ -145,7 +145,7 @@ def investments_against_case(data: TenantFigures) -> list[dict[str, Any]]:
         schedule = InvestmentCost(
             investment.started_at, investment.months, investment.upfront_cost, investment.monthly_cost
         )
-        value_by_month = defaultdict(Decimal)
+        value_by_month: defaultdict[date, Decimal] = defaultdict(Decimal)
         for (month, department, product), amount in labelled.items():
             if (not investment.department or department == investment.department) and (
                 not investment.product or product == investment.product

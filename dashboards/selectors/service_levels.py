@@ -8,6 +8,7 @@ exact, and it is compared with the target before it is rounded for display.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -62,7 +63,7 @@ def _shown(value: Decimal | None, places: Decimal) -> str | None:
     return None if value is None else str(value.quantize(places))
 
 
-def _levels(sums: dict[str, Any], targets: ServiceLevelTargets) -> dict[str, Any]:
+def _levels(sums: Mapping[str, Any], targets: ServiceLevelTargets) -> dict[str, Any]:
     """One row of the service-level tables: the means, each marked met or missed (None: no samples)."""
     availability = mean_of_sum(sums["availability_percent_sum"], sums["availability_count"])
     response = mean_of_sum(sums["response_time_ms_sum"], sums["samples"])

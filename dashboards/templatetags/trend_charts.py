@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django import template
 from django.urls import reverse
@@ -46,7 +46,7 @@ class _Frame:
     @property
     def high(self) -> Decimal:
         lines = ((self.top_value - self.low) / self.step).to_integral_value("ROUND_CEILING")
-        return self.low + self.step * max(lines, 1)
+        return self.low + self.step * max(lines, Decimal(1))
 
     @property
     def column_width(self) -> Decimal:
@@ -218,6 +218,15 @@ def line_chart(
     return _safe(parts)
 
 
+class _ForecastPoint(NamedTuple):
+    month: str
+    value: Decimal
+    low_80: Decimal
+    high_80: Decimal
+    low_95: Decimal
+    high_95: Decimal
+
+
 @register.simple_tag
 def forecast_chart(forecast: dict[str, Any], currency: str, title: str, table_id: str) -> SafeString:
     """The months the forecast was fitted on, then its points with the 95 % and 80 % bands shaded.
@@ -229,10 +238,11 @@ def forecast_chart(forecast: dict[str, Any], currency: str, title: str, table_id
     history, points = forecast.get("history") or [], forecast.get("points") or []
     known = [(str(h["month"]), Decimal(h["value"])) for h in history]
     ahead = [
-        (str(p["month"]), *(Decimal(p[k]) for k in ("value", "low_80", "high_80", "low_95", "high_95"))) for p in points
+        _ForecastPoint(str(p["month"]), *(Decimal(p[k]) for k in ("value", "low_80", "high_80", "low_95", "high_95")))
+        for p in points
     ]
-    labels = [month for month, _ in known] + [row[0] for row in ahead]
-    every_value = [value for _, value in known] + [v for row in ahead for v in row[1:]]
+    labels = [month for month, _ in known] + [point.month for point in ahead]
+    every_value = [value for _, value in known] + [v for point in ahead for v in point[1:]]
     frame = _frame(len(labels), every_value)
     description = (
         f"{len(known)} known months and {len(ahead)} forecast months, with the ranges the forecast"
@@ -243,12 +253,16 @@ def forecast_chart(forecast: dict[str, Any], currency: str, title: str, table_id
     start = len(known)
     if ahead:
         anchor = [(start - 1, known[-1][1])] if known else []
-        for low, high, fill in ((4, 5, BAND_95), (2, 3, BAND_80)):
-            upper = anchor + [(start + i, row[high]) for i, row in enumerate(ahead)]
-            lower = anchor + [(start + i, row[low]) for i, row in enumerate(ahead)]
+        bands = (
+            (BAND_95, [(point.low_95, point.high_95) for point in ahead]),
+            (BAND_80, [(point.low_80, point.high_80) for point in ahead]),
+        )
+        for fill, ranges in bands:
+            upper = anchor + [(start + i, high) for i, (_, high) in enumerate(ranges)]
+            lower = anchor + [(start + i, low) for i, (low, _) in enumerate(ranges)]
             outline = [f"{frame.x(i):.1f},{frame.y(v):.1f}" for i, v in [*upper, *reversed(lower)]]
             parts.append(f'<polygon points="{" ".join(outline)}" fill="{fill}" stroke="none"/>')
-        line = anchor + [(start + i, row[1]) for i, row in enumerate(ahead)]
+        line = anchor + [(start + i, point.value) for i, point in enumerate(ahead)]
         coordinates = " ".join(f"{frame.x(i):.1f},{frame.y(v):.1f}" for i, v in line)
         parts.append(
             f'<polyline points="{coordinates}" fill="none" stroke="{FORECAST}" stroke-width="2"'

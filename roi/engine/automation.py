@@ -78,7 +78,7 @@ def run(inputs: Mapping[str, Any], figures: FinancialFigures) -> AutomationValue
 
 _INPUT_NAMES = frozenset(INPUTS)
 _RESULT_NAMES = tuple(f.name for f in fields(AutomationValue))
-_calculate = automation_value.__wrapped__  # type: ignore[attr-defined] (the body, without its context switch)
+_calculate = automation_value.__wrapped__  # type: ignore[attr-defined]  # the body, without its context switch
 
 
 def run_many(inputs: Sequence[Mapping[str, Any]], figures: FinancialFigures) -> list[dict[str, Any] | EngineInputError]:

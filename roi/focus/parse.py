@@ -269,7 +269,7 @@ def parse_charge(
     if start is not None and end is not None and end < start:
         errors.append(("ChargePeriodEnd", "must not be before ChargePeriodStart"))
     scope = read(_scope, cells, start) if start is not None else None
-    if errors:
+    if errors or scope is None or effective is None:  # (both are set when nothing was refused)
         return None, errors
     provider, account, period = scope
     key: CellKey = (

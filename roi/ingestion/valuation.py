@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -302,7 +302,8 @@ def service_month_sums(services: set[str], zone: ZoneInfo) -> dict[tuple[str, da
     """Sums and counts of response time, availability and conversion per service and month."""
     from django.db.models.functions import TruncMonth
 
-    rows = (
+    # Mappings: the Django plugin's row type cannot see the sums spread into annotate().
+    rows: Iterable[Mapping[str, Any]] = (
         PerformanceSample.objects.filter(service__in=services)
         .annotate(month=TruncMonth("measured_at", tzinfo=zone))
         .values("service", "month", "department", "product")

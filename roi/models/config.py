@@ -7,13 +7,15 @@ any ledger record made under it re-checked.
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from governance.models import ApiKey, history_user
-from governance.tenancy import HistoryGuardedQuerySet, TenantManager, TenantOwned
+from governance.tenancy import HistoryGuardedManager, HistoryGuardedTenantManager, TenantOwned
 
 
 class VersionedConfig(TenantOwned):
@@ -32,8 +34,8 @@ class VersionedConfig(TenantOwned):
     )
 
     # Bulk paths would skip the history rows that make each version auditable.
-    objects = TenantManager.from_queryset(HistoryGuardedQuerySet)()
-    all_tenants = models.Manager.from_queryset(HistoryGuardedQuerySet)()
+    objects: ClassVar[HistoryGuardedTenantManager[Any]] = HistoryGuardedTenantManager()
+    all_tenants: ClassVar[HistoryGuardedManager[Any]] = HistoryGuardedManager()
 
     class Meta:
         abstract = True

@@ -12,10 +12,11 @@ from django.db import models
 
 from governance.models import ApiKey
 from governance.tenancy import TenantOwned
+from roi.models.events import DecimalSize
 
 # Line items carry sub-cent amounts (per-second compute, per-request APIs); sums keep six
 # places so a million tiny charges do not round away, and answers round to the cent.
-COST = {"max_digits": 24, "decimal_places": 6}
+COST = DecimalSize(max_digits=24, decimal_places=6)
 
 
 class CostImport(TenantOwned):

@@ -7,6 +7,8 @@ time it occurred (which picks the financial model version that values it), free
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django.db import models
 from django.utils import timezone
 
@@ -14,8 +16,19 @@ from governance.models import LedgerRecord
 from governance.tenancy import TenantOwned
 from roi.event_fields import MONEY_PLACES, QUANTITY_PLACES
 
-MONEY = {"max_digits": 20, "decimal_places": MONEY_PLACES}
-QUANTITY = {"max_digits": 24, "decimal_places": QUANTITY_PLACES}
+
+class DecimalSize(TypedDict):
+    """The size of a DecimalField, spread into its declaration (`DecimalField(**MONEY)`).
+
+    Typed so that mypy checks each spread argument against DecimalField's signature.
+    """
+
+    max_digits: int
+    decimal_places: int
+
+
+MONEY = DecimalSize(max_digits=20, decimal_places=MONEY_PLACES)
+QUANTITY = DecimalSize(max_digits=24, decimal_places=QUANTITY_PLACES)
 
 
 class EventKind(models.TextChoices):

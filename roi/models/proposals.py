@@ -7,13 +7,15 @@ through the same service as a direct change, so the rules cannot drift apart.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from governance.models import ApiKey, history_user
-from governance.tenancy import HistoryGuardedQuerySet, TenantManager, TenantOwned
+from governance.tenancy import HistoryGuardedManager, HistoryGuardedTenantManager, TenantOwned
 
 
 class ProposalTarget(models.TextChoices):
@@ -57,8 +59,8 @@ class ChangeProposal(TenantOwned):
     applied_version = models.PositiveIntegerField(null=True, blank=True)
 
     # Bulk paths would skip the history rows that show each step of the approval.
-    objects = TenantManager.from_queryset(HistoryGuardedQuerySet)()
-    all_tenants = models.Manager.from_queryset(HistoryGuardedQuerySet)()
+    objects: ClassVar[HistoryGuardedTenantManager[ChangeProposal]] = HistoryGuardedTenantManager()
+    all_tenants: ClassVar[HistoryGuardedManager[ChangeProposal]] = HistoryGuardedManager()
     history = HistoricalRecords(get_user=history_user)
 
     class Meta:

@@ -66,7 +66,8 @@ class Reader:
         return Reader(data, self.path(name), self.errors)
 
     def value(self, name: str, kind: type | tuple[type, ...], what: str, *, required: bool = False) -> Any:
-        node, walked = self.data, []
+        node = self.data
+        walked: list[str] = []
         for part in name.split("."):
             if not isinstance(node, Mapping):
                 self.fail(".".join(walked), "must be an object")

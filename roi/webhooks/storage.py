@@ -164,9 +164,10 @@ def keeping_restoration(deployment: dict[str, Any]) -> dict[str, Any]:
     stored = Deployment.objects.filter(
         external_id=deployment["external_id"], failed=True, restored_at__isnull=False
     ).first()
-    if stored is None or stored.restored_at < datetime.fromisoformat(deployment["deployed_at"]):
+    restored_at = None if stored is None else stored.restored_at
+    if restored_at is None or restored_at < datetime.fromisoformat(deployment["deployed_at"]):
         return deployment
-    return {**deployment, "restored_at": stored.restored_at.isoformat()}
+    return {**deployment, "restored_at": restored_at.isoformat()}
 
 
 def restoration(deployment: dict[str, Any]) -> dict[str, Any] | None:

@@ -46,7 +46,7 @@ def test_trends_have_24_months_and_cumulative_figures(api_as, acme, history):
     assert trends["months"][-1]["month"] == f"{history[0]:%Y-%m}"
     assert trends["months"][-2]["automation"] == "750.00"
     assert trends["months"][-1]["cumulative_value"] == str(
-        sum(Decimal(m["total"]) for m in trends["months"]).quantize(Decimal("0.01"))
+        sum((Decimal(m["total"]) for m in trends["months"]), Decimal(0)).quantize(Decimal("0.01"))
     )
     assert trends["forecast"]["points"] == [] and "note" in trends["forecast"]  # one complete month only
 

@@ -31,7 +31,7 @@ def form_fields(page: str) -> dict[str, str]:
     return dict(re.findall(r'name="((?:kpis|alerts|attribution_rules)\.[\w.]+)" value="([^"]*)"', page))
 
 
-def kpis_now(tenant):  # type: ignore[no-untyped-def]
+def kpis_now(tenant):
     with tenant_scope(tenant):
         return selectors.business_kpis_current()
 

@@ -83,7 +83,7 @@ def test_another_tenant_cannot_get_the_pdf(client, charlie, case):
     assert client.get(f"/t/acme/ledger/{case.pk}/pdf").status_code == 404
 
 
-def _latest_record(tenant):  # type: ignore[no-untyped-def]
+def _latest_record(tenant):
     with tenant_scope(tenant):
         return LedgerRecord.objects.order_by("-sequence").first()
 

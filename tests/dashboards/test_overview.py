@@ -80,8 +80,8 @@ def test_last_months_roi_and_index_are_where_they_stood_at_its_end(viewer, acme,
     last_month = executive["last_month"]
     months = {m["month"]: m for m in executive["fiscal_ytd_months"]}
     if last_month in months:  # the fiscal year began before this month: its ROI to the end of last month
-        value = sum(Decimal(m["value"]) for name, m in months.items() if name <= last_month)
-        cost = sum(Decimal(m["cost"]) for name, m in months.items() if name <= last_month)
+        value = sum((Decimal(m["value"]) for name, m in months.items() if name <= last_month), Decimal(0))
+        cost = sum((Decimal(m["cost"]) for name, m in months.items() if name <= last_month), Decimal(0))
         expected = ((value - cost) / cost * 100).quantize(Decimal("0.0001"))
         assert Decimal(executive["comparisons"]["fiscal_ytd_roi_percent"]["last_month"]) == expected
     with tenant_scope(acme):

@@ -55,7 +55,7 @@ def csv_figures(report: Report) -> dict[tuple[str, str], str]:
     with report.csv.open("rb") as stored:
         rows = list(csv.reader(io.StringIO(stored.read().decode())))
     assert rows[0] == ["section", "figure", "value"]
-    return {(section, figure): value for section, figure, value in rows[1:]}
+    return {(str(section), str(figure)): value for section, figure, value in rows[1:]}
 
 
 def xlsx_figures(report: Report) -> dict[tuple[str, str], object]:
@@ -65,7 +65,7 @@ def xlsx_figures(report: Report) -> dict[tuple[str, str], object]:
         sheet = load_workbook(io.BytesIO(stored.read()))["Figures"]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == ("section", "figure", "value")
-    return {(section, figure): value for section, figure, value in rows[1:]}
+    return {(str(section), str(figure)): value for section, figure, value in rows[1:]}
 
 
 @pytest.fixture

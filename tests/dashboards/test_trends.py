@@ -3,6 +3,7 @@
 import re
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -174,7 +175,7 @@ def test_the_page_reads_a_fixed_number_of_queries_whatever_the_months_or_events(
 
 
 def test_the_charts_leave_a_gap_where_there_is_no_roi_and_draw_below_zero(acme):
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"month": "2026-01", "cumulative_roi_percent": None},
         {"month": "2026-02", "cumulative_roi_percent": "-80.0000"},
         {"month": "2026-03", "cumulative_roi_percent": "120.5000"},

@@ -22,12 +22,12 @@ def page(live_server, monkeypatch):
         context = browser.new_context(base_url=live_server.url)
         page = context.new_page()
         # Chromium reports every blocked script, style or handler on the console: none may occur.
-        page.csp_violations = []
+        page.csp_violations = []  # type: ignore[attr-defined]  # the test's own note on Playwright's page
         page.on("console", lambda message: _note_csp_violation(page, message.text))
         yield page
         context.close()
         browser.close()
-    assert page.csp_violations == [], "Content-Security-Policy violations in the browser"
+    assert page.csp_violations == [], "Content-Security-Policy violations in the browser"  # type: ignore[attr-defined]
 
 
 def _note_csp_violation(page, text: str) -> None:

@@ -27,12 +27,12 @@ SYSTEM = Actor.system("test")
 
 
 @pytest.fixture
-def owner_sql_any(request):  # type: ignore[no-untyped-def]
+def owner_sql_any(request):
     return request.getfixturevalue("owner_sql") if connection.vendor == "postgresql" else None
 
 
 @pytest.fixture
-def globex_model(globex):  # type: ignore[no-untyped-def]
+def globex_model(globex):
     with tenant_scope(globex):
         financial_model_update(actor=SYSTEM, groups=ACME_MODEL, change_reason="Initial figures")
 

@@ -1,9 +1,10 @@
 """The API's front door: keys, roles, tenant resolution and the JSON error envelope."""
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from django.urls import URLPattern, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -37,7 +38,7 @@ CALCULATION_BODIES = {
     },
     "availability": {"current_target": 99.9},
 }
-EVENT_BODIES = {
+EVENT_BODIES: dict[str, dict[str, Any]] = {
     "incidents": {"external_id": "i", "severity": "sev3", "started_at": "2026-01-01T00:00:00Z", "downtime_minutes": 3},
     "automation-runs": {
         "external_id": "a",
@@ -68,7 +69,7 @@ def focus_upload() -> dict:
     return {"file": SimpleUploadedFile("focus.csv", focus_csv({}), content_type="text/csv")}
 
 
-def request_args(body):  # type: ignore[no-untyped-def]
+def request_args(body):
     """(data, format) for a matrix row: a callable body builds a multipart upload."""
     return (body(), "multipart") if callable(body) else (body, "json")
 
@@ -139,7 +140,7 @@ MATRIX = [
 def api_routes() -> set[str]:
     """Every route under /api/v1/, as a path template, read from the URL configuration."""
     resolver = get_resolver()
-    [api] = [p for p in resolver.url_patterns if getattr(p, "namespace", None) == "api"]
+    [api] = [p for p in resolver.url_patterns if isinstance(p, URLResolver) and p.namespace == "api"]
     routes = set()
     for pattern in api.url_patterns:
         assert isinstance(pattern, URLPattern)

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 BODY = {"name": "grafana", "role": "viewer"}
 
 
-def keys_named(tenant, name: str) -> int:  # type: ignore[no-untyped-def]
+def keys_named(tenant, name: str) -> int:
     with tenant_scope(tenant):
         return ApiKey.objects.filter(name=name).count()
 
@@ -26,7 +26,7 @@ REVENUE = "/api/v1/config/revenue-model"
 REVENUE_BODY = {"annual_recurring_revenue": 60000000, "change_reason": "New deals"}
 
 
-def model_versions(tenant) -> int:  # type: ignore[no-untyped-def]
+def model_versions(tenant) -> int:
     from roi.models import FinancialModel
 
     with tenant_scope(tenant):
@@ -150,7 +150,7 @@ def test_a_concurrent_request_with_the_same_key_is_a_409(live_server, acme, make
     create = services.api_key_create
     started = threading.Event()
 
-    def slow_create(**kwargs):  # type: ignore[no-untyped-def]
+    def slow_create(**kwargs):
         started.set()
         time.sleep(1.5)  # hold the first request open while the others arrive
         return create(**kwargs)

@@ -14,7 +14,7 @@ from tests.conftest import _member
 pytestmark = pytest.mark.django_db
 
 
-def session(user) -> APIClient:  # type: ignore[no-untyped-def]
+def session(user) -> APIClient:
     client = APIClient()
     client.force_login(user)
     return client

@@ -11,10 +11,11 @@ import ipaddress
 import socket
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -66,10 +67,10 @@ def serve(*, status: int = 200, location: str = "", host: str = "127.0.0.1", tls
 
 
 @pytest.fixture
-def servers() -> Iterator[list]:
+def servers() -> Iterator[Callable[..., SimpleNamespace]]:
     started: list = []
 
-    def start(**kwargs: object) -> SimpleNamespace:
+    def start(**kwargs: Any) -> SimpleNamespace:
         server, handle = serve(**kwargs)
         started.append(server)
         return handle

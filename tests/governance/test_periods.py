@@ -25,7 +25,7 @@ def incident(external_id: str, started_at: str, minutes: int = 30) -> dict:
     return {"external_id": external_id, "severity": "sev2", "started_at": started_at, "downtime_minutes": minutes}
 
 
-def close(tenant, month: str) -> ClosedPeriod:  # type: ignore[no-untyped-def]
+def close(tenant, month: str) -> ClosedPeriod:
     with tenant_scope(tenant):
         return period_close(month=datetime.strptime(month, "%Y-%m").date(), actor=SYSTEM)
 

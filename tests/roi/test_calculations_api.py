@@ -2,6 +2,7 @@
 
 import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -285,7 +286,7 @@ def test_records_made_with_investment_roi_v1_still_verify_under_v2(analyst, api_
     assert answer["ok"], answer["failures"]
 
 
-VALID_BODIES = {
+VALID_BODIES: dict[str, dict[str, Any]] = {
     "roi": {"upfront_cost": 1000, "monthly_cost": 10, "monthly_benefit": 100, "months": 12},
     "incident-prevention": {"downtime_minutes": 30, "severity": "sev2"},
     "automation-value": {"manual_time_equivalent": 600, "execution_time": 30},

@@ -1,5 +1,7 @@
 """The versioned financial model and KPIs over the API."""
 
+from typing import Any
+
 import pytest
 
 from governance.tenancy import tenant_scope
@@ -92,7 +94,7 @@ def test_a_change_is_a_new_version_with_who_when_why(finance, acme, acme_model):
 
 
 def test_kpis_round_trip_and_weightings_must_sum_to_one(finance):
-    good = {
+    good: dict[str, Any] = {
         "kpis": {"availability": {"target": 99.95, "cost_per_9": 100000}},
         "alerts": {"monthly_value_target": 100000, "roi_target": 300, "incident_prevention_target": 50000},
         "attribution_rules": {

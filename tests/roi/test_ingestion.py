@@ -5,6 +5,7 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -235,7 +236,7 @@ def test_rollups_equal_a_recomputation_from_raw_events(ingester, acme):
         )
         lead = sum((d.deployed_at - d.committed_at for d in Deployment.objects.exclude(committed_at=None)), timedelta())
         assert sum(a["lead_time_seconds_sum"] for a in deployment_cells) == seconds(lead)
-        expected = {}
+        expected: dict[Any, Any] = {}
         for event in Incident.objects.all():
             month = event.occurred_at.astimezone(UTC).date().replace(day=1)
             stream = Stream.INCIDENT_PREVENTION if event.prevented else Stream.DOWNTIME

@@ -132,7 +132,7 @@ class TestChainBreaks:
         records[1], records[2] = records[2], records[1]
         assert chain_breaks(records)[0].sequence == 3
 
-    def anchor(self, record):  # type: ignore[no-untyped-def]
+    def anchor(self, record):
         return Anchor(tenant=1, sequence=record.sequence, hash=record.hash, verified_at="2026-01-01T00:00:00+00:00")
 
     def test_a_truncated_tail_is_caught_against_the_anchor(self):
@@ -223,7 +223,7 @@ def test_parallel_calculations_never_fork_the_chain(transactional_db, live_serve
     assert verification.ok, verification.as_dict()
 
 
-def delete_ledger_rows(owner_sql, where: str, params: list) -> None:  # type: ignore[no-untyped-def]
+def delete_ledger_rows(owner_sql, where: str, params: list) -> None:
     """Delete ledger rows behind the app's back, as someone with the database's keys could."""
     if connection.vendor == "postgresql":
         owner_sql("ALTER TABLE governance_ledgerrecord DISABLE TRIGGER ledger_append_only")
@@ -242,7 +242,7 @@ def delete_ledger_rows(owner_sql, where: str, params: list) -> None:  # type: ig
 
 
 @pytest.fixture
-def owner_sql_any(request):  # type: ignore[no-untyped-def]
+def owner_sql_any(request):
     """owner_sql on PostgreSQL; SQLite needs none (the test's own connection drops the trigger)."""
     return request.getfixturevalue("owner_sql") if connection.vendor == "postgresql" else None
 

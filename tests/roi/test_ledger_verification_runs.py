@@ -21,7 +21,7 @@ from tests.roi.test_ledger import run_calculations
 pytestmark = pytest.mark.django_db
 
 
-def verify(tenant, **options):  # type: ignore[no-untyped-def]
+def verify(tenant, **options):
     with tenant_scope(tenant):
         return ledger_verify(**options)
 
@@ -129,7 +129,7 @@ def test_a_run_that_stops_says_so_rather_than_queued_for_ever(acme, acme_model, 
     with tenant_scope(acme):
         run = LedgerVerificationRun.objects.create(tenant=acme, actor="test", full=True)
 
-    def broken(**options):  # type: ignore[no-untyped-def]
+    def broken(**options):
         raise RuntimeError("the worker hit its time limit")
 
     monkeypatch.setattr(ledger_verification, "ledger_verify", broken)

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from governance.audit import audit_events
 from governance.ledger import Actor
-from governance.models import AuditKind
+from governance.models import ApiKey, AuditKind
 from governance.services import (
     BUSINESS_CONTEXT_FIELDS,
     api_key_create,
@@ -48,13 +48,13 @@ def dual_alone(acme, acme_model, alice):
     return acme
 
 
-def session(user) -> APIClient:  # type: ignore[no-untyped-def]
+def session(user) -> APIClient:
     client = APIClient()
     client.force_login(user)
     return client
 
 
-def key_client(tenant, role: str, created_by=None) -> tuple[APIClient, object]:  # type: ignore[no-untyped-def]
+def key_client(tenant, role: str, created_by=None) -> tuple[APIClient, ApiKey]:
     with tenant_scope(tenant):
         issued = api_key_create(name=f"{role} key", role=role, created_by=created_by)
     client = APIClient()
@@ -62,12 +62,12 @@ def key_client(tenant, role: str, created_by=None) -> tuple[APIClient, object]: 
     return client, issued.api_key
 
 
-def model_version(tenant) -> int:  # type: ignore[no-untyped-def]
+def model_version(tenant) -> int:
     with tenant_scope(tenant):
         return FinancialModel.objects.get().version
 
 
-def audit_kinds(tenant) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def audit_kinds(tenant) -> list[tuple[str, str]]:
     with tenant_scope(tenant):
         return [(e.kind, e.actor) for e in audit_events().order_by("occurred_at", "id") if e.kind.startswith("change")]
 
@@ -539,7 +539,7 @@ def test_a_viewer_cannot_decide_on_the_page(client, dual, alice, bob):
 # --- Admin ------------------------------------------------------------------------------
 
 
-def admin_form(tenant, require_dual_approval: bool) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def admin_form(tenant, require_dual_approval: bool) -> dict[str, object]:
     data = {"name": tenant.name, "slug": tenant.slug, "currency": tenant.currency, "time_zone": tenant.time_zone}
     data["fiscal_year_start_month"] = tenant.fiscal_year_start_month
     data["locale"] = tenant.locale

@@ -106,7 +106,7 @@ def tamper(owner_sql_any, sql: str, *params) -> None:
 
 
 @pytest.fixture
-def owner_sql_any(request):  # type: ignore[no-untyped-def]
+def owner_sql_any(request):
     return request.getfixturevalue("owner_sql") if connection.vendor == "postgresql" else None
 
 

@@ -63,7 +63,7 @@ def deliver(
 ) -> Any:
     """POST `payload` as the tool would, signed with (or carrying) `credential`; `unsigned` leaves the header out."""
     body = json.dumps(payload).encode() if body is None else body
-    headers: dict[str, str] = dict(extra)
+    headers: dict[str, Any] = dict(extra)
     if tool == "alertmanager":
         if not unsigned:
             headers["HTTP_AUTHORIZATION"] = f"Bearer {credential}"
