@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -10,18 +10,19 @@ from dashboards.calculators import CALCULATORS, EDITABLE_FIGURES, Field, calcula
 from governance import roles
 from governance.ledger import Actor
 from governance.pages import tenant_page
+from governance.requests import TenantRequest
 from roi.engine import EngineInputError
 from roi.services import calculation_run, figures_in_force
 
 
 @tenant_page(roles.CALCULATE)
-def calculators(request: HttpRequest) -> HttpResponse:
+def calculators(request: TenantRequest) -> HttpResponse:
     return render(request, "dashboards/calculators.html", {"calculators": CALCULATORS.values()})
 
 
 @tenant_page(roles.CALCULATE)
 @require_http_methods(["GET", "POST"])
-def calculator(request: HttpRequest, method: str) -> HttpResponse:
+def calculator(request: TenantRequest, method: str) -> HttpResponse:
     """One method's form; a submission is a ledger record, shown on its own page."""
     chosen = CALCULATORS.get(method)
     if chosen is None:
@@ -39,7 +40,7 @@ def calculator(request: HttpRequest, method: str) -> HttpResponse:
         except EngineInputError as error:
             errors = field_errors(chosen, error.errors)
         else:
-            return redirect("ledger-record", slug=request.tenant.slug, record_id=record.pk)  # type: ignore[attr-defined]
+            return redirect("ledger-record", slug=request.tenant.slug, record_id=record.pk)
     # A link may prefill the form (GET ?field=...), e.g. an investment's value at risk.
     given = request.POST if request.method == "POST" else request.GET
     mode = given.get("mode") or (chosen.modes[0][0] if chosen.modes else "")

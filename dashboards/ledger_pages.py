@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods
@@ -16,12 +16,13 @@ from governance.audit import audit_record
 from governance.ledger import Actor, record_hash
 from governance.models import AuditKind
 from governance.pages import tenant_page
+from governance.requests import TenantRequest
 from roi import selectors as roi_selectors
 from roi.ledger_verification import ledger_verify
 
 
 @tenant_page(roles.READ_LEDGER)
-def ledger_list(request: HttpRequest) -> HttpResponse:
+def ledger_list(request: TenantRequest) -> HttpResponse:
     """The ledger, newest first, filtered by method, actor and days; a bad filter is a form error."""
     form = LedgerFilterForm(request.GET)
     valid = form.is_valid()
@@ -36,7 +37,7 @@ def ledger_list(request: HttpRequest) -> HttpResponse:
 
 @tenant_page(roles.READ_LEDGER)
 @require_http_methods(["GET", "POST"])
-def ledger_record(request: HttpRequest, record_id: int) -> HttpResponse:
+def ledger_record(request: TenantRequest, record_id: int) -> HttpResponse:
     """One record with its inputs, versions and hash; POST re-verifies the whole chain."""
     record = get_object_or_404(roi_selectors.ledger_records(), pk=record_id)
     verification = None
@@ -67,14 +68,14 @@ def _record_items(record: object) -> list[dict[str, object]]:
 
 
 @tenant_page(roles.READ_LEDGER)
-def ledger_record_pdf(request: HttpRequest, record_id: int) -> HttpResponse:
+def ledger_record_pdf(request: TenantRequest, record_id: int) -> HttpResponse:
     """A one-page PDF of a calculation for a prospect or a board member, with its id and hash."""
     from weasyprint import HTML
 
     record = get_object_or_404(roi_selectors.ledger_records(), pk=record_id)
     context = {
         "record": record,
-        "tenant": request.tenant,  # type: ignore[attr-defined]
+        "tenant": request.tenant,
         "result_rows": _pdf_rows(record.result),
         "input_rows": _pdf_rows(record.inputs),
     }

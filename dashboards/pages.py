@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
@@ -24,7 +25,7 @@ from governance.fiscal import add_months
 from governance.months import parse_month
 from governance.pages import tenant_page
 from governance.requests import TenantRequest
-from roi.models import AutomationRun, Incident, PerformanceMonth, Stream
+from roi.models import AutomationRun, Event, Incident, PerformanceMonth, Stream
 
 
 @tenant_page()
@@ -100,6 +101,7 @@ def drill_down(request: TenantRequest, stream: str, month: str) -> HttpResponse:
     zone = ZoneInfo(request.tenant.time_zone)
     start = datetime(first.year, first.month, 1, tzinfo=zone)
     end = datetime(*add_months(first, 1).timetuple()[:3], tzinfo=zone)
+    rows: QuerySet[PerformanceMonth] | QuerySet[Event]
     if stream == Stream.PERFORMANCE:
         rows = PerformanceMonth.objects.filter(month=first).order_by("service")
         template = "dashboards/drill_performance.html"

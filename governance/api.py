@@ -11,8 +11,9 @@ rest of the request runs inside `tenant_scope`, one transaction, rolled back on 
 from __future__ import annotations
 
 from contextlib import ExitStack
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions
@@ -44,25 +45,26 @@ def resolve_tenant(request: Request) -> tuple[Tenant, frozenset[str]]:
         return api_key.tenant, frozenset({api_key.role})
     if not mfa.mfa_satisfied(request):
         raise exceptions.PermissionDenied(mfa.MFA_REQUIRED_MESSAGE)
+    user = cast(User, request.user)  # called for an authenticated caller only, and not a key: a user
     if named:
         tenant = Tenant.objects.filter(slug=named).first()
-        held = selectors.roles_for_user(user=request.user, tenant=tenant) if tenant else frozenset()
+        held = selectors.roles_for_user(user=user, tenant=tenant) if tenant else frozenset()
         if tenant is None or not held:
             raise exceptions.NotFound("No such tenant.")
         return tenant, held
-    tenants = list(selectors.tenants_for_user(user=request.user)[:2])
+    tenants = list(selectors.tenants_for_user(user=user)[:2])
     if not tenants:
         raise exceptions.PermissionDenied("You are not a member of any tenant.")
     if len(tenants) > 1:
         raise exceptions.ValidationError({TENANT_HEADER: ["You belong to several tenants: name one in this header."]})
-    return tenants[0], selectors.roles_for_user(user=request.user, tenant=tenants[0])
+    return tenants[0], selectors.roles_for_user(user=user, tenant=tenants[0])
 
 
 def actor_of(request: Request) -> Actor:
     """The person or key behind an authenticated request, as the ledger and history name it."""
     if isinstance(request.auth, ApiKey):
         return Actor.of_key(request.auth)
-    return Actor.of_user(request.user)
+    return Actor.of_user(cast(User, request.user))  # authenticated, and not by a key: a user
 
 
 class HasTenantRole(BasePermission):
@@ -71,7 +73,7 @@ class HasTenantRole(BasePermission):
     message = "Your role may not do this."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        if not hasattr(view, request.method.lower()):
+        if not hasattr(view, (request.method or "").lower()):  # (a request always has a method)
             return True  # let DRF answer 405 for a method the view does not have
         allowed = view.roles_for(request.method)
         return bool(getattr(request, "roles", frozenset()) & allowed)

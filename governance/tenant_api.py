@@ -7,12 +7,12 @@ from typing import Any
 from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from governance import roles, selectors, services
 from governance.api import TENANT_PARAMETER, TenantAPIView, actor_of
 from governance.models import AccountingStandard, BusinessModel, CompanySize, Industry, ReportingFrequency, Tenant
+from governance.requests import TenantApiRequest
 from governance.roles import Role
 from governance.schema import CustomerSegmentsField, StrictCharField
 
@@ -32,7 +32,7 @@ class TenantView(TenantAPIView):
     """The tenant the caller acts on, and the caller's roles there."""
 
     @extend_schema(responses=TenantInfoSerializer, parameters=[TENANT_PARAMETER])
-    def get(self, request: Request) -> Response:
+    def get(self, request: TenantApiRequest) -> Response:
         return Response(TenantInfoSerializer({"tenant": request.tenant, "roles": sorted(request.roles)}).data)
 
 
@@ -97,11 +97,11 @@ class TenantSettingsView(TenantAPIView):
     allowed_roles = {"GET": roles.READ, "PUT": roles.MANAGE_TENANT}
 
     @extend_schema(responses=TenantSettingsSerializer, parameters=[TENANT_PARAMETER])
-    def get(self, request: Request) -> Response:
+    def get(self, request: TenantApiRequest) -> Response:
         return Response(tenant_settings_data(request.tenant))
 
     @extend_schema(request=TenantSettingsSerializer, responses=TenantSettingsSerializer, parameters=[TENANT_PARAMETER])
-    def put(self, request: Request) -> Response:
+    def put(self, request: TenantApiRequest) -> Response:
         """Change the settings given; those left out stay as they are."""
         body = TenantSettingsSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -137,7 +137,7 @@ class MemberListView(TenantAPIView):
     serializer_class = MemberSerializer
 
     @extend_schema(responses=MemberSerializer(many=True), parameters=[TENANT_PARAMETER])
-    def get(self, request: Request) -> Response:
+    def get(self, request: TenantApiRequest) -> Response:
         members = selectors.members_of(tenant=request.tenant)
         page = self.paginate_queryset(
             [{"username": user.get_username(), "roles": sorted(held)} for user, held in members]
@@ -154,14 +154,14 @@ class MemberDetailView(TenantAPIView):
 
     allowed_roles = {"PUT": roles.MANAGE_TENANT, "DELETE": roles.MANAGE_TENANT}
 
-    def _member(self, request: Request, username: str) -> Any:
+    def _member(self, request: TenantApiRequest, username: str) -> Any:
         user = selectors.user_by_username(username=username)
         if user is None or not selectors.roles_for_user(user=user, tenant=request.tenant):
             raise exceptions.NotFound("No such member.")
         return user
 
     @extend_schema(request=MemberRoleSerializer, responses=MemberSerializer, parameters=[TENANT_PARAMETER])
-    def put(self, request: Request, username: str) -> Response:
+    def put(self, request: TenantApiRequest, username: str) -> Response:
         body = MemberRoleSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         user = self._member(request, username)
@@ -172,7 +172,7 @@ class MemberDetailView(TenantAPIView):
         return Response(MemberSerializer({"username": user.get_username(), "roles": sorted(held)}).data)
 
     @extend_schema(responses={204: None}, parameters=[TENANT_PARAMETER])
-    def delete(self, request: Request, username: str) -> Response:
+    def delete(self, request: TenantApiRequest, username: str) -> Response:
         services.membership_set_role(
             tenant=request.tenant,
             user=self._member(request, username),

@@ -81,7 +81,9 @@ class EventFilters(serializers.Serializer):
         except serializers.ValidationError as error:
             if not isinstance(error.detail, dict):
                 raise
-            raise serializers.ValidationError({written.get(k, k): v for k, v in error.detail.items()}) from None
+            # A serializer's errors are keyed by field name, so str() leaves each key as it is.
+            renamed = {written.get(str(key), str(key)): detail for key, detail in error.detail.items()}
+            raise serializers.ValidationError(renamed) from None
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         if "since" in data and "until" in data and data["since"] > data["until"]:

@@ -164,11 +164,11 @@ def ledger_verify(
         if progress is not None:
             progress(done, len(to_check))
         if record.method == BATCH_METHOD:
-            for problem in batch_problems(record):
-                verification.fail(record, problem)
+            for reason in batch_problems(record):
+                verification.fail(record, reason)
             continue
-        for problem in _recompute_problems(record):
-            verification.fail(record, problem)
+        for reason in _recompute_problems(record):
+            verification.fail(record, reason)
         expected = _expected_figures(record, versions_cache)
         if expected is not None and expected != record.figures:
             verification.fail(

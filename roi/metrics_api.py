@@ -9,12 +9,12 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from governance import roles
 from governance.api import TENANT_PARAMETER, TenantAPIView, query_of
 from governance.fiscal import add_months
+from governance.requests import TenantApiRequest
 from roi import selectors
 from roi.engine.money import money_text
 from roi.query_fields import MonthOrDayField
@@ -34,7 +34,7 @@ class BusinessImpactView(TenantAPIView):
         responses=OpenApiTypes.OBJECT,
         parameters=[TENANT_PARAMETER, BusinessImpactQuery],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: TenantApiRequest) -> Response:
         query = BusinessImpactQuery(data=query_of(request))
         query.is_valid(raise_exception=True)
         today = timezone.localdate(timezone=ZoneInfo(request.tenant.time_zone))

@@ -26,5 +26,5 @@ def report_file_response(*, report_id: int, file_format: str) -> FileResponse:
         raise Http404("No such format.")
     report = get_object_or_404(reports_list(), pk=report_id)
     stored = report.file_for(file_format)
-    name = stored.name.rsplit("/", 1)[-1]
+    name = (stored.name or "").rsplit("/", 1)[-1]  # (a report's files are named when it is made)
     return FileResponse(stored.open("rb"), as_attachment=True, filename=name, content_type=MEDIA_TYPES[file_format])

@@ -138,7 +138,7 @@ def report_deliver(*, report: Report) -> int:
     messages = []
     for address in recipients:
         message = EmailMessage(subject=subject, body=body, to=[address])
-        message.attach(report.pdf.name.rsplit("/", 1)[-1], attachment, "application/pdf")
+        message.attach((report.pdf.name or "").rsplit("/", 1)[-1], attachment, "application/pdf")
         messages.append(message)
     sent = get_connection().send_messages(messages) if messages else 0
     report.emailed_at = timezone.now()

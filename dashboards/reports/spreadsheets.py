@@ -50,11 +50,11 @@ def render_xlsx(figures: dict[str, Any]) -> bytes:
         return ILLEGAL_CHARACTERS_RE.sub("\ufffd", written) if isinstance(written, str) else written
 
     book = Workbook()
-    sheet = book.active
-    sheet.title = "Figures"
-    sheet.append(["section", "figure", "value"])
-    for row in figure_rows(figures):
-        sheet.append([sheet_cell(item) for item in row])
+    first = book.worksheets[0]  # a new workbook's one (and active) sheet
+    first.title = "Figures"
+    first.append(["section", "figure", "value"])
+    for figure_row in figure_rows(figures):
+        first.append([sheet_cell(item) for item in figure_row])
     for section in sections(figures):
         sheet = book.create_sheet(section.title)
         for name, value in section.notes:

@@ -70,8 +70,8 @@ def probed_schema(parse: Any, *, server_filled: Iterable[str] = ()) -> dict[str,
             parse(probe)
     properties: dict[str, Any] = {}
     for probe in probes:
-        for name, schema in probe.properties.items():
-            properties.setdefault(name, schema)
+        for name, property_schema in probe.properties.items():
+            properties.setdefault(name, property_schema)
     for name in sorted(probes[0].allowed - set(properties)):
         properties[name] = {}
     filled = set(server_filled)

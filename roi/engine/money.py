@@ -158,9 +158,9 @@ def to_decimal(
     Accepts int, Decimal, numeric str and float (via ``repr``, see the module docstring);
     rejects bool, NaN, Infinity, magnitudes beyond 1e15 and, unless allowed, negatives.
     """
-    kind = type(value)
-    if (kind is str and len(value) <= 15 and value.isascii() and value.isdigit()) or (
-        kind is int and 0 <= value <= _MAX_INT
+    # `type(...) is`, not isinstance: a bool or a str subclass takes the checked path.
+    if (type(value) is str and len(value) <= 15 and value.isascii() and value.isdigit()) or (
+        type(value) is int and 0 <= value <= _MAX_INT
     ):
         # What integrations send most, taken directly: up to 15 ASCII digits or an int
         # within range is finite, not negative and not -0, so only the bounds remain.

@@ -154,8 +154,13 @@ def prepare_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
 
 def _read_estimate(reader: InputReader, field: str, *, required: bool) -> Estimate | None:
     point = number_schema()
-    points = {key: point for key in ("low", "mode", "high")}
-    triangular = {"type": "object", "properties": points, "required": list(points), "additionalProperties": False}
+    point_schemas = {key: point for key in ("low", "mode", "high")}
+    triangular = {
+        "type": "object",
+        "properties": point_schemas,
+        "required": list(point_schemas),
+        "additionalProperties": False,
+    }
     reader.declare(field, {"anyOf": [point, triangular]}, required=required)
     raw = reader.inputs.get(field)
     if not isinstance(raw, Mapping):

@@ -62,7 +62,7 @@ def add_contributions(
         month = months.get((local.year, local.month))
         if month is None:
             month = months[(local.year, local.month)] = date(local.year, local.month, 1)
-        for stream, amounts in spec.contributions(event):  # type: ignore[arg-type]
+        for stream, amounts in spec.contributions(event):
             cell = deltas[(month, stream, event["department"], event["product"])]
             for column, amount in amounts.items():
                 if amount:

@@ -33,7 +33,7 @@ def events_ingest(*, actor: Actor, kind: str, payload: Any) -> BatchOutcome:
     """Store one batch of events of `kind` for the scope tenant, valued and rolled up."""
     spec = KINDS[kind]
     events = parse_batch(kind, payload)
-    periods.ensure_open(events=events, stored=spec.model.objects)
+    periods.ensure_open(events=events, stored=spec.model.objects.all())
     tenant = current_tenant()
     zone = ZoneInfo(tenant.time_zone)
     outcome = BatchOutcome(kind=kind, received=len(events))

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 from decimal import Decimal
 from io import StringIO
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
@@ -72,7 +73,7 @@ def snapshot(model):
 
 def rollups_add_up():
     """The stored cells equal a recomputation from raw events, and automation equals its events' sum."""
-    assert rollup_cells_stored() == rollup_cells_from_events(UTC)
+    assert rollup_cells_stored() == rollup_cells_from_events(ZoneInfo("UTC"))
     stored = MonthlyRollup.objects.filter(stream=Stream.AUTOMATION).aggregate(total=Sum("value"))["total"]
     assert stored == AutomationRun.objects.aggregate(total=Sum("value"))["total"]
 
