@@ -1,13 +1,22 @@
 """automation_value: the brief's monthly figure corrected, and negative savings reported."""
 
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from roi.engine import METHODS, FinancialFigures
-from roi.engine.automation import METHOD, METHOD_VERSION, automation_value
+from roi.engine.automation import METHOD, METHOD_VERSION, AutomationValue, automation_value
+
+
+def run_automation_value(inputs: Mapping[str, Any], figures: FinancialFigures) -> AutomationValue:
+    """The registry's automation_value, its result read as the method's own type."""
+    result = METHODS["automation_value"].run(inputs, figures)
+    assert isinstance(result, AutomationValue)
+    return result
 
 
 def figures(**changes: object) -> FinancialFigures:
@@ -27,7 +36,7 @@ def test_method_is_named_and_versioned() -> None:
 
 def test_the_briefs_month_is_worth_4000_not_4500() -> None:
     # given 40 hours saved at 75 and 12,000 a year of compliance (1,000 a month, one check)
-    result = METHODS["automation_value"].run(
+    result = run_automation_value(
         {"manual_time_equivalent": 40 * 3600, "execution_time": 0, "compliance_checks": 1}, figures()
     )
     assert result.cost_savings == Decimal("3000.00")
@@ -88,7 +97,7 @@ def test_other_figures_worked_by_hand() -> None:
     figures_ = figures(
         it_staff_hourly_rate=Decimal(80), cost_per_error=Decimal(250), compliance_value_per_check=Decimal(30)
     )
-    result = METHODS["automation_value"].run(
+    result = run_automation_value(
         {
             "manual_time_equivalent": "1800",
             "execution_time": "60",
@@ -106,7 +115,7 @@ def test_other_figures_worked_by_hand() -> None:
 
 
 def test_a_slower_automation_is_a_reported_loss() -> None:
-    result = METHODS["automation_value"].run(
+    result = run_automation_value(
         {"manual_time_equivalent": 60, "execution_time": 90, "runs": 10}, figures(it_staff_hourly_rate=Decimal(80))
     )
     assert (result.time_saved_hours, result.cost_savings, result.total_value) == (

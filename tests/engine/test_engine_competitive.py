@@ -1,12 +1,15 @@
 """competitive_advantage: the brief's speed figures and DORA tiers."""
 
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from roi.engine import METHODS, FinancialFigures
 from roi.engine.competitive import (
     DORA_REPORT_YEAR,
+    CompetitiveAdvantage,
     change_failure_rate_tier,
     deployment_frequency_tier,
     lead_time_tier,
@@ -15,14 +18,19 @@ from roi.engine.competitive import (
 from roi.engine.money import EngineInputError
 
 
+def run_competitive_advantage(inputs: Mapping[str, Any], figures: FinancialFigures) -> CompetitiveAdvantage:
+    """The registry's competitive_advantage, its result read as the method's own type."""
+    result = METHODS["competitive_advantage"].run(inputs, figures)
+    assert isinstance(result, CompetitiveAdvantage)
+    return result
+
+
 def figures() -> FinancialFigures:
     return FinancialFigures(annual_recurring_revenue=Decimal(56000000), development_value_per_day=Decimal(2000))
 
 
 def test_speed_score_and_time_to_market() -> None:
-    result = METHODS["competitive_advantage"].run(
-        {"deployment_frequency": 8, "lead_time": 5, "recovery_time": 2}, figures()
-    )
+    result = run_competitive_advantage({"deployment_frequency": 8, "lead_time": 5, "recovery_time": 2}, figures())
     assert result.speed_advantage == Decimal(8)
     assert result.competitive_score == Decimal(80)
     assert result.time_to_market_value == Decimal("50000.00")  # (30 - 5) * 2,000
@@ -31,9 +39,7 @@ def test_speed_score_and_time_to_market() -> None:
 
 
 def test_score_is_capped_at_100_and_slow_lead_time_is_negative_value() -> None:
-    result = METHODS["competitive_advantage"].run(
-        {"deployment_frequency": 60, "lead_time": 45, "recovery_time": 2}, figures()
-    )
+    result = run_competitive_advantage({"deployment_frequency": 60, "lead_time": 45, "recovery_time": 2}, figures())
     assert result.competitive_score == Decimal(100)
     assert result.time_to_market_value == Decimal("-30000.00")
 
@@ -161,7 +167,7 @@ def test_change_failure_rate_tier_boundaries(percent: Decimal, tier: str) -> Non
 
 
 def test_every_result_cites_the_report_year_and_tiers_all_four_keys() -> None:
-    result = METHODS["competitive_advantage"].run(
+    result = run_competitive_advantage(
         {"deployment_frequency": "45", "lead_time": "0.5", "recovery_time": "0.25", "change_failure_rate": "4"},
         FinancialFigures(annual_recurring_revenue=Decimal(1), development_value_per_day=Decimal(2000)),
     )
@@ -192,5 +198,5 @@ def test_every_result_cites_the_report_year_and_tiers_all_four_keys() -> None:
 )
 def test_it_rejects_bad_input_naming_the_field(inputs: dict[str, object], field: str) -> None:
     with pytest.raises(EngineInputError) as caught:
-        METHODS["competitive_advantage"].run(inputs, FinancialFigures(annual_recurring_revenue=Decimal(1)))
+        run_competitive_advantage(inputs, FinancialFigures(annual_recurring_revenue=Decimal(1)))
     assert field in caught.value.errors

@@ -81,7 +81,7 @@ def test_irr_is_null_when_flows_never_change_sign() -> None:
 
 def test_irr_of_a_simple_loan() -> None:
     # -100 now, 110 in a period: 10 % a period.
-    assert internal_rate([D(-100), D(110)]).quantize(D("1e-12")) == D("0.1").quantize(D("1e-12"))  # type: ignore[union-attr]
+    assert internal_rate([D(-100), D(110)]).quantize(D("1e-12")) == D("0.1").quantize(D("1e-12"))
 
 
 def test_roi_is_null_without_costs_and_payback_null_when_never_paid() -> None:
@@ -337,6 +337,7 @@ def test_payback_agrees_with_the_cumulative_flows(flows: list[Decimal]) -> None:
 def test_v2_finds_an_irr_wherever_the_flows_change_sign(inputs: dict[str, object], irr_annual: Decimal | None) -> None:
     v1 = method_for("investment_roi", 1).run(inputs, figures())
     v2 = METHODS["investment_roi"].run(inputs, figures())
+    assert isinstance(v1, InvestmentRoi) and isinstance(v2, InvestmentRoi)
     assert v1.irr_annual is None  # what version 1 records hold, and keep recomputing to
     assert v2.irr_annual is not None
     if irr_annual is not None:

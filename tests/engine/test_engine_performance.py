@@ -1,12 +1,28 @@
 """performance_impact and customer_experience: the spec's examples and both bases."""
 
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from roi.engine import METHODS, FinancialFigures
 from roi.engine.money import EngineInputError
-from roi.engine.performance import customer_experience, performance_impact
+from roi.engine.performance import CustomerExperience, PerformanceImpact, customer_experience, performance_impact
+
+
+def run_performance_impact(inputs: Mapping[str, Any], figures: FinancialFigures) -> PerformanceImpact:
+    """The registry's performance_impact, its result read as the method's own type."""
+    result = METHODS["performance_impact"].run(inputs, figures)
+    assert isinstance(result, PerformanceImpact)
+    return result
+
+
+def run_customer_experience(inputs: Mapping[str, Any], figures: FinancialFigures) -> CustomerExperience:
+    """The registry's customer_experience, its result read as the method's own type."""
+    result = METHODS["customer_experience"].run(inputs, figures)
+    assert isinstance(result, CustomerExperience)
+    return result
 
 
 def figures(**changes: object) -> FinancialFigures:
@@ -20,7 +36,7 @@ def figures(**changes: object) -> FinancialFigures:
 
 
 def test_200ms_with_the_default_kpi_is_worth_100000_a_month() -> None:
-    result = METHODS["performance_impact"].run({"response_time_improvement_ms": 200}, figures())
+    result = run_performance_impact({"response_time_improvement_ms": 200}, figures())
     assert result.monthly_revenue_impact == Decimal("100000.00")
     assert result.basis == "per_100ms"
 
@@ -42,17 +58,13 @@ def test_per_100ms_basis(improvement: Decimal, per_100ms: Decimal, expected: Dec
 
 def test_a_conversion_lift_uses_monthly_recurring_revenue() -> None:
     # 56,000,000 / 12 * 2.3 / 100
-    result = METHODS["performance_impact"].run(
-        {"response_time_improvement_ms": 200, "conversion_rate_lift": "2.3"}, figures()
-    )
+    result = run_performance_impact({"response_time_improvement_ms": 200, "conversion_rate_lift": "2.3"}, figures())
     assert result.basis == "conversion"
     assert result.monthly_revenue_impact == Decimal("107333.33")
 
 
 def test_customer_experience_reproduces_the_spec_example() -> None:
-    result = METHODS["customer_experience"].run(
-        {"response_time_change_ms": -200, "availability_change": "0.05"}, figures()
-    )
+    result = run_customer_experience({"response_time_change_ms": -200, "availability_change": "0.05"}, figures())
     assert result.satisfaction_impact == Decimal("5.5")
     assert result.churn_reduction == Decimal("0.0055")
     assert result.churn_value == Decimal("110000.00")
@@ -71,7 +83,7 @@ def test_customer_experience_coefficients_are_configurable() -> None:
 
 def test_customer_experience_needs_at_least_one_change() -> None:
     with pytest.raises(EngineInputError) as caught:
-        METHODS["customer_experience"].run({}, figures())
+        run_customer_experience({}, figures())
     assert "response_time_change_ms" in caught.value.errors
 
 
@@ -93,13 +105,13 @@ def hundred_a_minute() -> FinancialFigures:
     ],
 )
 def test_performance_impact_on_other_figures(inputs: dict[str, object], impact: str, basis: str) -> None:
-    result = METHODS["performance_impact"].run(inputs, hundred_a_minute())
+    result = run_performance_impact(inputs, hundred_a_minute())
     assert result.as_dict() == {"monthly_revenue_impact": impact, "basis": basis}
 
 
 def test_customer_experience_when_service_got_worse() -> None:
     # +150 ms and -0.02 points: 1.5 * -2.5 + -0.02 * 10 = -3.95 points
-    result = METHODS["customer_experience"].run(
+    result = run_customer_experience(
         {"response_time_change_ms": 150, "availability_change": "-0.02"}, hundred_a_minute()
     )
     assert result.satisfaction_impact == Decimal("-3.9500")
