@@ -25,6 +25,8 @@ from dashboards.models import UNRESOLVED, Alert, AlertRule, AlertStatus, Escalat
 from governance import sql
 from governance.fiscal import add_months, fiscal_year_of, fiscal_year_start
 from governance.ledger import Actor
+from roi.engine.finance import roi_percent
+from roi.engine.money import money_text
 from roi.models import Incident, Stream
 
 EVALUATOR = Actor.system("alert-evaluation")
@@ -131,7 +133,7 @@ def trailing_roi(data: selectors.TenantFigures, last: date) -> tuple[Decimal | N
     """ROI, in percent, of the DECLINE_WINDOW_MONTHS months ending `last`, and the window's first month."""
     first = add_months(last, 1 - DECLINE_WINDOW_MONTHS)
     cost = data.cost_between(first, last)
-    return selectors.percent(data.value_between(first, last) - cost, cost), first
+    return roi_percent(data.value_between(first, last), cost), first
 
 
 def decline_finding(*, data: selectors.TenantFigures) -> Finding | None:
@@ -196,7 +198,7 @@ def rule_findings(*, data: selectors.TenantFigures) -> list[Finding]:
             )
         )
     cost = data.cost_between(fy_start, data.this_month)
-    roi = selectors.percent(data.value_between(fy_start, data.this_month) - cost, cost)
+    roi = roi_percent(data.value_between(fy_start, data.this_month), cost)
     if roi is not None:
         findings.append(
             Finding(
@@ -331,7 +333,7 @@ def figure_text(value: Decimal, unit: str) -> str:
         return str(value.quantize(FOUR_PLACES))
     if unit == "count" and value == value.to_integral_value():
         return str(int(value))
-    return str(value.quantize(selectors.CENT))
+    return money_text(value)
 
 
 def alert_as_dict(alert: Alert) -> dict[str, Any]:

@@ -14,14 +14,16 @@ from dashboards.models import Alert, Report
 from dashboards.report_schedule import scheduled_report_kinds
 from governance.ledger import Actor
 from governance.models import Tenant
-from governance.tasks import TRANSIENT_ERRORS, enqueue_or_defer, in_tenant_scope
+from governance.tasks import NETWORK_ERRORS, enqueue_or_defer, in_tenant_scope
 
 TASK_OPTIONS: dict[str, Any] = {
     "bind": True,
     "acks_late": True,
     "reject_on_worker_lost": True,
-    # Transient failures only: a malformed period will not get better by retrying.
-    "autoretry_for": TRANSIENT_ERRORS,
+    # The network's failures only: a malformed period will not get better by retrying, and
+    # reports and alerts are sent before they are marked sent, so a retry after a database
+    # failure would send them twice (the pending sweeps pick up what was never sent).
+    "autoretry_for": NETWORK_ERRORS,
     "retry_backoff": True,
     "retry_backoff_max": 600,
     "retry_jitter": True,
@@ -130,11 +132,11 @@ def alerts_evaluate_all_tenants() -> int:
     return len(tenant_ids)
 
 
-# Delivery retries network failures and 5xx answers with exponential backoff (1 s, 2 s,
+# Delivery retries network failures and 5xx answers (WebhookTransientError is a
+# ConnectionError) with exponential backoff (1 s, 2 s,
 # 4 s, ... capped at ten minutes), without jitter: one message per alert has no herd to spread.
 DELIVERY_OPTIONS: dict[str, Any] = {
     **TASK_OPTIONS,
-    "autoretry_for": (*TRANSIENT_ERRORS, alert_delivery.WebhookTransientError),
     "retry_jitter": False,
     "max_retries": 12,
     "soft_time_limit": 45,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import smtplib
+import socket
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -24,12 +26,16 @@ logger = logging.getLogger(__name__)
 # A request that enqueues work waits at most about this long for a dead broker.
 PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1}
 
-# The failures a retry can outlast, and the only ones a task retries: the database
-# restarting, failing over or refusing connections (OperationalError, InterfaceError) and
-# the network or a disk (OSError: a socket refused, reset or timed out, SMTP, file storage;
-# outbound HTTP failures reach tasks as governance.outbound.OutboundUnreachable, a
-# ConnectionError). A bug (ValueError, KeyError, a missing row...) fails the task at once.
-TRANSIENT_ERRORS: tuple[type[Exception], ...] = (DatabaseOperationalError, DatabaseInterfaceError, OSError)
+# Failures of the network a retry can outlast: a socket refused, reset or timed out, a name
+# not resolved, an SMTP server's refusal (outbound HTTP failures reach tasks as
+# governance.outbound.OutboundUnreachable, a ConnectionError).
+NETWORK_ERRORS: tuple[type[Exception], ...] = (ConnectionError, TimeoutError, socket.gaierror, smtplib.SMTPException)
+# The failures a retry can outlast, and the only ones a task retries: the network's, and
+# the database restarting, failing over or refusing connections (OperationalError,
+# InterfaceError). A bug (ValueError, KeyError, a missing row or file...) fails the task at
+# once. A task that sends something outside before recording it retries NETWORK_ERRORS
+# only: after a database failure a retry would send it again.
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (DatabaseOperationalError, DatabaseInterfaceError, *NETWORK_ERRORS)
 # Retry options of a tenant's periodic task: transient errors only, backing off 1 s, 2 s, 4 s...
 RETRY_TRANSIENT: dict[str, Any] = {"autoretry_for": TRANSIENT_ERRORS, "retry_backoff": True, "max_retries": 5}
 

@@ -19,7 +19,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from governance.ledger import Actor
-from roi.engine.money import ZERO
+from roi.engine.money import ZERO, money_text
 from roi.ingestion.batch import MAX_BATCH, BatchInvalid, BatchOutcome, parse_batch
 from roi.ingestion.service import events_ingest
 from roi.kinds import KINDS
@@ -174,7 +174,7 @@ class CsvImportOutcome:
             "updated": self.updated,
             "valued": self.valued,
             "unvalued": self.unvalued,
-            "total_value": str(self.total_value.quantize(Decimal("0.01"))),
+            "total_value": money_text(self.total_value),
             "ledger_records": self.ledger_records,
             "notes": self.notes,
         }

@@ -19,16 +19,9 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from dashboards.benchmarks import DOWNTIME_BENCHMARKS
-from dashboards.selectors.figures import (
-    TenantFigures,
-    add_months,
-    fiscal_year_start,
-    model_field,
-    months_between,
-    table_name,
-    tenant_figures,
-)
+from dashboards.selectors.figures import TenantFigures, model_field, table_name, tenant_figures
 from governance import sql
+from governance.fiscal import add_months, fiscal_year_start, months_between
 from governance.months import parse_month
 from governance.tenancy import current_tenant
 from roi.engine import METHODS, EngineInputError

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
-from dashboards.selectors.figures import InvestmentCost, months_between
+from dashboards.selectors.figures import InvestmentCost
+from governance.fiscal import months_between
 from governance.tenancy import current_tenant
 from roi.engine.money import ZERO, money_text
 from roi.models import CostMonth, Investment, MonthlyRollup

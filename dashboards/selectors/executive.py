@@ -11,14 +11,9 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dashboards.selectors.figures import (
-    TenantFigures,
-    add_months,
-    fiscal_year_start,
-    months_between,
-    tenant_figures,
-)
+from dashboards.selectors.figures import TenantFigures, tenant_figures
 from governance import sql
+from governance.fiscal import add_months, fiscal_year_start, months_between
 from roi.engine import METHODS
 from roi.engine.finance import ValueAndCost
 from roi.engine.money import ZERO, money_text

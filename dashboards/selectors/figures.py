@@ -1,7 +1,4 @@
-"""What every dashboard figure is computed from (`TenantFigures`), how it is loaded, and its arithmetic.
-
-The month helpers (`add_months`, `months_between`, `fiscal_year_start`) are the fiscal
-calendar's (governance.fiscal).
+"""What every dashboard figure is computed from (`TenantFigures`), and how it is loaded.
 
 Everything reads monthly rollups (a few hundred rows per tenant, whatever the number of
 events), the model and KPIs in force, and the tenant's investments; a fixed number of

@@ -12,14 +12,8 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Sum
 
-from dashboards.selectors.figures import (
-    InvestmentCost,
-    TenantFigures,
-    add_months,
-    fiscal_year_start,
-    months_between,
-    tenant_figures,
-)
+from dashboards.selectors.figures import InvestmentCost, TenantFigures, tenant_figures
+from governance.fiscal import add_months, fiscal_year_start, months_between
 from roi.budgets import it_budget_get
 from roi.engine import EngineInputError
 from roi.engine.finance import BudgetMonth, budget_outlook, investment_to_date, mean

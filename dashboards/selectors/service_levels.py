@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 from django.db.models import Sum
 from django.utils import timezone
 
-from dashboards.selectors.figures import add_months, months_between
 from dashboards.selectors.trends import MONTHS_DEFAULT
+from governance.fiscal import add_months, months_between
 from governance.tenancy import current_tenant
 from roi.engine.availability import downtime_minutes_allowed
 from roi.engine.finance import mean_of_sum

@@ -5,12 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from dashboards.selectors.figures import (
-    TenantFigures,
-    add_months,
-    months_between,
-    tenant_figures,
-)
+from dashboards.selectors.figures import TenantFigures, tenant_figures
+from governance.fiscal import add_months, months_between
 from roi.engine import METHODS
 from roi.engine.finance import running_totals
 from roi.engine.money import money_text

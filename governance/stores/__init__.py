@@ -15,7 +15,8 @@ import functools
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.transaction import TransactionManagementError
 
 
 class DatabaseStore(Protocol):
@@ -44,6 +45,14 @@ class DatabaseStore(Protocol):
 
     def probe(self, timeout_seconds: int) -> None:
         """Raise unless the database answers `SELECT 1` within about `timeout_seconds`."""
+
+
+def require_transaction() -> None:
+    """Refuse a lock asked for outside a transaction: it would be released at once (PostgreSQL
+    autocommit) or never taken (SQLite takes it when its transaction begins), as Django's
+    select_for_update refuses too."""
+    if not connection.in_atomic_block:
+        raise TransactionManagementError("A lock held to the commit needs a transaction (transaction.atomic).")
 
 
 @functools.cache

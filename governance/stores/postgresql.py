@@ -9,6 +9,8 @@ from typing import Any
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 
+from governance.stores import require_transaction
+
 # The ledger's JSON columns, sent as the canonical text that was hashed.
 JSON_COLUMNS = ("inputs", "figures", "result")
 
@@ -22,17 +24,20 @@ class PostgresDatabaseStore:
     row_security = True
 
     def lock_tenant(self, tenant_id: int) -> None:
+        require_transaction()
         # NO KEY UPDATE does not block the KEY SHARE locks that foreign-key checks take, so
         # other inserts for the tenant carry on.
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1 FROM governance_tenant WHERE id = %s FOR NO KEY UPDATE", [tenant_id])
 
     def try_lock(self, name: str) -> bool:
+        require_transaction()
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_key(name)])
             return bool(cursor.fetchone()[0])
 
     def lock(self, names: Iterable[str]) -> None:
+        require_transaction()
         # Taken in one order, so two transactions wanting the same locks never wait in a cycle.
         with connection.cursor() as cursor:
             for key in sorted({lock_key(name) for name in names}):

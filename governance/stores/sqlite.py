@@ -13,18 +13,21 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
+from governance.stores import require_transaction
+
 
 class SqliteDatabaseStore:
     row_security = False
 
     def lock_tenant(self, tenant_id: int) -> None:
-        return  # held: the transaction began IMMEDIATE
+        require_transaction()  # and then held already: the transaction began IMMEDIATE
 
     def try_lock(self, name: str) -> bool:
-        return True  # held: no other transaction is running
+        require_transaction()
+        return True  # held already: no other transaction is running
 
     def lock(self, names: Iterable[str]) -> None:
-        return  # held: the transaction began IMMEDIATE
+        require_transaction()  # and then held already: the transaction began IMMEDIATE
 
     def set_transaction_setting(self, name: str, value: str) -> None:
         return  # no row-level security to configure

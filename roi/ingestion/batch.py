@@ -9,7 +9,7 @@ from typing import Any
 
 from governance.models import LedgerRecord
 from roi.engine import FinancialFigures
-from roi.engine.money import ZERO
+from roi.engine.money import ZERO, money_text
 from roi.kinds import KINDS
 
 MAX_BATCH = 10_000
@@ -46,7 +46,7 @@ class BatchOutcome:
             "updated": self.updated,
             "valued": self.valued,
             "unvalued": self.unvalued,
-            "total_value": str(self.total_value.quantize(Decimal("0.01"))),
+            "total_value": money_text(self.total_value),
             "ledger_record": None if self.ledger_record is None else self.ledger_record.pk,
             "notes": self.notes,
         }

@@ -11,7 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from dashboards.selectors import add_months, investments_overview
+from dashboards.selectors import investments_overview
+from governance.fiscal import add_months
 from governance.tenancy import tenant_scope
 from roi.models import Investment
 from tests.dashboards.conftest import month_start
