@@ -132,11 +132,12 @@ def alerts_evaluate_all_tenants() -> int:
     return len(tenant_ids)
 
 
-# Delivery retries network failures and 5xx answers (WebhookTransientError is a
-# ConnectionError) with exponential backoff (1 s, 2 s,
-# 4 s, ... capped at ten minutes), without jitter: one message per alert has no herd to spread.
+# Delivery retries network failures and 5xx answers (WebhookTransientError) with exponential
+# backoff (1 s, 2 s, 4 s, ... capped at ten minutes), without jitter: one message per alert
+# has no herd to spread.
 DELIVERY_OPTIONS: dict[str, Any] = {
     **TASK_OPTIONS,
+    "autoretry_for": (*NETWORK_ERRORS, alert_delivery.WebhookTransientError),
     "retry_jitter": False,
     "max_retries": 12,
     "soft_time_limit": 45,
