@@ -25,7 +25,7 @@ from dashboards.models import UNRESOLVED, Alert, AlertRule, AlertStatus, Escalat
 from governance import sql
 from governance.fiscal import add_months, fiscal_year_of, fiscal_year_start
 from governance.ledger import Actor
-from roi.engine.finance import roi_percent
+from roi.engine.finance import roi_percent, spread
 from roi.engine.money import money_text
 from roi.models import Incident, Stream
 
@@ -104,8 +104,8 @@ def surge_finding(*, today: date, zone: ZoneInfo) -> Finding:
     """This ISO week against the eight before it (mean + 3 population standard deviations)."""
     week_start = today - timedelta(days=today.weekday())
     *trailing, current = weekly_incident_counts(week_start=week_start, zone=zone)
-    mean = Decimal(sum(trailing)) / len(trailing)
-    sigma = (sum(((Decimal(n) - mean) ** 2 for n in trailing), Decimal(0)) / len(trailing)).sqrt()
+    usual = spread(trailing)
+    mean, sigma = usual.mean, usual.sigma
     threshold = mean + SURGE_SIGMAS * sigma
     breached = current > threshold and current - mean >= SURGE_MIN_EXCESS
     iso_year, iso_week, _ = week_start.isocalendar()

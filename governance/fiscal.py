@@ -22,6 +22,11 @@ def add_months(month: date, count: int) -> date:
     return date(index // MONTHS_PER_YEAR, index % MONTHS_PER_YEAR + 1, 1)
 
 
+def months_apart(first: date, last: date) -> int:
+    """How many months `last` is after `first` (negative when before), whatever their days."""
+    return (last.year - first.year) * MONTHS_PER_YEAR + last.month - first.month
+
+
 def months_between(start: date, end: date) -> list[date]:
     """The months from `start` to `end`, both included (none when `end` is before `start`)."""
     months, month = [], start

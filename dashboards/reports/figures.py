@@ -6,7 +6,6 @@ second calculation, so a report and the dashboard cannot disagree about the same
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,7 +13,7 @@ from django.utils import timezone
 
 from dashboards import selectors
 from dashboards.reports.periods import ReportRefused, period_months
-from governance.fiscal import add_months, months_between
+from governance.fiscal import add_months, months_apart, months_between
 from governance.tenancy import current_tenant
 from roi.selectors import VALUE_STREAMS
 
@@ -22,10 +21,6 @@ TREND_MONTHS = 12
 FORECAST_HORIZON = 6
 # The longest attribution window the business value index looks back over.
 INDEX_MONTHS = 13
-
-
-def _months_back(first: date, this_month: date) -> int:
-    return (this_month.year - first.year) * 12 + this_month.month - first.month
 
 
 def _plain_investment(row: dict[str, Any]) -> dict[str, Any]:
@@ -57,7 +52,7 @@ def report_figures(*, kind: str, period: str) -> dict[str, Any]:
     trend_first = min(first, add_months(last, -(TREND_MONTHS - 1)))
     # The previous period, and a year before it for the index's attribution windows.
     earliest = min(trend_first, add_months(first, -(length + INDEX_MONTHS)))
-    loaded = selectors.tenant_figures(months_back=_months_back(earliest, today.replace(day=1)))
+    loaded = selectors.tenant_figures(months_back=months_apart(earliest, today))
     data = loaded.closed_after(last)
     headline = selectors.period_headline(data, first, last)
     window = months_between(trend_first, last)

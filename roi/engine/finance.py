@@ -46,6 +46,24 @@ def mean(amounts: Sequence[Decimal]) -> Decimal:
     return sum(amounts, ZERO) / len(amounts) if amounts else ZERO
 
 
+@dataclass(frozen=True, slots=True)
+class Spread:
+    """The mean of some counts and their population standard deviation, unrounded."""
+
+    mean: Decimal
+    sigma: Decimal
+
+
+@exact
+def spread(counts: Sequence[int]) -> Spread:
+    """How `counts` (say, incidents a week) spread around their mean; zero for none."""
+    if not counts:
+        return Spread(ZERO, ZERO)
+    average = Decimal(sum(counts)) / len(counts)
+    variance = sum(((Decimal(n) - average) ** 2 for n in counts), ZERO) / len(counts)
+    return Spread(average, variance.sqrt())
+
+
 @exact
 def mean_of_sum(total: Decimal | None, count: int | None) -> Decimal | None:
     """A mean kept as a sum and a count beside it (a rollup's); None when nothing was counted."""

@@ -6,6 +6,7 @@ import pytest
 
 from roi.engine.finance import (
     BudgetMonth,
+    Spread,
     ValueAndCost,
     budget_outlook,
     investment_to_date,
@@ -15,6 +16,7 @@ from roi.engine.finance import (
     percent,
     roi_percent,
     running_totals,
+    spread,
     value_and_cost,
     value_per_cost,
 )
@@ -181,3 +183,10 @@ def test_money_is_shown_to_the_cent_half_even(amount: D | None, expected: str | 
 )
 def test_a_mean_kept_as_sum_and_count(total: D | None, count: int | None, expected: D | None) -> None:
     assert mean_of_sum(total, count) == expected
+
+
+def test_spread_is_the_mean_and_population_standard_deviation() -> None:
+    usual = spread([2, 4, 4, 4, 5, 5, 7, 9])
+    assert usual.mean == D(5)
+    assert usual.sigma == D(2)
+    assert spread([]) == Spread(D(0), D(0))

@@ -63,3 +63,16 @@ def test_month_arithmetic_crosses_years() -> None:
     assert fiscal.add_months(date(2026, 11, 1), 3) == date(2027, 2, 1)
     assert fiscal.add_months(date(2026, 1, 1), -1) == date(2025, 12, 1)
     assert fiscal.months_between(date(2026, 3, 1), date(2026, 2, 1)) == []
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "apart"),
+    [
+        (date(2026, 1, 1), date(2026, 1, 31), 0),
+        (date(2025, 11, 15), date(2026, 2, 1), 3),
+        (date(2026, 3, 1), date(2025, 3, 1), -12),
+    ],
+)
+def test_months_apart_counts_calendar_months_whatever_the_days(first: date, last: date, apart: int) -> None:
+    assert fiscal.months_apart(first, last) == apart
+    assert fiscal.add_months(first.replace(day=1), apart) == last.replace(day=1)
