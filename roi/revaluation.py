@@ -10,7 +10,7 @@ through the same stages (`value_events`, `prepare_record`, `store_batch`, `rollu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,7 +24,7 @@ from roi.ingestion.batch import BatchOutcome, Valuation
 from roi.ingestion.records import prepare_record
 from roi.ingestion.rollup_deltas import event_of_row, new_rollup_deltas, rollup_deltas, rollups_move
 from roi.ingestion.storage import lock_tenant_ingestion, store_batch
-from roi.ingestion.valuation import FiguresTimeline, local_month, value_events, value_performance_months
+from roi.ingestion.valuation import FiguresTimeline, local_month, month_date, value_events, value_performance_months
 from roi.kinds import KINDS, KindSpec
 from roi.models import PerformanceMonth, PerformanceSample
 
@@ -92,7 +92,7 @@ def _revalue_performance_months(
         .distinct()
     )
     closed = periods.closed_months()
-    touched = {key for key in set(before) | {(s, _as_date(m)) for s, m in sampled} if key[1] not in closed}
+    touched = {key for key in set(before) | {(s, month_date(m)) for s, m in sampled} if key[1] not in closed}
     if not touched:
         return
     # `value_performance_months` reads (service, occurred_at) pairs; the month's first moment stands for it.
@@ -106,10 +106,6 @@ def _revalue_performance_months(
         report.performance_months_revalued = len(outcome.ledger_record.result["items"])
     after = {(m.service, m.month): m.value for m in PerformanceMonth.objects.filter(month__gte=first_month)}
     report.performance_months_changed_value = sum(1 for key, value in after.items() if before.get(key) != value)
-
-
-def _as_date(month: date | datetime) -> date:
-    return month.date() if isinstance(month, datetime) else month
 
 
 def events_revalue(*, actor: Actor, since: datetime) -> Revaluation:

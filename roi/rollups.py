@@ -24,7 +24,7 @@ from django.db.models.functions import TruncMonth
 from governance.tenancy import current_tenant
 from roi.ingestion.rollup_deltas import ROLLUP_COLUMNS, ROLLUP_COUNT_COLUMNS, RollupKey
 from roi.ingestion.storage import lock_tenant_ingestion
-from roi.ingestion.valuation import ServiceMonthSums, service_month_sums
+from roi.ingestion.valuation import ServiceMonthSums, month_date, service_month_sums
 from roi.kinds import KINDS
 from roi.models import (
     MonthlyRollup,
@@ -45,10 +45,6 @@ class RollupRebuild:
     performance_months_changed: int
 
 
-def _as_date(month: date | datetime) -> date:
-    return month.date() if isinstance(month, datetime) else month
-
-
 def _grouped(events: QuerySet[Any], zone: ZoneInfo, **aggregates: Any) -> Iterable[dict[str, Any]]:
     """One row per local month, department and product, with `aggregates`."""
     return (
@@ -60,7 +56,7 @@ def _grouped(events: QuerySet[Any], zone: ZoneInfo, **aggregates: Any) -> Iterab
 
 
 def _add(cells: Cells, month: date | datetime, stream: str, row: Mapping[str, Any], amounts: Mapping[str, Any]) -> None:
-    cell = cells[(_as_date(month), stream, row["department"], row["product"])]
+    cell = cells[(month_date(month), stream, row["department"], row["product"])]
     for column, amount in amounts.items():
         cell[column] += Decimal(amount or 0)
 

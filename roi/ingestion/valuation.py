@@ -96,6 +96,11 @@ class FiguresTimeline:
         return None if raw is None else Decimal(raw)
 
 
+def month_date(month: date | datetime) -> date:
+    """A month read back from `TruncMonth` (a date-time for a date-time column) as the date the rollups key on."""
+    return month.date() if isinstance(month, datetime) else month
+
+
 def local_month(moment: datetime, zone: ZoneInfo) -> date:
     """The first day of `moment`'s month in `zone`."""
     local = moment.astimezone(zone)
@@ -311,7 +316,7 @@ def service_month_sums(services: set[str], zone: ZoneInfo) -> dict[tuple[str, da
     )
     sums: dict[tuple[str, date], ServiceMonthSums] = {}
     for row in rows:
-        month = row["month"].date() if isinstance(row["month"], datetime) else row["month"]
+        month = month_date(row["month"])
         key = (row["service"], date(month.year, month.month, 1))
         seen = sums.get(key, ServiceMonthSums())
         sums[key] = ServiceMonthSums(
